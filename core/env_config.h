@@ -1,0 +1,81 @@
+// Typed, range-checked reading of configuration from environment variables.
+//
+// A program declares each variable it reads through one EnvReader; the reader
+// records every variable (for `check-config` and the manifests test), the
+// effective value with secrets masked, and every invalid value with the
+// allowed range, so a start can fail naming all bad variables at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace streamshift {
+
+/// How a value is shown by check-config and in logs.
+enum class Visibility {
+  kPlain,
+  kSecret,       // shown as "****"
+  kUrlPassword,  // a URL whose password part is shown as "****"
+};
+
+struct ConfigEntry {
+  std::string name;
+  std::string shown_value;  // masked where the variable is secret
+  bool from_environment = false;
+  std::string help;
+};
+
+struct ConfigError {
+  std::string name;
+  std::string value;  // masked where the variable is secret
+  std::string allowed;
+};
+
+class EnvReader {
+ public:
+  using Lookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+  /// Reads the process environment.
+  EnvReader();
+  /// Reads through `lookup` (tests pass a map).
+  explicit EnvReader(Lookup lookup);
+
+  int64_t integer(std::string_view name, int64_t fallback, int64_t min, int64_t max,
+                  std::string_view help);
+  bool boolean(std::string_view name, bool fallback, std::string_view help);
+  std::string text(std::string_view name, std::string_view fallback, std::string_view help,
+                   Visibility visibility = Visibility::kPlain);
+  std::string choice(std::string_view name, std::string_view fallback,
+                     std::initializer_list<std::string_view> allowed, std::string_view help);
+
+  /// The raw value, without declaring the variable.
+  std::optional<std::string> raw(std::string_view name) const { return lookup_(name); }
+
+  /// Records a value that a caller's own validation refused.
+  void reject(std::string_view name, std::string_view value, std::string_view allowed,
+              Visibility visibility = Visibility::kPlain);
+
+  const std::vector<ConfigEntry>& entries() const { return entries_; }
+  const std::vector<ConfigError>& errors() const { return errors_; }
+  bool ok() const { return errors_.empty(); }
+
+  /// "NAME=value: allowed ..." lines, one per error.
+  std::string error_report() const;
+
+ private:
+  void record(std::string_view name, std::string shown, bool from_env, std::string_view help);
+
+  Lookup lookup_;
+  std::vector<ConfigEntry> entries_;
+  std::vector<ConfigError> errors_;
+};
+
+/// Masks the password of "scheme://user:password@host..." as "****".
+std::string mask_url_secret(std::string_view url);
+
+}  // namespace streamshift

@@ -1,0 +1,206 @@
+// HTTP message helpers; see http_message.h.
+#include "core/http_message.h"
+
+#include <array>
+
+namespace streamshift {
+namespace {
+
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool is_hop_by_hop_header(std::string_view name) {
+  static constexpr std::array<std::string_view, 10> kHopByHop = {
+      "connection",        "keep-alive", "proxy-connection",    "te",     "trailer",
+      "transfer-encoding", "upgrade",    "proxy-authorization", "expect", "proxy-authenticate"};
+  for (std::string_view h : kHopByHop) {
+    if (iequals(name, h)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string_view> HeaderBlock::find(std::string_view wanted) const {
+  for (size_t i = 0; i < refs_.size(); ++i) {
+    if (iequals(name(i), wanted)) return value(i);
+  }
+  return std::nullopt;
+}
+
+size_t HeaderBlock::count(std::string_view wanted) const {
+  size_t n = 0;
+  for (size_t i = 0; i < refs_.size(); ++i) n += iequals(name(i), wanted) ? 1 : 0;
+  return n;
+}
+
+bool HeaderBlock::connection_has_token(std::string_view token) const {
+  for (size_t i = 0; i < refs_.size(); ++i) {
+    if (!iequals(name(i), "connection")) continue;
+    std::string_view v = value(i);
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      if (iequals(trim(v.substr(0, comma)), token)) return true;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+void HeaderBlock::add(std::string_view n, std::string_view v) {
+  Ref r;
+  r.name_off = static_cast<uint32_t>(storage_.size());
+  r.name_len = static_cast<uint32_t>(n.size());
+  storage_.append(n);
+  r.value_off = static_cast<uint32_t>(storage_.size());
+  r.value_len = static_cast<uint32_t>(v.size());
+  storage_.append(v);
+  refs_.push_back(r);
+  in_value_ = false;
+}
+
+void HeaderBlock::append_name_fragment(std::string_view fragment) {
+  if (refs_.empty() || in_value_) {
+    auto off = static_cast<uint32_t>(storage_.size());
+    refs_.push_back(Ref{off, 0, off, 0});
+    in_value_ = false;
+  }
+  storage_.append(fragment);
+  refs_.back().name_len += static_cast<uint32_t>(fragment.size());
+  refs_.back().value_off = static_cast<uint32_t>(storage_.size());
+}
+
+void HeaderBlock::append_value_fragment(std::string_view fragment) {
+  if (refs_.empty()) return;
+  in_value_ = true;
+  storage_.append(fragment);
+  refs_.back().value_len += static_cast<uint32_t>(fragment.size());
+}
+
+void HeaderBlock::finish_value() {
+  if (refs_.empty()) return;
+  in_value_ = true;
+  Ref& r = refs_.back();
+  while (r.value_len > 0) {
+    char c = storage_[r.value_off + r.value_len - 1];
+    if (c != ' ' && c != '\t') break;
+    --r.value_len;
+  }
+}
+
+std::string_view HeaderBlock::stash(std::string_view text, uint32_t* offset) {
+  *offset = static_cast<uint32_t>(storage_.size());
+  storage_.append(text);
+  return view(*offset, static_cast<uint32_t>(text.size()));
+}
+
+std::string_view status_reason(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
+  }
+}
+
+void serialize_response_head(std::string& out, int status, std::string_view reason,
+                             const HeaderBlock* headers, std::string_view content_type,
+                             size_t body_length, bool keep_content_length, bool close,
+                             std::string_view extra_headers) {
+  char status_text[4] = {static_cast<char>('0' + status / 100 % 10),
+                         static_cast<char>('0' + status / 10 % 10),
+                         static_cast<char>('0' + status % 10), 0};
+  out += "HTTP/1.1 ";
+  out.append(status_text, 3);
+  out += ' ';
+  out += reason;
+  out += "\r\n";
+  if (headers != nullptr) {
+    for (size_t i = 0; i < headers->size(); ++i) {
+      std::string_view n = headers->name(i);
+      if (is_hop_by_hop_header(n) || headers->connection_has_token(n)) continue;
+      if (!keep_content_length && iequals(n, "content-length")) continue;
+      out += n;
+      out += ": ";
+      out += headers->value(i);
+      out += "\r\n";
+    }
+  }
+  out += extra_headers;
+  if (!content_type.empty()) {
+    out += "Content-Type: ";
+    out += content_type;
+    out += "\r\n";
+  }
+  if (!keep_content_length) {
+    out += "Content-Length: ";
+    out += std::to_string(body_length);
+    out += "\r\n";
+  }
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+}
+
+}  // namespace streamshift

@@ -1,0 +1,438 @@
+// The ingress HTTP/1.1 server; see http_server.h for the request lifecycle.
+#include "core/http_server.h"
+
+#include <cstring>
+#include <vector>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/loop.h"
+
+namespace streamshift {
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Above this many bytes queued toward a slow client, pipelined requests wait.
+constexpr size_t kWriteHighWater = 1024 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+}  // namespace
+
+class ServerConnection {
+ public:
+  explicit ServerConnection(HttpServer* server)
+      : server_(server), reader_(server->options_.limits), exchange_(this) {
+    tcp_.data = this;
+    timer_.data = this;
+  }
+
+  int accept(uv_stream_t* listener);
+  void close(std::string_view reason);
+  void drain();
+  void respond(Response&& response);
+
+  HttpRequest& request() { return reader_.request(); }
+  const std::string& client_ip() const { return client_ip_; }
+  bool closing() const { return closing_; }
+
+  ServerConnection* prev = nullptr;
+  ServerConnection* next = nullptr;
+
+ private:
+  struct WriteReq {
+    uv_write_t req;
+    ServerConnection* connection;
+    std::string head;
+    std::string body;
+  };
+  enum class TimerMode { kNone, kIdle, kClient };
+
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t* t);
+  static void on_handle_closed(uv_handle_t* h);
+
+  void process_input();
+  void reject(const FramingError& error);
+  void write(std::string_view static_head, Response* response, bool close_after);
+  void arm_timer(TimerMode mode);
+  void pause_reading();
+  void resume_reading();
+  void maybe_free();
+  bool idle() const {
+    return !handling_ && !reader_.started() && in_start_ == in_end_ && writes_in_flight_ == 0;
+  }
+
+  HttpServer* server_;
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  HttpRequestReader reader_;
+  Exchange exchange_;
+  std::string client_ip_;
+  std::vector<char> in_;
+  size_t in_start_ = 0, in_end_ = 0;
+  std::vector<WriteReq*> spare_writes_;
+  size_t writes_in_flight_ = 0;
+  int open_handles_ = 0;
+  TimerMode timer_mode_ = TimerMode::kNone;
+  bool handling_ = false;
+  bool closing_ = false;
+  bool close_after_write_ = false;
+  bool client_eof_ = false;
+  bool reading_ = false;
+  bool processing_ = false;
+};
+
+// ---- Exchange ----
+
+HttpRequest& Exchange::request() {
+  return connection_->request();
+}
+const std::string& Exchange::client_ip() const {
+  return connection_->client_ip();
+}
+bool Exchange::client_gone() const {
+  return connection_->closing();
+}
+void Exchange::respond(Response response) {
+  connection_->respond(std::move(response));
+}
+
+void Exchange::respond_json(int status, std::string body, std::string_view extra_headers) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.extra_headers = extra_headers;
+  r.body = std::move(body);
+  respond(std::move(r));
+}
+
+// ---- ServerConnection ----
+
+int ServerConnection::accept(uv_stream_t* listener) {
+  uv_loop_t* loop = server_->loop_;
+  uv_tcp_init(loop, &tcp_);
+  uv_timer_init(loop, &timer_);
+  open_handles_ = 2;
+  int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(&tcp_));
+  if (rc != 0) return rc;
+  uv_tcp_nodelay(&tcp_, 1);
+  client_ip_ = peer_ip(&tcp_);
+  in_.resize(kReadChunk);
+  resume_reading();
+  arm_timer(TimerMode::kIdle);
+  return 0;
+}
+
+void ServerConnection::close(std::string_view reason) {
+  if (closing_) return;
+  closing_ = true;
+  if (log_enabled(LogLevel::kDebug)) {
+    log_line(LogLevel::kDebug, "connection closed", {{"reason", reason}, {"client", client_ip_}});
+  }
+  uv_timer_stop(&timer_);
+  close_handle(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
+  close_handle(reinterpret_cast<uv_handle_t*>(&timer_), on_handle_closed);
+}
+
+void ServerConnection::on_handle_closed(uv_handle_t* h) {
+  auto* c = static_cast<ServerConnection*>(h->data);
+  --c->open_handles_;
+  c->maybe_free();
+}
+
+void ServerConnection::maybe_free() {
+  if (open_handles_ > 0 || handling_) return;
+  for (WriteReq* w : spare_writes_) delete w;
+  spare_writes_.clear();
+  HttpServer* server = server_;
+  server->connection_closed(this);
+  delete this;
+}
+
+void ServerConnection::drain() {
+  if (idle()) close("draining");
+}
+
+void ServerConnection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  auto* c = static_cast<ServerConnection*>(h->data);
+  if (c->in_start_ == c->in_end_) c->in_start_ = c->in_end_ = 0;
+  if (c->in_.size() - c->in_end_ < kReadChunk / 4) {
+    if (c->in_start_ > 0) {
+      std::memmove(c->in_.data(), c->in_.data() + c->in_start_, c->in_end_ - c->in_start_);
+      c->in_end_ -= c->in_start_;
+      c->in_start_ = 0;
+    }
+    if (c->in_.size() - c->in_end_ < kReadChunk / 4) c->in_.resize(c->in_.size() * 2);
+  }
+  buf->base = c->in_.data() + c->in_end_;
+  buf->len = c->in_.size() - c->in_end_;
+}
+
+void ServerConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  auto* c = static_cast<ServerConnection*>(s->data);
+  if (nread == 0 || c->closing_) return;
+  if (nread < 0) {
+    if (nread != UV_EOF) {
+      c->close("read error: " + uv_error_text(static_cast<int>(nread)));
+    } else if (c->handling_ || c->writes_in_flight_ > 0) {
+      c->client_eof_ = true;  // half-close: answer, then close
+      c->pause_reading();
+    } else {
+      c->close(c->reader_.started() || c->in_start_ < c->in_end_ ? "client closed mid-request"
+                                                                 : "client closed");
+    }
+    return;
+  }
+  c->in_end_ += static_cast<size_t>(nread);
+  if (c->handling_) {
+    // Pipelined bytes wait for the current answer; bound what we buffer.
+    size_t limit = c->server_->options_.limits.max_header_bytes + kReadChunk;
+    if (c->in_end_ - c->in_start_ > limit) c->pause_reading();
+    return;
+  }
+  c->process_input();
+}
+
+void ServerConnection::process_input() {
+  if (processing_) return;
+  processing_ = true;
+  while (!closing_ && !handling_ && !close_after_write_) {
+    if (uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) > kWriteHighWater) {
+      pause_reading();  // on_write resumes
+      break;
+    }
+    size_t used = 0;
+    auto progress = reader_.consume(in_.data() + in_start_, in_end_ - in_start_, &used);
+    in_start_ += used;
+    if (progress == HttpRequestReader::Progress::kNeedMore) {
+      if (reader_.take_continue()) write(kContinue, nullptr, false);
+      if (server_->draining_ && idle()) {
+        close("draining");
+        break;
+      }
+      arm_timer(reader_.started() ? TimerMode::kClient : TimerMode::kIdle);
+      resume_reading();
+      break;
+    }
+    if (progress == HttpRequestReader::Progress::kError) {
+      reject(reader_.error());
+      break;
+    }
+    arm_timer(TimerMode::kNone);
+    handling_ = true;
+    server_->handler_.on_request(exchange_);
+  }
+  processing_ = false;
+}
+
+void ServerConnection::reject(const FramingError& error) {
+  log_line(LogLevel::kWarn, "request rejected",
+           {{"status", error.status},
+            {"error", error.code},
+            {"detail", error.detail},
+            {"client", client_ip_}});
+  Response r;
+  r.status = error.status;
+  r.content_type = "application/json";
+  r.body = json_error_body(error.code, error.detail);
+  arm_timer(TimerMode::kNone);
+  pause_reading();
+  write({}, &r, true);
+}
+
+void ServerConnection::respond(Response&& response) {
+  if (!handling_) {
+    log_line(LogLevel::kError, "respond() without a request in progress");
+    return;
+  }
+  handling_ = false;
+  if (closing_) {
+    reader_.next();
+    maybe_free();
+    return;
+  }
+  bool close_after = !reader_.request().keep_alive || server_->draining_ || client_eof_;
+  reader_.next();
+  write({}, &response, close_after);
+  if (!close_after) process_input();
+}
+
+void ServerConnection::write(std::string_view static_head, Response* response, bool close_after) {
+  WriteReq* w;
+  if (spare_writes_.empty()) {
+    w = new WriteReq;
+    w->connection = this;
+  } else {
+    w = spare_writes_.back();
+    spare_writes_.pop_back();
+  }
+  uv_buf_t bufs[2];
+  unsigned nbufs = 1;
+  if (response == nullptr) {
+    bufs[0] = uv_buf_init(const_cast<char*>(static_head.data()), static_head.size());
+  } else {
+    w->head.clear();
+    std::string_view reason =
+        response->reason.empty() ? status_reason(response->status) : response->reason;
+    serialize_response_head(w->head, response->status, reason, response->headers,
+                            response->content_type, response->body.size(), response->bodiless,
+                            close_after, response->extra_headers);
+    w->body = std::move(response->body);
+    bufs[0] = uv_buf_init(w->head.data(), w->head.size());
+    if (!response->bodiless && !w->body.empty()) {
+      bufs[1] = uv_buf_init(w->body.data(), w->body.size());
+      nbufs = 2;
+    }
+  }
+  if (close_after) {
+    close_after_write_ = true;
+    pause_reading();
+  }
+  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, nbufs, on_write);
+  if (rc != 0) {
+    spare_writes_.push_back(w);
+    close("write failed: " + uv_error_text(rc));
+    return;
+  }
+  ++writes_in_flight_;
+}
+
+void ServerConnection::on_write(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteReq*>(req);
+  ServerConnection* c = w->connection;
+  --c->writes_in_flight_;
+  w->body.clear();
+  c->spare_writes_.push_back(w);
+  if (c->closing_) return;
+  if (status < 0) {
+    c->close("write failed: " + uv_error_text(status));
+  } else if (c->writes_in_flight_ == 0 && (c->close_after_write_ || c->client_eof_)) {
+    c->close(c->client_eof_ ? "client half-closed" : "answered with Connection: close");
+  } else if (!c->handling_) {
+    c->process_input();
+  }
+}
+
+void ServerConnection::arm_timer(TimerMode mode) {
+  if (mode == timer_mode_) return;
+  timer_mode_ = mode;
+  switch (mode) {
+    case TimerMode::kNone:
+      uv_timer_stop(&timer_);
+      break;
+    case TimerMode::kIdle:
+      uv_timer_start(&timer_, on_timer, server_->options_.idle_timeout_ms, 0);
+      break;
+    case TimerMode::kClient:
+      uv_timer_start(&timer_, on_timer, server_->options_.client_timeout_ms, 0);
+      break;
+  }
+}
+
+void ServerConnection::on_timer(uv_timer_t* t) {
+  auto* c = static_cast<ServerConnection*>(t->data);
+  TimerMode mode = c->timer_mode_;
+  c->timer_mode_ = TimerMode::kNone;
+  if (mode == TimerMode::kIdle) {
+    c->close("idle timeout");
+  } else if (mode == TimerMode::kClient) {
+    FramingError e;
+    e.status = 408;
+    e.code = "client_timeout";
+    e.detail = "request not received within " +
+               std::to_string(c->server_->options_.client_timeout_ms) + " ms";
+    c->reject(e);
+  }
+}
+
+void ServerConnection::pause_reading() {
+  if (!reading_) return;
+  reading_ = false;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+}
+
+void ServerConnection::resume_reading() {
+  if (reading_ || closing_ || client_eof_ || close_after_write_) return;
+  reading_ = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+}
+
+// ---- HttpServer ----
+
+HttpServer::HttpServer(uv_loop_t* loop, ServerOptions options, RequestHandler& handler)
+    : loop_(loop), options_(std::move(options)), handler_(handler) {
+  listener_.data = this;
+}
+
+HttpServer::~HttpServer() = default;
+
+int HttpServer::start() {
+  int rc = listen_tcp(loop_, &listener_, options_.listen, options_.reuse_port, options_.backlog,
+                      on_connection);
+  listening_ = true;  // the handle is initialised either way and must be closed
+  if (rc == 0) port_ = bound_port(&listener_);
+  return rc;
+}
+
+void HttpServer::on_connection(uv_stream_t* listener, int status) {
+  auto* server = static_cast<HttpServer*>(listener->data);
+  if (status < 0) {
+    log_line(LogLevel::kWarn, "accept failed", {{"error", uv_error_text(status)}});
+    return;
+  }
+  auto* c = new ServerConnection(server);
+  c->next = server->connections_;
+  if (server->connections_ != nullptr) server->connections_->prev = c;
+  server->connections_ = c;
+  ++server->connection_count_;
+  int rc = c->accept(listener);
+  if (rc != 0) c->close("accept failed: " + uv_error_text(rc));
+}
+
+void HttpServer::connection_closed(ServerConnection* c) {
+  if (c->prev != nullptr)
+    c->prev->next = c->next;
+  else
+    connections_ = c->next;
+  if (c->next != nullptr) c->next->prev = c->prev;
+  --connection_count_;
+  check_drained();
+}
+
+void HttpServer::drain(std::function<void()> on_drained) {
+  draining_ = true;
+  on_drained_ = std::move(on_drained);
+  if (listening_) {
+    close_handle(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) {
+      auto* server = static_cast<HttpServer*>(h->data);
+      server->listening_ = false;
+      server->check_drained();
+    });
+  }
+  for (ServerConnection* c = connections_; c != nullptr;) {
+    ServerConnection* next = c->next;
+    c->drain();
+    c = next;
+  }
+  check_drained();
+}
+
+void HttpServer::close_all(std::string_view reason) {
+  for (ServerConnection* c = connections_; c != nullptr;) {
+    ServerConnection* next = c->next;
+    c->close(reason);
+    c = next;
+  }
+}
+
+void HttpServer::check_drained() {
+  if (draining_ && !listening_ && connection_count_ == 0 && on_drained_) {
+    auto done = std::move(on_drained_);
+    on_drained_ = nullptr;
+    done();
+  }
+}
+
+}  // namespace streamshift

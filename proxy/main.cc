@@ -1,0 +1,177 @@
+// streamshift: the sidecar binary and its subcommands.
+//
+//   streamshift [proxy]        run the sidecar (the default)
+//   streamshift check-config   validate the environment and print it
+//   streamshift --version | --help
+#include <uv.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/env_config.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "proxy/proxy_settings.h"
+#include "proxy/worker.h"
+
+extern char** environ;
+
+namespace streamshift {
+namespace {
+
+constexpr std::string_view kVersion = "0.1.0";
+constexpr std::string_view kUsage =
+    "usage: streamshift [command]\n"
+    "\n"
+    "commands:\n"
+    "  proxy          run the sidecar (the default when no command is given)\n"
+    "  check-config   validate the environment, print the effective configuration\n"
+    "                 (secrets masked); exit 0, or 2 naming every invalid variable\n"
+    "  --version      print the version\n"
+    "  --help         print this help\n"
+    "\n"
+    "Configuration is by environment variable only; see README.md.\n";
+
+// Variables with our prefixes that nothing reads: most likely typos.
+std::vector<std::string> unknown_variables(const EnvReader& env) {
+  std::set<std::string> known;
+  for (const ConfigEntry& e : env.entries()) known.insert(e.name);
+  std::vector<std::string> unknown;
+  for (char** p = environ; *p != nullptr; ++p) {
+    std::string_view entry(*p);
+    std::string name(entry.substr(0, entry.find('=')));
+    bool ours = name.rfind("STREAMSHIFT_", 0) == 0 || name.rfind("EVENT_TRANSPORT_", 0) == 0 ||
+                name.rfind("EVENT_COALESCING_", 0) == 0;
+    if (ours && known.count(name) == 0) unknown.push_back(name);
+  }
+  return unknown;
+}
+
+int check_config() {
+  EnvReader env;
+  load_proxy_settings(env);
+  std::printf("streamshift %.*s: effective configuration\n", static_cast<int>(kVersion.size()),
+              kVersion.data());
+  for (const ConfigEntry& e : env.entries()) {
+    std::printf("%s=%s\t(%s) %s\n", e.name.c_str(), e.shown_value.c_str(),
+                e.from_environment ? "set" : "default", e.help.c_str());
+  }
+  for (const std::string& name : unknown_variables(env)) {
+    std::fprintf(stderr, "warning: %s is set but not used by streamshift (a typo?)\n",
+                 name.c_str());
+  }
+  if (!env.ok()) {
+    std::fprintf(stderr, "invalid configuration:\n%s", env.error_report().c_str());
+    return 2;
+  }
+  return 0;
+}
+
+struct SignalState {
+  std::vector<std::unique_ptr<Worker>>* workers;
+  uv_signal_t term, interrupt;
+  bool draining = false;
+};
+
+void on_signal(uv_signal_t* handle, int signum) {
+  auto* state = static_cast<SignalState*>(handle->data);
+  if (state->draining) {
+    log_line(LogLevel::kWarn, "signal received while draining; still draining",
+             {{"signal", signum}});
+    return;
+  }
+  state->draining = true;
+  log_line(LogLevel::kInfo, "shutting down: draining requests in flight",
+           {{"signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  for (auto& w : *state->workers) w->request_drain();
+  uv_close(reinterpret_cast<uv_handle_t*>(&state->term), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&state->interrupt), nullptr);
+}
+
+int run_proxy() {
+  EnvReader env;
+  ProxySettings settings = load_proxy_settings(env);
+  if (!env.ok()) {
+    std::fprintf(stderr, "streamshift: invalid configuration:\n%s", env.error_report().c_str());
+    for (const ConfigError& e : env.errors()) {
+      log_line(LogLevel::kError, "invalid configuration",
+               {{"variable", e.name}, {"value", e.value}, {"allowed", e.allowed}});
+    }
+    return 2;
+  }
+  set_log_level(settings.log_level);
+  ignore_sigpipe();
+  for (const std::string& name : unknown_variables(env)) {
+    log_line(LogLevel::kWarn, "variable set but not used (a typo?)", {{"variable", name}});
+  }
+
+  // Signals first, so a SIGTERM during start-up is not lost.
+  uv_loop_t* main_loop = uv_default_loop();
+  std::vector<std::unique_ptr<Worker>> workers;
+  SignalState signals;
+  signals.workers = &workers;
+  uv_signal_init(main_loop, &signals.term);
+  uv_signal_init(main_loop, &signals.interrupt);
+  signals.term.data = signals.interrupt.data = &signals;
+  uv_signal_start(&signals.term, on_signal, SIGTERM);
+  uv_signal_start(&signals.interrupt, on_signal, SIGINT);
+
+  for (int i = 0; i < settings.workers; ++i) {
+    workers.push_back(std::make_unique<Worker>(settings, i));
+    int rc = workers.back()->start();
+    if (rc != 0) {
+      log_line(LogLevel::kError, "cannot listen",
+               {{"address", settings.listen.host + ":" + std::to_string(settings.listen.port)},
+                {"error", uv_error_text(rc)}});
+      for (auto& w : workers) w->request_drain();
+      workers.clear();
+      close_loop(main_loop);
+      return 1;
+    }
+  }
+  log_line(LogLevel::kInfo, "listening",
+           {{"address", settings.listen.host + ":" + std::to_string(settings.listen.port)},
+            {"workers", settings.workers},
+            {"upstream", settings.upstream.host + ":" + std::to_string(settings.upstream.port) +
+                             settings.upstream.path_prefix},
+            {"version", kVersion}});
+
+  uv_run(main_loop, UV_RUN_DEFAULT);
+  for (auto& w : workers) w->join();
+  workers.clear();
+  close_loop(main_loop);
+  log_line(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace streamshift
+
+int main(int argc, char** argv) {
+  using namespace streamshift;
+  std::string_view command = argc > 1 ? argv[1] : "proxy";
+  if (argc > 2) {
+    std::fprintf(stderr, "streamshift: unexpected argument '%s'\n%.*s", argv[2],
+                 static_cast<int>(kUsage.size()), kUsage.data());
+    return 2;
+  }
+  if (command == "--version" || command == "version") {
+    std::printf("streamshift %.*s\n", static_cast<int>(kVersion.size()), kVersion.data());
+    return 0;
+  }
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::printf("%.*s", static_cast<int>(kUsage.size()), kUsage.data());
+    return 0;
+  }
+  if (command == "check-config") return check_config();
+  if (command == "proxy") return run_proxy();
+  std::fprintf(stderr, "streamshift: unknown command '%.*s'\n%.*s",
+               static_cast<int>(command.size()), command.data(), static_cast<int>(kUsage.size()),
+               kUsage.data());
+  return 2;
+}

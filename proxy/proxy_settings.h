@@ -1,0 +1,35 @@
+// The sidecar's configuration, read from the environment once at start.
+// Names and defaults are documented in README.md; `streamshift check-config`
+// prints the effective values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/env_config.h"
+#include "core/log.h"
+#include "core/net_address.h"
+
+namespace streamshift {
+
+struct ProxySettings {
+  HostPort listen;
+  int workers = 1;
+  HttpUrl upstream;
+  uint64_t upstream_connect_timeout_ms = 1000;
+  uint64_t upstream_timeout_ms = 10000;
+  size_t upstream_pool_size = 64;
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 1024 * 1024;
+  uint64_t client_timeout_ms = 10000;
+  uint64_t idle_timeout_ms = 60000;
+  uint64_t drain_timeout_ms = 15000;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+/// Reads every variable through `env`; invalid values are recorded in
+/// env.errors() (the returned settings then hold defaults for them).
+ProxySettings load_proxy_settings(EnvReader& env);
+
+}  // namespace streamshift

@@ -1,0 +1,88 @@
+// A sidecar worker thread; see worker.h.
+#include "proxy/worker.h"
+
+#include "core/log.h"
+#include "core/loop.h"
+
+namespace streamshift {
+
+Worker::Worker(const ProxySettings& settings, int index) : settings_(settings), index_(index) {
+  uv_loop_init(&loop_);
+  uv_async_init(&loop_, &wake_, on_wake);
+  wake_.data = this;
+  uv_timer_init(&loop_, &drain_timer_);
+  drain_timer_.data = this;
+
+  UpstreamOptions upstream;
+  upstream.host = settings.upstream.host;
+  upstream.port = settings.upstream.port;
+  upstream.connect_timeout_ms = settings.upstream_connect_timeout_ms;
+  upstream.request_timeout_ms = settings.upstream_timeout_ms;
+  upstream.max_connections = settings.upstream_pool_size;
+  pool_ = std::make_unique<UpstreamPool>(&loop_, upstream);
+  bridge_ = std::make_unique<HttpBridge>(*pool_, settings.upstream);
+
+  ServerOptions server;
+  server.listen = settings.listen;
+  server.reuse_port = true;
+  server.limits.max_header_bytes = settings.max_header_bytes;
+  server.limits.max_body_bytes = settings.max_body_bytes;
+  server.client_timeout_ms = settings.client_timeout_ms;
+  server.idle_timeout_ms = settings.idle_timeout_ms;
+  server_ = std::make_unique<HttpServer>(&loop_, server, *bridge_);
+}
+
+Worker::~Worker() {
+  join();
+  close_loop(&loop_);
+}
+
+int Worker::start() {
+  int rc = server_->start();
+  if (rc != 0) return rc;
+  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  return 0;
+}
+
+void Worker::request_drain() {
+  drain_requested_.store(true);
+  uv_async_send(&wake_);
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::on_wake(uv_async_t* handle) {
+  auto* w = static_cast<Worker*>(handle->data);
+  if (w->drain_requested_.load()) w->begin_drain();
+}
+
+void Worker::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  log_line(LogLevel::kInfo, "worker draining",
+           {{"worker", index_}, {"connections", server_->connection_count()}});
+  uv_timer_start(&drain_timer_, on_drain_timeout, settings_.drain_timeout_ms, 0);
+  server_->drain([this] { finish(); });
+}
+
+void Worker::on_drain_timeout(uv_timer_t* timer) {
+  auto* w = static_cast<Worker*>(timer->data);
+  log_line(LogLevel::kWarn, "drain timeout: closing connections with requests in flight",
+           {{"worker", w->index_}, {"connections", w->server_->connection_count()}});
+  w->pool_->shutdown([] {});
+  w->server_->close_all("drain timeout");
+}
+
+void Worker::finish() {
+  if (finished_) return;
+  finished_ = true;
+  uv_timer_stop(&drain_timer_);
+  pool_->shutdown([this] {
+    close_handle(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
+    close_handle(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
+  });
+}
+
+}  // namespace streamshift

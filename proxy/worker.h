@@ -1,0 +1,55 @@
+// One sidecar worker: an event loop on its own thread with its own listener
+// (sharing the port through SO_REUSEPORT), upstream pool and bridge.
+// Nothing is shared between workers; the main thread only asks them to drain.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "core/http_client.h"
+#include "core/http_server.h"
+#include "proxy/http_bridge.h"
+#include "proxy/proxy_settings.h"
+
+namespace streamshift {
+
+class Worker {
+ public:
+  Worker(const ProxySettings& settings, int index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Binds the listener on the calling thread (so bind errors surface at
+  /// start), then runs the loop on a new thread. 0 or a libuv error code.
+  int start();
+  /// Thread-safe: stop accepting, finish requests in flight within the
+  /// drain timeout, then let the loop end.
+  void request_drain();
+  /// Waits for the loop thread to end.
+  void join();
+
+ private:
+  static void on_wake(uv_async_t* handle);
+  static void on_drain_timeout(uv_timer_t* timer);
+  void begin_drain();
+  void finish();
+
+  const ProxySettings& settings_;
+  int index_;
+  uv_loop_t loop_;
+  uv_async_t wake_;
+  uv_timer_t drain_timer_;
+  std::unique_ptr<UpstreamPool> pool_;
+  std::unique_ptr<HttpBridge> bridge_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  std::atomic<bool> drain_requested_{false};
+  bool draining_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace streamshift

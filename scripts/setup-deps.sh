@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages streamshift builds, tests and runs with.
+# Idempotent: packages already present are skipped; `apt-get update` runs at
+# most once, and only when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libuv1-dev libhiredis-dev node-llhttp
+  libsimdjson-dev
+  googletest libgtest-dev
+  redis-server redis-tools
+  curl python3
+)
+if [[ "${STREAMSHIFT_BENCH_DEPS:-0}" == 1 ]]; then
+  packages+=(haproxy nginx-light webdis wrk gnuplot-nox)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+echo "setup-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
