@@ -455,28 +455,29 @@ void UpstreamPool::take_idle_specific(UpstreamConnection* c) {
   c->in_idle_list = false;
 }
 
+bool UpstreamPool::try_dispatch(Pending& pending) {
+  if (UpstreamConnection* c = take_idle()) {
+    c->dispatch(std::move(pending), true);
+    return true;
+  }
+  if (!address_ready_ || connection_count_ >= options_.max_connections) return false;
+  if (resolved_at_ != 0 && uv_now(loop_) - resolved_at_ > options_.dns_ttl_ms) resolve();
+  auto* c = new UpstreamConnection(this);
+  c->next = connections_;
+  if (connections_ != nullptr) connections_->prev = c;
+  connections_ = c;
+  ++connection_count_;
+  ++connections_opened_;
+  c->connect(std::move(pending));
+  return true;
+}
+
 void UpstreamPool::submit(Pending pending) {
   if (shutting_down_) {
     fail(pending, UpstreamError::kShutdown, "the sidecar is shutting down");
     return;
   }
-  if (queue_.empty()) {
-    if (UpstreamConnection* c = take_idle()) {
-      c->dispatch(std::move(pending), true);
-      return;
-    }
-    if (address_ready_ && connection_count_ < options_.max_connections) {
-      if (resolved_at_ != 0 && uv_now(loop_) - resolved_at_ > options_.dns_ttl_ms) resolve();
-      auto* c = new UpstreamConnection(this);
-      c->next = connections_;
-      if (connections_ != nullptr) connections_->prev = c;
-      connections_ = c;
-      ++connection_count_;
-      ++connections_opened_;
-      c->connect(std::move(pending));
-      return;
-    }
-  }
+  if (queue_.empty() && try_dispatch(pending)) return;
   queue_.push_back(std::move(pending));
   if (!address_ready_) resolve();
   arm_queue_timer();
@@ -484,11 +485,12 @@ void UpstreamPool::submit(Pending pending) {
 
 void UpstreamPool::pump() {
   while (!queue_.empty() && !shutting_down_) {
-    bool can_open = address_ready_ && connection_count_ < options_.max_connections;
-    if (idle_ == nullptr && !can_open) break;
-    Pending p = std::move(queue_.front());
+    Pending next = std::move(queue_.front());
     queue_.pop_front();
-    submit(std::move(p));
+    if (!try_dispatch(next)) {
+      queue_.push_front(std::move(next));
+      break;
+    }
   }
   arm_queue_timer();
 }

@@ -109,6 +109,8 @@ class UpstreamPool {
   };
 
   void submit(Pending pending);
+  /// Starts `pending` on an idle or new connection; false (and untouched) if none.
+  bool try_dispatch(Pending& pending);
   void pump();
   void resolve();
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);

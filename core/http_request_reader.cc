@@ -10,6 +10,18 @@ HttpRequestReader* self(llhttp_t* p) {
   return static_cast<HttpRequestReader*>(p->data);
 }
 
+// RFC 9110 5.6.2 token characters; llhttp 8.1.0 lets spaces inside a field
+// name and an empty name through.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // Up to this many empty lines before a request line are ignored (RFC 9112 2.2).
 constexpr size_t kMaxLeadingEmptyLines = 8;
 
@@ -53,12 +65,13 @@ HttpRequestReader::Progress HttpRequestReader::fail(int status, std::string_view
 }
 
 HttpRequestReader::Progress HttpRequestReader::fail_from_parser(llhttp_errno_t err) {
-  if (err == HPE_USER && error_.status != 0) return Progress::kError;
+  if (error_.status != 0) return Progress::kError;  // a callback already said why
   const char* reason = llhttp_get_error_reason(&parser_);
   std::string detail = llhttp_errno_name(err);
   if (reason != nullptr && *reason != '\0') (detail += ": ") += reason;
   if (err == HPE_INVALID_CHUNK_SIZE) return fail(400, "invalid_chunk", std::move(detail));
-  if (err == HPE_INVALID_TRANSFER_ENCODING || err == HPE_UNEXPECTED_CONTENT_LENGTH) {
+  if (err == HPE_INVALID_TRANSFER_ENCODING || err == HPE_UNEXPECTED_CONTENT_LENGTH ||
+      err == HPE_INVALID_CONTENT_LENGTH) {
     return fail(400, "invalid_framing", std::move(detail));
   }
   return fail(400, "malformed_request", std::move(detail));
@@ -186,6 +199,12 @@ int HttpRequestReader::check_headers() {
   if (target.empty() || (target[0] != '/' && !(target == "*" && parser_.method == HTTP_OPTIONS))) {
     fail(400, "malformed_request", "request target must be in origin form (start with /)");
     return HPE_USER;
+  }
+  for (size_t i = 0; i < h.size(); ++i) {
+    if (!is_token(h.name(i))) {
+      fail(400, "malformed_request", "invalid header field name");
+      return HPE_USER;
+    }
   }
   size_t te_count = h.count("transfer-encoding");
   size_t cl_count = h.count("content-length");

@@ -1,0 +1,107 @@
+// Child processes for integration tests; see process.h.
+#include "tests/support/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/net.h"
+
+namespace streamshift::testing {
+
+std::string streamshift_binary() {
+  return STREAMSHIFT_BINARY;
+}
+
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> env) {
+  char path_template[] = "/tmp/streamshift-test-XXXXXX";
+  int log_fd = mkstemp(path_template);
+  log_path_ = path_template;
+  for (const char* keep : {"PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* v = std::getenv(keep); v != nullptr && env.count(keep) == 0) env[keep] = v;
+  }
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, args;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, 0);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  close(log_fd);
+}
+
+ChildProcess::~ChildProcess() {
+  if (!exited_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (std::getenv("STREAMSHIFT_KEEP_TEST_LOGS") == nullptr) unlink(log_path_.c_str());
+}
+
+void ChildProcess::signal(int sig) {
+  if (!exited_) kill(pid_, sig);
+}
+
+int ChildProcess::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!exited_) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return exit_code_;
+}
+
+bool ChildProcess::running() {
+  return wait(std::chrono::milliseconds(0)) == -1;
+}
+
+std::string ChildProcess::output() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool ChildProcess::wait_output(const std::string& text, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (output().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
+    : port_(free_port()) {
+  env.emplace("STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(port_));
+  env.emplace("STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:" + std::to_string(upstream_port));
+  env.emplace("LOG_LEVEL", "info");
+  process_ =
+      std::make_unique<ChildProcess>(std::vector<std::string>{streamshift_binary(), "proxy"}, env);
+  ready_ = process_->wait_output("\"msg\":\"listening\"", std::chrono::seconds(10)) &&
+           wait_port_open(port_, std::chrono::seconds(5));
+}
+
+}  // namespace streamshift::testing

@@ -1,0 +1,57 @@
+// Runs the real streamshift binary for integration tests: a chosen
+// environment, stdout and stderr captured to a file, signals, exit status.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace streamshift::testing {
+
+/// The binary under test (set by CMake).
+std::string streamshift_binary();
+
+class ChildProcess {
+ public:
+  /// Starts `argv` with the test's PATH and HOME plus `env`.
+  ChildProcess(std::vector<std::string> argv, std::map<std::string, std::string> env);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig);
+  /// Waits for exit; returns the exit code, 128+signal if killed, -1 on timeout.
+  int wait(std::chrono::milliseconds timeout);
+  bool running();
+  /// What the process printed so far (stdout and stderr).
+  std::string output() const;
+  /// Polls output() until it contains `text`.
+  bool wait_output(const std::string& text, std::chrono::milliseconds timeout) const;
+
+ private:
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  bool exited_ = false;
+  std::string log_path_;
+};
+
+/// The sidecar on a free port with an upstream; ready when its port accepts.
+class Sidecar {
+ public:
+  Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env = {});
+  uint16_t port() const { return port_; }
+  ChildProcess& process() { return *process_; }
+  bool ready() const { return ready_; }
+
+ private:
+  uint16_t port_;
+  std::unique_ptr<ChildProcess> process_;
+  bool ready_ = false;
+};
+
+}  // namespace streamshift::testing
