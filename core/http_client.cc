@@ -162,10 +162,15 @@ void UpstreamConnection::dispatch(UpstreamPool::Pending pending, bool reused) {
   UpstreamRequest& r = *current_.request;
   uv_buf_t bufs[2] = {uv_buf_init(r.head.data(), r.head.size()),
                       uv_buf_init(r.body.data(), r.body.size())};
-  int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), bufs,
-                    r.body.empty() ? 1 : 2, on_write);
-  if (rc != 0) {
-    if (reused) {
+  uv_buf_t* unsent = bufs;
+  unsigned nbufs = r.body.empty() ? 1 : 2;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  int error = 0;
+  bool written = try_write_all(stream, unsent, nbufs, &error);
+  bool nothing_written = unsent == bufs && unsent->base == r.head.data();
+  if (!written && error == 0) error = uv_write(&write_req_, stream, unsent, nbufs, on_write);
+  if (error != 0) {
+    if (reused && nothing_written) {
       // Nothing of this request reached the socket: a stale connection.
       UpstreamPool::Pending again = std::move(current_);
       ++pool_->stale_retries_;
@@ -173,11 +178,11 @@ void UpstreamConnection::dispatch(UpstreamPool::Pending pending, bool reused) {
       pool_->submit(std::move(again));
       return;
     }
-    complete_with_error(UpstreamError::kClosed, "write: " + uv_error_text(rc));
+    complete_with_error(UpstreamError::kClosed, "write: " + uv_error_text(error));
     close(UpstreamError::kClosed, "write failed");
     return;
   }
-  writing_ = true;
+  writing_ = !written;
 }
 
 bool UpstreamConnection::still_open() {

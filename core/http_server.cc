@@ -290,8 +290,19 @@ void ServerConnection::write(std::string_view static_head, Response* response, b
     close_after_write_ = true;
     pause_reading();
   }
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, nbufs, on_write);
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  uv_buf_t* pending = bufs;
+  int error = 0;
+  if (uv_stream_get_write_queue_size(stream) == 0 &&
+      try_write_all(stream, pending, nbufs, &error)) {
+    w->body.clear();
+    spare_writes_.push_back(w);
+    if (close_after) close("answered with Connection: close");
+    return;
+  }
+  int rc = error != 0 ? error : uv_write(&w->req, stream, pending, nbufs, on_write);
   if (rc != 0) {
+    w->body.clear();
     spare_writes_.push_back(w);
     close("write failed: " + uv_error_text(rc));
     return;

@@ -96,3 +96,27 @@ void close_loop(uv_loop_t* loop) {
 }
 
 }  // namespace streamshift
+
+namespace streamshift {
+
+bool try_write_all(uv_stream_t* stream, uv_buf_t*& bufs, unsigned& nbufs, int* error) {
+  *error = 0;
+  int n = uv_try_write(stream, bufs, nbufs);
+  if (n == UV_EAGAIN) return false;
+  if (n < 0) {
+    *error = n;
+    return false;
+  }
+  auto left = static_cast<size_t>(n);
+  while (nbufs > 0 && left >= bufs->len) {
+    left -= bufs->len;
+    ++bufs;
+    --nbufs;
+  }
+  if (nbufs == 0) return true;
+  bufs->base += left;
+  bufs->len -= left;
+  return false;
+}
+
+}  // namespace streamshift

@@ -42,3 +42,14 @@ void close_handle(uv_handle_t* handle, uv_close_cb on_closed);
 void close_loop(uv_loop_t* loop);
 
 }  // namespace streamshift
+
+namespace streamshift {
+
+/// Writes as much of `bufs` as the socket takes now (uv_try_write) and
+/// advances `bufs`/`nbufs` past what was written. Returns true when all of
+/// it was written; false when the rest must be queued with uv_write, or on
+/// error (then *error is set). Writing synchronously first avoids the
+/// epoll_ctl that libuv 1.44 issues each time a queued write drains.
+bool try_write_all(uv_stream_t* stream, uv_buf_t*& bufs, unsigned& nbufs, int* error);
+
+}  // namespace streamshift
