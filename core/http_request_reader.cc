@@ -22,6 +22,8 @@ bool is_token(std::string_view s) {
   return true;
 }
 
+constexpr size_t kBodyPadding = 64;
+
 // Up to this many empty lines before a request line are ignored (RFC 9112 2.2).
 constexpr size_t kMaxLeadingEmptyLines = 8;
 
@@ -245,7 +247,8 @@ int HttpRequestReader::check_headers() {
     wants_continue_ = request_.version_minor >= 1;
   }
   if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0) {
-    request_.body.reserve(parser_.content_length);
+    // Spare room past the end lets SIMD parsers read the body in place.
+    request_.body.reserve(parser_.content_length + kBodyPadding);
   }
   request_.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
   headers_done_ = true;

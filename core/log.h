@@ -33,6 +33,13 @@ struct LogField {
   LogField(std::string_view k, unsigned long v) : LogField(k, static_cast<long long>(v)) {}
   LogField(std::string_view k, bool v) : key(k), value(v ? "true" : "false"), raw(true) {}
 
+  /// A value that is already JSON text (an object, say), written as is.
+  static LogField json(std::string_view k, std::string v) {
+    LogField f(k, std::move(v));
+    f.raw = true;
+    return f;
+  }
+
   std::string_view key;
   std::string value;
   bool raw = false;

@@ -52,7 +52,8 @@ int status_for_upstream_error(UpstreamError error) {
   }
 }
 
-std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_view client_ip) {
+std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_view client_ip,
+                                      std::string_view event_id) {
   const HeaderBlock& h = request.headers;
   std::string head;
   head.reserve(h.bytes() + 160);
@@ -69,6 +70,7 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
         h.connection_has_token(name)) {
       continue;
     }
+    if (!event_id.empty() && iequals(name, "x-event-id")) continue;
     if (iequals(name, "x-forwarded-for")) {
       forwarded_for = h.value(i);  // merged below, after the last hop
       continue;
@@ -79,6 +81,7 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
   }
   if (!has_host) append_header(head, "Host", upstream_.authority);
   if (!has_request_id) append_header(head, "X-Request-Id", ids_.uuid4());
+  if (!event_id.empty()) append_header(head, "X-Event-Id", event_id);
   head += "X-Forwarded-For: ";
   if (!forwarded_for.empty()) {
     head += forwarded_for;
@@ -93,10 +96,11 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
   return head;
 }
 
-void HttpBridge::forward(Exchange& exchange, std::string extra_response_headers) {
+void HttpBridge::forward(Exchange& exchange, std::string extra_response_headers,
+                         std::string_view event_id) {
   HttpRequest& request = exchange.request();
   auto upstream_request = std::make_unique<UpstreamRequest>();
-  upstream_request->head = upstream_head(request, exchange.client_ip());
+  upstream_request->head = upstream_head(request, exchange.client_ip(), event_id);
   upstream_request->body = std::move(request.body);
   upstream_request->is_head = request.method == "HEAD";
   Exchange* ex = &exchange;

@@ -25,10 +25,14 @@ class HttpBridge : public RequestHandler {
   /// Forwards `exchange`'s request; `extra_response_headers` ("Name: v\r\n"
   /// text) is added to the answer, whatever it is. The request body is moved
   /// into the upstream request (the one copy was from the socket).
-  void forward(Exchange& exchange, std::string extra_response_headers);
+  /// With an `event_id`, the upstream request carries it as X-Event-Id
+  /// (replacing the client's), so the consumer side can drop duplicates.
+  void forward(Exchange& exchange, std::string extra_response_headers,
+               std::string_view event_id = {});
 
   /// The request head toward the upstream (exposed for tests).
-  std::string upstream_head(const HttpRequest& request, std::string_view client_ip);
+  std::string upstream_head(const HttpRequest& request, std::string_view client_ip,
+                            std::string_view event_id = {});
 
  private:
   UpstreamPool& pool_;

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "proxy/proxy_settings.h"
+#include "proxy/routes.h"
 #include "proxy/worker.h"
 
 extern char** environ;
@@ -52,15 +53,39 @@ std::vector<std::string> unknown_variables(const EnvReader& env) {
   return unknown;
 }
 
+// The built-in routes, or those of STREAMSHIFT_ROUTES_FILE (an error is
+// recorded against that variable).
+RouteTable load_routes(const ProxySettings& settings, EnvReader& env) {
+  if (settings.transport.routes_file.empty()) return RouteTable::defaults();
+  std::string why;
+  if (auto table = RouteTable::load_file(settings.transport.routes_file, &why)) return *table;
+  env.reject("STREAMSHIFT_ROUTES_FILE", settings.transport.routes_file, "a readable YAML or JSON route table: " + why);
+  return RouteTable::defaults();
+}
+
 int check_config() {
   EnvReader env;
-  load_proxy_settings(env);
+  ProxySettings settings = load_proxy_settings(env);
+  RouteTable routes = load_routes(settings, env);
   std::printf("streamshift %.*s: effective configuration\n", static_cast<int>(kVersion.size()),
               kVersion.data());
   for (const ConfigEntry& e : env.entries()) {
     std::printf("%s=%s\t(%s) %s\n", e.name.c_str(), e.shown_value.c_str(),
                 e.from_environment ? "set" : "default", e.help.c_str());
   }
+  std::printf("routes (%s):\n", settings.transport.routes_file.empty() ? "built-in" : "from STREAMSHIFT_ROUTES_FILE");
+  for (const Route& r : routes.routes()) {
+    std::printf("  %s %s -> %s%s%s\n", r.method.c_str(), r.pattern.c_str(), r.stream.c_str(),
+                r.event_type.empty() ? "" : " event_type=", r.event_type.c_str());
+  }
+  const TransportSettings& t = settings.transport;
+  std::printf("decision: %s\n",
+              !t.use_redis_streams ? "every event over HTTP (EVENT_TRANSPORT_USE_REDIS_STREAMS=false)"
+              : t.dual_write       ? "every event over HTTP, plus a shadow copy in Redis Streams"
+                                   : ("Redis Streams for " + std::to_string(t.redis_percentage) + "% of events by " +
+                                      (t.rollout_key == RolloutKey::kRoom ? "room" : "random draw") +
+                                      (t.fallback_to_http ? ", HTTP fallback on failure" : ", 503 on failure"))
+                                         .c_str());
   for (const std::string& name : unknown_variables(env)) {
     std::fprintf(stderr, "warning: %s is set but not used by streamshift (a typo?)\n",
                  name.c_str());
@@ -96,6 +121,7 @@ void on_signal(uv_signal_t* handle, int signum) {
 int run_proxy() {
   EnvReader env;
   ProxySettings settings = load_proxy_settings(env);
+  RouteTable routes = load_routes(settings, env);
   if (!env.ok()) {
     std::fprintf(stderr, "streamshift: invalid configuration:\n%s", env.error_report().c_str());
     for (const ConfigError& e : env.errors()) {
@@ -122,7 +148,7 @@ int run_proxy() {
   uv_signal_start(&signals.interrupt, on_signal, SIGINT);
 
   for (int i = 0; i < settings.workers; ++i) {
-    workers.push_back(std::make_unique<Worker>(settings, i));
+    workers.push_back(std::make_unique<Worker>(settings, routes, i));
     int rc = workers.back()->start();
     if (rc != 0) {
       log_line(LogLevel::kError, "cannot listen",
@@ -139,10 +165,20 @@ int run_proxy() {
             {"workers", settings.workers},
             {"upstream", settings.upstream.host + ":" + std::to_string(settings.upstream.port) +
                              settings.upstream.path_prefix},
+            {"transport", !settings.transport.use_redis_streams ? "http"
+                          : settings.transport.dual_write       ? "dual_write"
+                                                                 : "redis_streams"},
+            {"redis_percentage", settings.transport.redis_percentage},
+            {"routes", routes.routes().size()},
             {"version", kVersion}});
 
   uv_run(main_loop, UV_RUN_DEFAULT);
-  for (auto& w : workers) w->join();
+  TransportStats totals;
+  for (auto& w : workers) {
+    w->join();
+    totals.add(w->stats());
+  }
+  log_line(LogLevel::kInfo, "transport totals", {LogField::json("events", totals.to_json())});
   workers.clear();
   close_loop(main_loop);
   log_line(LogLevel::kInfo, "stopped");

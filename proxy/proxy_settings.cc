@@ -46,6 +46,7 @@ ProxySettings load_proxy_settings(EnvReader& env) {
   std::string level =
       env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");
   parse_log_level(level, &s.log_level);
+  s.transport = load_transport_settings(env);
   return s;
 }
 

@@ -6,7 +6,8 @@
 
 namespace streamshift {
 
-Worker::Worker(const ProxySettings& settings, int index) : settings_(settings), index_(index) {
+Worker::Worker(const ProxySettings& settings, const RouteTable& routes, int index)
+    : settings_(settings), index_(index) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wake_, on_wake);
   wake_.data = this;
@@ -21,6 +22,15 @@ Worker::Worker(const ProxySettings& settings, int index) : settings_(settings), 
   upstream.max_connections = settings.upstream_pool_size;
   pool_ = std::make_unique<UpstreamPool>(&loop_, upstream);
   bridge_ = std::make_unique<HttpBridge>(*pool_, settings.upstream);
+  const TransportSettings& transport = settings.transport;
+  if (transport.needs_redis()) {
+    RedisOptions redis;
+    redis.endpoint = transport.redis;
+    redis.connections = transport.redis_connections_per_worker(settings.workers);
+    redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
+    redis_ = std::make_unique<RedisClient>(&loop_, redis);
+  }
+  router_ = std::make_unique<EventRouter>(&loop_, routes, transport, *bridge_, redis_.get());
 
   ServerOptions server;
   server.listen = settings.listen;
@@ -29,7 +39,7 @@ Worker::Worker(const ProxySettings& settings, int index) : settings_(settings), 
   server.limits.max_body_bytes = settings.max_body_bytes;
   server.client_timeout_ms = settings.client_timeout_ms;
   server.idle_timeout_ms = settings.idle_timeout_ms;
-  server_ = std::make_unique<HttpServer>(&loop_, server, *bridge_);
+  server_ = std::make_unique<HttpServer>(&loop_, server, *router_);
 }
 
 Worker::~Worker() {
@@ -40,6 +50,7 @@ Worker::~Worker() {
 int Worker::start() {
   int rc = server_->start();
   if (rc != 0) return rc;
+  if (redis_) redis_->start();
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
   return 0;
 }
@@ -73,16 +84,23 @@ void Worker::on_drain_timeout(uv_timer_t* timer) {
            {{"worker", w->index_}, {"connections", w->server_->connection_count()}});
   w->pool_->shutdown([] {});
   w->server_->close_all("drain timeout");
+  if (w->redis_) w->redis_->close_now();
 }
 
 void Worker::finish() {
   if (finished_) return;
   finished_ = true;
-  uv_timer_stop(&drain_timer_);
-  pool_->shutdown([this] {
-    close_handle(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
-    close_handle(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
-  });
+  // Shadow copies may still be in flight to Redis: the drain timer keeps
+  // bounding the wait until both clients have closed.
+  closing_parts_ = redis_ ? 2 : 1;
+  pool_->shutdown([this] { closed_one(); });
+  if (redis_) redis_->shutdown([this] { closed_one(); });
+}
+
+void Worker::closed_one() {
+  if (--closing_parts_ > 0) return;
+  close_handle(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
+  close_handle(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
 }
 
 }  // namespace streamshift

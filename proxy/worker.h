@@ -11,14 +11,17 @@
 
 #include "core/http_client.h"
 #include "core/http_server.h"
+#include "core/redis_client.h"
+#include "proxy/event_router.h"
 #include "proxy/http_bridge.h"
 #include "proxy/proxy_settings.h"
+#include "proxy/routes.h"
 
 namespace streamshift {
 
 class Worker {
  public:
-  Worker(const ProxySettings& settings, int index);
+  Worker(const ProxySettings& settings, const RouteTable& routes, int index);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -31,12 +34,15 @@ class Worker {
   void request_drain();
   /// Waits for the loop thread to end.
   void join();
+  /// Valid after join().
+  const TransportStats& stats() const { return router_->stats(); }
 
  private:
   static void on_wake(uv_async_t* handle);
   static void on_drain_timeout(uv_timer_t* timer);
   void begin_drain();
   void finish();
+  void closed_one();
 
   const ProxySettings& settings_;
   int index_;
@@ -45,11 +51,14 @@ class Worker {
   uv_timer_t drain_timer_;
   std::unique_ptr<UpstreamPool> pool_;
   std::unique_ptr<HttpBridge> bridge_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<EventRouter> router_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
   std::atomic<bool> drain_requested_{false};
   bool draining_ = false;
   bool finished_ = false;
+  int closing_parts_ = 0;
 };
 
 }  // namespace streamshift

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libuv1-dev libhiredis-dev node-llhttp
-  libsimdjson-dev
+  libsimdjson-dev libyaml-cpp-dev
   googletest libgtest-dev
   redis-server redis-tools
   curl python3

@@ -1,0 +1,103 @@
+// The Redis client of one event loop: a few pipelined hiredis async
+// connections, each with a connect timer, AUTH/SELECT on connect,
+// reconnection with exponential backoff and jitter, a cap on commands in
+// flight, and a per-command deadline.
+//
+//   command() --> ready connection (round robin) --> redisAsyncCommandArgv
+//                    |                                  | one write per loop turn
+//                    | none ready: kNotConnected         v
+//                    | over the cap: kOverloaded      replies in FIFO order
+//                    v                                  |
+//                 callback now             callback(reply) unless timed out
+//
+// hiredis 0.14 cannot cancel a command: when a deadline passes the caller
+// is answered kTimeout at once and the late reply, when it comes, only
+// frees the command's record. Modelled on h2o's hiredis wrapper.
+#pragma once
+
+#include <hiredis/hiredis.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/redis_url.h"
+
+namespace streamshift {
+
+enum class RedisStatus {
+  kOk,
+  kErrorReply,      // Redis answered with an error (reply holds it)
+  kTimeout,         // no reply within the command's deadline
+  kConnectionLost,  // the connection dropped with the command in flight
+  kNotConnected,    // no connection is ready
+  kOverloaded,      // too many commands in flight
+};
+std::string_view redis_status_name(RedisStatus status);
+
+struct RedisResult {
+  RedisStatus status = RedisStatus::kOk;
+  const redisReply* reply = nullptr;  // valid during the callback only
+  std::string_view error;             // for kErrorReply
+};
+
+/// Called exactly once per command.
+using RedisCallback = void (*)(void* data, const RedisResult& result);
+
+struct RedisOptions {
+  RedisEndpoint endpoint;
+  size_t connections = 1;
+  uint64_t connect_timeout_ms = 1000;
+  size_t max_in_flight = 4096;  // per connection
+  uint64_t backoff_initial_ms = 50;
+  uint64_t backoff_max_ms = 5000;
+};
+
+class RedisConnection;
+
+class RedisClient {
+ public:
+  RedisClient(uv_loop_t* loop, RedisOptions options);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  /// Starts connecting every connection.
+  void start();
+
+  /// Sends a command; hiredis copies argv, so it may be freed on return.
+  /// `callback` may run before command() returns (kNotConnected, kOverloaded).
+  void command(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
+               RedisCallback callback, void* data);
+
+  size_t ready_connections() const;
+  /// Connections established (including re-connections) so far.
+  uint64_t connects() const { return connects_; }
+
+  /// Graceful: lets commands in flight finish, then disconnects.
+  /// `on_closed` runs when every connection and timer is closed.
+  void shutdown(std::function<void()> on_closed);
+  /// Hard stop (after a drain timeout): commands in flight fail now.
+  void close_now();
+
+ private:
+  friend class RedisConnection;
+  void connection_closed();
+
+  uv_loop_t* loop_;
+  RedisOptions options_;
+  std::vector<std::unique_ptr<RedisConnection>> connections_;
+  size_t next_ = 0;
+  size_t open_connections_ = 0;
+  uint64_t connects_ = 0;
+  uint64_t jitter_state_;
+  bool shutting_down_ = false;
+  std::function<void()> on_closed_;
+};
+
+}  // namespace streamshift

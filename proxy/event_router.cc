@@ -1,0 +1,213 @@
+// Per-event transport decision and fallback; see event_router.h.
+#include "proxy/event_router.h"
+
+#include <sys/time.h>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "proxy/event_fields.h"
+#include "proxy/stream_entry.h"
+
+namespace streamshift {
+namespace {
+
+int64_t wall_clock_ms() {
+  timeval tv;
+  gettimeofday(&tv, nullptr);
+  return static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
+}
+
+std::string event_headers(std::string_view transport, std::string_view event_id) {
+  std::string h = "X-Event-Transport: ";
+  h += transport;
+  h += "\r\nX-Event-Id: ";
+  h += event_id;
+  h += "\r\n";
+  return h;
+}
+
+FallbackReason reason_for(RedisStatus status) {
+  switch (status) {
+    case RedisStatus::kTimeout: return FallbackReason::kTimeout;
+    case RedisStatus::kConnectionLost:
+    case RedisStatus::kNotConnected: return FallbackReason::kConnectionLost;
+    default: return FallbackReason::kRedisError;
+  }
+}
+
+// Header values must not break the response head.
+bool safe_header_value(std::string_view v) {
+  for (char c : v) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// One XADD in flight for an exchange. The exchange outlives it: the
+// connection is not freed before respond(), and only on_published answers.
+struct EventRouter::Publish {
+  EventRouter* router;
+  Exchange* exchange;
+  std::string event_id;
+  std::string stream;
+  bool probe;
+};
+
+EventRouter::EventRouter(uv_loop_t* loop, const RouteTable& routes, const TransportSettings& settings,
+                         HttpBridge& bridge, RedisClient* redis)
+    : loop_(loop),
+      routes_(routes),
+      settings_(settings),
+      bridge_(bridge),
+      redis_(redis),
+      rollout_(settings),
+      circuit_(settings.circuit_failures, settings.circuit_open_ms) {}
+
+void EventRouter::on_request(Exchange& exchange) {
+  HttpRequest& request = exchange.request();
+  // Master switch off: the original HTTP bridge, untouched (a rollback
+  // must not start refusing bodies the app always sent).
+  if (!settings_.needs_redis()) {
+    bridge_.forward(exchange, {});
+    return;
+  }
+  std::optional<RouteMatch> match = routes_.match(request.method, request.target());
+  if (!match) {
+    ++stats_.passthrough;
+    bridge_.forward(exchange, {});
+    return;
+  }
+  const Route& route = *match->route;
+  EventFields fields;
+  std::string error_field, detail;
+  bool ok = read_event_fields(request.body, &fields, &error_field, &detail);
+  if (ok && !route.event_type.empty()) fields.event_type = route.event_type;
+  if (ok && !match->room_id.empty()) fields.room_id = std::string(match->room_id);
+  if (ok && fields.event_type.empty()) {
+    ok = false;
+    error_field = "event_type";
+    detail = "the event has no event_type";
+  }
+  if (ok && fields.room_id.empty()) {
+    ok = false;
+    error_field = "room_id";
+    detail = "the event has no room_id";
+  }
+  if (fields.event_id.empty()) {
+    auto header = request.headers.find("x-event-id");
+    fields.event_id = header && !header->empty() ? std::string(*header) : ids_.uuid4();
+  }
+  if (ok && !safe_header_value(fields.event_id)) {
+    ok = false;
+    error_field = "event_id";
+    detail = "event_id must not contain CR, LF or NUL";
+  }
+  if (!ok) {
+    ++stats_.bad_events;
+    std::string body = "{\"error\":\"invalid_event\",\"field\":";
+    append_json_string(body, error_field);
+    body += ",\"detail\":";
+    append_json_string(body, detail);
+    body += '}';
+    log_line(LogLevel::kWarn, "event rejected", {{"field", error_field}, {"detail", detail}, {"route", route.pattern}});
+    exchange.respond_json(400, std::move(body));
+    return;
+  }
+
+  bool to_redis = rollout_.use_redis(fields.room_id);
+  if (settings_.dual_write && redis_ != nullptr) {
+    StreamEntry entry{route.stream, fields.event_id, fields.event_type, fields.room_id, fields.user_id,
+                      fields.has_user_id, wall_clock_ms(), request.method, request.target(),
+                      request.headers.find("content-type").value_or(""), request.body};
+    publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms,
+                  on_shadow_published, this);
+    to_redis = false;  // the app gets the HTTP answer
+  }
+  if (!to_redis || redis_ == nullptr) {
+    ++stats_.http_routed;
+    forward_http(exchange, fields.event_id);
+    return;
+  }
+  uint64_t now = uv_now(loop_);
+  CircuitBreaker::Decision decision = circuit_.decide(now);
+  if (decision == CircuitBreaker::Decision::kReject) {
+    fallback(exchange, fields.event_id, FallbackReason::kCircuitOpen, "the Redis circuit is open");
+    return;
+  }
+  auto* publish = new Publish{this, &exchange, fields.event_id, route.stream,
+                              decision == CircuitBreaker::Decision::kProbe};
+  StreamEntry entry{route.stream, fields.event_id, fields.event_type, fields.room_id, fields.user_id,
+                    fields.has_user_id, wall_clock_ms(), request.method, request.target(),
+                    request.headers.find("content-type").value_or(""), request.body};
+  publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms, on_published,
+                publish);
+}
+
+void EventRouter::on_published(void* data, const RedisResult& result) {
+  std::unique_ptr<Publish> publish(static_cast<Publish*>(data));
+  EventRouter* router = publish->router;
+  Exchange& exchange = *publish->exchange;
+  if (result.status == RedisStatus::kOk && result.reply != nullptr && result.reply->type == REDIS_REPLY_STRING) {
+    router->circuit_.record_success();
+    ++router->stats_.redis_published;
+    std::string body = "{\"status\":\"accepted\",\"transport\":\"redis_streams\",\"stream\":";
+    append_json_string(body, publish->stream);
+    body += ",\"id\":";
+    append_json_string(body, std::string_view(result.reply->str, result.reply->len));
+    body += ",\"event_id\":";
+    append_json_string(body, publish->event_id);
+    body += '}';
+    exchange.respond_json(router->settings_.ack_status, std::move(body),
+                          event_headers("redis_streams", publish->event_id));
+    return;
+  }
+  ++router->stats_.redis_failed;
+  // Refusals before anything was sent (kNotConnected, kOverloaded) also count:
+  // they are what keeps the circuit open while Redis is away.
+  router->circuit_.record_failure(uv_now(router->loop_));
+  std::string detail(redis_status_name(result.status));
+  if (result.status == RedisStatus::kErrorReply) (detail += ": ") += result.error;
+  router->fallback(exchange, publish->event_id, reason_for(result.status), detail);
+}
+
+void EventRouter::on_shadow_published(void* data, const RedisResult& result) {
+  auto* router = static_cast<EventRouter*>(data);
+  if (result.status == RedisStatus::kOk) {
+    ++router->stats_.dual_write_success;
+  } else {
+    ++router->stats_.dual_write_failure;
+    if (log_enabled(LogLevel::kDebug)) {
+      log_line(LogLevel::kDebug, "dual write to Redis failed", {{"error", redis_status_name(result.status)}});
+    }
+  }
+}
+
+void EventRouter::fallback(Exchange& exchange, const std::string& event_id, FallbackReason reason,
+                           std::string_view detail) {
+  if (!settings_.fallback_to_http) {
+    ++stats_.refused_503;
+    std::string body = "{\"error\":\"redis_unavailable\",\"reason\":";
+    append_json_string(body, fallback_reason_name(reason));
+    body += ",\"detail\":";
+    append_json_string(body, detail);
+    body += ",\"event_id\":";
+    append_json_string(body, event_id);
+    body += '}';
+    exchange.respond_json(503, std::move(body), event_headers("redis_streams", event_id));
+    return;
+  }
+  ++stats_.fallbacks[static_cast<int>(reason)];
+  if (log_enabled(LogLevel::kDebug)) {
+    log_line(LogLevel::kDebug, "event falls back to HTTP",
+             {{"reason", fallback_reason_name(reason)}, {"detail", detail}, {"event_id", event_id}});
+  }
+  forward_http(exchange, event_id);
+}
+
+void EventRouter::forward_http(Exchange& exchange, const std::string& event_id) {
+  bridge_.forward(exchange, event_headers("http", event_id), event_id);
+}
+
+}  // namespace streamshift

@@ -1,0 +1,42 @@
+// The event transport's configuration: the EVENT_TRANSPORT_* variables of
+// the event transport configuration guide (names and defaults kept exactly),
+// plus REDIS_* and the sidecar's own STREAMSHIFT_* transport knobs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/env_config.h"
+#include "core/redis_url.h"
+
+namespace streamshift {
+
+enum class RolloutKey { kRoom, kRandom };
+
+struct TransportSettings {
+  bool use_redis_streams = false;
+  int redis_percentage = 0;
+  RolloutKey rollout_key = RolloutKey::kRoom;
+  bool dual_write = false;
+  bool fallback_to_http = true;
+  int64_t stream_max_len = 10000;
+  uint64_t publish_timeout_ms = 100;
+  int ack_status = 202;
+  std::string redis_url;
+  RedisEndpoint redis;
+  int redis_max_connections = 30;
+  uint64_t redis_connect_timeout_ms = 1000;
+  std::string routes_file;
+  int circuit_failures = 5;
+  uint64_t circuit_open_ms = 5000;
+
+  /// Redis is needed at all (streams on, or shadow copies).
+  bool needs_redis() const { return use_redis_streams || dual_write; }
+  /// Connections per worker: REDIS_MAX_CONNECTIONS split over the workers,
+  /// at most 4 (commands are pipelined; more connections add little).
+  size_t redis_connections_per_worker(int workers) const;
+};
+
+TransportSettings load_transport_settings(EnvReader& env);
+
+}  // namespace streamshift
