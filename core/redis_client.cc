@@ -13,12 +13,18 @@ namespace streamshift {
 
 std::string_view redis_status_name(RedisStatus status) {
   switch (status) {
-    case RedisStatus::kOk: return "ok";
-    case RedisStatus::kErrorReply: return "error_reply";
-    case RedisStatus::kTimeout: return "timeout";
-    case RedisStatus::kConnectionLost: return "connection_lost";
-    case RedisStatus::kNotConnected: return "not_connected";
-    case RedisStatus::kOverloaded: return "overloaded";
+    case RedisStatus::kOk:
+      return "ok";
+    case RedisStatus::kErrorReply:
+      return "error_reply";
+    case RedisStatus::kTimeout:
+      return "timeout";
+    case RedisStatus::kConnectionLost:
+      return "connection_lost";
+    case RedisStatus::kNotConnected:
+      return "not_connected";
+    case RedisStatus::kOverloaded:
+      return "overloaded";
   }
   return "unknown";
 }
@@ -63,7 +69,16 @@ class RedisConnection {
   void shutdown();
 
  private:
-  enum class State { kIdle, kResolving, kConnecting, kHandshake, kReady, kBackoff, kClosing, kClosed };
+  enum class State {
+    kIdle,
+    kResolving,
+    kConnecting,
+    kHandshake,
+    kReady,
+    kBackoff,
+    kClosing,
+    kClosed
+  };
 
   void resolve();
   void connect();
@@ -103,7 +118,8 @@ class RedisConnection {
 void RedisConnection::start() {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   sockaddr_storage numeric;
-  if (numeric_sockaddr(client_->options_.endpoint.host, client_->options_.endpoint.port, &numeric)) {
+  if (numeric_sockaddr(client_->options_.endpoint.host, client_->options_.endpoint.port,
+                       &numeric)) {
     address_ = client_->options_.endpoint.host;
     connect();
   } else {
@@ -135,7 +151,8 @@ void RedisConnection::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* r
   }
   if (status != 0 || res == nullptr) {
     if (res != nullptr) uv_freeaddrinfo(res);
-    c->schedule_reconnect("resolve " + c->client_->options_.endpoint.host + ": " + uv_error_text(status));
+    c->schedule_reconnect("resolve " + c->client_->options_.endpoint.host + ": " +
+                          uv_error_text(status));
     return;
   }
   char text[INET6_ADDRSTRLEN] = {0};
@@ -208,7 +225,8 @@ void RedisConnection::handshake() {
     }
     argv.push_back(ep.password.c_str());
     lens.push_back(ep.password.size());
-    issue(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout, on_handshake_reply, this);
+    issue(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout, on_handshake_reply,
+          this);
     ++handshake_left_;
   }
   std::string db = std::to_string(ep.db);
@@ -216,8 +234,10 @@ void RedisConnection::handshake() {
   size_t select_lens[] = {6, db.size()};
   const char* ping[] = {"PING"};
   size_t ping_len[] = {4};
-  if (ep.db != 0) issue(2, select, select_lens, timeout, on_handshake_reply, this);
-  else issue(1, ping, ping_len, timeout, on_handshake_reply, this);
+  if (ep.db != 0)
+    issue(2, select, select_lens, timeout, on_handshake_reply, this);
+  else
+    issue(1, ping, ping_len, timeout, on_handshake_reply, this);
   ++handshake_left_;
 }
 
@@ -225,8 +245,9 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
   auto* c = static_cast<RedisConnection*>(data);
   if (c->state_ != State::kHandshake) return;
   if (result.status != RedisStatus::kOk) {
-    std::string why = result.status == RedisStatus::kErrorReply ? std::string(result.error)
-                                                                 : std::string(redis_status_name(result.status));
+    std::string why = result.status == RedisStatus::kErrorReply
+                          ? std::string(result.error)
+                          : std::string(redis_status_name(result.status));
     log_line(LogLevel::kError, "redis handshake failed (AUTH or SELECT)",
              {{"connection", c->index_}, {"error", why}});
     c->state_ = State::kConnecting;  // on_disconnect schedules the retry
@@ -239,7 +260,8 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
   c->attempt_ = 0;
   ++c->client_->connects_;
   log_line(LogLevel::kInfo, "redis connected",
-           {{"connection", c->index_}, {"address", c->address_ + ":" + std::to_string(c->client_->options_.endpoint.port)},
+           {{"connection", c->index_},
+            {"address", c->address_ + ":" + std::to_string(c->client_->options_.endpoint.port)},
             {"db", c->client_->options_.endpoint.db}});
 }
 
@@ -250,7 +272,8 @@ void RedisConnection::on_disconnect(const redisAsyncContext* ac, int status) {
     c->maybe_closed();
     return;
   }
-  c->schedule_reconnect(status == REDIS_OK ? "disconnected" : std::string("connection lost: ") + ac->errstr);
+  c->schedule_reconnect(status == REDIS_OK ? "disconnected"
+                                           : std::string("connection lost: ") + ac->errstr);
 }
 
 void RedisConnection::schedule_reconnect(std::string_view why) {
@@ -268,7 +291,9 @@ void RedisConnection::schedule_reconnect(std::string_view why) {
   delay = delay / 2 + s % (delay / 2 + 1);
   ++attempt_;
   log_line(was_ready ? LogLevel::kWarn : LogLevel::kInfo, "redis unavailable, reconnecting",
-           {{"connection", index_}, {"reason", why}, {"retry_in_ms", static_cast<long long>(delay)},
+           {{"connection", index_},
+            {"reason", why},
+            {"retry_in_ms", static_cast<long long>(delay)},
             {"attempt", static_cast<long long>(attempt_)}});
   uv_timer_start(&timer_, on_timer, delay, 0);
 }
@@ -297,8 +322,10 @@ bool RedisConnection::issue(int argc, const char** argv, const size_t* argvlen, 
   }
   ++in_flight_;
   pc->prev = newest_;
-  if (newest_ != nullptr) newest_->next = pc;
-  else oldest_ = pc;
+  if (newest_ != nullptr)
+    newest_->next = pc;
+  else
+    oldest_ = pc;
   newest_ = pc;
   if (oldest_ == pc) arm_deadline_timer();
   return true;
@@ -322,10 +349,14 @@ bool RedisConnection::send(int argc, const char** argv, const size_t* argvlen, u
 }
 
 void RedisConnection::unlink(PendingCommand* pc) {
-  if (pc->prev != nullptr) pc->prev->next = pc->next;
-  else oldest_ = pc->next;
-  if (pc->next != nullptr) pc->next->prev = pc->prev;
-  else newest_ = pc->prev;
+  if (pc->prev != nullptr)
+    pc->prev->next = pc->next;
+  else
+    oldest_ = pc->next;
+  if (pc->next != nullptr)
+    pc->next->prev = pc->prev;
+  else
+    newest_ = pc->prev;
   pc->prev = pc->next = nullptr;
 }
 
@@ -335,7 +366,8 @@ void RedisConnection::arm_deadline_timer() {
     return;
   }
   uint64_t now = uv_now(client_->loop_);
-  uv_timer_start(&deadline_timer_, on_deadline, oldest_->deadline > now ? oldest_->deadline - now : 0, 0);
+  uv_timer_start(&deadline_timer_, on_deadline,
+                 oldest_->deadline > now ? oldest_->deadline - now : 0, 0);
 }
 
 void RedisConnection::on_deadline(uv_timer_t* t) {

@@ -16,7 +16,8 @@ void on_poll(uv_poll_t* handle, int status, int events) {
   // On an error status let hiredis read and write: it then finds the
   // socket error itself, reports it and frees the context.
   if (status < 0) events = UV_READABLE | UV_WRITABLE;
-  if ((events & UV_READABLE) && (a->events & UV_READABLE || status < 0)) redisAsyncHandleRead(a->ac);
+  if ((events & UV_READABLE) && (a->events & UV_READABLE || status < 0))
+    redisAsyncHandleRead(a->ac);
   if (a->ac != nullptr && (events & UV_WRITABLE) && (a->events & UV_WRITABLE || status < 0)) {
     redisAsyncHandleWrite(a->ac);
   }
@@ -26,8 +27,10 @@ void on_poll(uv_poll_t* handle, int status, int events) {
 }
 
 void update(Adapter* a) {
-  if (a->events == 0) uv_poll_stop(&a->poll);
-  else uv_poll_start(&a->poll, a->events, on_poll);
+  if (a->events == 0)
+    uv_poll_stop(&a->poll);
+  else
+    uv_poll_start(&a->poll, a->events, on_poll);
 }
 
 void add_read(void* p) {

@@ -5,13 +5,15 @@ namespace streamshift {
 
 CircuitBreaker::Decision CircuitBreaker::decide(uint64_t now_ms) {
   switch (state_) {
-    case State::kClosed: return Decision::kAllow;
+    case State::kClosed:
+      return Decision::kAllow;
     case State::kOpen:
       if (now_ms < open_until_) return Decision::kReject;
       state_ = State::kHalfOpen;
       probe_in_flight_ = true;
       return Decision::kProbe;
-    case State::kHalfOpen: return probe_in_flight_ ? Decision::kReject : Decision::kProbe;
+    case State::kHalfOpen:
+      return probe_in_flight_ ? Decision::kReject : Decision::kProbe;
   }
   return Decision::kAllow;
 }

@@ -18,7 +18,8 @@ bool scalar_text(simdjson::ondemand::value value, std::string* out) {
   }
   if (type == simdjson::ondemand::json_type::number) {
     std::string_view raw = value.raw_json_token();
-    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
       raw.remove_suffix(1);
     }
     out->assign(raw);
@@ -42,7 +43,8 @@ bool read_event_fields(const std::string& body, EventFields* out, std::string* e
   }
   simdjson::ondemand::document doc;
   simdjson::ondemand::object object;
-  if (parser.iterate(input).get(doc) != simdjson::SUCCESS || doc.get_object().get(object) != simdjson::SUCCESS) {
+  if (parser.iterate(input).get(doc) != simdjson::SUCCESS ||
+      doc.get_object().get(object) != simdjson::SUCCESS) {
     *error_field = "body";
     *detail = "the body of an event must be a JSON object";
     return false;
@@ -50,21 +52,28 @@ bool read_event_fields(const std::string& body, EventFields* out, std::string* e
   for (auto field_result : object) {
     simdjson::ondemand::field field;
     std::string_view key;
-    if (std::move(field_result).get(field) != simdjson::SUCCESS || field.unescaped_key().get(key) != simdjson::SUCCESS) {
+    if (std::move(field_result).get(field) != simdjson::SUCCESS ||
+        field.unescaped_key().get(key) != simdjson::SUCCESS) {
       *error_field = "body";
       *detail = "the body is not valid JSON";
       return false;
     }
     std::string* target = nullptr;
-    if (key == "event_id") target = &out->event_id;
-    else if (key == "event_type") target = &out->event_type;
-    else if (key == "room_id") target = &out->room_id;
-    else if (key == "user_id") target = &out->user_id;
+    if (key == "event_id")
+      target = &out->event_id;
+    else if (key == "event_type")
+      target = &out->event_type;
+    else if (key == "room_id")
+      target = &out->room_id;
+    else if (key == "user_id")
+      target = &out->user_id;
     if (target == nullptr) continue;
     simdjson::ondemand::value value = field.value();
     if (key == "user_id") {
       simdjson::ondemand::json_type type;
-      if (value.type().get(type) == simdjson::SUCCESS && type == simdjson::ondemand::json_type::null) continue;
+      if (value.type().get(type) == simdjson::SUCCESS &&
+          type == simdjson::ondemand::json_type::null)
+        continue;
     }
     if (!scalar_text(value, target)) {
       *error_field = std::string(key);

@@ -28,10 +28,13 @@ std::string event_headers(std::string_view transport, std::string_view event_id)
 
 FallbackReason reason_for(RedisStatus status) {
   switch (status) {
-    case RedisStatus::kTimeout: return FallbackReason::kTimeout;
+    case RedisStatus::kTimeout:
+      return FallbackReason::kTimeout;
     case RedisStatus::kConnectionLost:
-    case RedisStatus::kNotConnected: return FallbackReason::kConnectionLost;
-    default: return FallbackReason::kRedisError;
+    case RedisStatus::kNotConnected:
+      return FallbackReason::kConnectionLost;
+    default:
+      return FallbackReason::kRedisError;
   }
 }
 
@@ -55,8 +58,8 @@ struct EventRouter::Publish {
   bool probe;
 };
 
-EventRouter::EventRouter(uv_loop_t* loop, const RouteTable& routes, const TransportSettings& settings,
-                         HttpBridge& bridge, RedisClient* redis)
+EventRouter::EventRouter(uv_loop_t* loop, const RouteTable& routes,
+                         const TransportSettings& settings, HttpBridge& bridge, RedisClient* redis)
     : loop_(loop),
       routes_(routes),
       settings_(settings),
@@ -111,16 +114,20 @@ void EventRouter::on_request(Exchange& exchange) {
     body += ",\"detail\":";
     append_json_string(body, detail);
     body += '}';
-    log_line(LogLevel::kWarn, "event rejected", {{"field", error_field}, {"detail", detail}, {"route", route.pattern}});
+    log_line(LogLevel::kWarn, "event rejected",
+             {{"field", error_field}, {"detail", detail}, {"route", route.pattern}});
     exchange.respond_json(400, std::move(body));
     return;
   }
 
   bool to_redis = rollout_.use_redis(fields.room_id);
+  StreamEntry entry{route.stream,      fields.event_id,
+                    fields.event_type, fields.room_id,
+                    fields.user_id,    fields.has_user_id,
+                    wall_clock_ms(),   request.method,
+                    request.target(),  request.headers.find("content-type").value_or(""),
+                    request.body};
   if (settings_.dual_write && redis_ != nullptr) {
-    StreamEntry entry{route.stream, fields.event_id, fields.event_type, fields.room_id, fields.user_id,
-                      fields.has_user_id, wall_clock_ms(), request.method, request.target(),
-                      request.headers.find("content-type").value_or(""), request.body};
     publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms,
                   on_shadow_published, this);
     to_redis = false;  // the app gets the HTTP answer
@@ -138,18 +145,16 @@ void EventRouter::on_request(Exchange& exchange) {
   }
   auto* publish = new Publish{this, &exchange, fields.event_id, route.stream,
                               decision == CircuitBreaker::Decision::kProbe};
-  StreamEntry entry{route.stream, fields.event_id, fields.event_type, fields.room_id, fields.user_id,
-                    fields.has_user_id, wall_clock_ms(), request.method, request.target(),
-                    request.headers.find("content-type").value_or(""), request.body};
-  publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms, on_published,
-                publish);
+  publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms,
+                on_published, publish);
 }
 
 void EventRouter::on_published(void* data, const RedisResult& result) {
   std::unique_ptr<Publish> publish(static_cast<Publish*>(data));
   EventRouter* router = publish->router;
   Exchange& exchange = *publish->exchange;
-  if (result.status == RedisStatus::kOk && result.reply != nullptr && result.reply->type == REDIS_REPLY_STRING) {
+  if (result.status == RedisStatus::kOk && result.reply != nullptr &&
+      result.reply->type == REDIS_REPLY_STRING) {
     router->circuit_.record_success();
     ++router->stats_.redis_published;
     std::string body = "{\"status\":\"accepted\",\"transport\":\"redis_streams\",\"stream\":";
@@ -179,7 +184,8 @@ void EventRouter::on_shadow_published(void* data, const RedisResult& result) {
   } else {
     ++router->stats_.dual_write_failure;
     if (log_enabled(LogLevel::kDebug)) {
-      log_line(LogLevel::kDebug, "dual write to Redis failed", {{"error", redis_status_name(result.status)}});
+      log_line(LogLevel::kDebug, "dual write to Redis failed",
+               {{"error", redis_status_name(result.status)}});
     }
   }
 }
@@ -200,8 +206,9 @@ void EventRouter::fallback(Exchange& exchange, const std::string& event_id, Fall
   }
   ++stats_.fallbacks[static_cast<int>(reason)];
   if (log_enabled(LogLevel::kDebug)) {
-    log_line(LogLevel::kDebug, "event falls back to HTTP",
-             {{"reason", fallback_reason_name(reason)}, {"detail", detail}, {"event_id", event_id}});
+    log_line(
+        LogLevel::kDebug, "event falls back to HTTP",
+        {{"reason", fallback_reason_name(reason)}, {"detail", detail}, {"event_id", event_id}});
   }
   forward_http(exchange, event_id);
 }

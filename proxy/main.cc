@@ -59,7 +59,8 @@ RouteTable load_routes(const ProxySettings& settings, EnvReader& env) {
   if (settings.transport.routes_file.empty()) return RouteTable::defaults();
   std::string why;
   if (auto table = RouteTable::load_file(settings.transport.routes_file, &why)) return *table;
-  env.reject("STREAMSHIFT_ROUTES_FILE", settings.transport.routes_file, "a readable YAML or JSON route table: " + why);
+  env.reject("STREAMSHIFT_ROUTES_FILE", settings.transport.routes_file,
+             "a readable YAML or JSON route table: " + why);
   return RouteTable::defaults();
 }
 
@@ -73,19 +74,22 @@ int check_config() {
     std::printf("%s=%s\t(%s) %s\n", e.name.c_str(), e.shown_value.c_str(),
                 e.from_environment ? "set" : "default", e.help.c_str());
   }
-  std::printf("routes (%s):\n", settings.transport.routes_file.empty() ? "built-in" : "from STREAMSHIFT_ROUTES_FILE");
+  std::printf("routes (%s):\n",
+              settings.transport.routes_file.empty() ? "built-in" : "from STREAMSHIFT_ROUTES_FILE");
   for (const Route& r : routes.routes()) {
     std::printf("  %s %s -> %s%s%s\n", r.method.c_str(), r.pattern.c_str(), r.stream.c_str(),
                 r.event_type.empty() ? "" : " event_type=", r.event_type.c_str());
   }
   const TransportSettings& t = settings.transport;
   std::printf("decision: %s\n",
-              !t.use_redis_streams ? "every event over HTTP (EVENT_TRANSPORT_USE_REDIS_STREAMS=false)"
-              : t.dual_write       ? "every event over HTTP, plus a shadow copy in Redis Streams"
-                                   : ("Redis Streams for " + std::to_string(t.redis_percentage) + "% of events by " +
-                                      (t.rollout_key == RolloutKey::kRoom ? "room" : "random draw") +
-                                      (t.fallback_to_http ? ", HTTP fallback on failure" : ", 503 on failure"))
-                                         .c_str());
+              !t.use_redis_streams
+                  ? "every event over HTTP (EVENT_TRANSPORT_USE_REDIS_STREAMS=false)"
+              : t.dual_write
+                  ? "every event over HTTP, plus a shadow copy in Redis Streams"
+                  : ("Redis Streams for " + std::to_string(t.redis_percentage) + "% of events by " +
+                     (t.rollout_key == RolloutKey::kRoom ? "room" : "random draw") +
+                     (t.fallback_to_http ? ", HTTP fallback on failure" : ", 503 on failure"))
+                        .c_str());
   for (const std::string& name : unknown_variables(env)) {
     std::fprintf(stderr, "warning: %s is set but not used by streamshift (a typo?)\n",
                  name.c_str());
@@ -167,7 +171,7 @@ int run_proxy() {
                              settings.upstream.path_prefix},
             {"transport", !settings.transport.use_redis_streams ? "http"
                           : settings.transport.dual_write       ? "dual_write"
-                                                                 : "redis_streams"},
+                                                                : "redis_streams"},
             {"redis_percentage", settings.transport.redis_percentage},
             {"routes", routes.routes().size()},
             {"version", kVersion}});

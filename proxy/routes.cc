@@ -74,7 +74,8 @@ std::optional<RouteTable> RouteTable::parse(const std::string& text, std::string
       }
       std::string method = n["method"] ? n["method"].as<std::string>() : "POST";
       std::string event_type = n["event_type"] ? n["event_type"].as<std::string>() : "";
-      if (!t.add(method, n["path"].as<std::string>(), n["stream"].as<std::string>(), event_type, why)) {
+      if (!t.add(method, n["path"].as<std::string>(), n["stream"].as<std::string>(), event_type,
+                 why)) {
         return std::nullopt;
       }
     }
@@ -100,7 +101,8 @@ std::optional<RouteTable> RouteTable::load_file(const std::string& path, std::st
   return parse(ss.str(), why);
 }
 
-std::optional<RouteMatch> RouteTable::match(std::string_view method, std::string_view target) const {
+std::optional<RouteMatch> RouteTable::match(std::string_view method,
+                                            std::string_view target) const {
   std::string_view path = target.substr(0, target.find('?'));
   for (const Route& r : routes_) {
     if (r.method != method) continue;

@@ -16,7 +16,7 @@ struct Route {
   std::string method;
   std::string pattern;
   std::string stream;
-  std::string event_type;  // empty: taken from the body
+  std::string event_type;             // empty: taken from the body
   std::vector<std::string> segments;  // "{name}" marks a capture
   int room_segment = -1;              // index of "{room_id}", or -1
 };

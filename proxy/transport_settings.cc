@@ -17,20 +17,22 @@ TransportSettings load_transport_settings(EnvReader& env) {
   // The quickstart spells it EVENT_TRANSPORT_REDIS_PERCENTAGE: an alias.
   std::optional<std::string> primary = env.raw("EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE");
   std::optional<std::string> alias = env.raw("EVENT_TRANSPORT_REDIS_PERCENTAGE");
-  int main_value = static_cast<int>(env.integer("EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", 0, 0, 100,
-                                                "percent of events sent to Redis Streams"));
-  int alias_value = static_cast<int>(env.integer("EVENT_TRANSPORT_REDIS_PERCENTAGE", main_value, 0, 100,
-                                                 "alias of EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE"));
+  int main_value = static_cast<int>(env.integer("EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", 0, 0,
+                                                100, "percent of events sent to Redis Streams"));
+  int alias_value =
+      static_cast<int>(env.integer("EVENT_TRANSPORT_REDIS_PERCENTAGE", main_value, 0, 100,
+                                   "alias of EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE"));
   t.redis_percentage = primary ? main_value : alias_value;
   if (primary && alias && main_value != alias_value) {
     env.reject("EVENT_TRANSPORT_REDIS_PERCENTAGE", *alias,
                "the same value as EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE (" + *primary +
                    "), or unset: it is an alias");
   }
-  t.rollout_key = env.choice("EVENT_TRANSPORT_ROLLOUT_KEY", "room", {"room", "random"},
-                             "room: a room never splits across transports; random: per event") == "random"
-                      ? RolloutKey::kRandom
-                      : RolloutKey::kRoom;
+  t.rollout_key =
+      env.choice("EVENT_TRANSPORT_ROLLOUT_KEY", "room", {"room", "random"},
+                 "room: a room never splits across transports; random: per event") == "random"
+          ? RolloutKey::kRandom
+          : RolloutKey::kRoom;
   t.dual_write = env.boolean("EVENT_TRANSPORT_DUAL_WRITE", false,
                              "every event over HTTP, plus a shadow copy in Redis Streams");
   t.fallback_to_http = env.boolean("EVENT_TRANSPORT_FALLBACK_TO_HTTP", true,
@@ -50,16 +52,19 @@ TransportSettings load_transport_settings(EnvReader& env) {
     env.reject("REDIS_URL", t.redis_url, "redis://[[user]:password@]host[:port][/db]: " + why,
                Visibility::kUrlPassword);
   }
-  t.redis_max_connections = static_cast<int>(env.integer(
-      "REDIS_MAX_CONNECTIONS", 30, 1, 1000, "Redis connections in all, split over the workers (at most 4 each)"));
+  t.redis_max_connections = static_cast<int>(
+      env.integer("REDIS_MAX_CONNECTIONS", 30, 1, 1000,
+                  "Redis connections in all, split over the workers (at most 4 each)"));
   t.redis_connect_timeout_ms = static_cast<uint64_t>(env.integer(
       "REDIS_CONNECT_TIMEOUT_MS", 1000, 10, 60000, "Redis connect + AUTH/SELECT timeout"));
   t.routes_file = env.text("STREAMSHIFT_ROUTES_FILE", "",
                            "YAML or JSON route table replacing the built-in routes");
-  t.circuit_failures = static_cast<int>(env.integer(
-      "STREAMSHIFT_CIRCUIT_FAILURES", 5, 1, 10000, "consecutive Redis failures that open the circuit"));
-  t.circuit_open_ms = static_cast<uint64_t>(env.integer(
-      "STREAMSHIFT_CIRCUIT_OPEN_MS", 5000, 10, 600000, "time the circuit stays open before one probe"));
+  t.circuit_failures =
+      static_cast<int>(env.integer("STREAMSHIFT_CIRCUIT_FAILURES", 5, 1, 10000,
+                                   "consecutive Redis failures that open the circuit"));
+  t.circuit_open_ms =
+      static_cast<uint64_t>(env.integer("STREAMSHIFT_CIRCUIT_OPEN_MS", 5000, 10, 600000,
+                                        "time the circuit stays open before one probe"));
   return t;
 }
 

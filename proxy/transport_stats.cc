@@ -5,11 +5,16 @@ namespace streamshift {
 
 std::string_view fallback_reason_name(FallbackReason reason) {
   switch (reason) {
-    case FallbackReason::kRedisError: return "redis_error";
-    case FallbackReason::kTimeout: return "timeout";
-    case FallbackReason::kConnectionLost: return "connection_lost";
-    case FallbackReason::kCircuitOpen: return "circuit_open";
-    case FallbackReason::kCount: break;
+    case FallbackReason::kRedisError:
+      return "redis_error";
+    case FallbackReason::kTimeout:
+      return "timeout";
+    case FallbackReason::kConnectionLost:
+      return "connection_lost";
+    case FallbackReason::kCircuitOpen:
+      return "circuit_open";
+    case FallbackReason::kCount:
+      break;
   }
   return "unknown";
 }
@@ -39,7 +44,8 @@ std::string TransportStats::to_json() const {
   s += "},\"refused_503\":" + std::to_string(refused_503) +
        ",\"dual_write_success\":" + std::to_string(dual_write_success) +
        ",\"dual_write_failure\":" + std::to_string(dual_write_failure) +
-       ",\"bad_events\":" + std::to_string(bad_events) + ",\"passthrough\":" + std::to_string(passthrough) + "}";
+       ",\"bad_events\":" + std::to_string(bad_events) +
+       ",\"passthrough\":" + std::to_string(passthrough) + "}";
   return s;
 }
 

@@ -1,0 +1,42 @@
+#include "core/redis_url.h"
+
+#include <gtest/gtest.h>
+
+namespace streamshift {
+namespace {
+
+TEST(RedisUrl, AllShapes) {
+  std::string why;
+  auto plain = parse_redis_url("redis://localhost", &why);
+  ASSERT_TRUE(plain) << why;
+  EXPECT_EQ(plain->host, "localhost");
+  EXPECT_EQ(plain->port, 6379);
+  EXPECT_EQ(plain->db, 0);
+  auto full = parse_redis_url("redis://app:p%40ss@10.0.0.5:6380/3", &why);
+  ASSERT_TRUE(full) << why;
+  EXPECT_EQ(full->user, "app");
+  EXPECT_EQ(full->password, "p@ss");
+  EXPECT_EQ(full->port, 6380);
+  EXPECT_EQ(full->db, 3);
+  auto pw_only = parse_redis_url("redis://:secret@h:1/", &why);
+  ASSERT_TRUE(pw_only);
+  EXPECT_EQ(pw_only->user, "");
+  EXPECT_EQ(pw_only->password, "secret");
+  auto v6 = parse_redis_url("redis://[::1]:6390", &why);
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+}
+
+TEST(RedisUrl, RejectsWithoutEchoingThePassword) {
+  std::string why;
+  EXPECT_FALSE(parse_redis_url("rediss://h", &why));
+  EXPECT_NE(why.find("TLS"), std::string::npos);
+  EXPECT_FALSE(parse_redis_url("http://h", &why));
+  EXPECT_FALSE(parse_redis_url("redis://:topsecret@h/99", &why));
+  EXPECT_EQ(why.find("topsecret"), std::string::npos);
+  EXPECT_FALSE(parse_redis_url("redis://h:0", &why));
+  EXPECT_FALSE(parse_redis_url("redis://", &why));
+}
+
+}  // namespace
+}  // namespace streamshift

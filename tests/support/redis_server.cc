@@ -1,0 +1,186 @@
+// A real redis-server for tests; see redis_server.h.
+#include "tests/support/redis_server.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "tests/support/net.h"
+
+namespace streamshift::testing {
+namespace {
+
+RedisValue convert(const redisReply* r) {
+  RedisValue v;
+  if (r == nullptr) return v;
+  v.type = r->type;
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+      r->type == REDIS_REPLY_ERROR) {
+    v.str.assign(r->str, r->len);
+  } else if (r->type == REDIS_REPLY_INTEGER) {
+    v.integer = r->integer;
+  } else if (r->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = 0; i < r->elements; ++i) v.elements.push_back(convert(r->element[i]));
+  }
+  return v;
+}
+
+}  // namespace
+
+RedisServer::RedisServer(std::vector<std::string> extra_args) : args_(std::move(extra_args)) {
+  if (access("/usr/bin/redis-server", X_OK) != 0) {
+    ADD_FAILURE()
+        << "redis-server is not installed: install Debian's redis-server (scripts/setup-deps.sh)";
+    return;
+  }
+  char tmpl[] = "/tmp/streamshift-redis-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  port_ = free_port();
+  ready_ = launch();
+}
+
+RedisServer::~RedisServer() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGCONT);
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+}
+
+bool RedisServer::launch() {
+  std::vector<std::string> argv = {"/usr/bin/redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--dir",
+                                   dir_,
+                                   "--daemonize",
+                                   "no",
+                                   "--loglevel",
+                                   "warning",
+                                   "--enable-debug-command",
+                                   "local"};
+  bool has_aof = false;
+  for (const auto& a : args_) has_aof = has_aof || a == "--appendonly";
+  if (!has_aof) {
+    argv.push_back("--appendonly");
+    argv.push_back("no");
+  }
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    int log = open((dir_ + "/redis.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    RedisValue pong = command({"PING"});
+    if (pong.type == REDIS_REPLY_STATUS ||
+        (pong.type == REDIS_REPLY_ERROR && pong.str.find("NOAUTH") == 0)) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+std::string RedisServer::url(const std::string& userinfo) const {
+  return "redis://" + (userinfo.empty() ? "" : userinfo + "@") +
+         "127.0.0.1:" + std::to_string(port_);
+}
+
+void RedisServer::pause() {
+  ::kill(pid_, SIGSTOP);
+}
+void RedisServer::resume() {
+  ::kill(pid_, SIGCONT);
+}
+
+void RedisServer::kill_hard() {
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+bool RedisServer::restart() {
+  if (pid_ > 0) kill_hard();
+  ready_ = launch();
+  return ready_;
+}
+
+RedisValue RedisServer::command(const std::vector<std::string>& args) const {
+  timeval tv{2, 0};
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+  RedisValue result;
+  if (c == nullptr || c->err != 0) {
+    if (c != nullptr) redisFree(c);
+    result.type = REDIS_REPLY_ERROR;
+    result.str = "connect failed";
+    return result;
+  }
+  redisSetTimeout(c, tv);
+  if (!password_.empty()) {
+    redisReply* auth = user_.empty()
+                           ? static_cast<redisReply*>(redisCommand(c, "AUTH %s", password_.c_str()))
+                           : static_cast<redisReply*>(
+                                 redisCommand(c, "AUTH %s %s", user_.c_str(), password_.c_str()));
+    if (auth != nullptr) freeReplyObject(auth);
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  if (r == nullptr) {
+    result.type = REDIS_REPLY_ERROR;
+    result.str = c->errstr;
+  } else {
+    result = convert(r);
+    freeReplyObject(r);
+  }
+  redisFree(c);
+  return result;
+}
+
+std::string StreamEntryView::field(const std::string& name) const {
+  for (const auto& [k, v] : fields) {
+    if (k == name) return v;
+  }
+  return "<missing>";
+}
+
+std::vector<StreamEntryView> read_stream(const RedisServer& redis, const std::string& stream) {
+  std::vector<StreamEntryView> out;
+  RedisValue r = redis.command({"XRANGE", stream, "-", "+"});
+  for (const RedisValue& e : r.elements) {
+    StreamEntryView view;
+    view.id = e.elements.at(0).str;
+    const auto& kv = e.elements.at(1).elements;
+    for (size_t i = 0; i + 1 < kv.size(); i += 2)
+      view.fields.emplace_back(kv[i].str, kv[i + 1].str);
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
+}  // namespace streamshift::testing
