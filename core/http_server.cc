@@ -72,6 +72,7 @@ class ServerConnection {
   std::string client_ip_;
   std::vector<char> in_;
   size_t in_start_ = 0, in_end_ = 0;
+  uint64_t request_started_ns_ = 0;
   std::vector<WriteReq*> spare_writes_;
   size_t writes_in_flight_ = 0;
   int open_handles_ = 0;
@@ -222,6 +223,7 @@ void ServerConnection::process_input() {
     }
     arm_timer(TimerMode::kNone);
     handling_ = true;
+    if (server_->options_.observer != nullptr) request_started_ns_ = uv_hrtime();
     server_->handler_.on_request(exchange_);
   }
   processing_ = false;
@@ -239,6 +241,7 @@ void ServerConnection::reject(const FramingError& error) {
   r.body = json_error_body(error.code, error.detail);
   arm_timer(TimerMode::kNone);
   pause_reading();
+  if (server_->options_.observer != nullptr) server_->options_.observer->on_response(error.status, 0);
   write({}, &r, true);
 }
 
@@ -254,6 +257,9 @@ void ServerConnection::respond(Response&& response) {
     return;
   }
   bool close_after = !reader_.request().keep_alive || server_->draining_ || client_eof_;
+  if (RequestObserver* o = server_->options_.observer) {
+    o->on_response(response.status, static_cast<double>(uv_hrtime() - request_started_ns_) / 1e9);
+  }
   reader_.next();
   write({}, &response, close_after);
   if (!close_after) process_input();

@@ -63,6 +63,15 @@ class Exchange {
   ServerConnection* connection_;
 };
 
+/// Told about every answer the server sends (for metrics); called on the
+/// loop's thread. `seconds` runs from the request's last byte (or, for a
+/// refused request, its first) to the answer being queued.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void on_response(int status, double seconds) = 0;
+};
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
@@ -76,6 +85,7 @@ struct ServerOptions {
   HttpRequestReader::Limits limits;
   uint64_t client_timeout_ms = 10000;
   uint64_t idle_timeout_ms = 60000;
+  RequestObserver* observer = nullptr;
 };
 
 class HttpServer {

@@ -79,6 +79,8 @@ class RedisConnection {
     kClosing,
     kClosed
   };
+  // Every state change goes through here, so readiness is reported once.
+  void set_state(State next);
 
   void resolve();
   void connect();
@@ -115,6 +117,15 @@ class RedisConnection {
   PendingCommand* newest_ = nullptr;
 };
 
+void RedisConnection::set_state(State next) {
+  bool was_ready = state_ == State::kReady;
+  bool is_ready = next == State::kReady;
+  state_ = next;
+  if (was_ready != is_ready && client_->options_.on_ready_change) {
+    client_->options_.on_ready_change(is_ready ? 1 : -1);
+  }
+}
+
 void RedisConnection::start() {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   sockaddr_storage numeric;
@@ -128,7 +139,7 @@ void RedisConnection::start() {
 }
 
 void RedisConnection::resolve() {
-  state_ = State::kResolving;
+  set_state(State::kResolving);
   addrinfo hints;
   std::memset(&hints, 0, sizeof hints);
   hints.ai_socktype = SOCK_STREAM;
@@ -186,7 +197,7 @@ void RedisConnection::connect() {
     return;
   }
   ac_ = ac;
-  state_ = State::kConnecting;
+  set_state(State::kConnecting);
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   uv_timer_start(&timer_, on_timer, client_->options_.connect_timeout_ms, 0);
@@ -212,7 +223,7 @@ void RedisConnection::on_connect(const redisAsyncContext* ac, int status) {
 }
 
 void RedisConnection::handshake() {
-  state_ = State::kHandshake;
+  set_state(State::kHandshake);
   const RedisEndpoint& ep = client_->options_.endpoint;
   handshake_left_ = 0;
   uint64_t timeout = client_->options_.connect_timeout_ms;
@@ -250,13 +261,13 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
                           : std::string(redis_status_name(result.status));
     log_line(LogLevel::kError, "redis handshake failed (AUTH or SELECT)",
              {{"connection", c->index_}, {"error", why}});
-    c->state_ = State::kConnecting;  // on_disconnect schedules the retry
+    c->set_state(State::kConnecting);  // on_disconnect schedules the retry
     if (c->ac_ != nullptr) redisAsyncDisconnect(c->ac_);
     return;
   }
   if (--c->handshake_left_ > 0) return;
   uv_timer_stop(&c->timer_);
-  c->state_ = State::kReady;
+  c->set_state(State::kReady);
   c->attempt_ = 0;
   ++c->client_->connects_;
   log_line(LogLevel::kInfo, "redis connected",
@@ -279,7 +290,7 @@ void RedisConnection::on_disconnect(const redisAsyncContext* ac, int status) {
 void RedisConnection::schedule_reconnect(std::string_view why) {
   if (state_ == State::kBackoff || state_ == State::kClosing || state_ == State::kClosed) return;
   bool was_ready = state_ == State::kReady;
-  state_ = State::kBackoff;
+  set_state(State::kBackoff);
   const RedisOptions& o = client_->options_;
   uint64_t delay = o.backoff_initial_ms << std::min<uint32_t>(attempt_, 16);
   if (delay > o.backoff_max_ms) delay = o.backoff_max_ms;
@@ -290,7 +301,10 @@ void RedisConnection::schedule_reconnect(std::string_view why) {
   s ^= s << 17;
   delay = delay / 2 + s % (delay / 2 + 1);
   ++attempt_;
-  log_line(was_ready ? LogLevel::kWarn : LogLevel::kInfo, "redis unavailable, reconnecting",
+  // Attempts 1, 2, 4, 8, ... at info: a long outage does not flood the log.
+  bool worth_telling = was_ready || (attempt_ & (attempt_ - 1)) == 0;
+  log_line(was_ready ? LogLevel::kWarn : worth_telling ? LogLevel::kInfo : LogLevel::kDebug,
+           "redis unavailable, reconnecting",
            {{"connection", index_},
             {"reason", why},
             {"retry_in_ms", static_cast<long long>(delay)},
@@ -307,7 +321,7 @@ void RedisConnection::on_timer(uv_timer_t* t) {
     // callbacks run now, with NULL replies.
     redisAsyncContext* ac = c->ac_;
     c->ac_ = nullptr;
-    c->state_ = State::kConnecting;
+    c->set_state(State::kConnecting);
     if (ac != nullptr) redisAsyncFree(ac);  // may run on_disconnect, which reschedules
     if (c->state_ != State::kBackoff) c->schedule_reconnect("connect timeout");
   }
@@ -408,7 +422,7 @@ void RedisConnection::on_reply(redisAsyncContext* ac, void* reply, void* privdat
 
 void RedisConnection::shutdown() {
   State previous = state_;
-  state_ = State::kClosing;
+  set_state(State::kClosing);
   uv_timer_stop(&timer_);
   for (uv_timer_t* t : {&timer_, &deadline_timer_}) {
     close_handle(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) {
@@ -431,7 +445,7 @@ void RedisConnection::shutdown() {
 
 void RedisConnection::maybe_closed() {
   if (state_ != State::kClosing || open_timers_ > 0 || ac_ != nullptr || resolving_) return;
-  state_ = State::kClosed;
+  set_state(State::kClosed);
   client_->connection_closed();
 }
 

@@ -56,6 +56,9 @@ struct RedisOptions {
   size_t max_in_flight = 4096;  // per connection
   uint64_t backoff_initial_ms = 50;
   uint64_t backoff_max_ms = 5000;
+  /// Called with +1 when a connection becomes ready and -1 when it stops
+  /// being ready (for a readiness gauge); on the loop's thread.
+  std::function<void(int delta)> on_ready_change;
 };
 
 class RedisConnection;

@@ -56,17 +56,36 @@ struct EventRouter::Publish {
   std::string event_id;
   std::string stream;
   bool probe;
+  EventTypeMetrics* metrics;
+  uint64_t started_ns;
 };
 
 EventRouter::EventRouter(uv_loop_t* loop, const RouteTable& routes,
-                         const TransportSettings& settings, HttpBridge& bridge, RedisClient* redis)
+                         const TransportSettings& settings, HttpBridge& bridge, RedisClient* redis,
+                         ProxyMetrics* metrics, int worker)
     : loop_(loop),
       routes_(routes),
       settings_(settings),
       bridge_(bridge),
       redis_(redis),
       rollout_(settings),
-      circuit_(settings.circuit_failures, settings.circuit_open_ms) {}
+      circuit_(settings.circuit_failures, settings.circuit_open_ms),
+      metrics_(metrics) {
+  if (metrics_ != nullptr) circuit_gauge_ = &metrics_->circuit_open.Add({{"worker", std::to_string(worker)}});
+}
+
+EventTypeMetrics* EventRouter::event_metrics(const std::string& event_type) {
+  if (metrics_ == nullptr) return nullptr;
+  auto it = event_metrics_.find(event_type);
+  if (it != event_metrics_.end()) return it->second;
+  EventTypeMetrics* m = metrics_->for_event_type(event_type);
+  if (event_metrics_.size() < 2 * ProxyMetrics::kMaxEventTypes) event_metrics_.emplace(event_type, m);
+  return m;
+}
+
+void EventRouter::circuit_changed() {
+  if (circuit_gauge_ != nullptr) circuit_gauge_->Set(circuit_.state() == CircuitBreaker::State::kClosed ? 0 : 1);
+}
 
 void EventRouter::on_request(Exchange& exchange) {
   HttpRequest& request = exchange.request();
@@ -109,6 +128,7 @@ void EventRouter::on_request(Exchange& exchange) {
   }
   if (!ok) {
     ++stats_.bad_events;
+    if (metrics_ != nullptr) metrics_->bad_events.Increment();
     std::string body = "{\"error\":\"invalid_event\",\"field\":";
     append_json_string(body, error_field);
     body += ",\"detail\":";
@@ -121,6 +141,7 @@ void EventRouter::on_request(Exchange& exchange) {
   }
 
   bool to_redis = rollout_.use_redis(fields.room_id);
+  EventTypeMetrics* type_metrics = event_metrics(fields.event_type);
   StreamEntry entry{route.stream,      fields.event_id,
                     fields.event_type, fields.room_id,
                     fields.user_id,    fields.has_user_id,
@@ -134,7 +155,7 @@ void EventRouter::on_request(Exchange& exchange) {
   }
   if (!to_redis || redis_ == nullptr) {
     ++stats_.http_routed;
-    forward_http(exchange, fields.event_id);
+    forward_http(exchange, fields.event_id, type_metrics, settings_.dual_write);
     return;
   }
   uint64_t now = uv_now(loop_);
@@ -143,8 +164,8 @@ void EventRouter::on_request(Exchange& exchange) {
     fallback(exchange, fields.event_id, FallbackReason::kCircuitOpen, "the Redis circuit is open");
     return;
   }
-  auto* publish = new Publish{this, &exchange, fields.event_id, route.stream,
-                              decision == CircuitBreaker::Decision::kProbe};
+  auto* publish = new Publish{this,         &exchange,   fields.event_id, route.stream,
+                              decision == CircuitBreaker::Decision::kProbe, type_metrics, uv_hrtime()};
   publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms,
                 on_published, publish);
 }
@@ -153,9 +174,16 @@ void EventRouter::on_published(void* data, const RedisResult& result) {
   std::unique_ptr<Publish> publish(static_cast<Publish*>(data));
   EventRouter* router = publish->router;
   Exchange& exchange = *publish->exchange;
-  if (result.status == RedisStatus::kOk && result.reply != nullptr &&
-      result.reply->type == REDIS_REPLY_STRING) {
+  bool stored = result.status == RedisStatus::kOk && result.reply != nullptr &&
+                result.reply->type == REDIS_REPLY_STRING;
+  if (EventTypeMetrics* m = publish->metrics) {
+    m->publish_redis->Observe(static_cast<double>(uv_hrtime() - publish->started_ns) / 1e9);
+    (stored ? m->redis_success : m->redis_failure)->Increment();
+  }
+  CircuitBreaker::State circuit_before = router->circuit_.state();
+  if (stored) {
     router->circuit_.record_success();
+    if (router->circuit_.state() != circuit_before) router->circuit_changed();
     ++router->stats_.redis_published;
     std::string body = "{\"status\":\"accepted\",\"transport\":\"redis_streams\",\"stream\":";
     append_json_string(body, publish->stream);
@@ -172,6 +200,7 @@ void EventRouter::on_published(void* data, const RedisResult& result) {
   // Refusals before anything was sent (kNotConnected, kOverloaded) also count:
   // they are what keeps the circuit open while Redis is away.
   router->circuit_.record_failure(uv_now(router->loop_));
+  if (router->circuit_.state() != circuit_before) router->circuit_changed();
   std::string detail(redis_status_name(result.status));
   if (result.status == RedisStatus::kErrorReply) (detail += ": ") += result.error;
   router->fallback(exchange, publish->event_id, reason_for(result.status), detail);
@@ -179,7 +208,9 @@ void EventRouter::on_published(void* data, const RedisResult& result) {
 
 void EventRouter::on_shadow_published(void* data, const RedisResult& result) {
   auto* router = static_cast<EventRouter*>(data);
-  if (result.status == RedisStatus::kOk) {
+  bool ok = result.status == RedisStatus::kOk;
+  if (ProxyMetrics* m = router->metrics_) (ok ? m->dual_write_success_redis : m->dual_write_failure_redis)->Increment();
+  if (ok) {
     ++router->stats_.dual_write_success;
   } else {
     ++router->stats_.dual_write_failure;
@@ -194,6 +225,7 @@ void EventRouter::fallback(Exchange& exchange, const std::string& event_id, Fall
                            std::string_view detail) {
   if (!settings_.fallback_to_http) {
     ++stats_.refused_503;
+    if (metrics_ != nullptr) metrics_->refused_503.Increment();
     std::string body = "{\"error\":\"redis_unavailable\",\"reason\":";
     append_json_string(body, fallback_reason_name(reason));
     body += ",\"detail\":";
@@ -205,16 +237,24 @@ void EventRouter::fallback(Exchange& exchange, const std::string& event_id, Fall
     return;
   }
   ++stats_.fallbacks[static_cast<int>(reason)];
+  if (metrics_ != nullptr) metrics_->fallback[static_cast<int>(reason)]->Increment();
   if (log_enabled(LogLevel::kDebug)) {
     log_line(
         LogLevel::kDebug, "event falls back to HTTP",
         {{"reason", fallback_reason_name(reason)}, {"detail", detail}, {"event_id", event_id}});
   }
-  forward_http(exchange, event_id);
+  forward_http(exchange, event_id, nullptr, false);
 }
 
-void EventRouter::forward_http(Exchange& exchange, const std::string& event_id) {
-  bridge_.forward(exchange, event_headers("http", event_id), event_id);
+void EventRouter::forward_http(Exchange& exchange, const std::string& event_id, EventTypeMetrics* event,
+                               bool dual_write) {
+  ForwardAccounting accounting;
+  accounting.event = event;
+  if (dual_write && metrics_ != nullptr) {
+    accounting.on_success = metrics_->dual_write_success_http;
+    accounting.on_failure = metrics_->dual_write_failure_http;
+  }
+  bridge_.forward(exchange, event_headers("http", event_id), event_id, accounting);
 }
 
 }  // namespace streamshift

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include <string>
+#include <unordered_map>
 
 #include "core/http_server.h"
 #include "core/ids.h"
@@ -35,9 +36,10 @@ namespace streamshift {
 
 class EventRouter : public RequestHandler {
  public:
-  /// `redis` may be null when the settings need no Redis.
+  /// `redis` may be null when the settings need no Redis; `metrics` in tests.
   EventRouter(uv_loop_t* loop, const RouteTable& routes, const TransportSettings& settings,
-              HttpBridge& bridge, RedisClient* redis);
+              HttpBridge& bridge, RedisClient* redis, ProxyMetrics* metrics = nullptr,
+              int worker = 0);
 
   void on_request(Exchange& exchange) override;
   const TransportStats& stats() const { return stats_; }
@@ -48,7 +50,10 @@ class EventRouter : public RequestHandler {
   static void on_shadow_published(void* data, const RedisResult& result);
   void fallback(Exchange& exchange, const std::string& event_id, FallbackReason reason,
                 std::string_view detail);
-  void forward_http(Exchange& exchange, const std::string& event_id);
+  void forward_http(Exchange& exchange, const std::string& event_id, EventTypeMetrics* event,
+                    bool dual_write);
+  EventTypeMetrics* event_metrics(const std::string& event_type);
+  void circuit_changed();
 
   uv_loop_t* loop_;
   const RouteTable& routes_;
@@ -59,6 +64,9 @@ class EventRouter : public RequestHandler {
   CircuitBreaker circuit_;
   IdGenerator ids_;
   TransportStats stats_;
+  ProxyMetrics* metrics_;
+  Gauge* circuit_gauge_ = nullptr;
+  std::unordered_map<std::string, EventTypeMetrics*> event_metrics_;  // this worker's cache
 };
 
 }  // namespace streamshift

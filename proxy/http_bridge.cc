@@ -97,14 +97,27 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
 }
 
 void HttpBridge::forward(Exchange& exchange, std::string extra_response_headers,
-                         std::string_view event_id) {
+                         std::string_view event_id, ForwardAccounting accounting) {
   HttpRequest& request = exchange.request();
   auto upstream_request = std::make_unique<UpstreamRequest>();
   upstream_request->head = upstream_head(request, exchange.client_ip(), event_id);
   upstream_request->body = std::move(request.body);
   upstream_request->is_head = request.method == "HEAD";
   Exchange* ex = &exchange;
-  upstream_request->on_done = [ex, extra = std::move(extra_response_headers)](UpstreamResponse& r) {
+  uint64_t started = uv_hrtime();
+  upstream_request->on_done = [ex, extra = std::move(extra_response_headers), started, accounting,
+                               metrics = metrics_](UpstreamResponse& r) {
+    if (metrics != nullptr) {
+      double seconds = static_cast<double>(uv_hrtime() - started) / 1e9;
+      int status = r.error == UpstreamError::kNone ? r.status : 0;
+      metrics->observe_upstream(status, seconds);
+      bool ok = status >= 200 && status < 300;
+      if (accounting.event != nullptr) {
+        accounting.event->publish_http->Observe(seconds);
+        (ok ? accounting.event->http_success : accounting.event->http_failure)->Increment();
+      }
+      if (Counter* c = ok ? accounting.on_success : accounting.on_failure) c->Increment();
+    }
     if (r.error != UpstreamError::kNone) {
       int status = status_for_upstream_error(r.error);
       log_line(LogLevel::kWarn, "upstream request failed",

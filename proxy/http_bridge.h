@@ -13,12 +13,22 @@
 #include "core/http_server.h"
 #include "core/ids.h"
 #include "core/net_address.h"
+#include "proxy/proxy_metrics.h"
 
 namespace streamshift {
 
+/// What an answer from the upstream counts toward, for an event.
+struct ForwardAccounting {
+  EventTypeMetrics* event = nullptr;  // events_published_total{transport="http"} and latency
+  Counter* on_success = nullptr;      // e.g. dual_write_success_total{transport="http"}
+  Counter* on_failure = nullptr;
+};
+
 class HttpBridge : public RequestHandler {
  public:
-  HttpBridge(UpstreamPool& pool, HttpUrl upstream) : pool_(pool), upstream_(std::move(upstream)) {}
+  /// `metrics` may be null (tests).
+  HttpBridge(UpstreamPool& pool, HttpUrl upstream, ProxyMetrics* metrics = nullptr)
+      : pool_(pool), upstream_(std::move(upstream)), metrics_(metrics) {}
 
   void on_request(Exchange& exchange) override { forward(exchange, {}); }
 
@@ -28,7 +38,7 @@ class HttpBridge : public RequestHandler {
   /// With an `event_id`, the upstream request carries it as X-Event-Id
   /// (replacing the client's), so the consumer side can drop duplicates.
   void forward(Exchange& exchange, std::string extra_response_headers,
-               std::string_view event_id = {});
+               std::string_view event_id = {}, ForwardAccounting accounting = {});
 
   /// The request head toward the upstream (exposed for tests).
   std::string upstream_head(const HttpRequest& request, std::string_view client_ip,
@@ -37,6 +47,7 @@ class HttpBridge : public RequestHandler {
  private:
   UpstreamPool& pool_;
   HttpUrl upstream_;
+  ProxyMetrics* metrics_;
   IdGenerator ids_;
 };
 

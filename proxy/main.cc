@@ -5,6 +5,7 @@
 //   streamshift --version | --help
 #include <uv.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -16,6 +17,9 @@
 #include "core/env_config.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
+#include "proxy/admin_server.h"
+#include "proxy/proxy_metrics.h"
 #include "proxy/proxy_settings.h"
 #include "proxy/routes.h"
 #include "proxy/worker.h"
@@ -103,6 +107,8 @@ int check_config() {
 
 struct SignalState {
   std::vector<std::unique_ptr<Worker>>* workers;
+  std::atomic<bool>* ready_flag_draining;
+  ProxyMetrics* metrics;
   uv_signal_t term, interrupt;
   bool draining = false;
 };
@@ -115,6 +121,8 @@ void on_signal(uv_signal_t* handle, int signum) {
     return;
   }
   state->draining = true;
+  state->ready_flag_draining->store(true);  // /readyz answers 503 from now on
+  state->metrics->draining.Set(1);
   log_line(LogLevel::kInfo, "shutting down: draining requests in flight",
            {{"signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"}});
   for (auto& w : *state->workers) w->request_drain();
@@ -142,24 +150,44 @@ int run_proxy() {
 
   // Signals first, so a SIGTERM during start-up is not lost.
   uv_loop_t* main_loop = uv_default_loop();
+  Registry registry;
+  ProxyMetrics metrics(registry, settings.transport, settings.workers);
+  std::atomic<bool> draining{false};
   std::vector<std::unique_ptr<Worker>> workers;
   SignalState signals;
   signals.workers = &workers;
+  signals.ready_flag_draining = &draining;
+  signals.metrics = &metrics;
   uv_signal_init(main_loop, &signals.term);
   uv_signal_init(main_loop, &signals.interrupt);
   signals.term.data = signals.interrupt.data = &signals;
   uv_signal_start(&signals.term, on_signal, SIGTERM);
   uv_signal_start(&signals.interrupt, on_signal, SIGINT);
 
+  std::vector<const WorkerHealth*> health;
   for (int i = 0; i < settings.workers; ++i) {
-    workers.push_back(std::make_unique<Worker>(settings, routes, i));
-    int rc = workers.back()->start();
+    workers.push_back(std::make_unique<Worker>(settings, routes, metrics, i));
+    health.push_back(&workers.back()->health());
+  }
+  AdminServer admin(settings.admin, settings.transport, registry, metrics, health, draining);
+  if (int rc = admin.start(); rc != 0) {
+    log_line(LogLevel::kError, "cannot listen (admin)",
+             {{"address", settings.admin.listen.host + ":" + std::to_string(settings.admin.listen.port)},
+              {"error", uv_error_text(rc)}});
+    workers.clear();
+    close_loop(main_loop);
+    return 1;
+  }
+  for (int i = 0; i < settings.workers; ++i) {
+    int rc = workers[i]->start();
     if (rc != 0) {
       log_line(LogLevel::kError, "cannot listen",
                {{"address", settings.listen.host + ":" + std::to_string(settings.listen.port)},
                 {"error", uv_error_text(rc)}});
       for (auto& w : workers) w->request_drain();
       workers.clear();
+      admin.stop();
+      admin.join();
       close_loop(main_loop);
       return 1;
     }
@@ -174,6 +202,7 @@ int run_proxy() {
                                                                 : "redis_streams"},
             {"redis_percentage", settings.transport.redis_percentage},
             {"routes", routes.routes().size()},
+            {"admin", settings.admin.listen.host + ":" + std::to_string(settings.admin.listen.port)},
             {"version", kVersion}});
 
   uv_run(main_loop, UV_RUN_DEFAULT);
@@ -183,6 +212,8 @@ int run_proxy() {
     totals.add(w->stats());
   }
   log_line(LogLevel::kInfo, "transport totals", {LogField::json("events", totals.to_json())});
+  admin.stop();
+  admin.join();
   workers.clear();
   close_loop(main_loop);
   log_line(LogLevel::kInfo, "stopped");

@@ -47,6 +47,7 @@ ProxySettings load_proxy_settings(EnvReader& env) {
       env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");
   parse_log_level(level, &s.log_level);
   s.transport = load_transport_settings(env);
+  s.admin = load_admin_settings(env);
   return s;
 }
 

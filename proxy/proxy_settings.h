@@ -10,6 +10,7 @@
 #include "core/env_config.h"
 #include "core/log.h"
 #include "core/net_address.h"
+#include "proxy/admin_settings.h"
 #include "proxy/transport_settings.h"
 
 namespace streamshift {
@@ -28,6 +29,7 @@ struct ProxySettings {
   uint64_t drain_timeout_ms = 15000;
   LogLevel log_level = LogLevel::kInfo;
   TransportSettings transport;
+  AdminSettings admin;
 };
 
 /// Reads every variable through `env`; invalid values are recorded in

@@ -6,13 +6,15 @@
 
 namespace streamshift {
 
-Worker::Worker(const ProxySettings& settings, const RouteTable& routes, int index)
+Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics, int index)
     : settings_(settings), index_(index) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wake_, on_wake);
   wake_.data = this;
   uv_timer_init(&loop_, &drain_timer_);
   drain_timer_.data = this;
+  uv_timer_init(&loop_, &heartbeat_);
+  heartbeat_.data = this;
 
   UpstreamOptions upstream;
   upstream.host = settings.upstream.host;
@@ -21,16 +23,18 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, int inde
   upstream.request_timeout_ms = settings.upstream_timeout_ms;
   upstream.max_connections = settings.upstream_pool_size;
   pool_ = std::make_unique<UpstreamPool>(&loop_, upstream);
-  bridge_ = std::make_unique<HttpBridge>(*pool_, settings.upstream);
+  bridge_ = std::make_unique<HttpBridge>(*pool_, settings.upstream, &metrics);
   const TransportSettings& transport = settings.transport;
   if (transport.needs_redis()) {
     RedisOptions redis;
     redis.endpoint = transport.redis;
     redis.connections = transport.redis_connections_per_worker(settings.workers);
     redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
+    Gauge* ready = &metrics.redis_connections_ready;
+    redis.on_ready_change = [ready](int delta) { ready->Increment(delta); };
     redis_ = std::make_unique<RedisClient>(&loop_, redis);
   }
-  router_ = std::make_unique<EventRouter>(&loop_, routes, transport, *bridge_, redis_.get());
+  router_ = std::make_unique<EventRouter>(&loop_, routes, transport, *bridge_, redis_.get(), &metrics, index);
 
   ServerOptions server;
   server.listen = settings.listen;
@@ -39,6 +43,7 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, int inde
   server.limits.max_body_bytes = settings.max_body_bytes;
   server.client_timeout_ms = settings.client_timeout_ms;
   server.idle_timeout_ms = settings.idle_timeout_ms;
+  server.observer = &metrics;
   server_ = std::make_unique<HttpServer>(&loop_, server, *router_);
 }
 
@@ -50,8 +55,14 @@ Worker::~Worker() {
 int Worker::start() {
   int rc = server_->start();
   if (rc != 0) return rc;
+  health_.listening = true;
   if (redis_) redis_->start();
-  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  on_heartbeat(&heartbeat_);
+  uv_timer_start(&heartbeat_, on_heartbeat, 1000, 1000);
+  thread_ = std::thread([this] {
+    set_metrics_shard(index_ + 1);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  });
   return 0;
 }
 
@@ -69,9 +80,15 @@ void Worker::on_wake(uv_async_t* handle) {
   if (w->drain_requested_.load()) w->begin_drain();
 }
 
+void Worker::on_heartbeat(uv_timer_t* timer) {
+  auto* w = static_cast<Worker*>(timer->data);
+  w->health_.heartbeat_ms.store(uv_hrtime() / 1000000);
+}
+
 void Worker::begin_drain() {
   if (draining_) return;
   draining_ = true;
+  health_.listening = false;
   log_line(LogLevel::kInfo, "worker draining",
            {{"worker", index_}, {"connections", server_->connection_count()}});
   uv_timer_start(&drain_timer_, on_drain_timeout, settings_.drain_timeout_ms, 0);
@@ -101,6 +118,7 @@ void Worker::closed_one() {
   if (--closing_parts_ > 0) return;
   close_handle(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   close_handle(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
+  close_handle(reinterpret_cast<uv_handle_t*>(&heartbeat_), nullptr);
 }
 
 }  // namespace streamshift

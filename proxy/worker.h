@@ -12,6 +12,7 @@
 #include "core/http_client.h"
 #include "core/http_server.h"
 #include "core/redis_client.h"
+#include "proxy/admin_server.h"
 #include "proxy/event_router.h"
 #include "proxy/http_bridge.h"
 #include "proxy/proxy_settings.h"
@@ -21,7 +22,7 @@ namespace streamshift {
 
 class Worker {
  public:
-  Worker(const ProxySettings& settings, const RouteTable& routes, int index);
+  Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics, int index);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -36,10 +37,12 @@ class Worker {
   void join();
   /// Valid after join().
   const TransportStats& stats() const { return router_->stats(); }
+  const WorkerHealth& health() const { return health_; }
 
  private:
   static void on_wake(uv_async_t* handle);
   static void on_drain_timeout(uv_timer_t* timer);
+  static void on_heartbeat(uv_timer_t* timer);
   void begin_drain();
   void finish();
   void closed_one();
@@ -49,6 +52,8 @@ class Worker {
   uv_loop_t loop_;
   uv_async_t wake_;
   uv_timer_t drain_timer_;
+  uv_timer_t heartbeat_;
+  WorkerHealth health_;
   std::unique_ptr<UpstreamPool> pool_;
   std::unique_ptr<HttpBridge> bridge_;
   std::unique_ptr<RedisClient> redis_;

@@ -9,7 +9,7 @@ packages=(
   libuv1-dev libhiredis-dev node-llhttp
   libsimdjson-dev libyaml-cpp-dev
   googletest libgtest-dev
-  redis-server redis-tools
+  redis-server redis-tools prometheus
   curl python3
 )
 if [[ "${STREAMSHIFT_BENCH_DEPS:-0}" == 1 ]]; then

@@ -76,10 +76,19 @@ TEST(Cli, PortInUseExitsWithAnError) {
   Sidecar first(upstream.port());
   ASSERT_TRUE(first.ready());
   std::string out;
-  EXPECT_EQ(run({"proxy"}, {{"STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(upstream.port())}},
+  EXPECT_EQ(run({"proxy"},
+                {{"STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(upstream.port())},
+                 {"STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(free_port())}},
                 &out),
             1);
   EXPECT_NE(out.find("cannot listen"), std::string::npos) << out;
+  // The admin port taken: the start fails too, naming it.
+  EXPECT_EQ(run({"proxy"},
+                {{"STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(free_port())},
+                 {"STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(first.admin_port())}},
+                &out),
+            1);
+  EXPECT_NE(out.find("cannot listen (admin)"), std::string::npos) << out;
 }
 
 TEST(Logs, AreOneJsonObjectPerLine) {

@@ -94,8 +94,9 @@ bool ChildProcess::wait_output(const std::string& text, std::chrono::millisecond
 }
 
 Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
-    : port_(free_port()) {
+    : port_(free_port()), admin_port_(free_port()) {
   env.emplace("STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(port_));
+  env.emplace("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_port_));
   env.emplace("STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:" + std::to_string(upstream_port));
   env.emplace("LOG_LEVEL", "info");
   process_ =

@@ -45,11 +45,13 @@ class Sidecar {
  public:
   Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env = {});
   uint16_t port() const { return port_; }
+  uint16_t admin_port() const { return admin_port_; }
   ChildProcess& process() { return *process_; }
   bool ready() const { return ready_; }
 
  private:
   uint16_t port_;
+  uint16_t admin_port_;
   std::unique_ptr<ChildProcess> process_;
   bool ready_ = false;
 };

@@ -1,0 +1,23 @@
+// The admin listener's configuration.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/env_config.h"
+#include "core/net_address.h"
+
+namespace streamshift {
+
+struct AdminSettings {
+  HostPort listen;
+  std::string token;  // empty: the events API answers 403
+  uint64_t cache_ms = 2000;
+  std::vector<std::string> streams;
+  std::string consumer_group = "signalr-consumers";
+};
+
+AdminSettings load_admin_settings(EnvReader& env);
+
+}  // namespace streamshift

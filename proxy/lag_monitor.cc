@@ -1,0 +1,185 @@
+// Consumer-lag look-ups; see lag_monitor.h.
+#include "proxy/lag_monitor.h"
+
+#include <hiredis/hiredis.h>
+
+#include <cstdlib>
+
+namespace streamshift {
+namespace {
+
+enum class Kind { kStream, kGroups, kConsumers };
+
+// The value after `key` in a flat RESP2 key/value array, or null.
+const redisReply* field(const redisReply* r, std::string_view key) {
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return nullptr;
+  for (size_t i = 0; i + 1 < r->elements; i += 2) {
+    const redisReply* k = r->element[i];
+    if ((k->type == REDIS_REPLY_STRING || k->type == REDIS_REPLY_STATUS) && std::string_view(k->str, k->len) == key) {
+      return r->element[i + 1];
+    }
+  }
+  return nullptr;
+}
+
+std::string text(const redisReply* r) {
+  if (r == nullptr || r->str == nullptr) return "";
+  return std::string(r->str, r->len);
+}
+
+bool missing_key(std::string_view error) {
+  return error.find("no such key") != std::string_view::npos || error.rfind("NOGROUP", 0) == 0;
+}
+
+void parse_id(const std::string& id, unsigned long long* ms, unsigned long long* seq) {
+  char* end = nullptr;
+  *ms = std::strtoull(id.c_str(), &end, 10);
+  *seq = (end != nullptr && *end == '-') ? std::strtoull(end + 1, nullptr, 10) : 0;
+}
+
+}  // namespace
+
+bool stream_id_less(const std::string& a, const std::string& b) {
+  unsigned long long am, as, bm, bs;
+  parse_id(a, &am, &as);
+  parse_id(b, &bm, &bs);
+  return am < bm || (am == bm && as < bs);
+}
+
+struct LagMonitor::Round {
+  LagMonitor* monitor;
+  LagSnapshot snapshot;
+  int pending = 0;
+  std::vector<Done> waiting;
+  std::vector<std::unique_ptr<Reply>> replies;
+};
+
+struct LagMonitor::Reply {
+  Round* round;
+  size_t stream;
+  Kind kind;
+};
+
+LagMonitor::LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams, std::string group,
+                       uint64_t cache_ms, uint64_t timeout_ms, ProxyMetrics* metrics)
+    : loop_(loop),
+      redis_(loop, std::move(redis)),
+      streams_(std::move(streams)),
+      group_(std::move(group)),
+      cache_ms_(cache_ms),
+      timeout_ms_(timeout_ms),
+      metrics_(metrics) {
+  redis_.start();
+}
+
+LagMonitor::~LagMonitor() = default;
+
+void LagMonitor::shutdown(std::function<void()> on_closed) { redis_.shutdown(std::move(on_closed)); }
+
+void LagMonitor::get(Done done) {
+  uint64_t now = uv_now(loop_);
+  if (cached_ && now - cached_at_ < cache_ms_) {
+    done(*cached_);
+    return;
+  }
+  if (in_flight_ != nullptr) {
+    in_flight_->waiting.push_back(std::move(done));
+    return;
+  }
+  ++rounds_;
+  auto* round = new Round{this, {}, 0, {}, {}};
+  round->waiting.push_back(std::move(done));
+  round->snapshot.redis_connected = redis_.ready_connections() > 0;
+  round->snapshot.streams.resize(streams_.size());
+  in_flight_ = round;
+  round->pending = static_cast<int>(streams_.size()) * 3;
+  for (size_t i = 0; i < streams_.size(); ++i) {
+    round->snapshot.streams[i].name = streams_[i];
+    for (Kind kind : {Kind::kStream, Kind::kGroups, Kind::kConsumers}) {
+      round->replies.push_back(std::make_unique<Reply>(Reply{round, i, kind}));
+      const std::string& s = streams_[i];
+      if (kind == Kind::kStream) {
+        const char* argv[] = {"XINFO", "STREAM", s.c_str()};
+        size_t lens[] = {5, 6, s.size()};
+        redis_.command(3, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
+      } else if (kind == Kind::kGroups) {
+        const char* argv[] = {"XINFO", "GROUPS", s.c_str()};
+        size_t lens[] = {5, 6, s.size()};
+        redis_.command(3, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
+      } else {
+        const char* argv[] = {"XINFO", "CONSUMERS", s.c_str(), group_.c_str()};
+        size_t lens[] = {5, 9, s.size(), group_.size()};
+        redis_.command(4, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
+      }
+    }
+  }
+}
+
+void LagMonitor::on_reply(void* data, const RedisResult& result) {
+  auto* reply = static_cast<Reply*>(data);
+  Round* round = reply->round;
+  LagMonitor* self = round->monitor;
+  StreamLag& s = round->snapshot.streams[reply->stream];
+  const redisReply* r = result.reply;
+  if (result.status == RedisStatus::kErrorReply && missing_key(result.error)) {
+    // NOGROUP or no such stream: nothing to consume, lag 0.
+  } else if (result.status != RedisStatus::kOk) {
+    if (!s.failed) {
+      s.failed = true;
+      s.error = result.status == RedisStatus::kErrorReply ? std::string(result.error)
+                                                          : "redis " + std::string(redis_status_name(result.status));
+    }
+  } else if (reply->kind == Kind::kStream) {
+    if (const redisReply* len = field(r, "length")) s.length = len->integer;
+    if (const redisReply* groups = field(r, "groups")) s.groups = groups->integer;
+    s.max_deleted_id = text(field(r, "max-deleted-entry-id"));
+  } else if (reply->kind == Kind::kGroups && r->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = 0; i < r->elements; ++i) {
+      const redisReply* g = r->element[i];
+      if (text(field(g, "name")) != self->group_) continue;
+      s.group_exists = true;
+      s.last_delivered_id = text(field(g, "last-delivered-id"));
+      const redisReply* lag = field(g, "lag");
+      if (lag != nullptr && lag->type == REDIS_REPLY_INTEGER) {
+        s.lag = lag->integer;
+      } else {
+        s.lag_unknown_reason =
+            "Redis reports no lag for this group (entries deleted inside its unread range, or the group "
+            "was created at an arbitrary id)";
+      }
+    }
+  } else if (reply->kind == Kind::kConsumers && r->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = 0; i < r->elements; ++i) s.consumers.push_back(text(field(r->element[i], "name")));
+  }
+  if (--round->pending == 0) self->finish(round);
+}
+
+void LagMonitor::finish(Round* round) {
+  std::unique_ptr<Round> owned(round);
+  in_flight_ = nullptr;
+  for (StreamLag& s : round->snapshot.streams) {
+    if (s.failed) {
+      s.lag.reset();
+      s.lag_unknown_reason.clear();
+      continue;
+    }
+    if (!s.group_exists) {
+      s.lag = 0;  // no group yet: the document's NOGROUP rule
+      s.lag_unknown_reason.clear();
+    }
+    if (s.group_exists && !s.max_deleted_id.empty() && s.max_deleted_id != "0-0") {
+      std::string delivered = s.last_delivered_id.empty() ? "0-0" : s.last_delivered_id;
+      s.trimmed_unread = stream_id_less(delivered, s.max_deleted_id);
+    }
+    if (metrics_ != nullptr) {
+      if (s.lag) metrics_->consumer_lag.Add({{"stream", s.name}, {"consumer_group", group_}}).Set(static_cast<double>(*s.lag));
+      metrics_->queue_depth.Add({{"stream", s.name}}).Set(static_cast<double>(s.length));
+    }
+  }
+  round->snapshot.redis_connected = round->snapshot.redis_connected || redis_.ready_connections() > 0;
+  cached_ = round->snapshot;
+  cached_at_ = uv_now(loop_);
+  for (Done& done : round->waiting) done(*cached_);
+}
+
+}  // namespace streamshift

@@ -1,0 +1,88 @@
+// Consumer-lag look-ups for the events API (the consumer-lag monitoring
+// document): per stream, XINFO STREAM, XINFO GROUPS and XINFO CONSUMERS,
+// pipelined on the admin loop's own Redis connection, cached for
+// STREAMSHIFT_ADMIN_CACHE_MS so a burst of requests costs one round.
+//
+// Redis 7.0 facts handled here: a group's lag can be nil (after XDEL inside
+// the unread range, or a group created at an arbitrary id): reported as
+// null with a reason, never a made-up number. Trimming at the head never
+// shows in lag: when the stream's max-deleted-entry-id is newer than the
+// group's last-delivered-id, entries were removed before the group read
+// them, which is message loss, reported per stream.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/redis_client.h"
+#include "proxy/proxy_metrics.h"
+
+namespace streamshift {
+
+struct StreamLag {
+  std::string name;
+  bool failed = false;  // the look-up failed: lag reported as -1
+  std::string error;
+  std::optional<int64_t> lag;  // nullopt with failed=false: Redis reports nil
+  std::string lag_unknown_reason;
+  std::vector<std::string> consumers;
+  int64_t length = 0;
+  int64_t groups = 0;
+  bool group_exists = false;
+  bool trimmed_unread = false;
+  std::string last_delivered_id;
+  std::string max_deleted_id;
+};
+
+struct LagSnapshot {
+  std::vector<StreamLag> streams;
+  bool redis_connected = false;
+};
+
+class LagMonitor {
+ public:
+  using Done = std::function<void(const LagSnapshot&)>;
+
+  LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams, std::string group,
+             uint64_t cache_ms, uint64_t timeout_ms, ProxyMetrics* metrics);
+  ~LagMonitor();
+
+  /// Answers from the cache, or after one round of look-ups (callers that
+  /// arrive meanwhile share it).
+  void get(Done done);
+  const std::string& group() const { return group_; }
+  void shutdown(std::function<void()> on_closed);
+
+ private:
+  struct Round;
+  struct Reply;
+  static void on_reply(void* data, const RedisResult& result);
+  void finish(Round* round);
+
+  uv_loop_t* loop_;
+  RedisClient redis_;
+  std::vector<std::string> streams_;
+  std::string group_;
+  uint64_t cache_ms_;
+  uint64_t timeout_ms_;
+  ProxyMetrics* metrics_;
+  std::optional<LagSnapshot> cached_;
+  uint64_t cached_at_ = 0;
+  Round* in_flight_ = nullptr;
+  uint64_t rounds_ = 0;
+
+ public:
+  /// Rounds of Redis look-ups done so far (for tests of the cache).
+  uint64_t rounds() const { return rounds_; }
+};
+
+/// "1700000000000-5" < "1700000000001-0": stream id order.
+bool stream_id_less(const std::string& a, const std::string& b);
+
+}  // namespace streamshift

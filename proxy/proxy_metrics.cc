@@ -1,0 +1,95 @@
+// The sidecar's metric set; see proxy_metrics.h.
+#include "proxy/proxy_metrics.h"
+
+namespace streamshift {
+namespace {
+constexpr const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "error"};
+}
+
+ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
+    : registry(r),
+      publish_duration(r.AddHistogram("event_publish_duration_seconds",
+                                      "Time to publish an event to its transport (XADD reply, or the upstream's answer)")),
+      published(r.AddCounter("events_published_total", "Events published, by transport, event type and outcome")),
+      delivery_duration(r.AddHistogram("event_delivery_duration_seconds",
+                                       "End-to-end latency from ingress to delivery to SignalR (observed by the relay)")),
+      coalesced(r.AddCounter("events_coalesced_total", "Events dropped by coalescing (merged into a later one)")),
+      consumer_lag(r.AddGauge("event_consumer_lag", "Unprocessed entries in the consumer group, per stream")),
+      queue_depth(r.AddGauge("event_queue_depth", "Entries in the stream")),
+      dual_write_status(r.AddGauge("event_dual_write_status", "1 when dual write is on, else 0").Add({})),
+      refused_503(r.AddCounter("streamshift_events_refused_total",
+                               "Events answered 503 because Redis failed and HTTP fallback is off")
+                      .Add({})),
+      bad_events(r.AddCounter("streamshift_events_invalid_total", "Event requests refused with 400 (bad body)").Add({})),
+      redis_connections_ready(r.AddGauge("streamshift_redis_connections_ready", "Redis connections ready, all workers").Add({})),
+      circuit_open(r.AddGauge("streamshift_redis_circuit_open", "1 while a worker's Redis circuit is open")),
+      rollout_percentage(r.AddGauge("streamshift_rollout_redis_percentage",
+                                    "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE in force (0 when the master switch is off)")
+                             .Add({})),
+      draining(r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})) {
+  auto& fallback_family = r.AddCounter("event_transport_fallback_total", "Events that fell back to HTTP, by reason");
+  for (int i = 0; i < static_cast<int>(FallbackReason::kCount); ++i) {
+    fallback[i] = &fallback_family.Add({{"reason", std::string(fallback_reason_name(static_cast<FallbackReason>(i)))}});
+  }
+  auto& dw_success = r.AddCounter("dual_write_success_total", "Dual-write copies that succeeded, by transport");
+  auto& dw_failure = r.AddCounter("dual_write_failure_total", "Dual-write copies that failed, by transport");
+  dual_write_success_redis = &dw_success.Add({{"transport", "redis_streams"}});
+  dual_write_failure_redis = &dw_failure.Add({{"transport", "redis_streams"}});
+  dual_write_success_http = &dw_success.Add({{"transport", "http"}});
+  dual_write_failure_http = &dw_failure.Add({{"transport", "http"}});
+  dual_write_status.Set(t.dual_write ? 1 : 0);
+  rollout_percentage.Set(t.use_redis_streams ? t.redis_percentage : 0);
+  r.AddGauge("streamshift_rollout_info", "The transport settings in force (value 1)")
+      .Add({{"use_redis_streams", t.use_redis_streams ? "true" : "false"},
+            {"rollout_key", t.rollout_key == RolloutKey::kRoom ? "room" : "random"},
+            {"fallback_to_http", t.fallback_to_http ? "true" : "false"},
+            {"dual_write", t.dual_write ? "true" : "false"}})
+      .Set(1);
+  auto& ingress = r.AddCounter("streamshift_http_requests_total", "Requests answered by the ingress, by status class");
+  auto& ingress_latency =
+      r.AddHistogram("streamshift_http_request_duration_seconds", "Ingress latency: request received to answer queued");
+  for (int c = 0; c < 5; ++c) {
+    ingress_requests_[c] = &ingress.Add({{"code", kClasses[c]}});
+    ingress_duration_[c] = &ingress_latency.Add({{"code", kClasses[c]}});
+  }
+  auto& upstream = r.AddCounter("streamshift_upstream_requests_total",
+                                "Requests sent to the upstream (HTTP bridge), by status class or error");
+  for (int c = 0; c < 6; ++c) upstream_requests_[c] = &upstream.Add({{"code", kClasses[c]}});
+  upstream_duration_ = &r.AddHistogram("streamshift_upstream_request_duration_seconds",
+                                       "Upstream latency: request sent to complete answer")
+                            .Add({});
+  for (int w = 0; w < workers; ++w) circuit_open.Add({{"worker", std::to_string(w)}}).Set(0);
+}
+
+EventTypeMetrics* ProxyMetrics::for_event_type(std::string_view event_type) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string key(event_type);
+  auto it = event_types_.find(key);
+  if (it != event_types_.end()) return &it->second;
+  if (event_types_.size() >= kMaxEventTypes) {
+    key = "other";
+    it = event_types_.find(key);
+    if (it != event_types_.end()) return &it->second;
+  }
+  EventTypeMetrics m;
+  m.publish_http = &publish_duration.Add({{"transport", "http"}, {"event_type", key}});
+  m.publish_redis = &publish_duration.Add({{"transport", "redis_streams"}, {"event_type", key}});
+  m.http_success = &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "success"}});
+  m.http_failure = &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "failure"}});
+  m.redis_success = &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "success"}});
+  m.redis_failure = &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "failure"}});
+  return &event_types_.emplace(key, m).first->second;
+}
+
+void ProxyMetrics::observe_ingress(int status, double seconds) {
+  int c = status_class(status);
+  ingress_requests_[c]->Increment();
+  ingress_duration_[c]->Observe(seconds);
+}
+
+void ProxyMetrics::observe_upstream(int status, double seconds) {
+  upstream_requests_[status == 0 ? 5 : status_class(status)]->Increment();
+  upstream_duration_->Observe(seconds);
+}
+
+}  // namespace streamshift
