@@ -241,7 +241,8 @@ void ServerConnection::reject(const FramingError& error) {
   r.body = json_error_body(error.code, error.detail);
   arm_timer(TimerMode::kNone);
   pause_reading();
-  if (server_->options_.observer != nullptr) server_->options_.observer->on_response(error.status, 0);
+  if (server_->options_.observer != nullptr)
+    server_->options_.observer->on_response(error.status, 0);
   write({}, &r, true);
 }
 

@@ -33,8 +33,12 @@ void append_labels(std::string& out, const Labels& labels, std::string_view extr
 
 }  // namespace
 
-void set_metrics_shard(int shard) { t_shard = shard % kMetricShards; }
-int metrics_shard() { return t_shard; }
+void set_metrics_shard(int shard) {
+  t_shard = shard % kMetricShards;
+}
+int metrics_shard() {
+  return t_shard;
+}
 
 void metrics_detail::add(Cell& cell, double v) {
   cell.value.store(cell.value.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
@@ -84,17 +88,21 @@ Histogram::Snapshot Histogram::Collect() const {
 
 const Histogram::BucketBoundaries& latency_buckets() {
   static const Histogram::BucketBoundaries kBuckets = {
-      0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-      0.01,    0.025,    0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
+      0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+      0.025,   0.05,     0.1,     0.25,   0.5,     1,      2.5,   5,      10};
   return kBuckets;
 }
 
 void append_label_value(std::string& out, std::string_view value) {
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
 }
 
@@ -117,13 +125,18 @@ void FamilyBase::header(std::string& out) const {
   out += name_;
   out += ' ';
   for (char c : help_) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   out += "\n# TYPE ";
   out += name_;
-  out += type_ == MetricType::kCounter ? " counter\n" : type_ == MetricType::kGauge ? " gauge\n" : " histogram\n";
+  out += type_ == MetricType::kCounter ? " counter\n"
+         : type_ == MetricType::kGauge ? " gauge\n"
+                                       : " histogram\n";
 }
 
 template <typename T>
@@ -174,8 +187,10 @@ void Family<Histogram>::serialize(std::string& out) const {
     Histogram::Snapshot snap = m->Collect();
     for (size_t b = 0; b < snap.cumulative.size(); ++b) {
       std::string le;
-      if (b < buckets_.size()) append_sample_value(le, buckets_[b]);
-      else le = "+Inf";
+      if (b < buckets_.size())
+        append_sample_value(le, buckets_[b]);
+      else
+        le = "+Inf";
       out += name_;
       out += "_bucket";
       append_labels(out, labels, "le", le);
@@ -217,7 +232,8 @@ Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& he
 Family<Histogram>& Registry::AddHistogram(const std::string& name, const std::string& help,
                                           Histogram::BucketBoundaries buckets) {
   std::lock_guard<std::mutex> lock(mu_);
-  families_.push_back(std::make_unique<Family<Histogram>>(name, help, MetricType::kHistogram, std::move(buckets)));
+  families_.push_back(
+      std::make_unique<Family<Histogram>>(name, help, MetricType::kHistogram, std::move(buckets)));
   return static_cast<Family<Histogram>&>(*families_.back());
 }
 

@@ -105,7 +105,8 @@ class FamilyBase {
 template <typename T>
 class Family : public FamilyBase {
  public:
-  Family(std::string name, std::string help, MetricType type, Histogram::BucketBoundaries buckets = {})
+  Family(std::string name, std::string help, MetricType type,
+         Histogram::BucketBoundaries buckets = {})
       : FamilyBase(std::move(name), std::move(help), type), buckets_(std::move(buckets)) {}
   /// The metric for `labels`, created on first use; the reference stays valid.
   T& Add(const Labels& labels);

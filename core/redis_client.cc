@@ -303,7 +303,9 @@ void RedisConnection::schedule_reconnect(std::string_view why) {
   ++attempt_;
   // Attempts 1, 2, 4, 8, ... at info: a long outage does not flood the log.
   bool worth_telling = was_ready || (attempt_ & (attempt_ - 1)) == 0;
-  log_line(was_ready ? LogLevel::kWarn : worth_telling ? LogLevel::kInfo : LogLevel::kDebug,
+  log_line(was_ready       ? LogLevel::kWarn
+           : worth_telling ? LogLevel::kInfo
+                           : LogLevel::kDebug,
            "redis unavailable, reconnecting",
            {{"connection", index_},
             {"reason", why},

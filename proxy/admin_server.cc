@@ -114,13 +114,16 @@ void append_process_metrics(std::string& out) {
     out += '\n';
   };
   metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss);
-  metric("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu);
+  metric("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+         cpu);
   metric("process_open_fds", "gauge", "Number of open file descriptors.", fds);
-  metric("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", start);
+  metric("process_start_time_seconds", "gauge",
+         "Start time of the process since unix epoch in seconds.", start);
 }
 
-AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& transport, Registry& registry,
-                         ProxyMetrics& metrics, std::vector<const WorkerHealth*> workers,
+AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& transport,
+                         Registry& registry, ProxyMetrics& metrics,
+                         std::vector<const WorkerHealth*> workers,
                          const std::atomic<bool>& draining)
     : admin_(admin),
       transport_(transport),
@@ -140,11 +143,18 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
   redis.endpoint = transport.redis;
   redis.connections = 1;
   redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
-  lag_ = std::make_unique<LagMonitor>(&loop_, redis, admin.streams, admin.consumer_group, admin.cache_ms,
-                                      std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000), &metrics);
+  lag_ = std::make_unique<LagMonitor>(
+      &loop_, redis, admin.streams, admin.consumer_group, admin.cache_ms,
+      std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000), &metrics);
 }
 
 AdminServer::~AdminServer() {
+  if (!served_) {
+    // Never served (the port was taken): close what the constructor opened.
+    stop_requested_ = true;
+    on_wake(&wake_);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  }
   join();
   close_loop(&loop_);
 }
@@ -152,6 +162,8 @@ AdminServer::~AdminServer() {
 int AdminServer::start() {
   int rc = server_->start();
   if (rc != 0) return rc;
+  lag_->start();
+  served_ = true;
   thread_ = std::thread([this] {
     set_metrics_shard(0);
     uv_run(&loop_, UV_RUN_DEFAULT);
@@ -170,10 +182,12 @@ void AdminServer::join() {
 
 void AdminServer::on_wake(uv_async_t* handle) {
   auto* self = static_cast<AdminServer*>(handle->data);
-  if (!self->stop_requested_) return;
+  if (!self->stop_requested_ || self->stopped_) return;
+  self->stopped_ = true;
   self->server_->drain([] {});
   self->server_->close_all("admin stopping");
-  self->lag_->shutdown([self] { close_handle(reinterpret_cast<uv_handle_t*>(&self->wake_), nullptr); });
+  self->lag_->shutdown(
+      [self] { close_handle(reinterpret_cast<uv_handle_t*>(&self->wake_), nullptr); });
 }
 
 void AdminServer::on_request(Exchange& exchange) {
@@ -181,7 +195,8 @@ void AdminServer::on_request(Exchange& exchange) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   if (request.method != "GET") {
-    exchange.respond_json(405, json_error_body("method_not_allowed", "the admin listener answers GET only"));
+    exchange.respond_json(
+        405, json_error_body("method_not_allowed", "the admin listener answers GET only"));
     return;
   }
   if (path == "/metrics") {
@@ -200,11 +215,15 @@ void AdminServer::on_request(Exchange& exchange) {
     bool listening = true;
     for (const WorkerHealth* w : workers_) listening = listening && w->listening.load();
     bool redis_connected = metrics_.redis_connections_ready.Value() > 0;
-    bool redis_needed = transport_.needs_redis() && !transport_.fallback_to_http && !transport_.dual_write;
+    bool redis_needed =
+        transport_.needs_redis() && !transport_.fallback_to_http && !transport_.dual_write;
     std::string why;
-    if (draining_.load()) why = "draining";
-    else if (!listening) why = "not_listening";
-    else if (redis_needed && !redis_connected) why = "redis_unavailable";
+    if (draining_.load())
+      why = "draining";
+    else if (!listening)
+      why = "not_listening";
+    else if (redis_needed && !redis_connected)
+      why = "redis_unavailable";
     std::string body = "{\"status\":";
     append_json_string(body, why.empty() ? "ready" : why);
     body += ",\"redis_connected\":";
@@ -228,7 +247,9 @@ void AdminServer::serve_metrics(Exchange& exchange) {
 
 bool AdminServer::authorized(Exchange& exchange) {
   if (admin_.token.empty()) {
-    exchange.respond_json(403, json_error_body("forbidden", "STREAMSHIFT_ADMIN_TOKEN is not set: the events API is off"));
+    exchange.respond_json(
+        403,
+        json_error_body("forbidden", "STREAMSHIFT_ADMIN_TOKEN is not set: the events API is off"));
     return false;
   }
   std::string_view given = exchange.request().headers.find("authorization").value_or("");
@@ -280,7 +301,8 @@ void AdminServer::serve_events(Exchange& exchange, std::string_view endpoint) {
         body += s.trimmed_unread ? "true" : "false";
         body += '}';
       }
-      body += "},\"total_lag\":" + std::to_string(total) + ",\"stream_count\":" + std::to_string(snap.streams.size()) + "}";
+      body += "},\"total_lag\":" + std::to_string(total) +
+              ",\"stream_count\":" + std::to_string(snap.streams.size()) + "}";
     } else if (which == "streams") {
       body = "{\"streams\":[";
       for (size_t i = 0; i < snap.streams.size(); ++i) {
@@ -288,8 +310,8 @@ void AdminServer::serve_events(Exchange& exchange, std::string_view endpoint) {
         if (i > 0) body += ',';
         body += "{\"name\":";
         append_json_string(body, s.name);
-        body += ",\"length\":" + std::to_string(s.length) + ",\"groups\":" + std::to_string(s.groups) +
-                ",\"consumer_group\":";
+        body += ",\"length\":" + std::to_string(s.length) +
+                ",\"groups\":" + std::to_string(s.groups) + ",\"consumer_group\":";
         append_json_string(body, group);
         if (s.failed) {
           body += ",\"error\":";
@@ -307,10 +329,13 @@ void AdminServer::serve_events(Exchange& exchange, std::string_view endpoint) {
         unhealthy += st == "unhealthy";
       }
       std::string_view status = unhealthy > 0 ? "unhealthy" : degraded > 0 ? "degraded" : "healthy";
-      body = "{\"status\":\"" + std::string(status) + "\",\"redis_connected\":" +
-             (snap.redis_connected ? "true" : "false") + ",\"transport_mode\":\"" + transport_mode(transport_) +
-             "\",\"streams\":{\"healthy\":" + std::to_string(healthy) + ",\"degraded\":" + std::to_string(degraded) +
-             ",\"unhealthy\":" + std::to_string(unhealthy) + "},\"max_lag\":" + std::to_string(max_lag) +
+      body = "{\"status\":\"" + std::string(status) +
+             "\",\"redis_connected\":" + (snap.redis_connected ? "true" : "false") +
+             ",\"transport_mode\":\"" + transport_mode(transport_) +
+             "\",\"streams\":{\"healthy\":" + std::to_string(healthy) +
+             ",\"degraded\":" + std::to_string(degraded) +
+             ",\"unhealthy\":" + std::to_string(unhealthy) +
+             "},\"max_lag\":" + std::to_string(max_lag) +
              ",\"total_lag\":" + std::to_string(total) + ",\"consumer_group\":";
       append_json_string(body, group);
       body += '}';

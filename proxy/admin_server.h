@@ -35,7 +35,8 @@ struct WorkerHealth {
 class AdminServer : public RequestHandler {
  public:
   AdminServer(const AdminSettings& admin, const TransportSettings& transport, Registry& registry,
-              ProxyMetrics& metrics, std::vector<const WorkerHealth*> workers, const std::atomic<bool>& draining);
+              ProxyMetrics& metrics, std::vector<const WorkerHealth*> workers,
+              const std::atomic<bool>& draining);
   ~AdminServer() override;
 
   /// Binds on the calling thread, then serves on a thread of its own.
@@ -64,6 +65,8 @@ class AdminServer : public RequestHandler {
   std::unique_ptr<LagMonitor> lag_;
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
+  bool served_ = false;   // the loop thread was started
+  bool stopped_ = false;  // on the loop's thread: shutdown already begun
 };
 
 /// Constant-time comparison (no early exit on the first differing byte).

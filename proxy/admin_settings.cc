@@ -7,14 +7,17 @@ AdminSettings load_admin_settings(EnvReader& env) {
   AdminSettings a;
   std::string listen = env.text("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:15000",
                                 "admin listener: /metrics /healthz /readyz /api/v1/events/*");
-  if (auto hp = parse_host_port(listen)) a.listen = *hp;
-  else env.reject("STREAMSHIFT_ADMIN_LISTEN", listen, "host:port, e.g. 127.0.0.1:15000");
-  a.token = env.text("STREAMSHIFT_ADMIN_TOKEN", "", "bearer token for /api/v1/events/* (unset: 403)",
-                     Visibility::kSecret);
-  a.cache_ms = static_cast<uint64_t>(
-      env.integer("STREAMSHIFT_ADMIN_CACHE_MS", 2000, 0, 600000, "how long consumer-lag look-ups are cached"));
-  std::string streams = env.text("STREAMSHIFT_STREAMS", "events:chat,events:ticket,events:notification,events:remote",
-                                 "streams reported by the events API (comma-separated)");
+  if (auto hp = parse_host_port(listen))
+    a.listen = *hp;
+  else
+    env.reject("STREAMSHIFT_ADMIN_LISTEN", listen, "host:port, e.g. 127.0.0.1:15000");
+  a.token = env.text("STREAMSHIFT_ADMIN_TOKEN", "",
+                     "bearer token for /api/v1/events/* (unset: 403)", Visibility::kSecret);
+  a.cache_ms = static_cast<uint64_t>(env.integer("STREAMSHIFT_ADMIN_CACHE_MS", 2000, 0, 600000,
+                                                 "how long consumer-lag look-ups are cached"));
+  std::string streams =
+      env.text("STREAMSHIFT_STREAMS", "events:chat,events:ticket,events:notification,events:remote",
+               "streams reported by the events API (comma-separated)");
   size_t start = 0;
   while (start <= streams.size()) {
     size_t comma = streams.find(',', start);
@@ -25,10 +28,12 @@ AdminSettings load_admin_settings(EnvReader& env) {
     if (!s.empty()) a.streams.push_back(s);
     start = comma + 1;
   }
-  if (a.streams.empty()) env.reject("STREAMSHIFT_STREAMS", streams, "a comma-separated list of stream names");
+  if (a.streams.empty())
+    env.reject("STREAMSHIFT_STREAMS", streams, "a comma-separated list of stream names");
   a.consumer_group = env.text("EVENT_TRANSPORT_CONSUMER_GROUP", "signalr-consumers",
                               "consumer group whose lag is reported (and that the relay joins)");
-  if (a.consumer_group.empty()) env.reject("EVENT_TRANSPORT_CONSUMER_GROUP", "", "a non-empty group name");
+  if (a.consumer_group.empty())
+    env.reject("EVENT_TRANSPORT_CONSUMER_GROUP", "", "a non-empty group name");
   return a;
 }
 

@@ -71,7 +71,8 @@ EventRouter::EventRouter(uv_loop_t* loop, const RouteTable& routes,
       rollout_(settings),
       circuit_(settings.circuit_failures, settings.circuit_open_ms),
       metrics_(metrics) {
-  if (metrics_ != nullptr) circuit_gauge_ = &metrics_->circuit_open.Add({{"worker", std::to_string(worker)}});
+  if (metrics_ != nullptr)
+    circuit_gauge_ = &metrics_->circuit_open.Add({{"worker", std::to_string(worker)}});
 }
 
 EventTypeMetrics* EventRouter::event_metrics(const std::string& event_type) {
@@ -79,12 +80,14 @@ EventTypeMetrics* EventRouter::event_metrics(const std::string& event_type) {
   auto it = event_metrics_.find(event_type);
   if (it != event_metrics_.end()) return it->second;
   EventTypeMetrics* m = metrics_->for_event_type(event_type);
-  if (event_metrics_.size() < 2 * ProxyMetrics::kMaxEventTypes) event_metrics_.emplace(event_type, m);
+  if (event_metrics_.size() < 2 * ProxyMetrics::kMaxEventTypes)
+    event_metrics_.emplace(event_type, m);
   return m;
 }
 
 void EventRouter::circuit_changed() {
-  if (circuit_gauge_ != nullptr) circuit_gauge_->Set(circuit_.state() == CircuitBreaker::State::kClosed ? 0 : 1);
+  if (circuit_gauge_ != nullptr)
+    circuit_gauge_->Set(circuit_.state() == CircuitBreaker::State::kClosed ? 0 : 1);
 }
 
 void EventRouter::on_request(Exchange& exchange) {
@@ -164,8 +167,13 @@ void EventRouter::on_request(Exchange& exchange) {
     fallback(exchange, fields.event_id, FallbackReason::kCircuitOpen, "the Redis circuit is open");
     return;
   }
-  auto* publish = new Publish{this,         &exchange,   fields.event_id, route.stream,
-                              decision == CircuitBreaker::Decision::kProbe, type_metrics, uv_hrtime()};
+  auto* publish = new Publish{this,
+                              &exchange,
+                              fields.event_id,
+                              route.stream,
+                              decision == CircuitBreaker::Decision::kProbe,
+                              type_metrics,
+                              uv_hrtime()};
   publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms,
                 on_published, publish);
 }
@@ -209,7 +217,8 @@ void EventRouter::on_published(void* data, const RedisResult& result) {
 void EventRouter::on_shadow_published(void* data, const RedisResult& result) {
   auto* router = static_cast<EventRouter*>(data);
   bool ok = result.status == RedisStatus::kOk;
-  if (ProxyMetrics* m = router->metrics_) (ok ? m->dual_write_success_redis : m->dual_write_failure_redis)->Increment();
+  if (ProxyMetrics* m = router->metrics_)
+    (ok ? m->dual_write_success_redis : m->dual_write_failure_redis)->Increment();
   if (ok) {
     ++router->stats_.dual_write_success;
   } else {
@@ -246,8 +255,8 @@ void EventRouter::fallback(Exchange& exchange, const std::string& event_id, Fall
   forward_http(exchange, event_id, nullptr, false);
 }
 
-void EventRouter::forward_http(Exchange& exchange, const std::string& event_id, EventTypeMetrics* event,
-                               bool dual_write) {
+void EventRouter::forward_http(Exchange& exchange, const std::string& event_id,
+                               EventTypeMetrics* event, bool dual_write) {
   ForwardAccounting accounting;
   accounting.event = event;
   if (dual_write && metrics_ != nullptr) {

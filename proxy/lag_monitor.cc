@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 
+#include "core/loop.h"
+
 namespace streamshift {
 namespace {
 
@@ -15,7 +17,8 @@ const redisReply* field(const redisReply* r, std::string_view key) {
   if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return nullptr;
   for (size_t i = 0; i + 1 < r->elements; i += 2) {
     const redisReply* k = r->element[i];
-    if ((k->type == REDIS_REPLY_STRING || k->type == REDIS_REPLY_STATUS) && std::string_view(k->str, k->len) == key) {
+    if ((k->type == REDIS_REPLY_STRING || k->type == REDIS_REPLY_STATUS) &&
+        std::string_view(k->str, k->len) == key) {
       return r->element[i + 1];
     }
   }
@@ -60,23 +63,57 @@ struct LagMonitor::Reply {
   Kind kind;
 };
 
-LagMonitor::LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams, std::string group,
-                       uint64_t cache_ms, uint64_t timeout_ms, ProxyMetrics* metrics)
+LagMonitor::LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams,
+                       std::string group, uint64_t cache_ms, uint64_t timeout_ms,
+                       ProxyMetrics* metrics)
     : loop_(loop),
-      redis_(loop, std::move(redis)),
+      connect_timeout_ms_(redis.connect_timeout_ms),
+      redis_(loop, with_ready_hook(std::move(redis), this)),
       streams_(std::move(streams)),
       group_(std::move(group)),
       cache_ms_(cache_ms),
       timeout_ms_(timeout_ms),
       metrics_(metrics) {
+  uv_timer_init(loop_, &connect_wait_);
+  connect_wait_.data = this;
+}
+
+RedisOptions LagMonitor::with_ready_hook(RedisOptions options, LagMonitor* self) {
+  options.on_ready_change = [self](int delta) {
+    if (delta > 0) self->stop_waiting_for_connect();
+  };
+  return options;
+}
+
+void LagMonitor::start() {
   redis_.start();
+  uv_timer_start(
+      &connect_wait_,
+      [](uv_timer_t* t) { static_cast<LagMonitor*>(t->data)->stop_waiting_for_connect(); },
+      connect_timeout_ms_ + 100, 0);
+}
+
+void LagMonitor::stop_waiting_for_connect() {
+  if (!waiting_for_connect_) return;
+  waiting_for_connect_ = false;
+  uv_timer_stop(&connect_wait_);
+  std::vector<Done> early = std::move(early_);
+  for (Done& done : early) get(std::move(done));
 }
 
 LagMonitor::~LagMonitor() = default;
 
-void LagMonitor::shutdown(std::function<void()> on_closed) { redis_.shutdown(std::move(on_closed)); }
+void LagMonitor::shutdown(std::function<void()> on_closed) {
+  stop_waiting_for_connect();
+  close_handle(reinterpret_cast<uv_handle_t*>(&connect_wait_), nullptr);
+  redis_.shutdown(std::move(on_closed));
+}
 
 void LagMonitor::get(Done done) {
+  if (waiting_for_connect_) {
+    early_.push_back(std::move(done));
+    return;
+  }
   uint64_t now = uv_now(loop_);
   if (cached_ && now - cached_at_ < cache_ms_) {
     done(*cached_);
@@ -126,8 +163,9 @@ void LagMonitor::on_reply(void* data, const RedisResult& result) {
   } else if (result.status != RedisStatus::kOk) {
     if (!s.failed) {
       s.failed = true;
-      s.error = result.status == RedisStatus::kErrorReply ? std::string(result.error)
-                                                          : "redis " + std::string(redis_status_name(result.status));
+      s.error = result.status == RedisStatus::kErrorReply
+                    ? std::string(result.error)
+                    : "redis " + std::string(redis_status_name(result.status));
     }
   } else if (reply->kind == Kind::kStream) {
     if (const redisReply* len = field(r, "length")) s.length = len->integer;
@@ -144,12 +182,14 @@ void LagMonitor::on_reply(void* data, const RedisResult& result) {
         s.lag = lag->integer;
       } else {
         s.lag_unknown_reason =
-            "Redis reports no lag for this group (entries deleted inside its unread range, or the group "
+            "Redis reports no lag for this group (entries deleted inside its unread range, or the "
+            "group "
             "was created at an arbitrary id)";
       }
     }
   } else if (reply->kind == Kind::kConsumers && r->type == REDIS_REPLY_ARRAY) {
-    for (size_t i = 0; i < r->elements; ++i) s.consumers.push_back(text(field(r->element[i], "name")));
+    for (size_t i = 0; i < r->elements; ++i)
+      s.consumers.push_back(text(field(r->element[i], "name")));
   }
   if (--round->pending == 0) self->finish(round);
 }
@@ -172,11 +212,14 @@ void LagMonitor::finish(Round* round) {
       s.trimmed_unread = stream_id_less(delivered, s.max_deleted_id);
     }
     if (metrics_ != nullptr) {
-      if (s.lag) metrics_->consumer_lag.Add({{"stream", s.name}, {"consumer_group", group_}}).Set(static_cast<double>(*s.lag));
+      if (s.lag)
+        metrics_->consumer_lag.Add({{"stream", s.name}, {"consumer_group", group_}})
+            .Set(static_cast<double>(*s.lag));
       metrics_->queue_depth.Add({{"stream", s.name}}).Set(static_cast<double>(s.length));
     }
   }
-  round->snapshot.redis_connected = round->snapshot.redis_connected || redis_.ready_connections() > 0;
+  round->snapshot.redis_connected =
+      round->snapshot.redis_connected || redis_.ready_connections() > 0;
   cached_ = round->snapshot;
   cached_at_ = uv_now(loop_);
   for (Done& done : round->waiting) done(*cached_);

@@ -49,10 +49,12 @@ class LagMonitor {
  public:
   using Done = std::function<void(const LagSnapshot&)>;
 
-  LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams, std::string group,
-             uint64_t cache_ms, uint64_t timeout_ms, ProxyMetrics* metrics);
+  LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams,
+             std::string group, uint64_t cache_ms, uint64_t timeout_ms, ProxyMetrics* metrics);
   ~LagMonitor();
 
+  /// Connects (look-ups before that report Redis as not connected).
+  void start();
   /// Answers from the cache, or after one round of look-ups (callers that
   /// arrive meanwhile share it).
   void get(Done done);
@@ -63,10 +65,18 @@ class LagMonitor {
   struct Round;
   struct Reply;
   static void on_reply(void* data, const RedisResult& result);
+  static RedisOptions with_ready_hook(RedisOptions options, LagMonitor* self);
   void finish(Round* round);
+  void start_round();
+  void stop_waiting_for_connect();
 
   uv_loop_t* loop_;
+  uint64_t connect_timeout_ms_;  // declared before redis_, which takes the options
   RedisClient redis_;
+  // Look-ups before the first connect attempt has resolved wait for it.
+  uv_timer_t connect_wait_;
+  bool waiting_for_connect_ = true;
+  std::vector<Done> early_;
   std::vector<std::string> streams_;
   std::string group_;
   uint64_t cache_ms_;

@@ -171,9 +171,10 @@ int run_proxy() {
   }
   AdminServer admin(settings.admin, settings.transport, registry, metrics, health, draining);
   if (int rc = admin.start(); rc != 0) {
-    log_line(LogLevel::kError, "cannot listen (admin)",
-             {{"address", settings.admin.listen.host + ":" + std::to_string(settings.admin.listen.port)},
-              {"error", uv_error_text(rc)}});
+    log_line(
+        LogLevel::kError, "cannot listen (admin)",
+        {{"address", settings.admin.listen.host + ":" + std::to_string(settings.admin.listen.port)},
+         {"error", uv_error_text(rc)}});
     workers.clear();
     close_loop(main_loop);
     return 1;
@@ -192,18 +193,19 @@ int run_proxy() {
       return 1;
     }
   }
-  log_line(LogLevel::kInfo, "listening",
-           {{"address", settings.listen.host + ":" + std::to_string(settings.listen.port)},
-            {"workers", settings.workers},
-            {"upstream", settings.upstream.host + ":" + std::to_string(settings.upstream.port) +
-                             settings.upstream.path_prefix},
-            {"transport", !settings.transport.use_redis_streams ? "http"
-                          : settings.transport.dual_write       ? "dual_write"
-                                                                : "redis_streams"},
-            {"redis_percentage", settings.transport.redis_percentage},
-            {"routes", routes.routes().size()},
-            {"admin", settings.admin.listen.host + ":" + std::to_string(settings.admin.listen.port)},
-            {"version", kVersion}});
+  log_line(
+      LogLevel::kInfo, "listening",
+      {{"address", settings.listen.host + ":" + std::to_string(settings.listen.port)},
+       {"workers", settings.workers},
+       {"upstream", settings.upstream.host + ":" + std::to_string(settings.upstream.port) +
+                        settings.upstream.path_prefix},
+       {"transport", !settings.transport.use_redis_streams ? "http"
+                     : settings.transport.dual_write       ? "dual_write"
+                                                           : "redis_streams"},
+       {"redis_percentage", settings.transport.redis_percentage},
+       {"routes", routes.routes().size()},
+       {"admin", settings.admin.listen.host + ":" + std::to_string(settings.admin.listen.port)},
+       {"version", kVersion}});
 
   uv_run(main_loop, UV_RUN_DEFAULT);
   TransportStats totals;

@@ -8,31 +8,48 @@ constexpr const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "error"};
 
 ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
     : registry(r),
-      publish_duration(r.AddHistogram("event_publish_duration_seconds",
-                                      "Time to publish an event to its transport (XADD reply, or the upstream's answer)")),
-      published(r.AddCounter("events_published_total", "Events published, by transport, event type and outcome")),
-      delivery_duration(r.AddHistogram("event_delivery_duration_seconds",
-                                       "End-to-end latency from ingress to delivery to SignalR (observed by the relay)")),
-      coalesced(r.AddCounter("events_coalesced_total", "Events dropped by coalescing (merged into a later one)")),
-      consumer_lag(r.AddGauge("event_consumer_lag", "Unprocessed entries in the consumer group, per stream")),
+      publish_duration(r.AddHistogram(
+          "event_publish_duration_seconds",
+          "Time to publish an event to its transport (XADD reply, or the upstream's answer)")),
+      published(r.AddCounter("events_published_total",
+                             "Events published, by transport, event type and outcome")),
+      delivery_duration(r.AddHistogram(
+          "event_delivery_duration_seconds",
+          "End-to-end latency from ingress to delivery to SignalR (observed by the relay)")),
+      coalesced(r.AddCounter("events_coalesced_total",
+                             "Events dropped by coalescing (merged into a later one)")),
+      consumer_lag(r.AddGauge("event_consumer_lag",
+                              "Unprocessed entries in the consumer group, per stream")),
       queue_depth(r.AddGauge("event_queue_depth", "Entries in the stream")),
-      dual_write_status(r.AddGauge("event_dual_write_status", "1 when dual write is on, else 0").Add({})),
+      dual_write_status(
+          r.AddGauge("event_dual_write_status", "1 when dual write is on, else 0").Add({})),
       refused_503(r.AddCounter("streamshift_events_refused_total",
                                "Events answered 503 because Redis failed and HTTP fallback is off")
                       .Add({})),
-      bad_events(r.AddCounter("streamshift_events_invalid_total", "Event requests refused with 400 (bad body)").Add({})),
-      redis_connections_ready(r.AddGauge("streamshift_redis_connections_ready", "Redis connections ready, all workers").Add({})),
-      circuit_open(r.AddGauge("streamshift_redis_circuit_open", "1 while a worker's Redis circuit is open")),
+      bad_events(r.AddCounter("streamshift_events_invalid_total",
+                              "Event requests refused with 400 (bad body)")
+                     .Add({})),
+      redis_connections_ready(
+          r.AddGauge("streamshift_redis_connections_ready", "Redis connections ready, all workers")
+              .Add({})),
+      circuit_open(
+          r.AddGauge("streamshift_redis_circuit_open", "1 while a worker's Redis circuit is open")),
       rollout_percentage(r.AddGauge("streamshift_rollout_redis_percentage",
-                                    "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE in force (0 when the master switch is off)")
+                                    "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE in force (0 when the "
+                                    "master switch is off)")
                              .Add({})),
-      draining(r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})) {
-  auto& fallback_family = r.AddCounter("event_transport_fallback_total", "Events that fell back to HTTP, by reason");
+      draining(
+          r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})) {
+  auto& fallback_family =
+      r.AddCounter("event_transport_fallback_total", "Events that fell back to HTTP, by reason");
   for (int i = 0; i < static_cast<int>(FallbackReason::kCount); ++i) {
-    fallback[i] = &fallback_family.Add({{"reason", std::string(fallback_reason_name(static_cast<FallbackReason>(i)))}});
+    fallback[i] = &fallback_family.Add(
+        {{"reason", std::string(fallback_reason_name(static_cast<FallbackReason>(i)))}});
   }
-  auto& dw_success = r.AddCounter("dual_write_success_total", "Dual-write copies that succeeded, by transport");
-  auto& dw_failure = r.AddCounter("dual_write_failure_total", "Dual-write copies that failed, by transport");
+  auto& dw_success =
+      r.AddCounter("dual_write_success_total", "Dual-write copies that succeeded, by transport");
+  auto& dw_failure =
+      r.AddCounter("dual_write_failure_total", "Dual-write copies that failed, by transport");
   dual_write_success_redis = &dw_success.Add({{"transport", "redis_streams"}});
   dual_write_failure_redis = &dw_failure.Add({{"transport", "redis_streams"}});
   dual_write_success_http = &dw_success.Add({{"transport", "http"}});
@@ -45,15 +62,17 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
             {"fallback_to_http", t.fallback_to_http ? "true" : "false"},
             {"dual_write", t.dual_write ? "true" : "false"}})
       .Set(1);
-  auto& ingress = r.AddCounter("streamshift_http_requests_total", "Requests answered by the ingress, by status class");
-  auto& ingress_latency =
-      r.AddHistogram("streamshift_http_request_duration_seconds", "Ingress latency: request received to answer queued");
+  auto& ingress = r.AddCounter("streamshift_http_requests_total",
+                               "Requests answered by the ingress, by status class");
+  auto& ingress_latency = r.AddHistogram("streamshift_http_request_duration_seconds",
+                                         "Ingress latency: request received to answer queued");
   for (int c = 0; c < 5; ++c) {
     ingress_requests_[c] = &ingress.Add({{"code", kClasses[c]}});
     ingress_duration_[c] = &ingress_latency.Add({{"code", kClasses[c]}});
   }
-  auto& upstream = r.AddCounter("streamshift_upstream_requests_total",
-                                "Requests sent to the upstream (HTTP bridge), by status class or error");
+  auto& upstream =
+      r.AddCounter("streamshift_upstream_requests_total",
+                   "Requests sent to the upstream (HTTP bridge), by status class or error");
   for (int c = 0; c < 6; ++c) upstream_requests_[c] = &upstream.Add({{"code", kClasses[c]}});
   upstream_duration_ = &r.AddHistogram("streamshift_upstream_request_duration_seconds",
                                        "Upstream latency: request sent to complete answer")
@@ -74,10 +93,14 @@ EventTypeMetrics* ProxyMetrics::for_event_type(std::string_view event_type) {
   EventTypeMetrics m;
   m.publish_http = &publish_duration.Add({{"transport", "http"}, {"event_type", key}});
   m.publish_redis = &publish_duration.Add({{"transport", "redis_streams"}, {"event_type", key}});
-  m.http_success = &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "success"}});
-  m.http_failure = &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "failure"}});
-  m.redis_success = &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "success"}});
-  m.redis_failure = &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "failure"}});
+  m.http_success =
+      &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "success"}});
+  m.http_failure =
+      &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "failure"}});
+  m.redis_success =
+      &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "success"}});
+  m.redis_failure =
+      &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "failure"}});
   return &event_types_.emplace(key, m).first->second;
 }
 

@@ -35,7 +35,9 @@ class ProxyMetrics : public RequestObserver {
   EventTypeMetrics* for_event_type(std::string_view event_type);
 
   /// Status class index: 1xx..5xx -> 0..4.
-  static int status_class(int status) { return status >= 100 && status < 600 ? status / 100 - 1 : 4; }
+  static int status_class(int status) {
+    return status >= 100 && status < 600 ? status / 100 - 1 : 4;
+  }
   void observe_ingress(int status, double seconds);
   void on_response(int status, double seconds) override { observe_ingress(status, seconds); }
   /// `status` 0 means the upstream could not be reached or answered nothing.

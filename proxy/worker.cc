@@ -6,7 +6,8 @@
 
 namespace streamshift {
 
-Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics, int index)
+Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics,
+               int index)
     : settings_(settings), index_(index) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wake_, on_wake);
@@ -34,7 +35,8 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
     redis.on_ready_change = [ready](int delta) { ready->Increment(delta); };
     redis_ = std::make_unique<RedisClient>(&loop_, redis);
   }
-  router_ = std::make_unique<EventRouter>(&loop_, routes, transport, *bridge_, redis_.get(), &metrics, index);
+  router_ = std::make_unique<EventRouter>(&loop_, routes, transport, *bridge_, redis_.get(),
+                                          &metrics, index);
 
   ServerOptions server;
   server.listen = settings.listen;

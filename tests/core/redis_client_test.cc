@@ -100,7 +100,8 @@ TEST_F(RedisClientTest, RefusedConnectionIsReportedAndRetried) {
   Outcome o = send({"PING"});
   EXPECT_EQ(o.status, RedisStatus::kNotConnected);
   // Redis appears on that port: the backoff loop connects.
-  RedisServer late({"--port", std::to_string(closed)});
+  RedisServer late({}, closed);
+  ASSERT_TRUE(late.ready());
   ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
   EXPECT_EQ(send({"PING"}).text, "PONG");
 }

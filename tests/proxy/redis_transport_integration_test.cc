@@ -51,6 +51,9 @@ class RedisTransport : public ::testing::Test {
     ASSERT_TRUE(redis_->ready());
     env.emplace("REDIS_URL", redis_->url());
     env.emplace("EVENT_TRANSPORT_USE_REDIS_STREAMS", "true");
+    // Generous unless a test is about timeouts: a loaded CI machine (two
+    // test processes, sanitizers) can take longer than the 100 ms default.
+    env.emplace("EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000");
     sidecar_ = std::make_unique<Sidecar>(upstream_.port(), env);
     ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
     ASSERT_TRUE(sidecar_->process().wait_output("redis connected", seconds(5)));
@@ -224,7 +227,7 @@ TEST_F(RedisTransport, StalledRedisTimesOutAndFallsBackToHttp) {
 
 TEST_F(RedisTransport, DebugSleepTimesOutToo) {
   start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
-         {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "100"}});
+         {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "300"}});
   std::thread sleeper([&] { redis_->command({"DEBUG", "SLEEP", "1"}); });
   std::this_thread::sleep_for(milliseconds(100));  // let DEBUG SLEEP reach the server first
   TestClient client(sidecar_->port());
@@ -373,6 +376,12 @@ TEST_F(RedisTransport, DualWriteAnswersFromHttpAndShadowsIntoTheStream) {
     EXPECT_EQ(r->header("X-Event-Transport"), "http");
   }
   EXPECT_EQ(upstream_.request_count(), 10u);
+  // The shadow copy is asynchronous: the app's answer does not wait for it.
+  auto deadline = std::chrono::steady_clock::now() + seconds(5);
+  while (redis_->command({"XLEN", "events:chat"}).integer < 10 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
   auto entries = read_stream(*redis_, "events:chat");
   ASSERT_EQ(entries.size(), 10u);
   EXPECT_EQ(entries[9].field("event_id"), "dw-9");
@@ -420,6 +429,7 @@ TEST_F(RedisTransport, AuthenticatesWithPasswordAndAclUserFromRedisUrl) {
        {std::string(":app-secret"), std::string("sidecar:side-pass")}) {
     Sidecar sidecar(upstream_.port(), {{"REDIS_URL", redis_->url(userinfo) + "/0"},
                                        {"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+                                       {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"},
                                        {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});
     ASSERT_TRUE(sidecar.ready());
     ASSERT_TRUE(sidecar.process().wait_output("redis connected", seconds(5)))

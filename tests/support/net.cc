@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -47,16 +48,24 @@ std::optional<std::string> find_header(const HeaderList& headers, std::string_vi
 }
 
 uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  // Below the kernel's ephemeral range (32768-60999 by default), so the
+  // tests' own outgoing connections cannot take the port before it is bound.
+  static std::atomic<uint32_t> state{
+      static_cast<uint32_t>(getpid()) * 2654435761u ^
+      static_cast<uint32_t>(Clock::now().time_since_epoch().count())};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    uint32_t x = state.fetch_add(0x9E3779B9u) * 2654435761u;
+    auto port = static_cast<uint16_t>(20000 + (x >> 8) % 12000);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (ok) return port;
+  }
+  return 0;
 }
 
 int connect_loopback(uint16_t port) {

@@ -93,16 +93,27 @@ bool ChildProcess::wait_output(const std::string& text, std::chrono::millisecond
   return false;
 }
 
-Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
-    : port_(free_port()), admin_port_(free_port()) {
-  env.emplace("STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(port_));
-  env.emplace("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_port_));
-  env.emplace("STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:" + std::to_string(upstream_port));
-  env.emplace("LOG_LEVEL", "info");
-  process_ =
-      std::make_unique<ChildProcess>(std::vector<std::string>{streamshift_binary(), "proxy"}, env);
-  ready_ = process_->wait_output("\"msg\":\"listening\"", std::chrono::seconds(10)) &&
-           wait_port_open(port_, std::chrono::seconds(5));
+Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env) {
+  // A port that was free can be taken by another test process before the
+  // sidecar binds it: try again on fresh ports when that happens.
+  for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
+    port_ = free_port();
+    admin_port_ = free_port();
+    std::map<std::string, std::string> e = env;
+    e.emplace("STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(port_));
+    e.emplace("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_port_));
+    e.emplace("STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:" + std::to_string(upstream_port));
+    e.emplace("LOG_LEVEL", "info");
+    process_ =
+        std::make_unique<ChildProcess>(std::vector<std::string>{streamshift_binary(), "proxy"}, e);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool listening = false;
+    while (!listening && process_->running() && std::chrono::steady_clock::now() < deadline) {
+      listening = process_->wait_output("\"msg\":\"listening\"", std::chrono::milliseconds(20));
+    }
+    ready_ = listening && wait_port_open(port_, std::chrono::seconds(5));
+    if (!ready_ && process_->output().find("EADDRINUSE") == std::string::npos) break;
+  }
 }
 
 }  // namespace streamshift::testing

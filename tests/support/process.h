@@ -50,8 +50,8 @@ class Sidecar {
   bool ready() const { return ready_; }
 
  private:
-  uint16_t port_;
-  uint16_t admin_port_;
+  uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
   bool ready_ = false;
 };

@@ -33,7 +33,8 @@ RedisValue convert(const redisReply* r) {
 
 }  // namespace
 
-RedisServer::RedisServer(std::vector<std::string> extra_args) : args_(std::move(extra_args)) {
+RedisServer::RedisServer(std::vector<std::string> extra_args, uint16_t port)
+    : args_(std::move(extra_args)) {
   if (access("/usr/bin/redis-server", X_OK) != 0) {
     ADD_FAILURE()
         << "redis-server is not installed: install Debian's redis-server (scripts/setup-deps.sh)";
@@ -41,8 +42,15 @@ RedisServer::RedisServer(std::vector<std::string> extra_args) : args_(std::move(
   }
   char tmpl[] = "/tmp/streamshift-redis-XXXXXX";
   dir_ = mkdtemp(tmpl);
-  port_ = free_port();
-  ready_ = launch();
+  for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
+    port_ = port != 0 ? port : free_port();
+    ready_ = launch();
+    if (!ready_ && pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
 }
 
 RedisServer::~RedisServer() {
@@ -91,6 +99,11 @@ bool RedisServer::launch() {
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: the port was taken, say
+      pid_ = -1;
+      return false;
+    }
     RedisValue pong = command({"PING"});
     if (pong.type == REDIS_REPLY_STATUS ||
         (pong.type == REDIS_REPLY_ERROR && pong.str.find("NOAUTH") == 0)) {

@@ -24,8 +24,9 @@ struct RedisValue {
 
 class RedisServer {
  public:
-  /// Starts redis-server with `extra_args` (e.g. {"--requirepass", "pw"}).
-  explicit RedisServer(std::vector<std::string> extra_args = {});
+  /// Starts redis-server with `extra_args` (e.g. {"--requirepass", "pw"}),
+  /// on `port` if given, else on a free one.
+  explicit RedisServer(std::vector<std::string> extra_args = {}, uint16_t port = 0);
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
