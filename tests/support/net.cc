@@ -6,6 +6,9 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,12 +53,22 @@ std::optional<std::string> find_header(const HeaderList& headers, std::string_vi
 uint16_t free_port() {
   // Below the kernel's ephemeral range (32768-60999 by default), so the
   // tests' own outgoing connections cannot take the port before it is bound.
-  static std::atomic<uint32_t> state{
-      static_cast<uint32_t>(getpid()) * 2654435761u ^
-      static_cast<uint32_t>(Clock::now().time_since_epoch().count())};
-  for (int attempt = 0; attempt < 200; ++attempt) {
+  // A port is also reserved across test processes with a lock file held
+  // until this process exits: the sidecar listens with SO_REUSEPORT, so two
+  // sidecars on one port would silently share its connections.
+  static std::atomic<uint32_t> state{static_cast<uint32_t>(getpid()) * 2654435761u ^
+                                     static_cast<uint32_t>(Clock::now().time_since_epoch().count())};
+  mkdir("/tmp/streamshift-test-ports", 0777);
+  for (int attempt = 0; attempt < 500; ++attempt) {
     uint32_t x = state.fetch_add(0x9E3779B9u) * 2654435761u;
     auto port = static_cast<uint16_t>(20000 + (x >> 8) % 12000);
+    std::string lock_path = "/tmp/streamshift-test-ports/" + std::to_string(port);
+    int lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (lock_fd < 0) continue;
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      close(lock_fd);  // another test process holds it
+      continue;
+    }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -63,7 +76,8 @@ uint16_t free_port() {
     addr.sin_port = htons(port);
     bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
-    if (ok) return port;
+    if (ok) return port;  // lock_fd stays open: the reservation lasts until exit
+    close(lock_fd);
   }
   return 0;
 }
