@@ -271,7 +271,8 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
   c->attempt_ = 0;
   ++c->client_->connects_;
   log_line(LogLevel::kInfo, "redis connected",
-           {{"connection", c->index_},
+           {{"client", c->client_->options_.name},
+            {"connection", c->index_},
             {"address", c->address_ + ":" + std::to_string(c->client_->options_.endpoint.port)},
             {"db", c->client_->options_.endpoint.db}});
 }

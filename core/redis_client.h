@@ -50,6 +50,7 @@ struct RedisResult {
 using RedisCallback = void (*)(void* data, const RedisResult& result);
 
 struct RedisOptions {
+  std::string name = "redis";  // in log lines: which client this is
   RedisEndpoint endpoint;
   size_t connections = 1;
   uint64_t connect_timeout_ms = 1000;

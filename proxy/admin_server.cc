@@ -140,6 +140,7 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
   options.limits.max_body_bytes = 0;
   server_ = std::make_unique<HttpServer>(&loop_, options, *this);
   RedisOptions redis;
+  redis.name = "admin";
   redis.endpoint = transport.redis;
   redis.connections = 1;
   redis.connect_timeout_ms = transport.redis_connect_timeout_ms;

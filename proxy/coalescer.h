@@ -20,8 +20,8 @@
 // it from a libuv timer, tests drive it by hand.
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <string>
@@ -49,7 +49,8 @@ class Coalescer {
   /// now; kHeld: the coalescer keeps `make_payload()` (called only then);
   /// kDropped: nothing to send.
   template <typename MakePayload>
-  Decision offer(const std::string& key, const std::string& event_type, uint64_t now, MakePayload&& make_payload) {
+  Decision offer(const std::string& key, const std::string& event_type, uint64_t now,
+                 MakePayload&& make_payload) {
     auto it = keys_.find(key);
     if (it == keys_.end()) {
       if (keys_.size() >= options_.max_keys) {
@@ -60,7 +61,8 @@ class Coalescer {
       return send_now(it, event_type, now);
     }
     Entry& e = it->second;
-    if (now >= e.last_sent_at + options_.refresh_ms && !e.held) return send_now(it, event_type, now);
+    if (now >= e.last_sent_at + options_.refresh_ms && !e.held)
+      return send_now(it, event_type, now);
     if (now < e.window_until) {
       if (e.held) on_dropped_(e.held_type);
       e.held = true;
@@ -96,15 +98,17 @@ class Coalescer {
         on_dropped_(e.held_type);
       }
       // Forget the key once nothing is held and a refresh would be due anyway.
-      if (due >= e.last_sent_at + options_.refresh_ms) keys_.erase(it);
-      else expiries_.emplace_back(e.last_sent_at + options_.refresh_ms, key);
+      if (due >= e.last_sent_at + options_.refresh_ms)
+        keys_.erase(it);
+      else
+        expiries_.emplace_back(e.last_sent_at + options_.refresh_ms, key);
     }
     while (!expiries_.empty() && expiries_.front().first <= now) {
       auto [due, key] = std::move(expiries_.front());
       expiries_.pop_front();
       auto it = keys_.find(key);
-      if (it != keys_.end() && !it->second.held && now >= it->second.last_sent_at + options_.refresh_ms &&
-          now >= it->second.window_until) {
+      if (it != keys_.end() && !it->second.held &&
+          now >= it->second.last_sent_at + options_.refresh_ms && now >= it->second.window_until) {
         keys_.erase(it);
       }
     }
@@ -115,8 +119,10 @@ class Coalescer {
     for (auto& [key, e] : keys_) {
       if (!e.held) continue;
       e.held = false;
-      if (e.held_type != e.last_sent_type) send(std::move(e.held_payload));
-      else on_dropped_(e.held_type);
+      if (e.held_type != e.last_sent_type)
+        send(std::move(e.held_payload));
+      else
+        on_dropped_(e.held_type);
     }
     keys_.clear();
     windows_.clear();
@@ -127,7 +133,8 @@ class Coalescer {
   uint64_t next_deadline() const {
     uint64_t next = 0;
     if (!windows_.empty()) next = windows_.front().first;
-    if (!expiries_.empty() && (next == 0 || expiries_.front().first < next)) next = expiries_.front().first;
+    if (!expiries_.empty() && (next == 0 || expiries_.front().first < next))
+      next = expiries_.front().first;
     return next;
   }
 

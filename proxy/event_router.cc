@@ -50,6 +50,12 @@ bool safe_header_value(std::string_view v) {
 
 // One XADD in flight for an exchange. The exchange outlives it: the
 // connection is not freed before respond(), and only on_published answers.
+struct EventRouter::DetachedPublish {
+  EventRouter* router;
+  HeldEvent event;
+  uint64_t started_ns;
+};
+
 struct EventRouter::Publish {
   EventRouter* router;
   Exchange* exchange;
@@ -73,6 +79,98 @@ EventRouter::EventRouter(uv_loop_t* loop, const RouteTable& routes,
       metrics_(metrics) {
   if (metrics_ != nullptr)
     circuit_gauge_ = &metrics_->circuit_open.Add({{"worker", std::to_string(worker)}});
+  const CoalescingSettings& c = settings.coalescing;
+  if (c.enabled) {
+    CoalescerOptions options{c.window_ms, c.refresh_ms, c.max_keys};
+    coalescer_ = std::make_unique<Coalescer<HeldEvent>>(options, [this](const std::string& type) {
+      if (EventTypeMetrics* m = event_metrics(type)) m->coalesced->Increment();
+    });
+    uv_timer_init(loop, &coalesce_timer_);
+    coalesce_timer_.data = this;
+    coalesce_timer_open_ = true;
+  }
+}
+
+void EventRouter::arm_coalesce_timer() {
+  if (!coalesce_timer_open_) return;
+  uint64_t due = coalescer_->next_deadline();
+  if (due == coalesce_timer_due_) return;
+  coalesce_timer_due_ = due;
+  if (due == 0) {
+    uv_timer_stop(&coalesce_timer_);
+    return;
+  }
+  uint64_t now = uv_now(loop_);
+  uv_timer_start(&coalesce_timer_, on_coalesce_timer, due > now ? due - now : 0, 0);
+}
+
+void EventRouter::on_coalesce_timer(uv_timer_t* timer) {
+  auto* self = static_cast<EventRouter*>(timer->data);
+  self->coalesce_timer_due_ = 0;
+  self->coalescer_->advance(uv_now(self->loop_),
+                            [self](HeldEvent&& e) { self->send_held(std::move(e)); });
+  self->arm_coalesce_timer();
+}
+
+void EventRouter::flush(std::function<void()> on_idle) {
+  on_idle_ = std::move(on_idle);
+  if (coalescer_) coalescer_->flush([this](HeldEvent&& e) { send_held(std::move(e)); });
+  if (coalesce_timer_open_) {
+    coalesce_timer_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&coalesce_timer_), nullptr);
+  }
+  if (detached_in_flight_ == 0 && on_idle_) {
+    auto done = std::move(on_idle_);
+    on_idle_ = nullptr;
+    done();
+  }
+}
+
+void EventRouter::detached_done() {
+  if (--detached_in_flight_ == 0 && on_idle_) {
+    auto done = std::move(on_idle_);
+    on_idle_ = nullptr;
+    done();
+  }
+}
+
+// A held event goes out like a fresh one: the rollout decides, Redis
+// failures fall back to HTTP; nobody waits for the answer.
+void EventRouter::send_held(HeldEvent&& e) {
+  bool to_redis = rollout_.use_redis(e.room_id) && redis_ != nullptr;
+  StreamEntry entry{e.stream, e.event_id, e.event_type, e.room_id,      e.user_id, e.has_user_id,
+                    e.ts_ms,  e.method,   e.path,       e.content_type, e.body};
+  if (settings_.dual_write && redis_ != nullptr) {
+    publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms,
+                  on_shadow_published, this);
+    to_redis = false;
+  }
+  if (to_redis && circuit_.decide(uv_now(loop_)) != CircuitBreaker::Decision::kReject) {
+    ++detached_in_flight_;
+    auto* d = new DetachedPublish{this, std::move(e), uv_hrtime()};
+    StreamEntry moved{d->event.stream,       d->event.event_id, d->event.event_type,
+                      d->event.room_id,      d->event.user_id,  d->event.has_user_id,
+                      d->event.ts_ms,        d->event.method,   d->event.path,
+                      d->event.content_type, d->event.body};
+    publish_entry(*redis_, moved, settings_.stream_max_len, settings_.publish_timeout_ms,
+                  on_detached_published, d);
+    return;
+  }
+  if (to_redis) {
+    ++stats_.fallbacks[static_cast<int>(FallbackReason::kCircuitOpen)];
+    if (metrics_ != nullptr)
+      metrics_->fallback[static_cast<int>(FallbackReason::kCircuitOpen)]->Increment();
+  }
+  send_held_http(std::move(e));
+}
+
+void EventRouter::send_held_http(HeldEvent&& e) {
+  ++stats_.http_routed;
+  ++detached_in_flight_;
+  ForwardAccounting accounting;
+  accounting.event = event_metrics(e.event_type);
+  bridge_.send_detached(std::move(e.upstream_head), std::move(e.body), accounting,
+                        [this](bool) { detached_done(); });
 }
 
 EventTypeMetrics* EventRouter::event_metrics(const std::string& event_type) {
@@ -92,9 +190,12 @@ void EventRouter::circuit_changed() {
 
 void EventRouter::on_request(Exchange& exchange) {
   HttpRequest& request = exchange.request();
-  // Master switch off: the original HTTP bridge, untouched (a rollback
-  // must not start refusing bodies the app always sent).
-  if (!settings_.needs_redis()) {
+  // Master switch off and nothing to coalesce: the original HTTP bridge,
+  // untouched. With the switch off the router stays lenient: a body it
+  // cannot read is forwarded as it is (a rollback must not start refusing
+  // bodies the app always sent).
+  bool strict = settings_.needs_redis();
+  if (!strict && !coalescer_) {
     bridge_.forward(exchange, {});
     return;
   }
@@ -129,6 +230,10 @@ void EventRouter::on_request(Exchange& exchange) {
     error_field = "event_id";
     detail = "event_id must not contain CR, LF or NUL";
   }
+  if (!ok && !strict) {
+    bridge_.forward(exchange, {});
+    return;
+  }
   if (!ok) {
     ++stats_.bad_events;
     if (metrics_ != nullptr) metrics_->bad_events.Increment();
@@ -143,8 +248,40 @@ void EventRouter::on_request(Exchange& exchange) {
     return;
   }
 
-  bool to_redis = rollout_.use_redis(fields.room_id);
   EventTypeMetrics* type_metrics = event_metrics(fields.event_type);
+  if (coalescer_ && settings_.coalescing.applies_to(fields.event_type)) {
+    std::string key = fields.room_id;
+    key += '\x1f';
+    key += fields.user_id;
+    auto decision = coalescer_->offer(key, fields.event_type, uv_now(loop_), [&] {
+      HeldEvent h;
+      h.stream = route.stream;
+      h.event_id = fields.event_id;
+      h.event_type = fields.event_type;
+      h.room_id = fields.room_id;
+      h.user_id = fields.user_id;
+      h.has_user_id = fields.has_user_id;
+      h.ts_ms = wall_clock_ms();
+      h.method = std::string(request.method);
+      h.path = std::string(request.target());
+      h.content_type = std::string(request.headers.find("content-type").value_or(""));
+      h.body = request.body;
+      h.upstream_head = bridge_.upstream_head(request, exchange.client_ip(), fields.event_id);
+      return h;
+    });
+    arm_coalesce_timer();
+    using Decision = Coalescer<HeldEvent>::Decision;
+    if (decision == Decision::kPassThrough && metrics_ != nullptr)
+      metrics_->coalescer_overflow.Increment();
+    if (decision == Decision::kHeld || decision == Decision::kDropped) {
+      std::string body = "{\"status\":\"coalesced\",\"event_id\":";
+      append_json_string(body, fields.event_id);
+      body += '}';
+      exchange.respond_json(202, std::move(body), "X-Event-Id: " + fields.event_id + "\r\n");
+      return;
+    }
+  }
+  bool to_redis = rollout_.use_redis(fields.room_id);
   StreamEntry entry{route.stream,      fields.event_id,
                     fields.event_type, fields.room_id,
                     fields.user_id,    fields.has_user_id,
@@ -212,6 +349,38 @@ void EventRouter::on_published(void* data, const RedisResult& result) {
   std::string detail(redis_status_name(result.status));
   if (result.status == RedisStatus::kErrorReply) (detail += ": ") += result.error;
   router->fallback(exchange, publish->event_id, reason_for(result.status), detail);
+}
+
+void EventRouter::on_detached_published(void* data, const RedisResult& result) {
+  std::unique_ptr<DetachedPublish> d(static_cast<DetachedPublish*>(data));
+  EventRouter* router = d->router;
+  bool stored = result.status == RedisStatus::kOk;
+  if (EventTypeMetrics* m = router->event_metrics(d->event.event_type)) {
+    m->publish_redis->Observe(static_cast<double>(uv_hrtime() - d->started_ns) / 1e9);
+    (stored ? m->redis_success : m->redis_failure)->Increment();
+  }
+  CircuitBreaker::State before = router->circuit_.state();
+  if (stored) {
+    router->circuit_.record_success();
+    ++router->stats_.redis_published;
+  } else {
+    router->circuit_.record_failure(uv_now(router->loop_));
+    ++router->stats_.redis_failed;
+    FallbackReason reason = reason_for(result.status);
+    if (router->settings_.fallback_to_http) {
+      ++router->stats_.fallbacks[static_cast<int>(reason)];
+      if (router->metrics_ != nullptr)
+        router->metrics_->fallback[static_cast<int>(reason)]->Increment();
+      router->send_held_http(std::move(d->event));
+    } else {
+      ++router->stats_.refused_503;
+      if (router->metrics_ != nullptr) router->metrics_->refused_503.Increment();
+      log_line(LogLevel::kWarn, "coalesced event lost: Redis failed and HTTP fallback is off",
+               {{"event_id", d->event.event_id}, {"error", redis_status_name(result.status)}});
+    }
+  }
+  if (router->circuit_.state() != before) router->circuit_changed();
+  router->detached_done();
 }
 
 void EventRouter::on_shadow_published(void* data, const RedisResult& result) {

@@ -19,6 +19,8 @@
 
 #include <uv.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -26,6 +28,7 @@
 #include "core/ids.h"
 #include "core/redis_client.h"
 #include "proxy/circuit_breaker.h"
+#include "proxy/coalescer.h"
 #include "proxy/http_bridge.h"
 #include "proxy/rollout.h"
 #include "proxy/routes.h"
@@ -44,9 +47,30 @@ class EventRouter : public RequestHandler {
   void on_request(Exchange& exchange) override;
   const TransportStats& stats() const { return stats_; }
 
+  /// SIGTERM: sends the coalescer's held events now and stops its timer;
+  /// `on_idle` runs once every send the router started on its own (held
+  /// events, their fallbacks) has finished.
+  void flush(std::function<void()> on_idle);
+
+  /// A held event, with all it takes to send it later over either transport.
+  struct HeldEvent {
+    std::string stream, event_id, event_type, room_id, user_id;
+    bool has_user_id = false;
+    int64_t ts_ms = 0;
+    std::string method, path, content_type, body;
+    std::string upstream_head;
+  };
+
  private:
   struct Publish;
+  struct DetachedPublish;
   static void on_published(void* data, const RedisResult& result);
+  static void on_detached_published(void* data, const RedisResult& result);
+  static void on_coalesce_timer(uv_timer_t* timer);
+  void arm_coalesce_timer();
+  void send_held(HeldEvent&& event);
+  void send_held_http(HeldEvent&& event);
+  void detached_done();
   static void on_shadow_published(void* data, const RedisResult& result);
   void fallback(Exchange& exchange, const std::string& event_id, FallbackReason reason,
                 std::string_view detail);
@@ -67,6 +91,12 @@ class EventRouter : public RequestHandler {
   ProxyMetrics* metrics_;
   Gauge* circuit_gauge_ = nullptr;
   std::unordered_map<std::string, EventTypeMetrics*> event_metrics_;  // this worker's cache
+  std::unique_ptr<Coalescer<HeldEvent>> coalescer_;
+  uv_timer_t coalesce_timer_;
+  bool coalesce_timer_open_ = false;
+  uint64_t coalesce_timer_due_ = 0;
+  size_t detached_in_flight_ = 0;
+  std::function<void()> on_idle_;
 };
 
 }  // namespace streamshift

@@ -96,6 +96,33 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
   return head;
 }
 
+void HttpBridge::send_detached(std::string head, std::string body, ForwardAccounting accounting,
+                               std::function<void(bool ok)> done) {
+  auto upstream_request = std::make_unique<UpstreamRequest>();
+  upstream_request->head = std::move(head);
+  upstream_request->body = std::move(body);
+  uint64_t started = uv_hrtime();
+  upstream_request->on_done = [started, accounting, metrics = metrics_,
+                               done = std::move(done)](UpstreamResponse& r) {
+    int status = r.error == UpstreamError::kNone ? r.status : 0;
+    bool ok = status >= 200 && status < 300;
+    if (metrics != nullptr) {
+      double seconds = static_cast<double>(uv_hrtime() - started) / 1e9;
+      metrics->observe_upstream(status, seconds);
+      if (accounting.event != nullptr) {
+        accounting.event->publish_http->Observe(seconds);
+        (ok ? accounting.event->http_success : accounting.event->http_failure)->Increment();
+      }
+    }
+    if (!ok) {
+      log_line(LogLevel::kWarn, "coalesced event not delivered over HTTP",
+               {{"status", status}, {"error", upstream_error_name(r.error)}, {"detail", r.detail}});
+    }
+    done(ok);
+  };
+  pool_.send(std::move(upstream_request));
+}
+
 void HttpBridge::forward(Exchange& exchange, std::string extra_response_headers,
                          std::string_view event_id, ForwardAccounting accounting) {
   HttpRequest& request = exchange.request();

@@ -6,6 +6,7 @@
 // failures become JSON errors: unreachable 502, timeout 504.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,11 @@ class HttpBridge : public RequestHandler {
   /// (replacing the client's), so the consumer side can drop duplicates.
   void forward(Exchange& exchange, std::string extra_response_headers,
                std::string_view event_id = {}, ForwardAccounting accounting = {});
+
+  /// Sends a request that no client waits for (a coalesced event's trailing
+  /// edge); `done(ok)` runs when the upstream has answered or failed.
+  void send_detached(std::string head, std::string body, ForwardAccounting accounting,
+                     std::function<void(bool ok)> done);
 
   /// The request head toward the upstream (exposed for tests).
   std::string upstream_head(const HttpRequest& request, std::string_view client_ip,

@@ -39,7 +39,11 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
                                     "master switch is off)")
                              .Add({})),
       draining(
-          r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})) {
+          r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})),
+      coalescer_overflow(
+          r.AddCounter("streamshift_coalescer_overflow_total",
+                       "Events passed through uncoalesced because the key cap was reached")
+              .Add({})) {
   auto& fallback_family =
       r.AddCounter("event_transport_fallback_total", "Events that fell back to HTTP, by reason");
   for (int i = 0; i < static_cast<int>(FallbackReason::kCount); ++i) {
@@ -101,6 +105,7 @@ EventTypeMetrics* ProxyMetrics::for_event_type(std::string_view event_type) {
       &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "success"}});
   m.redis_failure =
       &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "failure"}});
+  m.coalesced = &coalesced.Add({{"event_type", key}});
   return &event_types_.emplace(key, m).first->second;
 }
 

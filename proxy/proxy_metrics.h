@@ -18,12 +18,13 @@ namespace streamshift {
 
 /// Counters and histograms of one event_type, both transports.
 struct EventTypeMetrics {
-  Histogram* publish_http;
-  Histogram* publish_redis;
-  Counter* http_success;
-  Counter* http_failure;
-  Counter* redis_success;
-  Counter* redis_failure;
+  Histogram* publish_http = nullptr;
+  Histogram* publish_redis = nullptr;
+  Counter* http_success = nullptr;
+  Counter* http_failure = nullptr;
+  Counter* redis_success = nullptr;
+  Counter* redis_failure = nullptr;
+  Counter* coalesced = nullptr;
 };
 
 class ProxyMetrics : public RequestObserver {
@@ -62,6 +63,7 @@ class ProxyMetrics : public RequestObserver {
   Family<Gauge>& circuit_open;
   Gauge& rollout_percentage;
   Gauge& draining;
+  Counter& coalescer_overflow;
 
  private:
   std::array<Counter*, 5> ingress_requests_;

@@ -65,6 +65,34 @@ TransportSettings load_transport_settings(EnvReader& env) {
   t.circuit_open_ms =
       static_cast<uint64_t>(env.integer("STREAMSHIFT_CIRCUIT_OPEN_MS", 5000, 10, 600000,
                                         "time the circuit stays open before one probe"));
+  CoalescingSettings& c = t.coalescing;
+  c.enabled =
+      env.boolean("EVENT_COALESCING_ENABLED", true, "coalesce typing indicators per room and user");
+  c.window_ms = static_cast<uint64_t>(env.integer("EVENT_COALESCING_WINDOW_MS", 100, 10, 10000,
+                                                  "coalescing window after a sent event"));
+  c.refresh_ms = static_cast<uint64_t>(env.integer(
+      "EVENT_COALESCING_REFRESH_MS", 2000, 10, 600000,
+      "an unchanged state is re-sent at most this often while events keep coming (>= the window)"));
+  if (c.refresh_ms < c.window_ms) {
+    env.reject("EVENT_COALESCING_REFRESH_MS", std::to_string(c.refresh_ms),
+               "at least EVENT_COALESCING_WINDOW_MS (" + std::to_string(c.window_ms) + ")");
+  }
+  c.max_keys = static_cast<size_t>(
+      env.integer("EVENT_COALESCING_MAX_KEYS", 100000, 1, 10000000,
+                  "(room, user) keys tracked per worker; beyond, events pass through"));
+  std::string types = env.text("EVENT_COALESCING_EVENT_TYPES", "typing_start,typing_stop",
+                               "event types that are coalesced (comma-separated)");
+  c.event_types.clear();
+  size_t start = 0;
+  while (start <= types.size()) {
+    size_t comma = types.find(',', start);
+    if (comma == std::string::npos) comma = types.size();
+    std::string one = types.substr(start, comma - start);
+    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
+    while (!one.empty() && one.back() == ' ') one.pop_back();
+    if (!one.empty()) c.event_types.push_back(one);
+    start = comma + 1;
+  }
   return t;
 }
 

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/env_config.h"
 #include "core/redis_url.h"
@@ -12,6 +14,22 @@
 namespace streamshift {
 
 enum class RolloutKey { kRoom, kRandom };
+
+/// EVENT_COALESCING_*: typing-indicator coalescing (proxy/coalescer.h).
+struct CoalescingSettings {
+  bool enabled = true;
+  uint64_t window_ms = 100;
+  uint64_t refresh_ms = 2000;
+  size_t max_keys = 100000;
+  std::vector<std::string> event_types = {"typing_start", "typing_stop"};
+
+  bool applies_to(std::string_view event_type) const {
+    for (const auto& t : event_types) {
+      if (t == event_type) return true;
+    }
+    return false;
+  }
+};
 
 struct TransportSettings {
   bool use_redis_streams = false;
@@ -29,6 +47,7 @@ struct TransportSettings {
   std::string routes_file;
   int circuit_failures = 5;
   uint64_t circuit_open_ms = 5000;
+  CoalescingSettings coalescing;
 
   /// Redis is needed at all (streams on, or shadow copies).
   bool needs_redis() const { return use_redis_streams || dual_write; }

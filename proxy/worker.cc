@@ -28,6 +28,7 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
   const TransportSettings& transport = settings.transport;
   if (transport.needs_redis()) {
     RedisOptions redis;
+    redis.name = "events";
     redis.endpoint = transport.redis;
     redis.connections = transport.redis_connections_per_worker(settings.workers);
     redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
@@ -94,16 +95,26 @@ void Worker::begin_drain() {
   log_line(LogLevel::kInfo, "worker draining",
            {{"worker", index_}, {"connections", server_->connection_count()}});
   uv_timer_start(&drain_timer_, on_drain_timeout, settings_.drain_timeout_ms, 0);
-  server_->drain([this] { finish(); });
+  // Held typing events leave now; the clients close only after they are sent.
+  router_->flush([this] {
+    router_idle_ = true;
+    if (server_drained_) finish();
+  });
+  server_->drain([this] {
+    server_drained_ = true;
+    if (router_idle_) finish();
+  });
 }
 
 void Worker::on_drain_timeout(uv_timer_t* timer) {
   auto* w = static_cast<Worker*>(timer->data);
   log_line(LogLevel::kWarn, "drain timeout: closing connections with requests in flight",
            {{"worker", w->index_}, {"connections", w->server_->connection_count()}});
+  w->router_idle_ = true;  // held events still in flight are given up
   w->pool_->shutdown([] {});
   w->server_->close_all("drain timeout");
   if (w->redis_) w->redis_->close_now();
+  if (w->server_drained_) w->finish();
 }
 
 void Worker::finish() {

@@ -63,6 +63,8 @@ class Worker {
   std::atomic<bool> drain_requested_{false};
   bool draining_ = false;
   bool finished_ = false;
+  bool server_drained_ = false;
+  bool router_idle_ = false;
   int closing_parts_ = 0;
 };
 

@@ -60,7 +60,15 @@ TEST_F(Admin, MetricsPassPromtoolAfterTrafficThroughBothTransports) {
          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "50"},
          {"EVENT_TRANSPORT_ROLLOUT_KEY", "random"},
          {"STREAMSHIFT_WORKERS", "2"}});
-  ASSERT_TRUE(sidecar_->process().wait_output("redis connected", seconds(5)));
+  ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
+                                              seconds(5)));
+  // Both workers' connections up before traffic, so no event falls back.
+  auto deadline = std::chrono::steady_clock::now() + seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto m = admin_get(sidecar_->admin_port(), "/metrics", "");
+    if (m && m->body.find("streamshift_redis_connections_ready 8\n") != std::string::npos) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
   TestClient client(sidecar_->port());
   int redis_count = 0, http_count = 0;
   for (int i = 0; i < 60; ++i) {
@@ -324,7 +332,8 @@ TEST_F(Admin, NotReadyWhenRedisIsDownAndThereIsNoFallback) {
   start({{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
          {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "false"}});
-  ASSERT_TRUE(sidecar_->process().wait_output("redis connected", seconds(5)));
+  ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
+                                              seconds(5)));
   EXPECT_EQ(admin_get(sidecar_->admin_port(), "/readyz", "")->status, 200);
   redis_.kill_hard();
   auto deadline = std::chrono::steady_clock::now() + seconds(5);

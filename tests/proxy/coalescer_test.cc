@@ -26,7 +26,8 @@ class CoalescerTest : public ::testing::Test {
     advance(t);
     std::string payload = type + "#" + std::to_string(n);
     auto d = c_.offer(key, type, t, [&] { return payload; });
-    if (d == Coalescer<std::string>::Decision::kSendNow || d == Coalescer<std::string>::Decision::kPassThrough) {
+    if (d == Coalescer<std::string>::Decision::kSendNow ||
+        d == Coalescer<std::string>::Decision::kPassThrough) {
       sent_.push_back({key, payload, t});
     }
   }
@@ -80,7 +81,8 @@ TEST_F(CoalescerTest, KeysAreIndependent) {
   event("roomA|u1", "typing_stop", 3, 10);
   event("roomA|u2", "typing_start", 4, 20);
   advance(150);
-  EXPECT_EQ(payloads(), (std::vector<std::string>{"typing_start#0", "typing_start#1", "typing_start#2", "typing_stop#3"}));
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"typing_start#0", "typing_start#1",
+                                                  "typing_start#2", "typing_stop#3"}));
 }
 
 TEST_F(CoalescerTest, OrderPerKeyIsKept) {
@@ -90,7 +92,8 @@ TEST_F(CoalescerTest, OrderPerKeyIsKept) {
   event("k", "typing_stop", 3, 260);   // held in the window opened at 200 ...
   event("k", "typing_start", 4, 270);  // ... and replaced: the latest state wins
   advance(1000);
-  EXPECT_EQ(payloads(), (std::vector<std::string>{"typing_start#0", "typing_stop#1", "typing_start#2"}));
+  EXPECT_EQ(payloads(),
+            (std::vector<std::string>{"typing_start#0", "typing_stop#1", "typing_start#2"}));
   for (size_t i = 1; i < sent_.size(); ++i) EXPECT_LT(sent_[i - 1].at, sent_[i].at);
   EXPECT_EQ(dropped_["typing_stop"], 1);
   EXPECT_EQ(dropped_["typing_start"], 1);  // #4: its state was already sent by #2
@@ -118,7 +121,7 @@ TEST_F(CoalescerTest, IdleKeysAreForgotten) {
 
 TEST_F(CoalescerTest, ShutdownFlushSendsHeldStatesThatDiffer) {
   event("a", "typing_start", 0, 0);
-  event("a", "typing_stop", 1, 10);   // held, differs: flushed
+  event("a", "typing_stop", 1, 10);  // held, differs: flushed
   event("b", "typing_start", 2, 0);
   event("b", "typing_start", 3, 10);  // held, same: dropped
   std::vector<std::string> flushed;
@@ -138,7 +141,8 @@ TEST_F(TinyCoalescer, BeyondTheKeyCapEventsPassThroughUncoalesced) {
   event("b", "typing_start", 1, 0);
   event("c", "typing_start", 2, 1);
   event("c", "typing_start", 3, 2);
-  EXPECT_EQ(payloads(), (std::vector<std::string>{"typing_start#0", "typing_start#1", "typing_start#2", "typing_start#3"}));
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"typing_start#0", "typing_start#1",
+                                                  "typing_start#2", "typing_start#3"}));
   EXPECT_EQ(c_.overflow(), 2u);
 }
 

@@ -2,12 +2,12 @@
 #include "tests/support/net.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <fcntl.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,8 +56,9 @@ uint16_t free_port() {
   // A port is also reserved across test processes with a lock file held
   // until this process exits: the sidecar listens with SO_REUSEPORT, so two
   // sidecars on one port would silently share its connections.
-  static std::atomic<uint32_t> state{static_cast<uint32_t>(getpid()) * 2654435761u ^
-                                     static_cast<uint32_t>(Clock::now().time_since_epoch().count())};
+  static std::atomic<uint32_t> state{
+      static_cast<uint32_t>(getpid()) * 2654435761u ^
+      static_cast<uint32_t>(Clock::now().time_since_epoch().count())};
   mkdir("/tmp/streamshift-test-ports", 0777);
   for (int attempt = 0; attempt < 500; ++attempt) {
     uint32_t x = state.fetch_add(0x9E3779B9u) * 2654435761u;

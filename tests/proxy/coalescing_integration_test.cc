@@ -1,0 +1,213 @@
+// Typing-indicator coalescing through the real binary, a real redis-server
+// and a real upstream.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <thread>
+
+#include "tests/support/net.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_upstream.h"
+
+namespace streamshift::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string typing(const std::string& type, const std::string& room, const std::string& user,
+                   int n) {
+  std::string body = "{\"event_type\":\"" + type + "\",\"room_id\":\"" + room +
+                     "\",\"user_id\":\"" + user + "\",\"event_id\":\"" + user + "-" +
+                     std::to_string(n) + "\"}";
+  return make_request("POST", "/internal/broadcast/typing", body,
+                      "Content-Type: application/json\r\n");
+}
+
+bool wait_xlen(const RedisServer& redis, const std::string& stream, long long n,
+               seconds limit = seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (redis.command({"XLEN", stream}).integer >= n) return true;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return false;
+}
+
+class Coalescing : public ::testing::Test {
+ protected:
+  void start(std::map<std::string, std::string> env) {
+    ASSERT_TRUE(redis_.ready());
+    env.emplace("REDIS_URL", redis_.url());
+    env.emplace("EVENT_TRANSPORT_USE_REDIS_STREAMS", "true");
+    env.emplace("EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100");
+    env.emplace("EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000");
+    sidecar_ = std::make_unique<Sidecar>(upstream_.port(), env);
+    ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
+    ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
+                                                seconds(5)));
+  }
+  TestUpstream upstream_;
+  RedisServer redis_;
+  std::unique_ptr<Sidecar> sidecar_;
+};
+
+TEST_F(Coalescing, ABurstInOneWindowBecomesTheFirstAndTheLastState) {
+  start({{"EVENT_COALESCING_WINDOW_MS", "300"}});
+  TestClient client(sidecar_->port());
+  int accepted = 0, coalesced = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = client.request(typing(i == 9 ? "typing_stop" : "typing_start", "room-1", "u1", i));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 202);
+    EXPECT_EQ(r->header("X-Event-Id"), "u1-" + std::to_string(i));
+    if (r->body.find("\"status\":\"coalesced\"") != std::string::npos)
+      ++coalesced;
+    else if (r->body.find("\"status\":\"accepted\"") != std::string::npos)
+      ++accepted;
+  }
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(coalesced, 9);
+  ASSERT_TRUE(wait_xlen(redis_, "events:chat", 2));
+  auto entries = read_stream(redis_, "events:chat");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].field("event_id"), "u1-0");
+  EXPECT_EQ(entries[1].field("event_id"), "u1-9");
+  EXPECT_EQ(entries[1].field("event_type"), "typing_stop");
+  EXPECT_EQ(upstream_.request_count(), 0u);
+  auto metrics = TestClient(sidecar_->admin_port()).request(make_request("GET", "/metrics"));
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("events_coalesced_total{event_type=\"typing_start\"} 8\n"),
+            std::string::npos)
+      << metrics->body;
+}
+
+TEST_F(Coalescing, RoomsAndUsersNeverSwallowEachOther) {
+  start({{"EVENT_COALESCING_WINDOW_MS", "300"}});
+  TestClient client(sidecar_->port());
+  for (const auto& [room, user] : std::vector<std::pair<std::string, std::string>>{
+           {"r1", "a"}, {"r1", "b"}, {"r2", "a"}, {"r1", "a"}, {"r2", "a"}}) {
+    ASSERT_TRUE(client.request(typing("typing_start", room, user, 0)));
+  }
+  ASSERT_TRUE(wait_xlen(redis_, "events:chat", 3));
+  std::this_thread::sleep_for(milliseconds(400));  // let every window close: nothing more may come
+  auto entries = read_stream(redis_, "events:chat");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].field("room_id") + entries[0].field("user_id"), "r1a");
+  EXPECT_EQ(entries[1].field("room_id") + entries[1].field("user_id"), "r1b");
+  EXPECT_EQ(entries[2].field("room_id") + entries[2].field("user_id"), "r2a");
+}
+
+TEST_F(Coalescing, OtherEventTypesAreNeverCoalesced) {
+  start({});
+  TestClient client(sidecar_->port());
+  for (int i = 0; i < 5; ++i) {
+    auto r = client.request(
+        make_request("POST", "/internal/broadcast/chat",
+                     "{\"event_type\":\"chat_message\",\"room_id\":\"r\",\"user_id\":\"u\"}"));
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body.find("\"status\":\"accepted\""), std::string::npos);
+  }
+  EXPECT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 5);
+}
+
+TEST_F(Coalescing, SigtermSendsTheHeldStateBeforeExit) {
+  start({{"EVENT_COALESCING_WINDOW_MS", "10000"}, {"EVENT_COALESCING_REFRESH_MS", "20000"}});
+  TestClient client(sidecar_->port());
+  ASSERT_TRUE(client.request(typing("typing_start", "r", "u", 0)));
+  auto held = client.request(typing("typing_stop", "r", "u", 1));
+  ASSERT_TRUE(held);
+  EXPECT_NE(held->body.find("coalesced"), std::string::npos);
+  EXPECT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 1);
+  sidecar_->process().signal(SIGTERM);
+  EXPECT_EQ(sidecar_->process().wait(seconds(10)), 0) << sidecar_->process().output();
+  auto entries = read_stream(redis_, "events:chat");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].field("event_type"), "typing_stop");
+}
+
+TEST_F(Coalescing, DisabledMeansEveryEventIsPublished) {
+  start({{"EVENT_COALESCING_ENABLED", "false"}});
+  TestClient client(sidecar_->port());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(client.request(typing("typing_start", "r", "u", i)));
+  EXPECT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 6);
+}
+
+TEST_F(Coalescing, HttpTransportCarriesLessToo) {
+  ASSERT_TRUE(redis_.ready());
+  // Master switch off (the default): coalescing still applies, over HTTP.
+  sidecar_ = std::make_unique<Sidecar>(
+      upstream_.port(), std::map<std::string, std::string>{{"EVENT_COALESCING_WINDOW_MS", "300"}});
+  ASSERT_TRUE(sidecar_->ready());
+  TestClient client(sidecar_->port());
+  for (int i = 0; i < 8; ++i) {
+    auto r = client.request(typing(i == 7 ? "typing_stop" : "typing_start", "r", "u", i));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, i == 0 ? 200 : 202) << r->body;
+  }
+  ASSERT_TRUE(upstream_.wait_for_requests(2, seconds(5)));
+  std::this_thread::sleep_for(milliseconds(400));  // nothing more may arrive
+  auto got = upstream_.requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].header("X-Event-Id"), "u-0");
+  EXPECT_EQ(got[1].header("X-Event-Id"), "u-7");
+  EXPECT_NE(got[1].body.find("typing_stop"), std::string::npos);
+  // A body the sidecar cannot read still reaches SignalR untouched while the switch is off.
+  auto odd = client.request(make_request("POST", "/internal/broadcast/typing", "not json"));
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->status, 200);
+}
+
+// Users typing in bursts at about 8 keystroke events a second, then
+// stopping: at least 30% fewer typing events (we expect far more), and the
+// last state of every key arrives.
+TEST_F(Coalescing, RealisticTypingWorkloadIsReducedAndEveryFinalStateArrives) {
+  start({});
+  constexpr int kUsers = 12;
+  std::vector<std::thread> users;
+  std::atomic<int> sent{0};
+  for (int u = 0; u < kUsers; ++u) {
+    users.emplace_back([&, u] {
+      TestClient client(sidecar_->port());
+      std::string room = "room-" + std::to_string(u % 4), user = "user-" + std::to_string(u);
+      int n = 0;
+      for (int burst = 0; burst < 2; ++burst) {
+        for (int k = 0; k < 10; ++k) {  // ~1.25 s of keystrokes at 8/s: the workload's own pace
+          if (client.request(typing("typing_start", room, user, n++))) ++sent;
+          std::this_thread::sleep_for(milliseconds(125));
+        }
+        if (client.request(typing("typing_stop", room, user, n++))) ++sent;
+        std::this_thread::sleep_for(milliseconds(200));
+      }
+    });
+  }
+  for (auto& t : users) t.join();
+  // Every key's final typing_stop must land; wait for it.
+  auto deadline = std::chrono::steady_clock::now() + seconds(5);
+  std::map<std::string, std::string> last;
+  std::vector<StreamEntryView> entries;
+  while (std::chrono::steady_clock::now() < deadline) {
+    entries = read_stream(redis_, "events:chat");
+    last.clear();
+    for (const auto& e : entries)
+      last[e.field("room_id") + "/" + e.field("user_id")] = e.field("event_type");
+    bool all_stopped = last.size() == kUsers;
+    for (const auto& [k, v] : last) all_stopped = all_stopped && v == "typing_stop";
+    if (all_stopped) break;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_EQ(sent.load(), kUsers * 22);
+  ASSERT_EQ(last.size(), static_cast<size_t>(kUsers));
+  for (const auto& [key, state] : last) EXPECT_EQ(state, "typing_stop") << key;
+  double reduction = 1.0 - static_cast<double>(entries.size()) / sent.load();
+  std::printf("typing workload: %d events in, %zu published, reduction %.1f%%\n", sent.load(),
+              entries.size(), reduction * 100);
+  EXPECT_GE(reduction, 0.30);
+}
+
+}  // namespace
+}  // namespace streamshift::testing
