@@ -118,6 +118,21 @@ std::string EnvReader::choice(std::string_view name, std::string_view fallback,
   return result;
 }
 
+std::vector<std::string> EnvReader::list(std::string_view name, std::string_view fallback,
+                                         std::string_view help) {
+  std::string value = text(name, fallback, help);
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string::npos) comma = value.size();
+    std::string item = trimmed(std::string_view(value).substr(start, comma - start));
+    if (!item.empty()) items.push_back(std::move(item));
+    start = comma + 1;
+  }
+  return items;
+}
+
 std::string EnvReader::error_report() const {
   std::string out;
   for (const ConfigError& e : errors_) {

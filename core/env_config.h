@@ -53,6 +53,10 @@ class EnvReader {
   std::string choice(std::string_view name, std::string_view fallback,
                      std::initializer_list<std::string_view> allowed, std::string_view help);
 
+  /// A comma-separated list; items are trimmed, empty items dropped.
+  std::vector<std::string> list(std::string_view name, std::string_view fallback,
+                                std::string_view help);
+
   /// The raw value, without declaring the variable.
   std::optional<std::string> raw(std::string_view name) const { return lookup_(name); }
 

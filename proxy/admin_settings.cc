@@ -15,21 +15,11 @@ AdminSettings load_admin_settings(EnvReader& env) {
                      "bearer token for /api/v1/events/* (unset: 403)", Visibility::kSecret);
   a.cache_ms = static_cast<uint64_t>(env.integer("STREAMSHIFT_ADMIN_CACHE_MS", 2000, 0, 600000,
                                                  "how long consumer-lag look-ups are cached"));
-  std::string streams =
-      env.text("STREAMSHIFT_STREAMS", "events:chat,events:ticket,events:notification,events:remote",
+  a.streams =
+      env.list("STREAMSHIFT_STREAMS", "events:chat,events:ticket,events:notification,events:remote",
                "streams reported by the events API (comma-separated)");
-  size_t start = 0;
-  while (start <= streams.size()) {
-    size_t comma = streams.find(',', start);
-    if (comma == std::string::npos) comma = streams.size();
-    std::string s = streams.substr(start, comma - start);
-    while (!s.empty() && s.front() == ' ') s.erase(0, 1);
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    if (!s.empty()) a.streams.push_back(s);
-    start = comma + 1;
-  }
   if (a.streams.empty())
-    env.reject("STREAMSHIFT_STREAMS", streams, "a comma-separated list of stream names");
+    env.reject("STREAMSHIFT_STREAMS", "", "a comma-separated list of stream names");
   a.consumer_group = env.text("EVENT_TRANSPORT_CONSUMER_GROUP", "signalr-consumers",
                               "consumer group whose lag is reported (and that the relay joins)");
   if (a.consumer_group.empty())

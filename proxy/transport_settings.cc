@@ -80,19 +80,8 @@ TransportSettings load_transport_settings(EnvReader& env) {
   c.max_keys = static_cast<size_t>(
       env.integer("EVENT_COALESCING_MAX_KEYS", 100000, 1, 10000000,
                   "(room, user) keys tracked per worker; beyond, events pass through"));
-  std::string types = env.text("EVENT_COALESCING_EVENT_TYPES", "typing_start,typing_stop",
-                               "event types that are coalesced (comma-separated)");
-  c.event_types.clear();
-  size_t start = 0;
-  while (start <= types.size()) {
-    size_t comma = types.find(',', start);
-    if (comma == std::string::npos) comma = types.size();
-    std::string one = types.substr(start, comma - start);
-    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
-    while (!one.empty() && one.back() == ' ') one.pop_back();
-    if (!one.empty()) c.event_types.push_back(one);
-    start = comma + 1;
-  }
+  c.event_types = env.list("EVENT_COALESCING_EVENT_TYPES", "typing_start,typing_stop",
+                           "event types that are coalesced (comma-separated)");
   return t;
 }
 

@@ -65,3 +65,16 @@ TEST(MaskUrlSecret, HandlesEveryShape) {
 
 }  // namespace
 }  // namespace streamshift
+
+namespace streamshift {
+namespace {
+
+TEST(EnvReader, ListsAreTrimmedAndSkipEmptyItems) {
+  auto env = testing::env_from({{"L", " a, b ,,c "}});
+  EXPECT_EQ(env.list("L", "x", ""), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(env.list("UNSET", "x,y", ""), (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(env.entries().back().shown_value, "x,y");
+}
+
+}  // namespace
+}  // namespace streamshift
