@@ -118,6 +118,14 @@ std::string EnvReader::choice(std::string_view name, std::string_view fallback,
   return result;
 }
 
+HostPort EnvReader::host_port(std::string_view name, std::string_view fallback,
+                              std::string_view help) {
+  std::string value = text(name, fallback, help);
+  if (auto hp = parse_host_port(value)) return *hp;
+  reject(name, value, "host:port, e.g. 127.0.0.1:15001 or [::1]:15001");
+  return parse_host_port(fallback).value_or(HostPort{});
+}
+
 std::vector<std::string> EnvReader::list(std::string_view name, std::string_view fallback,
                                          std::string_view help) {
   std::string value = text(name, fallback, help);

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/net_address.h"
+
 namespace streamshift {
 
 /// How a value is shown by check-config and in logs.
@@ -52,6 +54,9 @@ class EnvReader {
                    Visibility visibility = Visibility::kPlain);
   std::string choice(std::string_view name, std::string_view fallback,
                      std::initializer_list<std::string_view> allowed, std::string_view help);
+
+  /// A "host:port" address (IPv6 in brackets); the default when invalid.
+  HostPort host_port(std::string_view name, std::string_view fallback, std::string_view help);
 
   /// A comma-separated list; items are trimmed, empty items dropped.
   std::vector<std::string> list(std::string_view name, std::string_view fallback,

@@ -153,30 +153,33 @@ T& Family<T>::Add(const Labels& labels) {
   return *metrics_.back().second;
 }
 
-template <>
-void Family<Counter>::serialize(std::string& out) const {
-  header(out);
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, m] : metrics_) {
-    out += name_;
+namespace {
+// Counters and gauges: one sample per label set.
+template <typename T>
+void serialize_scalars(std::string& out, const std::string& name,
+                       const std::deque<std::pair<Labels, std::unique_ptr<T>>>& metrics) {
+  for (const auto& [labels, m] : metrics) {
+    out += name;
     append_labels(out, labels);
     out += ' ';
     append_sample_value(out, m->Value());
     out += '\n';
   }
 }
+}  // namespace
+
+template <>
+void Family<Counter>::serialize(std::string& out) const {
+  header(out);
+  std::lock_guard<std::mutex> lock(mu_);
+  serialize_scalars(out, name_, metrics_);
+}
 
 template <>
 void Family<Gauge>::serialize(std::string& out) const {
   header(out);
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, m] : metrics_) {
-    out += name_;
-    append_labels(out, labels);
-    out += ' ';
-    append_sample_value(out, m->Value());
-    out += '\n';
-  }
+  serialize_scalars(out, name_, metrics_);
 }
 
 template <>

@@ -5,12 +5,8 @@ namespace streamshift {
 
 AdminSettings load_admin_settings(EnvReader& env) {
   AdminSettings a;
-  std::string listen = env.text("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:15000",
-                                "admin listener: /metrics /healthz /readyz /api/v1/events/*");
-  if (auto hp = parse_host_port(listen))
-    a.listen = *hp;
-  else
-    env.reject("STREAMSHIFT_ADMIN_LISTEN", listen, "host:port, e.g. 127.0.0.1:15000");
+  a.listen = env.host_port("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:15000",
+                           "admin listener: /metrics /healthz /readyz /api/v1/events/*");
   a.token = env.text("STREAMSHIFT_ADMIN_TOKEN", "",
                      "bearer token for /api/v1/events/* (unset: 403)", Visibility::kSecret);
   a.cache_ms = static_cast<uint64_t>(env.integer("STREAMSHIFT_ADMIN_CACHE_MS", 2000, 0, 600000,

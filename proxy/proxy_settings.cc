@@ -5,12 +5,8 @@ namespace streamshift {
 
 ProxySettings load_proxy_settings(EnvReader& env) {
   ProxySettings s;
-  std::string listen = env.text("STREAMSHIFT_LISTEN", "127.0.0.1:15001",
-                                "ingress address (where the app's SignalR base URL points)");
-  if (auto hp = parse_host_port(listen))
-    s.listen = *hp;
-  else
-    env.reject("STREAMSHIFT_LISTEN", listen, "host:port, e.g. 127.0.0.1:15001 or [::1]:15001");
+  s.listen = env.host_port("STREAMSHIFT_LISTEN", "127.0.0.1:15001",
+                           "ingress address (where the app's SignalR base URL points)");
 
   s.workers = static_cast<int>(env.integer("STREAMSHIFT_WORKERS", 1, 1, 64,
                                            "event-loop threads sharing the port (SO_REUSEPORT)"));
