@@ -44,13 +44,21 @@ if [[ -z "${STREAMSHIFT_UPSTREAM_URL:-}" ]]; then
 fi
 
 listen=${STREAMSHIFT_LISTEN:-127.0.0.1:15001}
+admin=${STREAMSHIFT_ADMIN_LISTEN:-127.0.0.1:15000}
 cat <<TXT
 
 Try it (in another terminal):
 
   curl -i -X POST http://$listen/internal/broadcast/chat -H 'Content-Type: application/json' -d '{"event_type":"chat_message","room_id":"room-1","user_id":"u-1","text":"hello"}'
 
+Metrics: curl -s http://$admin/metrics | grep events_published_total
 TXT
+if [[ "${EVENT_TRANSPORT_USE_REDIS_STREAMS:-false}" == true ]]; then
+  echo "Stream:  redis-cli XREVRANGE events:chat + - COUNT 5"
+else
+  echo "Redis path: EVENT_TRANSPORT_USE_REDIS_STREAMS=true EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE=100 $0"
+fi
+echo
 build/bin/streamshift proxy &
 sidecar=$!
 started+=("$sidecar")
