@@ -188,6 +188,15 @@ void EventRouter::circuit_changed() {
     circuit_gauge_->Set(circuit_.state() == CircuitBreaker::State::kClosed ? 0 : 1);
 }
 
+// With the master switch off only coalescing needs the body: a substring
+// search for the coalesced types is much cheaper than parsing every event.
+bool EventRouter::mentions_coalesced_type(std::string_view body) const {
+  for (const std::string& type : settings_.coalescing.event_types) {
+    if (body.find(type) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 void EventRouter::on_request(Exchange& exchange) {
   HttpRequest& request = exchange.request();
   // Master switch off and nothing to coalesce: the original HTTP bridge,
@@ -195,7 +204,7 @@ void EventRouter::on_request(Exchange& exchange) {
   // cannot read is forwarded as it is (a rollback must not start refusing
   // bodies the app always sent).
   bool strict = settings_.needs_redis();
-  if (!strict && !coalescer_) {
+  if (!strict && (!coalescer_ || !mentions_coalesced_type(request.body))) {
     bridge_.forward(exchange, {});
     return;
   }

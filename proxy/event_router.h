@@ -77,6 +77,7 @@ class EventRouter : public RequestHandler {
   void forward_http(Exchange& exchange, const std::string& event_id, EventTypeMetrics* event,
                     bool dual_write);
   EventTypeMetrics* event_metrics(const std::string& event_type);
+  bool mentions_coalesced_type(std::string_view body) const;
   void circuit_changed();
 
   uv_loop_t* loop_;
