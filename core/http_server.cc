@@ -258,6 +258,16 @@ void ServerConnection::respond(Response&& response) {
     return;
   }
   bool close_after = !reader_.request().keep_alive || server_->draining_ || client_eof_;
+  // An answer to HEAD has no body, whoever wrote it (the upstream's passes
+  // its Content-Length through; ours say how long the body would be).
+  if (reader_.request().method == "HEAD" && !response.bodiless) {
+    response.extra_headers_owned = std::string(response.extra_headers) +
+                                   "Content-Length: " + std::to_string(response.body.size()) +
+                                   "\r\n";
+    response.extra_headers = response.extra_headers_owned;
+    response.bodiless = true;
+    response.body.clear();
+  }
   if (RequestObserver* o = server_->options_.observer) {
     o->on_response(response.status, static_cast<double>(uv_hrtime() - request_started_ns_) / 1e9);
   }

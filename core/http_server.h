@@ -43,6 +43,7 @@ struct Response {
   /// (answers to HEAD, 204, 304).
   bool bodiless = false;
   std::string body;
+  std::string extra_headers_owned;  // storage when the server adds headers itself
 };
 
 /// One request being answered; owned by its connection, which stays alive

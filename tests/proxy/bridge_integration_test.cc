@@ -202,6 +202,22 @@ TEST_F(Bridge, RelaysCloseDelimitedAndChunkedUpstreamBodies) {
   EXPECT_FALSE(chunked->header("Transfer-Encoding"));
 }
 
+TEST_F(Bridge, OurOwnAnswersToHeadCarryNoBody) {
+  sidecar_ = std::make_unique<Sidecar>(free_port());  // nothing listens upstream: 502
+  ASSERT_TRUE(sidecar_->ready());
+  TestClient client(sidecar_->port());
+  ASSERT_TRUE(client.send("HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n"));
+  auto head = client.read_response(seconds(5), true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 502);
+  EXPECT_NE(head->header("Content-Length").value_or("0"), "0");
+  // Had a body been sent, it would be read as the next response's start.
+  auto next = client.request(make_request("GET", "/y"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 502);
+  EXPECT_NE(next->body.find("upstream_unreachable"), std::string::npos);
+}
+
 TEST_F(Bridge, UnreachableUpstreamIs502AndTheSidecarKeepsServing) {
   uint16_t closed_port = free_port();
   sidecar_ = std::make_unique<Sidecar>(closed_port);
