@@ -33,28 +33,24 @@ void update(Adapter* a) {
     uv_poll_start(&a->poll, a->events, on_poll);
 }
 
+// hiredis asks for read or write interest to start or stop.
+void set_interest(void* p, int flag, bool on) {
+  auto* a = static_cast<Adapter*>(p);
+  a->events = on ? (a->events | flag) : (a->events & ~flag);
+  update(a);
+}
+
 void add_read(void* p) {
-  auto* a = static_cast<Adapter*>(p);
-  a->events |= UV_READABLE;
-  update(a);
+  set_interest(p, UV_READABLE, true);
 }
-
 void del_read(void* p) {
-  auto* a = static_cast<Adapter*>(p);
-  a->events &= ~UV_READABLE;
-  update(a);
+  set_interest(p, UV_READABLE, false);
 }
-
 void add_write(void* p) {
-  auto* a = static_cast<Adapter*>(p);
-  a->events |= UV_WRITABLE;
-  update(a);
+  set_interest(p, UV_WRITABLE, true);
 }
-
 void del_write(void* p) {
-  auto* a = static_cast<Adapter*>(p);
-  a->events &= ~UV_WRITABLE;
-  update(a);
+  set_interest(p, UV_WRITABLE, false);
 }
 
 void cleanup(void* p) {
