@@ -160,10 +160,11 @@ void UpstreamConnection::dispatch(UpstreamPool::Pending pending, bool reused) {
   uint64_t now = uv_now(pool_->loop_);
   start_timer(current_.deadline > now ? current_.deadline - now : 1);
   UpstreamRequest& r = *current_.request;
+  std::string_view body = r.body.empty() ? r.borrowed_body : std::string_view(r.body);
   uv_buf_t bufs[2] = {uv_buf_init(r.head.data(), r.head.size()),
-                      uv_buf_init(r.body.data(), r.body.size())};
+                      uv_buf_init(const_cast<char*>(body.data()), body.size())};
   uv_buf_t* unsent = bufs;
-  unsigned nbufs = r.body.empty() ? 1 : 2;
+  unsigned nbufs = body.empty() ? 1 : 2;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   int error = 0;
   bool written = try_write_all(stream, unsent, nbufs, &error);

@@ -64,6 +64,9 @@ struct UpstreamResponse {
 struct UpstreamRequest {
   std::string head;  // request line and headers, ending with an empty line
   std::string body;  // owned until written
+  /// Sent instead of `body` when that is empty: memory the caller keeps
+  /// valid until on_done has run (a relay re-sends one entry's body).
+  std::string_view borrowed_body;
   bool is_head = false;
   /// Called exactly once; may run inside send() when the request fails at once.
   std::function<void(UpstreamResponse& response)> on_done;

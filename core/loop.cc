@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <signal.h>
+#include <sys/time.h>
 
 #include <cstring>
 
@@ -117,6 +118,12 @@ bool try_write_all(uv_stream_t* stream, uv_buf_t*& bufs, unsigned& nbufs, int* e
   bufs->base += left;
   bufs->len -= left;
   return false;
+}
+
+int64_t wall_clock_ms() {
+  timeval tv;
+  gettimeofday(&tv, nullptr);
+  return static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
 }
 
 }  // namespace streamshift

@@ -37,6 +37,10 @@ std::string uv_error_text(int status);
 /// close callback, the only place an owner of a handle may be freed.
 void close_handle(uv_handle_t* handle, uv_close_cb on_closed);
 
+/// Milliseconds since the Unix epoch (the wall clock, for timestamps that
+/// cross processes; intervals use uv_now / uv_hrtime).
+int64_t wall_clock_ms();
+
 /// Closes every handle still open on `loop`, runs it until they are closed,
 /// then closes the loop.
 void close_loop(uv_loop_t* loop);

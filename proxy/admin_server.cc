@@ -1,17 +1,12 @@
 // The admin listener; see admin_server.h.
 #include "proxy/admin_server.h"
 
-#include <dirent.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "core/json.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/process_metrics.h"
 
 namespace streamshift {
 namespace {
@@ -54,71 +49,6 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
     diff |= x ^ y;
   }
   return diff == 0;
-}
-
-void append_process_metrics(std::string& out) {
-  long page = sysconf(_SC_PAGESIZE);
-  long ticks = sysconf(_SC_CLK_TCK);
-  double rss = 0;
-  if (std::ifstream statm("/proc/self/statm"); statm) {
-    long size = 0, resident = 0;
-    statm >> size >> resident;
-    rss = static_cast<double>(resident) * static_cast<double>(page);
-  }
-  rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-               static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  double fds = 0;
-  if (DIR* d = opendir("/proc/self/fd")) {
-    while (dirent* e = readdir(d)) fds += e->d_name[0] != '.' ? 1 : 0;
-    closedir(d);
-    fds -= 1;  // the directory handle itself
-  }
-  double start = 0;
-  std::ifstream stat("/proc/self/stat");
-  std::string stat_line;
-  std::getline(stat, stat_line);
-  size_t close_paren = stat_line.rfind(')');
-  if (close_paren != std::string::npos) {
-    std::istringstream fields(stat_line.substr(close_paren + 2));
-    std::string f;
-    for (int i = 3; i <= 22 && (fields >> f); ++i) {
-      if (i == 22) {
-        std::ifstream proc_stat("/proc/stat");
-        std::string key;
-        long long btime = 0;
-        while (proc_stat >> key) {
-          if (key == "btime") {
-            proc_stat >> btime;
-            break;
-          }
-        }
-        start = static_cast<double>(btime) + std::stod(f) / static_cast<double>(ticks);
-      }
-    }
-  }
-  auto metric = [&](const char* name, const char* type, const char* help, double v) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-    out += name;
-    out += ' ';
-    append_sample_value(out, v);
-    out += '\n';
-  };
-  metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss);
-  metric("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
-         cpu);
-  metric("process_open_fds", "gauge", "Number of open file descriptors.", fds);
-  metric("process_start_time_seconds", "gauge",
-         "Start time of the process since unix epoch in seconds.", start);
 }
 
 AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& transport,

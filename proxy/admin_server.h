@@ -72,7 +72,5 @@ class AdminServer : public RequestHandler {
 /// Constant-time comparison (no early exit on the first differing byte).
 bool constant_time_equals(std::string_view a, std::string_view b);
 
-/// process_* metrics in the text format (resident memory, CPU, fds, start time).
-void append_process_metrics(std::string& out);
 
 }  // namespace streamshift

@@ -5,17 +5,12 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "proxy/event_fields.h"
 #include "proxy/stream_entry.h"
 
 namespace streamshift {
 namespace {
-
-int64_t wall_clock_ms() {
-  timeval tv;
-  gettimeofday(&tv, nullptr);
-  return static_cast<int64_t>(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
-}
 
 std::string event_headers(std::string_view transport, std::string_view event_id) {
   std::string h = "X-Event-Transport: ";

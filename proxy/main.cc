@@ -1,7 +1,8 @@
 // streamshift: the sidecar binary and its subcommands.
 //
-//   streamshift [proxy]        run the sidecar (the default)
-//   streamshift check-config   validate the environment and print it
+//   streamshift [proxy]                 run the sidecar (the default)
+//   streamshift relay                   run the relay (streams -> SignalR)
+//   streamshift check-config [relay]    validate the environment and print it
 //   streamshift --version | --help
 #include <uv.h>
 
@@ -23,6 +24,8 @@
 #include "proxy/proxy_settings.h"
 #include "proxy/routes.h"
 #include "proxy/worker.h"
+#include "relay/relay_main.h"
+#include "relay/relay_settings.h"
 
 extern char** environ;
 
@@ -35,7 +38,9 @@ constexpr std::string_view kUsage =
     "\n"
     "commands:\n"
     "  proxy          run the sidecar (the default when no command is given)\n"
-    "  check-config   validate the environment, print the effective configuration\n"
+    "  relay          run the relay: consume the streams, deliver to SignalR\n"
+    "  check-config [proxy|relay]\n"
+    "                 validate the environment, print the effective configuration\n"
     "                 (secrets masked); exit 0, or 2 naming every invalid variable\n"
     "  --version      print the version\n"
     "  --help         print this help\n"
@@ -68,16 +73,35 @@ RouteTable load_routes(const ProxySettings& settings, EnvReader& env) {
   return RouteTable::defaults();
 }
 
-int check_config() {
-  EnvReader env;
-  ProxySettings settings = load_proxy_settings(env);
-  RouteTable routes = load_routes(settings, env);
-  std::printf("streamshift %.*s: effective configuration\n", static_cast<int>(kVersion.size()),
-              kVersion.data());
+void print_entries(const EnvReader& env, std::string_view program) {
+  std::printf("streamshift %.*s %.*s: effective configuration\n", static_cast<int>(program.size()),
+              program.data(), static_cast<int>(kVersion.size()), kVersion.data());
   for (const ConfigEntry& e : env.entries()) {
     std::printf("%s=%s\t(%s) %s\n", e.name.c_str(), e.shown_value.c_str(),
                 e.from_environment ? "set" : "default", e.help.c_str());
   }
+}
+
+int report_errors(const EnvReader& env) {
+  if (env.ok()) return 0;
+  std::fprintf(stderr, "invalid configuration:\n%s", env.error_report().c_str());
+  return 2;
+}
+
+int check_relay_config() {
+  EnvReader env;
+  RelaySettings settings = load_relay_settings(env);
+  print_entries(env, "relay");
+  std::printf("consumer: %s in group %s; dead letters to %s\n", settings.consumer.c_str(),
+              settings.group.c_str(), settings.dlq_stream.c_str());
+  return report_errors(env);
+}
+
+int check_config() {
+  EnvReader env;
+  ProxySettings settings = load_proxy_settings(env);
+  RouteTable routes = load_routes(settings, env);
+  print_entries(env, "proxy");
   std::printf("routes (%s):\n",
               settings.transport.routes_file.empty() ? "built-in" : "from STREAMSHIFT_ROUTES_FILE");
   for (const Route& r : routes.routes()) {
@@ -98,11 +122,7 @@ int check_config() {
     std::fprintf(stderr, "warning: %s is set but not used by streamshift (a typo?)\n",
                  name.c_str());
   }
-  if (!env.ok()) {
-    std::fprintf(stderr, "invalid configuration:\n%s", env.error_report().c_str());
-    return 2;
-  }
-  return 0;
+  return report_errors(env);
 }
 
 struct SignalState {
@@ -228,6 +248,11 @@ int run_proxy() {
 int main(int argc, char** argv) {
   using namespace streamshift;
   std::string_view command = argc > 1 ? argv[1] : "proxy";
+  if (command == "check-config" && argc == 3) {
+    std::string_view program = argv[2];
+    if (program == "relay") return check_relay_config();
+    if (program == "proxy") return check_config();
+  }
   if (argc > 2) {
     std::fprintf(stderr, "streamshift: unexpected argument '%s'\n%.*s", argv[2],
                  static_cast<int>(kUsage.size()), kUsage.data());
@@ -243,6 +268,7 @@ int main(int argc, char** argv) {
   }
   if (command == "check-config") return check_config();
   if (command == "proxy") return run_proxy();
+  if (command == "relay") return run_relay();
   std::fprintf(stderr, "streamshift: unknown command '%.*s'\n%.*s",
                static_cast<int>(command.size()), command.data(), static_cast<int>(kUsage.size()),
                kUsage.data());

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/process_metrics.h"
 #include "proxy/admin_server.h"
 #include "proxy/lag_monitor.h"
 

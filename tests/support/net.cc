@@ -239,4 +239,37 @@ std::string make_request(std::string_view method, std::string_view target, std::
   return r;
 }
 
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+std::optional<ParsedResponse> http_get(uint16_t port, std::string_view path) {
+  TestClient client(port);
+  if (!client.connected()) return std::nullopt;
+  return client.request(make_request("GET", path));
+}
+
+std::optional<double> metric_sample(uint16_t port, std::string_view series) {
+  std::optional<ParsedResponse> r = http_get(port, "/metrics");
+  if (!r || r->status != 200) return std::nullopt;
+  std::string_view text = r->body;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.size() > series.size() && line.substr(0, series.size()) == series &&
+        line[series.size()] == ' ') {
+      return std::stod(std::string(line.substr(series.size() + 1)));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace streamshift::testing

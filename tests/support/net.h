@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,5 +75,15 @@ class TestClient {
 /// "POST /path HTTP/1.1" request with Host, Content-Length and `extra` headers.
 std::string make_request(std::string_view method, std::string_view target,
                          std::string_view body = {}, std::string_view extra_headers = {});
+
+/// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+/// GET `path` on 127.0.0.1:port; nullopt when nothing answered.
+std::optional<ParsedResponse> http_get(uint16_t port, std::string_view path);
+
+/// The value of one sample ("name" or "name{labels}", exactly as exposed)
+/// in a Prometheus scrape of 127.0.0.1:port/metrics; nullopt when absent.
+std::optional<double> metric_sample(uint16_t port, std::string_view series);
 
 }  // namespace streamshift::testing

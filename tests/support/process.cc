@@ -116,4 +116,31 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
   }
 }
 
+RelayProcess::RelayProcess(const std::string& redis_url, uint16_t target_port,
+                           std::map<std::string, std::string> env) {
+  for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
+    admin_port_ = free_port();
+    std::map<std::string, std::string> e = env;
+    e.emplace("REDIS_URL", redis_url);
+    e.emplace("STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:" + std::to_string(target_port));
+    e.emplace("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_port_));
+    e.emplace("LOG_LEVEL", "info");
+    process_ =
+        std::make_unique<ChildProcess>(std::vector<std::string>{streamshift_binary(), "relay"}, e);
+    ready_ = eventually(
+        [&] {
+          if (!process_->running()) return true;
+          std::optional<ParsedResponse> r = http_get(admin_port_, "/readyz");
+          return r && r->status == 200;
+        },
+        std::chrono::seconds(10));
+    ready_ = ready_ && process_->running();
+    if (!ready_ && process_->output().find("EADDRINUSE") == std::string::npos) break;
+  }
+}
+
+double RelayProcess::metric(std::string_view series) const {
+  return metric_sample(admin_port_, series).value_or(0);
+}
+
 }  // namespace streamshift::testing

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace streamshift::testing {
@@ -51,6 +52,25 @@ class Sidecar {
 
  private:
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+  bool ready_ = false;
+};
+
+/// `streamshift relay` delivering to `target_port`, consuming from the
+/// redis-server at `redis_url`, admin on a free port; ready when /readyz
+/// answers 200 (Redis connected, groups created).
+class RelayProcess {
+ public:
+  RelayProcess(const std::string& redis_url, uint16_t target_port,
+               std::map<std::string, std::string> env = {});
+  uint16_t admin_port() const { return admin_port_; }
+  ChildProcess& process() { return *process_; }
+  bool ready() const { return ready_; }
+  /// A sample from the relay's /metrics (0 when absent).
+  double metric(std::string_view series) const;
+
+ private:
   uint16_t admin_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
   bool ready_ = false;

@@ -1,0 +1,31 @@
+// What the relay does with the target's answer to one delivery, and how
+// long it waits before trying again:
+//   2xx                                         delivered: ack
+//   5xx, 408, 429, timeout, connection errors   retryable: back off, try again
+//   anything else (other 4xx, 3xx, 1xx)         permanent: dead-letter
+// and the replayed request itself (the app's original call).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/http_client.h"
+#include "core/net_address.h"
+#include "relay/relay_entry.h"
+#include "relay/relay_metrics.h"
+
+namespace streamshift {
+
+DeliveryOutcome classify_delivery(const UpstreamResponse& response);
+
+/// Exponential backoff with jitter for the attempt that just failed
+/// (1-based): a uniformly drawn delay in [d/2, d], d = min(max, initial * 2^(attempt-1)).
+/// `random` is any 64-bit random value.
+uint64_t retry_delay_ms(int attempt, uint64_t initial_ms, uint64_t max_ms, uint64_t random);
+
+/// The request line and headers that replay `entry` to `target`: the
+/// entry's method, the target's path prefix + the entry's path, its content
+/// type and body length, plus X-Event-Id and X-Event-Transport: redis_streams.
+std::string replay_request_head(const RelayEntry& entry, const HttpUrl& target);
+
+}  // namespace streamshift

@@ -1,0 +1,150 @@
+// The relay: consumes the event streams in a consumer group and replays
+// each entry as the app's original HTTP call to the SignalR internal API,
+// at least once, with nothing lost.
+//
+//   XGROUP CREATE .. MKSTREAM (again on NOGROUP)
+//        |
+//   XREADGROUP 0 (own pending) .. then > BLOCK --+   XAUTOCLAIM (idle > CLAIM_IDLE_MS)
+//        |                                        |        |
+//        v                                        v        v
+//   held entries --> RoomQueues (per room FIFO, CONCURRENCY rooms at once)
+//        |                  |
+//        |   malformed/     v
+//        |   deleted   EXISTS dedup mark? --yes--> XACK (duplicate)
+//        |                  | no
+//        |                  v
+//        |          replay to target --2xx--> EVAL: SET mark EX ttl; XACK
+//        |                  | 5xx/408/429/timeout: backoff, again (up to MAX_DELIVERIES)
+//        |                  v other 4xx, too many attempts
+//        +----------> EVAL: XADD dead-letter stream; XACK  (one script: never lost and acked)
+//
+// Held entries are re-claimed by this relay (XCLAIM .. JUSTID) before
+// they look idle to the others, and reading stops while too many are held.
+// Two Redis clients: one connection blocks in XREADGROUP, the other carries
+// everything else. Everything runs on one loop.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/http_client.h"
+#include "core/redis_client.h"
+#include "relay/relay_entry.h"
+#include "relay/relay_metrics.h"
+#include "relay/relay_settings.h"
+#include "relay/room_queues.h"
+
+namespace streamshift {
+
+class Relay {
+ public:
+  Relay(uv_loop_t* loop, const RelaySettings& settings, RelayMetrics& metrics);
+  ~Relay();
+  Relay(const Relay&) = delete;
+  Relay& operator=(const Relay&) = delete;
+
+  /// Connects to Redis; reading starts once the groups exist.
+  void start();
+
+  /// SIGTERM: stop reading and claiming, let deliveries in flight finish
+  /// (and their acks) within the drain timeout, leave everything else
+  /// pending in Redis (never acked), then close every handle. `on_stopped`
+  /// runs once all are closed.
+  void drain(std::function<void()> on_stopped);
+
+  /// Redis connected, groups in place, not draining.
+  bool ready() const;
+  /// Why not ready, for /readyz; empty when ready.
+  std::string not_ready_reason() const;
+
+ private:
+  enum class ReadPhase { kOwnPending, kNew };
+  struct Command;
+
+  // Groups and reading.
+  void create_groups();
+  void on_group_created(bool ok, std::string_view error);
+  void group_lost(std::string_view where);
+  void maybe_read();
+  void on_read(const RedisResult& result);
+  void schedule_read_retry();
+
+  // Claims, idle-time refresh, lag.
+  void claim_sweep();
+  void claim_stream(size_t stream_index, std::string cursor);
+  void on_claimed(size_t stream_index, const RedisResult& result);
+  void refresh_held();
+  void refresh_lag();
+
+  // Entries.
+  void accept(std::vector<std::unique_ptr<RelayEntry>>& entries);
+  void pump();
+  void start_entry(RelayEntry* e);
+  void deliver(RelayEntry* e);
+  void on_delivered(const std::string& key, UpstreamResponse& response);
+  void finish_in_room(RelayEntry* e);
+  void dead_letter(RelayEntry* e, DeadLetterReason reason, std::string error);
+  void finalize(RelayEntry* e, Finalize how);
+  void on_finalized(const std::string& key, const RedisResult& result);
+  void release(RelayEntry* e);
+  void forget(RelayEntry* e);
+  RelayEntry* find(const std::string& key);
+  std::string key_of(const RelayEntry& e) const;
+  uint64_t next_random();
+
+  // Timers for retries (deliveries and acks).
+  void schedule(RelayEntry* e, uint64_t delay_ms);
+  void arm_retry_timer();
+  void on_retry_due();
+
+  // Draining and closing.
+  void maybe_finish_drain();
+  void close_everything();
+  void handle_closed();
+
+  // One command on the commands client; `done` runs exactly once.
+  void command(const std::vector<std::string>& args, std::function<void(const RedisResult&)> done,
+               uint64_t timeout_ms = 0);
+
+  uv_loop_t* loop_;
+  const RelaySettings& settings_;
+  RelayMetrics& metrics_;
+  RedisClient reader_;    // blocking XREADGROUP only
+  RedisClient commands_;  // everything else, pipelined
+  UpstreamPool target_;
+  RoomQueues rooms_;
+
+  std::unordered_map<std::string, std::unique_ptr<RelayEntry>> held_;
+  std::multimap<uint64_t, std::string> retries_;  // due time (uv_now) -> entry key
+
+  bool groups_ready_ = false;
+  bool creating_groups_ = false;
+  size_t groups_pending_ = 0;
+  bool groups_failed_ = false;
+  ReadPhase phase_ = ReadPhase::kOwnPending;
+  std::vector<std::string> pending_cursors_;
+  bool reading_ = false;
+  int read_failures_ = 0;
+  std::vector<bool> claiming_;
+  uint64_t random_state_;
+
+  uv_timer_t read_retry_timer_;
+  uv_timer_t retry_timer_;
+  uv_timer_t claim_timer_;
+  uv_timer_t refresh_timer_;
+  uv_timer_t lag_timer_;
+  uv_timer_t drain_timer_;
+  bool draining_ = false;
+  bool closing_ = false;
+  int handles_open_ = 0;
+  std::function<void()> on_stopped_;
+};
+
+}  // namespace streamshift

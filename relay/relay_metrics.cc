@@ -1,0 +1,70 @@
+// The relay's metrics; see relay_metrics.h.
+#include "relay/relay_metrics.h"
+
+namespace streamshift {
+
+RelayMetrics::RelayMetrics(Registry& r)
+    : registry(r),
+      consumer_lag(r.AddGauge("event_consumer_lag",
+                              "Unprocessed entries in the consumer group, per stream")),
+      retries(r.AddCounter("streamshift_relay_retries_total",
+                           "Deliveries scheduled again after a retryable failure")
+                  .Add({})),
+      claimed(r.AddCounter("streamshift_relay_claimed_total",
+                           "Entries taken over from idle consumers with XAUTOCLAIM")
+                  .Add({})),
+      lost_trimmed(r.AddCounter("streamshift_relay_lost_total",
+                                "Pending entries that were trimmed or deleted before delivery")
+                       .Add({{"reason", "trimmed"}})),
+      duplicates_dropped(r.AddCounter("streamshift_relay_duplicates_dropped_total",
+                                      "Entries acked without delivery: event_id already delivered")
+                             .Add({})),
+      groups_created(r.AddCounter("streamshift_relay_groups_created_total",
+                                  "Consumer groups created (at start or after they were lost)")
+                         .Add({})),
+      redis_errors(r.AddCounter("streamshift_relay_redis_errors_total",
+                                "Redis commands that failed (error reply, timeout, connection)")
+                       .Add({})),
+      in_flight(
+          r.AddGauge("streamshift_relay_in_flight", "Deliveries waiting for the target").Add({})),
+      held(r.AddGauge("streamshift_relay_held_entries",
+                      "Entries read and not yet acked: queued, delivering, retrying, acking")
+               .Add({})),
+      redis_connections_ready(
+          r.AddGauge("streamshift_redis_connections_ready", "Redis connections ready, by client")
+              .Add({})),
+      draining(r.AddGauge("streamshift_draining", "1 after SIGTERM while draining").Add({})),
+      delivery_duration_(r.AddHistogram(
+          "event_delivery_duration_seconds",
+          "End-to-end latency from ingress (the entry's ts_ms) to delivery to SignalR")) {
+  Family<Counter>& attempts = r.AddCounter("streamshift_relay_deliveries_total",
+                                           "Delivery attempts to the target, by outcome");
+  attempts_[static_cast<int>(DeliveryOutcome::kDelivered)] =
+      &attempts.Add({{"outcome", "delivered"}});
+  attempts_[static_cast<int>(DeliveryOutcome::kRetryable)] =
+      &attempts.Add({{"outcome", "retryable_failure"}});
+  attempts_[static_cast<int>(DeliveryOutcome::kPermanent)] =
+      &attempts.Add({{"outcome", "permanent_failure"}});
+  Family<Counter>& dlq = r.AddCounter("streamshift_relay_dead_lettered_total",
+                                      "Entries moved to the dead-letter stream, by reason");
+  dead_lettered_[static_cast<int>(DeadLetterReason::kPermanentStatus)] =
+      &dlq.Add({{"reason", "permanent_status"}});
+  dead_lettered_[static_cast<int>(DeadLetterReason::kMaxDeliveries)] =
+      &dlq.Add({{"reason", "max_deliveries"}});
+  dead_lettered_[static_cast<int>(DeadLetterReason::kMalformed)] =
+      &dlq.Add({{"reason", "malformed"}});
+}
+
+Histogram& RelayMetrics::delivery_duration(std::string_view event_type) {
+  std::string key(event_type);
+  if (auto it = by_event_type_.find(key); it != by_event_type_.end()) return *it->second;
+  if (by_event_type_.size() >= kMaxEventTypes) {
+    key = "other";
+    if (auto it = by_event_type_.find(key); it != by_event_type_.end()) return *it->second;
+  }
+  Histogram* h = &delivery_duration_.Add({{"event_type", key}, {"transport", "redis_streams"}});
+  by_event_type_.emplace(key, h);
+  return *h;
+}
+
+}  // namespace streamshift

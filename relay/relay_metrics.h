@@ -1,0 +1,57 @@
+// The relay's metrics. event_delivery_duration_seconds and
+// event_consumer_lag keep the names and labels of the transport guide and
+// the consumer-lag document; the streamshift_relay_* ones are our own.
+// Everything runs on the relay's one loop, so no locking beyond the
+// registry's own.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/metrics.h"
+
+namespace streamshift {
+
+/// How one delivery attempt ended.
+enum class DeliveryOutcome { kDelivered, kRetryable, kPermanent, kCount };
+
+/// Why an entry went to the dead-letter stream.
+enum class DeadLetterReason { kPermanentStatus, kMaxDeliveries, kMalformed, kCount };
+
+class RelayMetrics {
+ public:
+  explicit RelayMetrics(Registry& registry);
+
+  /// Distinct event_type label values are capped; beyond the cap, "other".
+  static constexpr size_t kMaxEventTypes = 64;
+  /// event_delivery_duration_seconds{event_type, transport="redis_streams"}.
+  Histogram& delivery_duration(std::string_view event_type);
+
+  Counter& attempts(DeliveryOutcome outcome) { return *attempts_[static_cast<int>(outcome)]; }
+  Counter& dead_lettered(DeadLetterReason reason) {
+    return *dead_lettered_[static_cast<int>(reason)];
+  }
+
+  Registry& registry;
+  Family<Gauge>& consumer_lag;
+  Counter& retries;
+  Counter& claimed;
+  Counter& lost_trimmed;
+  Counter& duplicates_dropped;
+  Counter& groups_created;
+  Counter& redis_errors;
+  Gauge& in_flight;
+  Gauge& held;
+  Gauge& redis_connections_ready;
+  Gauge& draining;
+
+ private:
+  Family<Histogram>& delivery_duration_;
+  std::array<Counter*, static_cast<int>(DeliveryOutcome::kCount)> attempts_;
+  std::array<Counter*, static_cast<int>(DeadLetterReason::kCount)> dead_lettered_;
+  std::unordered_map<std::string, Histogram*> by_event_type_;
+};
+
+}  // namespace streamshift

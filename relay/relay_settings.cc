@@ -1,0 +1,105 @@
+// Reading the relay's environment; see relay_settings.h.
+#include "relay/relay_settings.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+namespace streamshift {
+namespace {
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (gethostname(buf, sizeof buf) != 0 || buf[0] == '\0') return "relay";
+  return buf;
+}
+
+uint64_t milliseconds(EnvReader& env, std::string_view name, int64_t fallback, int64_t min,
+                      int64_t max, std::string_view help) {
+  return static_cast<uint64_t>(env.integer(name, fallback, min, max, help));
+}
+
+}  // namespace
+
+RelaySettings load_relay_settings(EnvReader& env) {
+  RelaySettings s;
+  std::string why;
+  std::string target = env.text("STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:5000",
+                                "where entries are delivered: the SignalR internal API");
+  if (auto url = parse_http_url(target, &why))
+    s.target = *url;
+  else
+    env.reject("STREAMSHIFT_RELAY_TARGET_URL", target, "http://host[:port][/prefix]: " + why);
+
+  std::string redis_url =
+      env.text("REDIS_URL", "redis://127.0.0.1:6379/0",
+               "redis://[[user]:password@]host[:port][/db]", Visibility::kUrlPassword);
+  if (auto ep = parse_redis_url(redis_url, &why))
+    s.redis = *ep;
+  else
+    env.reject("REDIS_URL", redis_url, "redis://[[user]:password@]host[:port][/db]: " + why,
+               Visibility::kUrlPassword);
+  s.redis_connect_timeout_ms = milliseconds(env, "REDIS_CONNECT_TIMEOUT_MS", 1000, 10, 60000,
+                                            "Redis connect + AUTH/SELECT timeout");
+  s.redis_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_REDIS_TIMEOUT_MS", 2000, 10, 60000,
+                                    "deadline of each Redis command but the blocking read");
+
+  s.streams =
+      env.list("STREAMSHIFT_STREAMS", "events:chat,events:ticket,events:notification,events:remote",
+               "streams the relay consumes (comma-separated)");
+  if (s.streams.empty())
+    env.reject("STREAMSHIFT_STREAMS", "", "a comma-separated list of stream names");
+  s.group = env.text("EVENT_TRANSPORT_CONSUMER_GROUP", "signalr-consumers",
+                     "the consumer group the relays share");
+  if (s.group.empty()) env.reject("EVENT_TRANSPORT_CONSUMER_GROUP", "", "a non-empty group name");
+  s.consumer = env.text("STREAMSHIFT_CONSUMER_NAME", "",
+                        "this relay's consumer name (default: the host name, i.e. the pod)");
+  if (s.consumer.empty()) s.consumer = host_name();
+  s.group_start_id = env.choice("STREAMSHIFT_RELAY_GROUP_START", "0", {"0", "$"},
+                                "where a created group starts: 0 (all entries) or $ (new only)");
+
+  s.read_count =
+      env.integer("STREAMSHIFT_RELAY_READ_COUNT", 100, 1, 10000, "entries per XREADGROUP (COUNT)");
+  s.block_ms =
+      milliseconds(env, "STREAMSHIFT_RELAY_BLOCK_MS", 2000, 1, 60000, "XREADGROUP BLOCK time");
+  s.concurrency = static_cast<size_t>(
+      env.integer("STREAMSHIFT_RELAY_CONCURRENCY", 32, 1, 4096, "rooms delivered in parallel"));
+  s.max_deliveries = static_cast<int>(env.integer("STREAMSHIFT_MAX_DELIVERIES", 5, 1, 1000,
+                                                  "attempts before an entry is dead-lettered"));
+  s.dlq_stream = env.text("STREAMSHIFT_DLQ_STREAM", "events:dlq", "the dead-letter stream");
+  if (s.dlq_stream.empty()) env.reject("STREAMSHIFT_DLQ_STREAM", "", "a non-empty stream name");
+  s.dlq_max_len = env.integer("STREAMSHIFT_DLQ_MAX_LEN", 100000, 1000, 100000000,
+                              "approximate length of the dead-letter stream (MAXLEN ~)");
+  s.claim_idle_ms =
+      milliseconds(env, "STREAMSHIFT_CLAIM_IDLE_MS", 30000, 100, 3600000,
+                   "idle time after which another relay's pending entry is taken over");
+  s.dedup_ttl_s = static_cast<uint64_t>(
+      env.integer("STREAMSHIFT_DEDUP_TTL_S", 300, 0, 604800,
+                  "how long a delivered event_id is remembered (0: no de-duplication)"));
+  s.dedup_prefix = env.text("STREAMSHIFT_DEDUP_PREFIX",
+                            "streamshift:delivered:", "key prefix of the delivered-event_id marks");
+  s.delivery_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_TIMEOUT_MS", 5000, 1, 600000,
+                                       "time for the target's complete answer to one delivery");
+  s.connect_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_CONNECT_TIMEOUT_MS", 1000, 1, 60000,
+                                      "target connect timeout");
+  s.retry_initial_ms = milliseconds(env, "STREAMSHIFT_RELAY_RETRY_INITIAL_MS", 100, 1, 600000,
+                                    "first retry delay (doubles per attempt, with jitter)");
+  s.retry_max_ms =
+      milliseconds(env, "STREAMSHIFT_RELAY_RETRY_MAX_MS", 5000, 1, 3600000, "longest retry delay");
+  if (s.retry_max_ms < s.retry_initial_ms) {
+    env.reject("STREAMSHIFT_RELAY_RETRY_MAX_MS", std::to_string(s.retry_max_ms),
+               "at least STREAMSHIFT_RELAY_RETRY_INITIAL_MS");
+  }
+  s.lag_interval_ms = milliseconds(env, "STREAMSHIFT_RELAY_LAG_INTERVAL_MS", 5000, 100, 600000,
+                                   "how often event_consumer_lag is refreshed");
+  s.drain_timeout_ms = milliseconds(env, "STREAMSHIFT_DRAIN_TIMEOUT_MS", 15000, 0, 600000,
+                                    "on SIGTERM, time to finish deliveries in flight");
+  s.admin_listen = env.host_port("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:15002",
+                                 "relay admin listener: /metrics /healthz /readyz");
+  std::string level =
+      env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");
+  parse_log_level(level, &s.log_level);
+  return s;
+}
+
+}  // namespace streamshift

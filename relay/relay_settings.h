@@ -1,0 +1,54 @@
+// The relay's configuration, read from the environment once at start.
+// `streamshift check-config relay` prints the effective values; names and
+// defaults are documented in README.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/env_config.h"
+#include "core/log.h"
+#include "core/net_address.h"
+#include "core/redis_url.h"
+
+namespace streamshift {
+
+struct RelaySettings {
+  HttpUrl target;  // STREAMSHIFT_RELAY_TARGET_URL: the SignalR internal API
+  RedisEndpoint redis;
+  uint64_t redis_connect_timeout_ms = 1000;
+  uint64_t redis_timeout_ms = 2000;  // every command but the blocking read
+  std::vector<std::string> streams;
+  std::string group = "signalr-consumers";
+  std::string consumer;              // STREAMSHIFT_CONSUMER_NAME, else the host name
+  std::string group_start_id = "0";  // where a (re)created group starts
+  int64_t read_count = 100;
+  uint64_t block_ms = 2000;
+  size_t concurrency = 32;
+  int max_deliveries = 5;
+  std::string dlq_stream = "events:dlq";
+  int64_t dlq_max_len = 100000;
+  uint64_t claim_idle_ms = 30000;
+  uint64_t dedup_ttl_s = 300;  // 0: no de-duplication
+  std::string dedup_prefix = "streamshift:delivered:";
+  uint64_t delivery_timeout_ms = 5000;
+  uint64_t connect_timeout_ms = 1000;
+  uint64_t retry_initial_ms = 100;
+  uint64_t retry_max_ms = 5000;
+  uint64_t lag_interval_ms = 5000;
+  uint64_t drain_timeout_ms = 15000;
+  HostPort admin_listen;
+  LogLevel log_level = LogLevel::kInfo;
+
+  /// Entries the relay holds at most (queued, in delivery, being acked):
+  /// reading stops above this, so nothing waits long enough in the relay's
+  /// own queue to look abandoned to the other relays.
+  size_t max_held() const { return static_cast<size_t>(read_count) * 2 + concurrency; }
+};
+
+/// Reads every variable through `env`; invalid values are recorded in
+/// env.errors() (the returned settings then hold defaults for them).
+RelaySettings load_relay_settings(EnvReader& env);
+
+}  // namespace streamshift

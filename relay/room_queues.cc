@@ -1,0 +1,41 @@
+// Per-room FIFOs with a concurrency cap; see room_queues.h.
+#include "relay/room_queues.h"
+
+namespace streamshift {
+
+void RoomQueues::push(RelayEntry* entry) {
+  Room& room = rooms_[entry->room_key()];
+  room.entries.push_back(entry);
+  entry->in_room = true;
+  ++queued_;
+  if (room.entries.size() == 1 && !room.active) ready_.push_back(&room);
+}
+
+RelayEntry* RoomQueues::next_ready() {
+  if (active_ >= concurrency_ || ready_.empty()) return nullptr;
+  Room* room = ready_.front();
+  ready_.pop_front();
+  room->active = true;
+  ++active_;
+  return room->entries.front();
+}
+
+void RoomQueues::finish(RelayEntry* entry) {
+  auto it = rooms_.find(entry->room_key());
+  if (it == rooms_.end() || !it->second.active || it->second.entries.empty() ||
+      it->second.entries.front() != entry) {
+    return;  // not an active head: nothing to release
+  }
+  Room& room = it->second;
+  room.entries.pop_front();
+  room.active = false;
+  entry->in_room = false;
+  --active_;
+  --queued_;
+  if (room.entries.empty())
+    rooms_.erase(it);
+  else
+    ready_.push_back(&room);
+}
+
+}  // namespace streamshift

@@ -1,0 +1,72 @@
+// Per-room ordering for the relay: entries of one room (in one stream) are
+// delivered in stream order, one at a time; different rooms run in
+// parallel, at most `concurrency` at once.
+//
+//   push(e) --> room FIFO --(room idle, a slot free)--> next_ready() = e
+//                                                        ... delivery ...
+//                                    finish(e): the room's next entry, if any,
+//                                    becomes ready; the slot is freed
+//
+// A room whose head is waiting to retry keeps its slot, so a failing target
+// is not hammered by every room at once. The queues hold pointers; the
+// relay owns the entries.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "relay/relay_entry.h"
+
+namespace streamshift {
+
+class RoomQueues {
+ public:
+  explicit RoomQueues(size_t concurrency) : concurrency_(concurrency) {}
+
+  void push(RelayEntry* entry);
+  /// The head of a room that is not delivering, when a slot is free; the
+  /// room then counts as active until finish(). nullptr when none.
+  RelayEntry* next_ready();
+  /// `entry`, an active room's head, is done (delivered, dead-lettered or
+  /// given up): it leaves the queue and its room's next entry becomes ready.
+  void finish(RelayEntry* entry);
+  /// Drops every entry not yet started (on shutdown: they stay pending in
+  /// Redis); calls `dropped` for each.
+  template <typename Fn>
+  void drop_waiting(Fn dropped);
+
+  size_t active() const { return active_; }
+  size_t queued() const { return queued_; }  // all entries, active heads included
+
+ private:
+  struct Room {
+    std::deque<RelayEntry*> entries;
+    bool active = false;
+  };
+  size_t concurrency_;
+  std::unordered_map<std::string, Room> rooms_;
+  std::deque<Room*> ready_;  // rooms with entries, not active
+  size_t active_ = 0;
+  size_t queued_ = 0;
+};
+
+template <typename Fn>
+void RoomQueues::drop_waiting(Fn dropped) {
+  for (auto it = rooms_.begin(); it != rooms_.end();) {
+    Room& room = it->second;
+    size_t keep = room.active ? 1 : 0;
+    while (room.entries.size() > keep) {
+      RelayEntry* e = room.entries.back();
+      room.entries.pop_back();
+      e->in_room = false;
+      --queued_;
+      dropped(e);
+    }
+    it = room.entries.empty() ? rooms_.erase(it) : std::next(it);
+  }
+  ready_.clear();
+}
+
+}  // namespace streamshift

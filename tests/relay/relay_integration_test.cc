@@ -1,0 +1,526 @@
+// The relay through the real binary, against a real redis-server and an
+// HTTP target written in the tests: delivery, retries, take-over after a
+// SIGKILL, dead letters, duplicates, per-room order, a lost group, a lost
+// pending entry, and draining on SIGTERM. Plus the whole path: sidecar ->
+// Redis -> relay -> target.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "tests/support/net.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_upstream.h"
+
+namespace streamshift::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* kGroup = "signalr-consumers";
+
+// XADD in the sidecar's contract v1; the body names the event and room
+// unless given.
+std::string xadd(const RedisServer& redis, const std::string& event_id,
+                 const std::string& room = "r-1", const std::string& stream = "events:chat",
+                 std::string body = {}) {
+  if (body.empty()) body = "{\"event_id\":\"" + event_id + "\",\"room_id\":\"" + room + "\"}";
+  RedisValue r = redis.command({"XADD",
+                                stream,
+                                "*",
+                                "v",
+                                "1",
+                                "event_id",
+                                event_id,
+                                "event_type",
+                                "chat_message",
+                                "room_id",
+                                room,
+                                "ts_ms",
+                                "1700000000000",
+                                "method",
+                                "POST",
+                                "path",
+                                "/internal/broadcast/chat",
+                                "content_type",
+                                "application/json",
+                                "body",
+                                body});
+  EXPECT_EQ(r.type, REDIS_REPLY_STRING) << r.str;
+  return r.str;
+}
+
+long long pending(const RedisServer& redis, const std::string& stream) {
+  RedisValue r = redis.command({"XPENDING", stream, kGroup});
+  if (r.type != REDIS_REPLY_ARRAY || r.elements.empty()) return -1;
+  return r.elements[0].integer;
+}
+
+// Event ids the target answered 2xx, with how many times each.
+class Target {
+ public:
+  Target() {
+    upstream_.set_handler([this](const ReceivedRequest& r) { return handle(r); });
+  }
+  uint16_t port() const { return upstream_.port(); }
+  TestUpstream& upstream() { return upstream_; }
+
+  /// Decides each answer; the default is 200 at once.
+  void set_policy(std::function<UpstreamReply(const ReceivedRequest&)> policy) {
+    std::lock_guard<std::mutex> lock(mu_);
+    policy_ = std::move(policy);
+  }
+  std::map<std::string, int> delivered() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return delivered_;
+  }
+  size_t delivered_count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return delivered_.size();
+  }
+  int max_concurrent() const { return max_concurrent_.load(); }
+  /// Requests that reached the handler (TestUpstream records them only
+  /// once answered).
+  int arrived() const { return arrived_.load(); }
+
+ private:
+  UpstreamReply handle(const ReceivedRequest& r) {
+    ++arrived_;
+    int now = ++concurrent_;
+    int seen = max_concurrent_.load();
+    while (now > seen && !max_concurrent_.compare_exchange_weak(seen, now)) {
+    }
+    std::function<UpstreamReply(const ReceivedRequest&)> policy;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      policy = policy_;
+    }
+    UpstreamReply reply = policy ? policy(r) : UpstreamReply{};
+    if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
+    reply.delay = milliseconds(0);
+    if (reply.status >= 200 && reply.status < 300) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++delivered_[r.header("X-Event-Id").value_or("?")];
+    }
+    --concurrent_;
+    return reply;
+  }
+
+  mutable std::mutex mu_;
+  std::function<UpstreamReply(const ReceivedRequest&)> policy_;
+  std::map<std::string, int> delivered_;
+  std::atomic<int> concurrent_{0};
+  std::atomic<int> max_concurrent_{0};
+  std::atomic<int> arrived_{0};
+  TestUpstream upstream_;  // last: destroyed (its threads joined) first
+};
+
+class Relay : public ::testing::Test {
+ protected:
+  std::unique_ptr<RelayProcess> start_relay(std::map<std::string, std::string> env = {}) {
+    env.emplace("STREAMSHIFT_STREAMS", "events:chat,events:ticket");
+    auto relay = std::make_unique<RelayProcess>(redis_.url(), target_.port(), env);
+    EXPECT_TRUE(relay->ready()) << relay->process().output();
+    return relay;
+  }
+  RedisServer redis_;
+  Target target_;
+};
+
+TEST_F(Relay, DeliversEveryEntryOnceWithItsBytesAndHeadersThenAcks) {
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  const char kBinary[] = "{\"x\":\"\r\n\0\xff\"}";
+  std::string binary_body(kBinary, sizeof kBinary - 1);
+  std::set<std::string> ids;
+  for (int i = 0; i < 150; ++i) {
+    std::string id = "ev-" + std::to_string(i);
+    xadd(redis_, id, "room-" + std::to_string(i % 7), i % 3 == 0 ? "events:ticket" : "events:chat",
+         i == 42 ? binary_body : "");
+    ids.insert(id);
+  }
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == ids.size(); }, seconds(15)))
+      << target_.delivered_count() << "\n"
+      << relay->process().output();
+  for (const auto& [id, count] : target_.delivered()) {
+    EXPECT_TRUE(ids.count(id)) << id;
+    EXPECT_EQ(count, 1) << id;
+  }
+  bool found = false;
+  for (const ReceivedRequest& r : target_.upstream().requests()) {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.target, "/internal/broadcast/chat");
+    EXPECT_EQ(r.header("X-Event-Transport").value_or(""), "redis_streams");
+    EXPECT_EQ(r.header("Content-Type").value_or(""), "application/json");
+    if (r.header("X-Event-Id") == "ev-42") {
+      found = true;
+      EXPECT_EQ(r.body, binary_body);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(eventually(
+      [&] { return pending(redis_, "events:chat") == 0 && pending(redis_, "events:ticket") == 0; },
+      seconds(5)));
+  EXPECT_EQ(relay->metric("streamshift_relay_deliveries_total{outcome=\"delivered\"}"), 150);
+  EXPECT_EQ(relay->metric("event_delivery_duration_seconds_count{event_type=\"chat_message\","
+                          "transport=\"redis_streams\"}"),
+            150);
+}
+
+TEST_F(Relay, ATargetAnswering503ForAWhileGetsEveryEntryOnceItRecovers) {
+  std::atomic<bool> down{true};
+  target_.set_policy([&](const ReceivedRequest&) {
+    UpstreamReply r;
+    if (down) r.status = 503;
+    return r;
+  });
+  auto relay = start_relay({{"STREAMSHIFT_RELAY_RETRY_INITIAL_MS", "20"},
+                            {"STREAMSHIFT_RELAY_RETRY_MAX_MS", "200"},
+                            {"STREAMSHIFT_MAX_DELIVERIES", "1000"}});
+  ASSERT_TRUE(relay->ready());
+  for (int i = 0; i < 40; ++i) xadd(redis_, "ev-" + std::to_string(i), "r" + std::to_string(i % 5));
+  ASSERT_TRUE(eventually([&] { return target_.arrived() >= 20; }, seconds(10)));
+  EXPECT_EQ(target_.delivered_count(), 0u);
+  down = false;
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 40; }, seconds(15)))
+      << relay->process().output();
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+  EXPECT_GT(relay->metric("streamshift_relay_retries_total"), 0);
+  EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"max_deliveries\"}"), 0);
+  EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 0u);
+}
+
+TEST_F(Relay, ASecondRelayTakesOverWhatAKilledOneLeftPending) {
+  // Slow answers, so the first relay holds entries in flight when killed.
+  target_.set_policy([](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.delay = milliseconds(50);
+    return r;
+  });
+  std::map<std::string, std::string> env = {{"STREAMSHIFT_CLAIM_IDLE_MS", "600"},
+                                            {"STREAMSHIFT_RELAY_CONCURRENCY", "4"}};
+  env["STREAMSHIFT_CONSUMER_NAME"] = "relay-a";
+  auto first = start_relay(env);
+  ASSERT_TRUE(first->ready());
+  std::set<std::string> ids;
+  for (int i = 0; i < 120; ++i) {
+    ids.insert("ev-" + std::to_string(i));
+    xadd(redis_, "ev-" + std::to_string(i), "r" + std::to_string(i % 12));
+  }
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() >= 10; }, seconds(10)));
+  first->process().signal(SIGKILL);
+  first->process().wait(seconds(5));
+  size_t before = target_.delivered_count();
+  ASSERT_LT(before, ids.size()) << "the first relay finished before it was killed";
+  EXPECT_GT(pending(redis_, "events:chat"), 0);
+
+  env["STREAMSHIFT_CONSUMER_NAME"] = "relay-b";
+  auto second = start_relay(env);
+  ASSERT_TRUE(second->ready());
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::map<std::string, int> d = target_.delivered();
+        return std::all_of(ids.begin(), ids.end(), [&](const auto& id) { return d.count(id); });
+      },
+      seconds(20)))
+      << target_.delivered_count() << "\n"
+      << second->process().output();
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(10)));
+  EXPECT_GT(second->metric("streamshift_relay_claimed_total"), 0);
+}
+
+TEST_F(Relay, EntriesWaitingInARelaysOwnQueueAreNotClaimedFromUnderIt) {
+  // One room, slow answers: the entries wait in relay-a's queue for several
+  // times the claim idle limit, while relay-b sweeps for idle entries.
+  target_.set_policy([](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.delay = milliseconds(100);
+    return r;
+  });
+  std::map<std::string, std::string> env = {{"STREAMSHIFT_CLAIM_IDLE_MS", "300"},
+                                            {"STREAMSHIFT_DEDUP_TTL_S", "0"}};
+  env["STREAMSHIFT_CONSUMER_NAME"] = "relay-a";
+  auto a = start_relay(env);
+  ASSERT_TRUE(a->ready());
+  for (int i = 0; i < 15; ++i) xadd(redis_, "q-" + std::to_string(i), "one-room");
+  ASSERT_TRUE(eventually([&] { return target_.arrived() >= 1; }, seconds(10)));
+  env["STREAMSHIFT_CONSUMER_NAME"] = "relay-b";
+  auto b = start_relay(env);
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 15; }, seconds(15)));
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+  for (const auto& [id, count] : target_.delivered()) EXPECT_EQ(count, 1) << id;
+  EXPECT_EQ(b->metric("streamshift_relay_claimed_total"), 0);
+  EXPECT_EQ(a->metric("streamshift_relay_claimed_total"), 0);
+}
+
+TEST_F(Relay, Permanent4xxAndMalformedEntriesGoToTheDeadLetterStreamAcked) {
+  target_.set_policy([](const ReceivedRequest& r) {
+    UpstreamReply reply;
+    if (r.header("X-Event-Id") == "bad-1") {
+      reply.status = 400;
+      reply.reason = "Bad Request";
+    }
+    return reply;
+  });
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  xadd(redis_, "good-1");
+  std::string bad_id = xadd(redis_, "bad-1");
+  std::string v2_id =
+      redis_.command({"XADD", "events:chat", "*", "v", "2", "event_id", "v2-1"}).str;
+  std::string missing_id =
+      redis_.command({"XADD", "events:chat", "*", "v", "1", "event_id", "nobody", "room_id", "r-1"})
+          .str;
+  std::string injected_id = redis_
+                                .command({"XADD",
+                                          "events:chat",
+                                          "*",
+                                          "v",
+                                          "1",
+                                          "event_id",
+                                          "inj",
+                                          "event_type",
+                                          "t",
+                                          "room_id",
+                                          "r-9",
+                                          "ts_ms",
+                                          "1",
+                                          "method",
+                                          "POST",
+                                          "path",
+                                          "/x HTTP/1.1\r\nX-Evil: 1\r\n",
+                                          "content_type",
+                                          "",
+                                          "body",
+                                          "{}"})
+                                .str;
+  xadd(redis_, "good-2");
+
+  ASSERT_TRUE(
+      eventually([&] { return read_stream(redis_, "events:dlq").size() == 4; }, seconds(10)))
+      << relay->process().output();
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 2; }, seconds(10)));
+  std::map<std::string, StreamEntryView> by_source;
+  for (const StreamEntryView& e : read_stream(redis_, "events:dlq"))
+    by_source[e.field("dlq_source_id")] = e;
+  ASSERT_EQ(by_source.size(), 4u);
+  EXPECT_EQ(by_source[bad_id].field("dlq_error"), "HTTP 400");
+  EXPECT_EQ(by_source[bad_id].field("dlq_deliveries"), "1");
+  EXPECT_EQ(by_source[bad_id].field("event_id"), "bad-1");
+  EXPECT_EQ(by_source[bad_id].field("body"), "{\"event_id\":\"bad-1\",\"room_id\":\"r-1\"}");
+  EXPECT_EQ(by_source[bad_id].field("dlq_source_stream"), "events:chat");
+  EXPECT_EQ(by_source[v2_id].field("dlq_error"), "unknown entry version v=2");
+  EXPECT_EQ(by_source[v2_id].field("dlq_deliveries"), "0");
+  EXPECT_EQ(by_source[missing_id].field("dlq_error"), "missing field event_type");
+  EXPECT_EQ(by_source[injected_id].field("dlq_error"), "invalid path");
+  for (const ReceivedRequest& r : target_.upstream().requests()) EXPECT_FALSE(r.header("X-Evil"));
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+  EXPECT_TRUE(relay->process().running());
+  EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}"), 3);
+  EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"permanent_status\"}"), 1);
+}
+
+TEST_F(Relay, AfterMaxDeliveriesTheEntryIsDeadLettered) {
+  target_.set_policy([](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.status = 500;
+    return r;
+  });
+  auto relay = start_relay({{"STREAMSHIFT_MAX_DELIVERIES", "3"},
+                            {"STREAMSHIFT_RELAY_RETRY_INITIAL_MS", "10"},
+                            {"STREAMSHIFT_RELAY_RETRY_MAX_MS", "20"}});
+  ASSERT_TRUE(relay->ready());
+  std::string id = xadd(redis_, "always-500");
+  ASSERT_TRUE(
+      eventually([&] { return read_stream(redis_, "events:dlq").size() == 1; }, seconds(10)))
+      << relay->process().output();
+  StreamEntryView dead = read_stream(redis_, "events:dlq")[0];
+  EXPECT_EQ(dead.field("dlq_deliveries"), "3");
+  EXPECT_EQ(dead.field("dlq_error"), "HTTP 500 after 3 attempts");
+  EXPECT_EQ(dead.field("dlq_source_id"), id);
+  EXPECT_EQ(target_.upstream().request_count(), 3u);
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+}
+
+TEST_F(Relay, ADuplicatedEventIdIsDeliveredOnce) {
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  xadd(redis_, "dup-1");
+  xadd(redis_, "dup-1");  // e.g. a timed-out XADD that Redis applied
+  xadd(redis_, "other");
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 2; }, seconds(10)));
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+  EXPECT_EQ(target_.delivered()["dup-1"], 1);
+  EXPECT_EQ(relay->metric("streamshift_relay_duplicates_dropped_total"), 1);
+  // The mark is shared in Redis, with the configured TTL.
+  RedisValue ttl = redis_.command({"TTL", "streamshift:delivered:dup-1"});
+  EXPECT_GT(ttl.integer, 250);
+  EXPECT_LE(ttl.integer, 300);
+  // A later copy, read by another relay, is dropped too.
+  relay.reset();
+  auto second = start_relay({{"STREAMSHIFT_CONSUMER_NAME", "relay-b"}});
+  xadd(redis_, "dup-1");
+  ASSERT_TRUE(
+      eventually([&] { return second->metric("streamshift_relay_duplicates_dropped_total") == 1; },
+                 seconds(10)));
+  EXPECT_EQ(target_.delivered()["dup-1"], 1);
+}
+
+TEST_F(Relay, EachRoomInStreamOrderWhileRoomsRunInParallel) {
+  std::mutex mu;
+  std::map<std::string, std::vector<int>> arrivals;  // accepted deliveries, per room
+  std::set<std::string> failed_once;
+  target_.set_policy([&](const ReceivedRequest& r) {
+    std::string body = r.body;
+    size_t room_at = body.find("\"room\":\"") + 8;
+    std::string room = body.substr(room_at, body.find('"', room_at) - room_at);
+    int seq = std::stoi(body.substr(body.find("\"seq\":") + 6));
+    UpstreamReply reply;
+    reply.delay = milliseconds(seq % 3);  // uneven service times
+    std::lock_guard<std::mutex> lock(mu);
+    // Now and then a retryable failure: the retry must not be overtaken.
+    if (seq % 7 == 3 && failed_once.insert(r.header("X-Event-Id").value_or("")).second) {
+      reply.status = 503;
+      return reply;
+    }
+    arrivals[room].push_back(seq);
+    return reply;
+  });
+  auto relay = start_relay(
+      {{"STREAMSHIFT_RELAY_CONCURRENCY", "8"}, {"STREAMSHIFT_RELAY_RETRY_INITIAL_MS", "5"}});
+  ASSERT_TRUE(relay->ready());
+  const int rooms = 12, per_room = 25;
+  for (int seq = 0; seq < per_room; ++seq) {
+    for (int room = 0; room < rooms; ++room) {
+      std::string name = "room-" + std::to_string(room);
+      xadd(redis_, name + "-" + std::to_string(seq), name, "events:chat",
+           "{\"room\":\"" + name + "\",\"seq\":" + std::to_string(seq) + "}");
+    }
+  }
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == size_t{rooms * per_room}; },
+                         seconds(20)))
+      << relay->process().output();
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(arrivals.size(), static_cast<size_t>(rooms));
+  for (const auto& [room, seqs] : arrivals) {
+    ASSERT_EQ(seqs.size(), static_cast<size_t>(per_room)) << room;
+    for (int i = 0; i < per_room; ++i) EXPECT_EQ(seqs[i], i) << room;
+  }
+  EXPECT_GT(target_.max_concurrent(), 1);
+  EXPECT_LE(target_.max_concurrent(), 8);
+}
+
+TEST_F(Relay, AGroupDeletedBehindItsBackIsCreatedAgain) {
+  auto relay = start_relay({{"STREAMSHIFT_RELAY_BLOCK_MS", "200"}});
+  ASSERT_TRUE(relay->ready());
+  xadd(redis_, "before");
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)));
+  // As after a Redis restart without persistence: the group is gone.
+  ASSERT_EQ(redis_.command({"XGROUP", "DESTROY", "events:chat", kGroup}).integer, 1);
+  xadd(redis_, "after-1");
+  xadd(redis_, "after-2");
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 3; }, seconds(10)))
+      << relay->process().output();
+  // Recreated from 0: "before" was read again, and dropped as delivered.
+  EXPECT_EQ(target_.delivered()["before"], 1);
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+  EXPECT_GE(relay->metric("streamshift_relay_groups_created_total"), 3);
+  EXPECT_NE(relay->process().output().find("consumer group missing"), std::string::npos);
+  // One recreation, not an error loop.
+  std::string out = relay->process().output();
+  size_t recreations = 0;
+  for (size_t at = out.find("consumer group missing"); at != std::string::npos;
+       at = out.find("consumer group missing", at + 1))
+    ++recreations;
+  EXPECT_LE(recreations, 3u);
+}
+
+TEST_F(Relay, PendingEntriesTrimmedAwayAreCountedAsLost) {
+  target_.set_policy([](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.delay = milliseconds(2000);
+    return r;
+  });
+  auto first = start_relay(
+      {{"STREAMSHIFT_CONSUMER_NAME", "relay-a"}, {"STREAMSHIFT_RELAY_CONCURRENCY", "1"}});
+  ASSERT_TRUE(first->ready());
+  for (int i = 0; i < 5; ++i) xadd(redis_, "t-" + std::to_string(i));
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 5; }, seconds(10)));
+  first->process().signal(SIGKILL);
+  first->process().wait(seconds(5));
+  // Trimmed while pending: the entries are gone, their ids still pending.
+  redis_.command({"XTRIM", "events:chat", "MAXLEN", "0"});
+  target_.set_policy(nullptr);
+  auto second =
+      start_relay({{"STREAMSHIFT_CONSUMER_NAME", "relay-b"}, {"STREAMSHIFT_CLAIM_IDLE_MS", "200"}});
+  ASSERT_TRUE(second->ready());
+  ASSERT_TRUE(eventually(
+      [&] { return second->metric("streamshift_relay_lost_total{reason=\"trimmed\"}") == 5; },
+      seconds(10)))
+      << second->process().output();
+  EXPECT_NE(second->process().output().find("trimmed before delivery: lost"), std::string::npos);
+  EXPECT_EQ(pending(redis_, "events:chat"), 0);
+}
+
+TEST_F(Relay, SigtermFinishesDeliveriesInFlightAndLeavesTheRestPending) {
+  target_.set_policy([](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.delay = milliseconds(700);
+    return r;
+  });
+  auto relay = start_relay(
+      {{"STREAMSHIFT_CONSUMER_NAME", "relay-a"}, {"STREAMSHIFT_RELAY_CONCURRENCY", "2"}});
+  ASSERT_TRUE(relay->ready());
+  for (int i = 0; i < 6; ++i) xadd(redis_, "d-" + std::to_string(i), "r" + std::to_string(i));
+  ASSERT_TRUE(eventually([&] { return target_.arrived() == 2; }, seconds(10)));
+  EXPECT_EQ(target_.delivered_count(), 0u);  // both still in flight
+  relay->process().signal(SIGTERM);
+  EXPECT_EQ(relay->process().wait(seconds(10)), 0) << relay->process().output();
+  // The two in flight were delivered and acked; the four others were never
+  // sent and stay pending under this consumer.
+  EXPECT_EQ(target_.delivered_count(), 2u);
+  EXPECT_EQ(pending(redis_, "events:chat"), 4);
+
+  // The same consumer starting again delivers its own pending entries first.
+  target_.set_policy(nullptr);
+  auto again = start_relay({{"STREAMSHIFT_CONSUMER_NAME", "relay-a"}});
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 6; }, seconds(10)))
+      << again->process().output();
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+}
+
+TEST_F(Relay, TheWholePathSidecarRedisRelayTarget) {
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  Sidecar sidecar(target_.port(), {{"REDIS_URL", redis_.url()},
+                                   {"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+                                   {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+                                   {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"}});
+  ASSERT_TRUE(sidecar.ready()) << sidecar.process().output();
+  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
+                                            seconds(10)));
+  std::string body =
+      "{\"event_type\":\"chat_message\",\"room_id\":\"r-7\",\"event_id\":\"e2e-1\",\"text\":"
+      "\"hi\"}";
+  TestClient client(sidecar.port());
+  auto r = client.request(
+      make_request("POST", "/internal/broadcast/chat", body, "Content-Type: application/json\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202);
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)))
+      << relay->process().output();
+  ReceivedRequest delivered = target_.upstream().requests().back();
+  EXPECT_EQ(delivered.body, body);
+  EXPECT_EQ(delivered.target, "/internal/broadcast/chat");
+  EXPECT_EQ(delivered.header("X-Event-Id").value_or(""), "e2e-1");
+  EXPECT_EQ(delivered.header("X-Event-Transport").value_or(""), "redis_streams");
+}
+
+}  // namespace
+}  // namespace streamshift::testing

@@ -1,0 +1,58 @@
+// The relay's environment: defaults, overrides, refusals.
+#include "relay/relay_settings.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/env_map.h"
+
+namespace streamshift {
+namespace {
+
+TEST(RelaySettings, DefaultsFollowTheIssueAndTheGuide) {
+  EnvReader env = testing::env_from({});
+  RelaySettings s = load_relay_settings(env);
+  ASSERT_TRUE(env.ok()) << env.error_report();
+  EXPECT_EQ(s.group, "signalr-consumers");
+  EXPECT_EQ(s.read_count, 100);
+  EXPECT_EQ(s.max_deliveries, 5);
+  EXPECT_EQ(s.dlq_stream, "events:dlq");
+  EXPECT_EQ(s.dedup_ttl_s, 300u);
+  EXPECT_EQ(s.streams.size(), 4u);
+  EXPECT_FALSE(s.consumer.empty());  // the host name
+  EXPECT_EQ(s.target.port, 5000);
+  EXPECT_EQ(s.admin_listen.port, 15002);
+  EXPECT_GT(s.max_held(), static_cast<size_t>(s.read_count));
+}
+
+TEST(RelaySettings, OverridesAreRead) {
+  EnvReader env = testing::env_from({{"STREAMSHIFT_RELAY_TARGET_URL", "http://signalr:8080/api"},
+                                     {"STREAMSHIFT_CONSUMER_NAME", "pod-7"},
+                                     {"STREAMSHIFT_STREAMS", "a, b"},
+                                     {"STREAMSHIFT_DEDUP_TTL_S", "0"},
+                                     {"STREAMSHIFT_RELAY_GROUP_START", "$"}});
+  RelaySettings s = load_relay_settings(env);
+  ASSERT_TRUE(env.ok()) << env.error_report();
+  EXPECT_EQ(s.target.host, "signalr");
+  EXPECT_EQ(s.target.path_prefix, "/api");
+  EXPECT_EQ(s.consumer, "pod-7");
+  EXPECT_EQ(s.streams, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(s.dedup_ttl_s, 0u);
+  EXPECT_EQ(s.group_start_id, "$");
+}
+
+TEST(RelaySettings, BadValuesAreAllNamed) {
+  EnvReader env = testing::env_from({{"STREAMSHIFT_RELAY_TARGET_URL", "https://x"},
+                                     {"STREAMSHIFT_MAX_DELIVERIES", "0"},
+                                     {"STREAMSHIFT_DLQ_STREAM", ""},
+                                     {"STREAMSHIFT_RELAY_RETRY_INITIAL_MS", "500"},
+                                     {"STREAMSHIFT_RELAY_RETRY_MAX_MS", "100"}});
+  load_relay_settings(env);
+  std::string report = env.error_report();
+  for (const char* name : {"STREAMSHIFT_RELAY_TARGET_URL", "STREAMSHIFT_MAX_DELIVERIES",
+                           "STREAMSHIFT_DLQ_STREAM", "STREAMSHIFT_RELAY_RETRY_MAX_MS"}) {
+    EXPECT_NE(report.find(name), std::string::npos) << name << "\n" << report;
+  }
+}
+
+}  // namespace
+}  // namespace streamshift

@@ -1,0 +1,102 @@
+// Per-room FIFO scheduling with a concurrency cap.
+#include "relay/room_queues.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+
+namespace streamshift {
+namespace {
+
+class RoomQueuesTest : public ::testing::Test {
+ protected:
+  RelayEntry* entry(const std::string& room, const std::string& id, size_t stream = 0) {
+    entries_.emplace_back();
+    RelayEntry& e = entries_.back();
+    e.fields.emplace_back("room_id", room);
+    e.room_id = e.fields.back().second;
+    e.id = id;
+    e.stream_index = stream;
+    return &e;
+  }
+  std::deque<RelayEntry> entries_;
+};
+
+TEST_F(RoomQueuesTest, OneRoomIsServedInOrderOneAtATime) {
+  RoomQueues q(4);
+  RelayEntry* a = entry("r", "1");
+  RelayEntry* b = entry("r", "2");
+  q.push(a);
+  q.push(b);
+  EXPECT_EQ(q.next_ready(), a);
+  EXPECT_EQ(q.next_ready(), nullptr);  // b waits for a
+  q.finish(a);
+  EXPECT_EQ(q.next_ready(), b);
+  q.finish(b);
+  EXPECT_EQ(q.queued(), 0u);
+  EXPECT_EQ(q.active(), 0u);
+}
+
+TEST_F(RoomQueuesTest, RoomsRunInParallelUpToTheCap) {
+  RoomQueues q(2);
+  RelayEntry* a = entry("a", "1");
+  RelayEntry* b = entry("b", "2");
+  RelayEntry* c = entry("c", "3");
+  q.push(a);
+  q.push(b);
+  q.push(c);
+  EXPECT_EQ(q.next_ready(), a);
+  EXPECT_EQ(q.next_ready(), b);
+  EXPECT_EQ(q.next_ready(), nullptr);  // cap reached
+  EXPECT_EQ(q.active(), 2u);
+  q.finish(b);
+  EXPECT_EQ(q.next_ready(), c);
+}
+
+TEST_F(RoomQueuesTest, TheSameRoomInAnotherStreamIsAnotherQueue) {
+  RoomQueues q(4);
+  RelayEntry* a = entry("r", "1", 0);
+  RelayEntry* b = entry("r", "1", 1);
+  q.push(a);
+  q.push(b);
+  EXPECT_EQ(q.next_ready(), a);
+  EXPECT_EQ(q.next_ready(), b);
+}
+
+TEST_F(RoomQueuesTest, FinishingAnEntryThatIsNotAnActiveHeadChangesNothing) {
+  RoomQueues q(4);
+  RelayEntry* a = entry("r", "1");
+  RelayEntry* b = entry("r", "2");
+  q.push(a);
+  q.push(b);
+  q.finish(b);  // not started
+  EXPECT_EQ(q.queued(), 2u);
+  EXPECT_EQ(q.next_ready(), a);
+  q.finish(b);  // not the head
+  EXPECT_EQ(q.active(), 1u);
+}
+
+TEST_F(RoomQueuesTest, DropWaitingKeepsActiveHeadsOnly) {
+  RoomQueues q(1);
+  RelayEntry* a = entry("a", "1");
+  RelayEntry* a2 = entry("a", "2");
+  RelayEntry* b = entry("b", "3");
+  q.push(a);
+  q.push(a2);
+  q.push(b);
+  EXPECT_EQ(q.next_ready(), a);
+  std::vector<RelayEntry*> dropped;
+  q.drop_waiting([&](RelayEntry* e) { dropped.push_back(e); });
+  EXPECT_EQ(dropped.size(), 2u);
+  EXPECT_FALSE(a2->in_room);
+  EXPECT_FALSE(b->in_room);
+  EXPECT_TRUE(a->in_room);
+  EXPECT_EQ(q.queued(), 1u);
+  q.finish(a);
+  EXPECT_EQ(q.next_ready(), nullptr);
+  EXPECT_EQ(q.queued(), 0u);
+}
+
+}  // namespace
+}  // namespace streamshift
