@@ -2,8 +2,9 @@
 # Installs what is missing, builds, and runs the sidecar on a local default
 # setup: a local redis-server on 127.0.0.1:6379 and a demo upstream (a
 # stand-in for the SignalR internal API) on 127.0.0.1:5000 are started when
-# nothing listens there and no STREAMSHIFT_UPSTREAM_URL is set. Ctrl-C stops
-# the sidecar and whatever this script started.
+# nothing listens there and no STREAMSHIFT_UPSTREAM_URL is set. With
+# EVENT_TRANSPORT_USE_REDIS_STREAMS=true the relay runs too, delivering the
+# streams to the same upstream. Ctrl-C stops whatever this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,7 +55,14 @@ Try it (in another terminal):
 Metrics: curl -s http://$admin/metrics | grep events_published_total
 TXT
 if [[ "${EVENT_TRANSPORT_USE_REDIS_STREAMS:-false}" == true ]]; then
+  # The other half: the relay consumes the streams and delivers to the
+  # same upstream, so the whole path runs locally.
+  STREAMSHIFT_RELAY_TARGET_URL=${STREAMSHIFT_RELAY_TARGET_URL:-$STREAMSHIFT_UPSTREAM_URL} \
+    STREAMSHIFT_ADMIN_LISTEN=${STREAMSHIFT_RELAY_ADMIN_LISTEN:-127.0.0.1:15002} \
+    build/bin/streamshift relay >"$PWD/.run/relay.log" 2>&1 &
+  started+=($!)
   echo "Stream:  redis-cli XREVRANGE events:chat + - COUNT 5"
+  echo "Relay:   delivering to ${STREAMSHIFT_RELAY_TARGET_URL:-$STREAMSHIFT_UPSTREAM_URL} (log: .run/relay.log, metrics: 127.0.0.1:15002/metrics)"
 else
   echo "Redis path: EVENT_TRANSPORT_USE_REDIS_STREAMS=true EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE=100 $0"
 fi
