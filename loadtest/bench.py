@@ -1,0 +1,650 @@
+#!/usr/bin/env python3
+"""The bench: streamshift against what its users would run otherwise, side by
+side in one run on this machine, with streamshift-load as the load generator
+and its sink as the target.
+
+  1. HTTP path: sink direct vs through streamshift vs HAProxy vs nginx
+     (one worker each, keep-alive to the sink): maximum throughput, and
+     latency at fixed rates.
+  2. Redis path: streamshift (HTTP in, XADD, ack) vs Webdis doing the same
+     XADD: maximum throughput, ack latency at fixed rates.
+  3. End to end: streamshift -> Redis -> relay -> sink, delivery latency at
+     fixed rates (200 and 500 users); the HTTP bridge at the same rates.
+  4. Typing: a typing-heavy workload, coalescing off and on.
+  5. Resources: CPU seconds per 1000 requests and peak RSS of the sidecar
+     and the relay; idle RSS.
+
+Writes BENCHMARKS.md, results.json and PNG plots (gnuplot) into --out
+(docs/ for the real run). --smoke runs every scenario for a fraction of a
+second at low rates (the test suite runs it so this script keeps working).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NEEDED = {
+    "redis-server": "redis-server",
+    "haproxy": "haproxy",
+    "nginx": "nginx-light",
+    "webdis": "webdis",
+    "gnuplot": "gnuplot-nox",
+}
+
+
+def die(message):
+    print(f"bench: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc=None, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def wait_http_ok(port, path, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def proc_cpu_seconds(pid):
+    """CPU time of every thread of `pid`, in seconds, to the nanosecond
+    (schedstat's time on CPU; /proc/PID/stat counts 10 ms ticks)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9
+
+
+def proc_status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Services:
+    """Every server of the bench, each on a free port, in one temp dir."""
+
+    def __init__(self, build, workdir):
+        self.build = build
+        self.dir = workdir
+        self.procs = []
+        self.sink_port = free_port()
+
+    def start(self, name, argv, env=None, port=None, ready=None):
+        log = open(os.path.join(self.dir, f"{name}.log"), "w")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
+                             cwd=self.dir, start_new_session=True)
+        self.procs.append((name, p))
+        if port is not None and not wait_port(port, p):
+            die(f"{name} did not start (see {log.name}):\n" + open(log.name).read()[-2000:])
+        if ready is not None and not ready():
+            die(f"{name} is not ready (see {log.name}):\n" + open(log.name).read()[-2000:])
+        return p
+
+    def stop(self, proc, sig=signal.SIGTERM):
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self):
+        for _, p in reversed(self.procs):
+            self.stop(p)
+
+    def redis(self):
+        self.redis_port = free_port()
+        self.start("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no", "--dir", self.dir],
+                   port=self.redis_port)
+
+    def redis_cli(self, *args):
+        with socket.create_connection(("127.0.0.1", self.redis_port)) as s:
+            cmd = f"*{len(args)}\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in args)
+            s.sendall(cmd.encode())
+            return s.recv(65536).decode(errors="replace")
+
+    def sidecar(self, name, extra_env):
+        port, admin = free_port(), free_port()
+        env = {
+            "STREAMSHIFT_LISTEN": f"127.0.0.1:{port}",
+            "STREAMSHIFT_ADMIN_LISTEN": f"127.0.0.1:{admin}",
+            "STREAMSHIFT_UPSTREAM_URL": f"http://127.0.0.1:{self.sink_port}",
+            "STREAMSHIFT_WORKERS": "1",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS": "1000",
+            "EVENT_COALESCING_ENABLED": "false",
+            "LOG_LEVEL": "warn",
+        }
+        env.update(extra_env)
+        p = self.start(name, [os.path.join(self.build, "streamshift"), "proxy"], env, port=port)
+        if not wait_http_ok(admin, "/readyz"):
+            die(f"{name} never became ready")
+        return port, p
+
+    def relay(self):
+        admin = free_port()
+        env = {
+            "STREAMSHIFT_RELAY_TARGET_URL": f"http://127.0.0.1:{self.sink_port}",
+            "STREAMSHIFT_ADMIN_LISTEN": f"127.0.0.1:{admin}",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "STREAMSHIFT_CONSUMER_NAME": "bench-relay",
+            "STREAMSHIFT_RELAY_GROUP_START": "$",
+            "LOG_LEVEL": "warn",
+        }
+        return self.start("relay", [os.path.join(self.build, "streamshift"), "relay"], env,
+                          port=admin, ready=lambda: wait_http_ok(admin, "/readyz"))
+
+    def haproxy(self):
+        port = free_port()
+        cfg = os.path.join(self.dir, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(f"""global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  http-reuse always
+frontend bench
+  bind 127.0.0.1:{port}
+  default_backend sink
+backend sink
+  server sink 127.0.0.1:{self.sink_port} maxconn 1000
+""")
+        self.start("haproxy", ["haproxy", "-db", "-f", cfg], port=port)
+        return port
+
+    def nginx(self):
+        port = free_port()
+        conf = os.path.join(self.dir, "nginx.conf")
+        tmp = os.path.join(self.dir, "nginx-tmp")
+        os.makedirs(tmp, exist_ok=True)
+        with open(conf, "w") as f:
+            f.write(f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  upstream sink {{ server 127.0.0.1:{self.sink_port}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    keepalive_requests 1000000;
+    location / {{
+      proxy_pass http://sink;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+""")
+        self.start("nginx", ["nginx", "-p", self.dir, "-c", conf], port=port)
+        return port
+
+    def webdis(self):
+        port = free_port()
+        cfg = os.path.join(self.dir, "webdis.json")
+        with open(cfg, "w") as f:
+            json.dump({"redis_host": "127.0.0.1", "redis_port": self.redis_port,
+                       "http_host": "127.0.0.1", "http_port": port, "threads": 1,
+                       "daemonize": False, "database": 0, "verbosity": 0,
+                       "logfile": os.path.join(self.dir, "webdis-own.log")}, f)
+        self.start("webdis", ["webdis", cfg], port=port)
+        return port
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.build = os.path.join(ROOT, args.build)
+        self.load_bin = os.path.join(self.build, "streamshift-load")
+        s = args.smoke
+        self.duration_ms = 300 if s else args.duration_ms
+        self.warmup_ms = 100 if s else args.warmup_ms
+        self.rates = [200, 500] if s else [1000, 10000]
+        self.e2e_rates = [200, 500] if s else [1000, 5000, 10000]
+        self.results = {}
+
+    def load(self, target_port, rate, workload="chat", fmt="events", users=200, sink=True,
+             connections=50, measure=(), coalesced=False):
+        """One streamshift-load run; `measure` lists processes to account CPU and RSS for."""
+        argv = [self.load_bin, "--target", f"127.0.0.1:{target_port}", "--rate", str(rate),
+                "--duration-ms", str(self.duration_ms), "--warmup-ms", str(self.warmup_ms),
+                "--connections", str(connections), "--workload", workload, "--format", fmt,
+                "--users", str(users), "--sink-wait-ms", "3000"]
+        if sink:
+            argv += ["--sink", f"127.0.0.1:{self.svc.sink_port}"]
+        before = {name: proc_cpu_seconds(p.pid) for name, p in measure}
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            die(f"streamshift-load failed: {out.stderr}")
+        result = json.loads(out.stdout)
+        result["resources"] = {}
+        for name, p in measure:
+            cpu = proc_cpu_seconds(p.pid) - before[name]
+            # Every request of the invocation, warm-up included, as the CPU was.
+            requests = max(result["completed_all"], 1)
+            result["resources"][name] = {
+                "cpu_seconds": cpu,
+                "cpu_s_per_1000_requests": cpu / (requests / 1000.0),
+                "peak_rss_mb": proc_status_kb(p.pid, "VmHWM") / 1024.0,
+            }
+        self.check_run(result, f"port {target_port} @ {rate}/s", sink and not coalesced)
+        return result
+
+    def check_run(self, r, what, all_delivered):
+        """A run that lost or failed requests is a broken set-up or a bug, not a number."""
+        if r["completed"] == 0:
+            die(f"no request completed ({what}): {json.dumps(r)}")
+        if r["errors"] or r["non_2xx"]:
+            die(f"errors or non-2xx answers ({what}): {json.dumps(r)}")
+        if all_delivered and r["sink"]["received"] < r["ok"]:
+            die(f"events acknowledged but never delivered ({what}): {json.dumps(r)}")
+        if "sink" in r and r["sink"]["last_state_missing"]:
+            die(f"typing keys whose last state never arrived ({what}): {json.dumps(r)}")
+
+    def run(self):
+        for tool, package in NEEDED.items():
+            if shutil.which(tool) is None:
+                die(f"{tool} is missing: install Debian's {package} "
+                    "(scripts/setup-deps.sh with STREAMSHIFT_BENCH_DEPS=1 installs them)")
+        for binary in ("streamshift", "streamshift-load"):
+            if not os.path.exists(os.path.join(self.build, binary)):
+                die(f"{self.build}/{binary} is missing: build first (cmake --build {self.args.build})")
+        workdir = tempfile.mkdtemp(prefix="streamshift-bench-")
+        self.svc = Services(self.build, workdir)
+        try:
+            self.svc.redis()
+            self.http_path()
+            self.redis_path()
+            self.end_to_end()
+            self.typing()
+        finally:
+            self.svc.stop_all()
+        self.write_outputs()
+        if not self.args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def http_path(self):
+        svc = self.svc
+        bridge_port, bridge = svc.sidecar("streamshift-bridge", {})
+        idle_rss = proc_status_kb(bridge.pid, "VmRSS") / 1024.0
+        targets = [("direct", svc.sink_port, ()), ("streamshift", bridge_port,
+                   (("streamshift", bridge),)), ("haproxy", svc.haproxy(), ()),
+                   ("nginx", svc.nginx(), ())]
+        res = {"idle_rss_mb": {"streamshift": idle_rss}, "runs": {}}
+        for name, port, measure in targets:
+            runs = {"max": self.load(port, 0, measure=measure)}
+            for rate in self.rates:
+                runs[str(rate)] = self.load(port, rate, measure=measure)
+            res["runs"][name] = runs
+        self.results["http"] = res
+        svc.stop(bridge)
+
+    def redis_path(self):
+        svc = self.svc
+        port, sidecar = svc.sidecar("streamshift-redis", {
+            "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
+            "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100"})
+        idle_rss = proc_status_kb(sidecar.pid, "VmRSS") / 1024.0
+        webdis = svc.webdis()
+        res = {"idle_rss_mb": {"streamshift": idle_rss}, "runs": {}}
+        for name, p, fmt, measure in (("streamshift", port, "events", (("streamshift", sidecar),)),
+                                      ("webdis", webdis, "webdis", ())):
+            runs = {"max": self.load(p, 0, fmt=fmt, sink=False, measure=measure)}
+            for rate in self.rates:
+                runs[str(rate)] = self.load(p, rate, fmt=fmt, sink=False, measure=measure)
+            res["runs"][name] = runs
+        self.results["redis"] = res
+        svc.stop(sidecar)
+
+    def end_to_end(self):
+        svc = self.svc
+        for stream in ("events:chat", "events:ticket", "events:notification", "events:remote"):
+            svc.redis_cli("DEL", stream)
+        port, sidecar = svc.sidecar("streamshift-e2e", {
+            "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
+            "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100"})
+        relay = svc.relay()
+        idle_rss = proc_status_kb(relay.pid, "VmRSS") / 1024.0
+        bridge_port, bridge = svc.sidecar("streamshift-bridge-e2e", {})
+        res = {"idle_rss_mb": {"relay": idle_rss}, "redis": {}, "redis_500_users": {}, "http": {}}
+        measure = (("streamshift", sidecar), ("relay", relay))
+        for rate in self.e2e_rates:
+            res["redis"][str(rate)] = self.load(port, rate, workload="mixed", measure=measure)
+            res["http"][str(rate)] = self.load(bridge_port, rate, workload="mixed",
+                                               measure=(("streamshift", bridge),))
+        top = self.e2e_rates[-1]
+        res["redis_500_users"][str(top)] = self.load(port, top, workload="mixed", users=500,
+                                                     measure=measure)
+        self.results["e2e"] = res
+        for p in (sidecar, relay, bridge):
+            svc.stop(p)
+
+    def typing(self):
+        svc = self.svc
+        res = {}
+        rate = 500 if self.args.smoke else 5000
+        for label, enabled in (("off", "false"), ("on", "true")):
+            port, p = svc.sidecar(f"streamshift-typing-{label}",
+                                  {"EVENT_COALESCING_ENABLED": enabled})
+            saved = self.warmup_ms
+            self.warmup_ms = 0  # every typing event counts, from the first
+            res[label] = self.load(port, rate, workload="typing", users=500,
+                                   measure=(("streamshift", p),), coalesced=enabled == "true")
+            self.warmup_ms = saved
+            svc.stop(p)
+        self.results["typing"] = res
+
+    # ------------------------------------------------------------ outputs
+
+    def versions(self):
+        def first_line(argv):
+            try:
+                out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+                return (out.stdout or out.stderr).strip().splitlines()[0]
+            except (OSError, IndexError, subprocess.TimeoutExpired):
+                return "?"
+        cpu = "?"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        return {
+            "streamshift": first_line([os.path.join(self.build, "streamshift"), "--version"]),
+            "haproxy": first_line(["haproxy", "-v"]),
+            "nginx": first_line(["nginx", "-v"]),
+            "webdis": first_line(["dpkg-query", "-W", "-f", "${Version}", "webdis"]),
+            "redis": first_line(["redis-server", "--version"]),
+            "kernel": platform.release(),
+            "cpu": cpu,
+            "cores": os.cpu_count(),
+        }
+
+    def write_outputs(self):
+        out = self.args.out
+        os.makedirs(out, exist_ok=True)
+        os.makedirs(os.path.join(out, "bench"), exist_ok=True)
+        meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "smoke": self.args.smoke, "duration_ms": self.duration_ms,
+                "warmup_ms": self.warmup_ms, "versions": self.versions()}
+        with open(os.path.join(out, "bench", "results.json"), "w") as f:
+            json.dump({"meta": meta, "results": self.results}, f, indent=1)
+        self.plots(os.path.join(out, "bench"))
+        with open(os.path.join(out, "BENCHMARKS.md"), "w") as f:
+            f.write(render_markdown(meta, self.results, self.rates, self.e2e_rates))
+
+    def plots(self, out):
+        series = []
+        r = self.results
+        top = str(self.rates[-1])
+        for name, runs in r["http"]["runs"].items():
+            series.append((f"HTTP path: {name}", runs[top]["latency_us"]))
+        for name, runs in r["redis"]["runs"].items():
+            series.append((f"Redis path: {name} (ack)", runs[top]["latency_us"]))
+        self.plot(os.path.join(out, "latency-at-rate.png"),
+                  f"Latency percentiles at {top} requests/s", series)
+        series = []
+        for rate in self.e2e_rates:
+            series.append((f"relay delivery @{rate}/s", r["e2e"]["redis"][str(rate)]["sink"]["latency_us"]))
+            series.append((f"HTTP bridge @{rate}/s", r["e2e"]["http"][str(rate)]["sink"]["latency_us"]))
+        self.plot(os.path.join(out, "end-to-end.png"), "End-to-end delivery latency (send to sink)",
+                  series)
+
+    def plot(self, png, title, series):
+        data = os.path.join(os.path.dirname(png), os.path.basename(png) + ".dat")
+        keys = ["p50", "p90", "p99", "p999"]
+        with open(data, "w") as f:
+            f.write("series " + " ".join(keys) + "\n")
+            for label, lat in series:
+                f.write('"' + label + '" ' + " ".join(f"{lat[k] / 1000.0:.4f}" for k in keys) + "\n")
+        cols = len(keys)
+        script = f"""set terminal pngcairo size 1100,520 noenhanced
+set output '{png}'
+set title '{title}'
+set ylabel 'milliseconds (log scale)'
+set logscale y
+set yrange [0.01:*]
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -25
+set key top left
+set grid ytics
+plot for [i=2:{cols + 1}] '{data}' using i:xtic(1) title columnhead(i)
+"""
+        proc = subprocess.run(["gnuplot"], input=script, capture_output=True, text=True)
+        if proc.returncode != 0 or not os.path.exists(png):
+            die(f"gnuplot failed: {proc.stderr}")
+        os.remove(data)
+
+
+def ms(us):
+    return f"{us / 1000.0:.3f}"
+
+
+def lat_row(lat):
+    return f"{ms(lat['p50'])} | {ms(lat['p90'])} | {ms(lat['p99'])} | {ms(lat['p999'])} | {ms(lat['max'])}"
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def render_markdown(meta, r, rates, e2e_rates):
+    v = meta["versions"]
+    top = str(rates[-1])
+    L = []
+    L.append("# Benchmarks\n")
+    L.append("Generated by `loadtest/bench.py` (see the README for the command); do not edit by "
+             "hand. Every figure in a table was measured in the same run on the same machine; "
+             "absolute numbers drift between runs on these shared machines, so compare peers "
+             "within a table, and ratios across runs.\n")
+    if meta["smoke"]:
+        L.append("**Smoke run**: a fraction of a second per scenario at low rates; "
+                 "the numbers mean nothing.\n")
+    L.append("## Machine and versions\n")
+    L.append(f"- Date: {meta['date']}; {v['cores']} cores ({v['cpu']}), kernel {v['kernel']}; "
+             "everything on loopback on this machine: load generator, sink, proxies, Redis, relay.")
+    L.append(f"- {v['streamshift']} (RelWithDebInfo, `STREAMSHIFT_WORKERS=1`); {v['haproxy']} "
+             f"(`nbthread 1`, `http-reuse always`); {v['nginx']} (1 worker, upstream keepalive 64); "
+             f"Webdis {v['webdis']} (1 thread); {v['redis']} (no persistence).")
+    L.append(f"- Load: `streamshift-load`, 50 keep-alive connections, {meta['warmup_ms']} ms "
+             f"warm-up then {meta['duration_ms']} ms measured per run. Open loop at fixed rates "
+             "(latency from each request's intended send time: coordinated omission is charged, "
+             "not hidden), closed loop for maximum throughput. Bodies 200-1000 bytes, 200 users "
+             "in 50 rooms unless said. Percentiles from a log-linear histogram (0.8% precision). "
+             "Latency columns in milliseconds.")
+    L.append("- Sink: the load generator's own HTTP target (its own thread), answering 200 at once "
+             "and timing each arrival against the event's intended send time.\n")
+
+    http = r["http"]["runs"]
+    L.append("## 1. HTTP path: sink direct vs through streamshift, HAProxy, nginx\n")
+    L.append("Chat events (`POST /internal/broadcast/chat`), every event over HTTP "
+             "(`EVENT_TRANSPORT_USE_REDIS_STREAMS=false`, coalescing off).\n")
+    L.append("| Target | max req/s | " + " | ".join(f"p50 / p99 / p99.9 @ {x}/s" for x in rates) +
+             " | added p99 @ " + top + "/s |")
+    L.append("|---|---|" + "---|" * len(rates) + "---|")
+    direct_p99 = http["direct"][top]["latency_us"]["p99"]
+    for name, runs in http.items():
+        cells = []
+        for x in rates:
+            lat = runs[str(x)]["latency_us"]
+            cells.append(f"{ms(lat['p50'])} / {ms(lat['p99'])} / {ms(lat['p999'])}")
+        added = "" if name == "direct" else ms(runs[top]["latency_us"]["p99"] - direct_p99)
+        errs = sum(runs[k]["errors"] + runs[k]["non_2xx"] for k in runs)
+        L.append(f"| {name}{' (errors: ' + str(errs) + ')' if errs else ''} | "
+                 f"{runs['max']['throughput_rps']:,.0f} | " + " | ".join(cells) + f" | {added} |")
+    L.append("")
+
+    red = r["redis"]["runs"]
+    L.append("## 2. Redis path: streamshift (HTTP in, XADD, ack) vs Webdis (the same XADD)\n")
+    L.append("streamshift at 100% Redis Streams; Webdis receives `PUT /XADD/events:chat/MAXLEN/~/10000/*/"
+             "v/1/event_id/.../body` with the event as the body, so both write the same entry. "
+             "Latency is the ack (the XADD's reply turned into an HTTP answer).\n")
+    L.append("| Target | max req/s | " + " | ".join(f"p50 / p99 / p99.9 @ {x}/s" for x in rates) + " |")
+    L.append("|---|---|" + "---|" * len(rates))
+    for name, runs in red.items():
+        cells = [f"{ms(runs[str(x)]['latency_us']['p50'])} / {ms(runs[str(x)]['latency_us']['p99'])} / "
+                 f"{ms(runs[str(x)]['latency_us']['p999'])}" for x in rates]
+        errs = sum(runs[k]["errors"] + runs[k]["non_2xx"] for k in runs)
+        L.append(f"| {name}{' (errors: ' + str(errs) + ')' if errs else ''} | "
+                 f"{runs['max']['throughput_rps']:,.0f} | " + " | ".join(cells) + " |")
+    L.append("")
+
+    e2e = r["e2e"]
+    L.append("## 3. End to end: ingress, Redis, relay, sink\n")
+    L.append("Mixed workload (50% typing, 40% chat, 10% tickets; coalescing off). Delivery latency: "
+             "the event's intended send time to its arrival at the sink, through streamshift "
+             "(100% Redis Streams), Redis and `streamshift relay`; the HTTP bridge at the same rates "
+             "for comparison (send to arrival through the bridge).\n")
+    L.append("| Path | rate/s | users | delivered | p50 | p90 | p99 | p99.9 | max |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    for label, key, users in (("Redis + relay", "redis", 200), ("Redis + relay", "redis_500_users", 500),
+                              ("HTTP bridge", "http", 200)):
+        for rate, run in e2e[key].items():
+            s = run["sink"]
+            L.append(f"| {label} | {rate} | {users} | {s['received']:,} of {run['ok']:,} | "
+                     + lat_row(s["latency_us"]) + " |")
+    L.append("")
+
+    ty = r["typing"]
+    L.append("## 4. Typing: coalescing off and on\n")
+    L.append("Typing bursts only (`typing_start` keystrokes, then `typing_stop`), 500 users, over the "
+             "HTTP bridge (`EVENT_COALESCING_WINDOW_MS=100`).\n")
+    L.append("| Coalescing | typing events sent | reached the sink | reduction | keys | last state missing |")
+    L.append("|---|---|---|---|---|---|")
+    for label in ("off", "on"):
+        run = ty[label]
+        s = run["sink"]
+        sent = max(run["typing_sent"], 1)
+        L.append(f"| {label} | {run['typing_sent']:,} | {s['typing_received']:,} | "
+                 f"{100.0 * (1 - s['typing_received'] / sent):.1f}% | {s['typing_keys']} | "
+                 f"{s['last_state_missing']} |")
+    L.append("")
+
+    L.append("## 5. Resources\n")
+    L.append("CPU time of all the process's threads (from /proc/PID/task/*/schedstat) over a whole "
+             "load run, warm-up included, divided by every request of that run: CPU seconds per "
+             "1000 requests, which is also cores per 1000 requests/s. Peak RSS is VmHWM.\n")
+    L.append("| Process | run | CPU s / 1000 requests (cores per 1000 req/s) | peak RSS MB |")
+    L.append("|---|---|---|---|")
+    rows = [("streamshift (bridge)", f"HTTP path @ {top}/s", http["streamshift"][top], "streamshift"),
+            ("streamshift (Redis)", f"Redis path @ {top}/s", red["streamshift"][top], "streamshift"),
+            ("streamshift (Redis)", f"end to end @ {e2e_rates[-1]}/s", e2e["redis"][str(e2e_rates[-1])],
+             "streamshift"),
+            ("relay", f"end to end @ {e2e_rates[-1]}/s", e2e["redis"][str(e2e_rates[-1])], "relay")]
+    for label, what, run, key in rows:
+        res = run["resources"][key]
+        L.append(f"| {label} | {what} | {res['cpu_s_per_1000_requests']:.4f} | "
+                 f"{res['peak_rss_mb']:.1f} |")
+    idle_sidecar = r["http"]["idle_rss_mb"]["streamshift"]
+    idle_relay = e2e["idle_rss_mb"]["relay"]
+    L.append(f"\nIdle RSS after start: sidecar {idle_sidecar:.1f} MB, relay {idle_relay:.1f} MB.\n")
+
+    # Targets.
+    hp = http["streamshift"]["max"]["throughput_rps"] / max(http["haproxy"]["max"]["throughput_rps"], 1)
+    added_ss = http["streamshift"][top]["latency_us"]["p99"] - direct_p99
+    added_ha = http["haproxy"][top]["latency_us"]["p99"] - direct_p99
+    rw = red["streamshift"]["max"]["throughput_rps"] / max(red["webdis"]["max"]["throughput_rps"], 1)
+    ack_p99 = red["streamshift"][top]["latency_us"]["p99"]
+    e2e_top = e2e["redis"][str(e2e_rates[-1])]["sink"]["latency_us"]["p99"]
+    cpu = max(http["streamshift"][top]["resources"]["streamshift"]["cpu_s_per_1000_requests"],
+              red["streamshift"][top]["resources"]["streamshift"]["cpu_s_per_1000_requests"])
+    coalesce_on = ty["on"]["sink"]
+    reduction = 1 - coalesce_on["typing_received"] / max(ty["on"]["typing_sent"], 1)
+    L.append("## Targets\n")
+    L.append("| Target | Measured | Verdict |")
+    L.append("|---|---|---|")
+    L.append(f"| HTTP path throughput ≥ HAProxy's | {hp:.2f}x HAProxy | {verdict(hp >= 1.0)} |")
+    L.append(f"| HTTP path added p99 ≤ HAProxy's (@ {top}/s) | {ms(added_ss)} ms vs {ms(added_ha)} ms | "
+             f"{verdict(added_ss <= added_ha)} |")
+    L.append(f"| Redis path throughput ≥ 2x Webdis's | {rw:.2f}x Webdis | {verdict(rw >= 2.0)} |")
+    L.append(f"| Redis path ack p99 ≤ 1 ms @ {top}/s | {ms(ack_p99)} ms | {verdict(ack_p99 <= 1000)} |")
+    L.append(f"| End to end p99 ≤ 2 ms @ {e2e_rates[-1]}/s | {ms(e2e_top)} ms | {verdict(e2e_top <= 2000)} |")
+    L.append(f"| CPU ≤ 0.05 core per 1000 req/s | {cpu:.4f} | {verdict(cpu <= 0.05)} |")
+    L.append(f"| RSS ≤ 16 MB idle | sidecar {idle_sidecar:.1f} MB, relay {idle_relay:.1f} MB | "
+             f"{verdict(idle_sidecar <= 16 and idle_relay <= 16)} |")
+    L.append(f"| Typing traffic ≥ 30% lower with coalescing | {100 * reduction:.1f}% lower, "
+             f"{coalesce_on['last_state_missing']} keys missing their last state | "
+             f"{verdict(reduction >= 0.30 and coalesce_on['last_state_missing'] == 0)} |")
+    L.append("")
+    L.append("![latency at rate](bench/latency-at-rate.png)\n")
+    L.append("![end to end](bench/end-to-end.png)\n")
+    L.append("Raw results: [bench/results.json](bench/results.json). Notes on these numbers, "
+             "profiling and earlier hand-run rounds: [bench/NOTES.md](bench/NOTES.md).\n")
+    return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs"),
+                    help="where BENCHMARKS.md and bench/ go (default: docs/)")
+    ap.add_argument("--build", default="build/bin", help="binaries, relative to the repository")
+    ap.add_argument("--smoke", action="store_true", help="seconds-long run that only proves the script works")
+    ap.add_argument("--duration-ms", type=int, default=5000)
+    ap.add_argument("--warmup-ms", type=int, default=1000)
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
+    args = ap.parse_args()
+    Bench(args).run()
+    print(f"bench: wrote {os.path.join(args.out, 'BENCHMARKS.md')}")
+
+
+if __name__ == "__main__":
+    main()
