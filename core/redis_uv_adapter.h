@@ -6,6 +6,15 @@
 // waits forever. This adapter hands an error status to both the read and
 // the write handler, so hiredis notices the socket error and fails the
 // connection and its commands.
+//
+// Writes do not wait for POLLOUT: libuv's uv_poll_start removes and re-adds
+// the fd in epoll on every call (three to five epoll_ctl per command batch
+// when write interest is toggled per command). A command's write interest
+// instead arms a uv_prepare handle, which flushes everything queued during
+// the loop turn in one write just before the loop blocks. Only when that
+// write cannot finish (a full socket buffer, a connect in progress) does
+// the adapter poll for POLLOUT. Read interest stays on for the connection's
+// life.
 #pragma once
 
 #include <hiredis/async.h>
