@@ -10,11 +10,16 @@
 namespace streamshift {
 namespace {
 
-// KEYS[1] stream, KEYS[2] delivered mark (absent: no de-duplication);
-// ARGV[1] group, ARGV[2] id, ARGV[3] mark TTL in seconds.
+// Acks a batch of one stream's entries: KEYS[1] the stream, KEYS[2..] the
+// delivered marks to set; ARGV[1] group, ARGV[2] mark TTL in seconds,
+// ARGV[3..] the entry ids.
 constexpr const char* kAckScript =
-    "if KEYS[2] then redis.call('SET', KEYS[2], '1', 'EX', ARGV[3]) end "
-    "return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])";
+    "for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[2]) end "
+    "return redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 3))";
+
+// How many delivered event_ids this relay remembers itself, to drop a
+// second copy read before the first one's mark was written in Redis.
+constexpr size_t kRecentlyDelivered = 4096;
 
 // KEYS[1] stream, KEYS[2] dead-letter stream; ARGV[1] group, ARGV[2] id,
 // ARGV[3] dead-letter MAXLEN, ARGV[4..] the dead-letter entry's fields.
@@ -92,6 +97,7 @@ Relay::Relay(uv_loop_t* loop, const RelaySettings& settings, RelayMetrics& metri
                                     .request_timeout_ms = settings.delivery_timeout_ms,
                                     .max_connections = settings.concurrency}),
       rooms_(settings.concurrency),
+      acks_(settings.streams.size()),
       pending_cursors_(settings.streams.size(), "0"),
       claiming_(settings.streams.size(), false),
       random_state_(uv_hrtime() | 1) {
@@ -101,6 +107,9 @@ Relay::Relay(uv_loop_t* loop, const RelaySettings& settings, RelayMetrics& metri
     t->data = this;
     ++handles_open_;
   }
+  uv_check_init(loop_, &ack_flush_);
+  ack_flush_.data = this;
+  ++handles_open_;
 }
 
 Relay::~Relay() = default;
@@ -419,6 +428,7 @@ void Relay::refresh_lag() {
 
 void Relay::accept(std::vector<std::unique_ptr<RelayEntry>>& entries) {
   uint64_t now = uv_now(loop_);
+  std::vector<RelayEntry*> deliverable;
   for (auto& owned : entries) {
     std::string key = key_of(*owned);
     if (held_.count(key) != 0) continue;  // already ours (read and claimed)
@@ -433,12 +443,53 @@ void Relay::accept(std::vector<std::unique_ptr<RelayEntry>>& entries) {
     } else if (!e->malformed.empty()) {
       dead_letter(e, DeadLetterReason::kMalformed, e->malformed);
     } else {
-      e->stage = EntryStage::kQueued;
-      rooms_.push(e);
+      deliverable.push_back(e);
     }
   }
   metrics_.held.Set(static_cast<double>(held_.size()));
-  pump();
+  if (settings_.dedup_ttl_s == 0 || deliverable.empty()) {
+    for (RelayEntry* e : deliverable) queue(e);
+    pump();
+    return;
+  }
+  // One MGET of the delivered marks for the whole batch. Its answer comes
+  // back in read order (one pipelined connection), so rooms keep stream order.
+  std::vector<std::string> args = {"MGET"};
+  std::vector<std::string> keys;
+  for (RelayEntry* e : deliverable) {
+    e->stage = EntryStage::kChecking;
+    args.push_back(settings_.dedup_prefix + std::string(e->event_id));
+    keys.push_back(key_of(*e));
+  }
+  command(args, [this, keys = std::move(keys)](const RedisResult& r) {
+    bool answered = r.status == RedisStatus::kOk && r.reply->type == REDIS_REPLY_ARRAY &&
+                    r.reply->elements == keys.size();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      RelayEntry* e = find(keys[i]);
+      if (e == nullptr) continue;
+      if (draining_) {
+        release(e);
+      } else if (answered && r.reply->element[i]->type != REDIS_REPLY_NIL) {
+        drop_duplicate(e);
+      } else {
+        queue(e);  // unknown when Redis failed: deliver; a duplicate beats a loss
+      }
+    }
+    pump();
+  });
+}
+
+void Relay::queue(RelayEntry* e) {
+  e->stage = EntryStage::kQueued;
+  rooms_.push(e);
+}
+
+void Relay::drop_duplicate(RelayEntry* e) {
+  metrics_.duplicates_dropped.Increment();
+  log_line(LogLevel::kDebug, "duplicate event_id: acked without delivery",
+           {{"event_id", e->event_id}, {"id", e->id}});
+  if (e->in_room) finish_in_room(e);
+  finalize(e, Finalize::kAckOnly);
 }
 
 void Relay::pump() {
@@ -447,31 +498,21 @@ void Relay::pump() {
 }
 
 void Relay::start_entry(RelayEntry* e) {
-  if (settings_.dedup_ttl_s == 0) {
-    deliver(e);
+  if (settings_.dedup_ttl_s > 0 && recently_delivered_.count(std::string(e->event_id)) != 0) {
+    drop_duplicate(e);
     return;
   }
-  e->stage = EntryStage::kChecking;
-  command({"EXISTS", settings_.dedup_prefix + std::string(e->event_id)},
-          [this, key = key_of(*e)](const RedisResult& r) {
-            RelayEntry* entry = find(key);
-            if (entry == nullptr) return;
-            if (r.status == RedisStatus::kOk && r.reply->type == REDIS_REPLY_INTEGER &&
-                r.reply->integer > 0) {
-              metrics_.duplicates_dropped.Increment();
-              log_line(LogLevel::kDebug, "duplicate event_id: acked without delivery",
-                       {{"event_id", entry->event_id}, {"id", entry->id}});
-              finish_in_room(entry);
-              finalize(entry, Finalize::kAckOnly);
-              return;
-            }
-            // Unknown (Redis failed): deliver; a duplicate beats a loss.
-            if (draining_) {
-              release(entry);
-              return;
-            }
-            deliver(entry);
-          });
+  deliver(e);
+}
+
+void Relay::remember_delivered(std::string_view event_id) {
+  if (settings_.dedup_ttl_s == 0) return;
+  if (!recently_delivered_.emplace(event_id).second) return;
+  recent_order_.emplace_back(event_id);
+  if (recent_order_.size() > kRecentlyDelivered) {
+    recently_delivered_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
 }
 
 void Relay::deliver(RelayEntry* e) {
@@ -501,8 +542,9 @@ void Relay::on_delivered(const std::string& key, UpstreamResponse& response) {
   if (outcome == DeliveryOutcome::kDelivered) {
     int64_t age_ms = std::max<int64_t>(wall_clock_ms() - e->ts_ms, 0);
     metrics_.delivery_duration(e->event_type).Observe(static_cast<double>(age_ms) / 1000.0);
-    // The mark goes out before the room's next entry is checked: both ride
-    // the one pipelined commands connection, so Redis sees them in order.
+    // Remembered here at once, so the room's next entry, if it is a copy,
+    // is dropped before the mark reaches Redis.
+    remember_delivered(e->event_id);
     finalize(e, Finalize::kAckDelivered);
     finish_in_room(e);
     return;
@@ -583,19 +625,46 @@ void Relay::finalize(RelayEntry* e, Finalize how) {
       args.push_back(std::move(name));
       args.push_back(std::move(value));
     }
-  } else if (how == Finalize::kAckDelivered && settings_.dedup_ttl_s > 0) {
-    args = {"EVAL",
-            kAckScript,
-            "2",
-            stream,
-            settings_.dedup_prefix + std::string(e->event_id),
-            settings_.group,
-            e->id,
-            std::to_string(settings_.dedup_ttl_s)};
   } else {
-    args = {"XACK", stream, settings_.group, e->id};
+    // Acks wait for the end of the loop turn (a check handle, after the I/O
+    // callbacks) and leave in one command per stream; the Redis adapter
+    // writes them before the loop blocks again.
+    acks_[e->stream_index].push_back(key_of(*e));
+    uv_check_start(&ack_flush_, [](uv_check_t* h) { static_cast<Relay*>(h->data)->flush_acks(); });
+    return;
   }
   command(args, [this, key = key_of(*e)](const RedisResult& r) { on_finalized(key, r); });
+}
+
+void Relay::flush_acks() {
+  uv_check_stop(&ack_flush_);
+  for (size_t s = 0; s < acks_.size(); ++s) {
+    if (acks_[s].empty()) continue;
+    std::vector<std::string> keys = std::move(acks_[s]);
+    acks_[s].clear();
+    std::vector<std::string> marks, ids;
+    for (const std::string& key : keys) {
+      RelayEntry* e = find(key);
+      if (e == nullptr) continue;
+      ids.push_back(e->id);
+      if (e->finalize == Finalize::kAckDelivered && settings_.dedup_ttl_s > 0)
+        marks.push_back(settings_.dedup_prefix + std::string(e->event_id));
+    }
+    if (ids.empty()) continue;
+    std::vector<std::string> args;
+    if (marks.empty()) {
+      args = {"XACK", settings_.streams[s], settings_.group};
+    } else {
+      args = {"EVAL", kAckScript, std::to_string(marks.size() + 1), settings_.streams[s]};
+      for (std::string& m : marks) args.push_back(std::move(m));
+      args.push_back(settings_.group);
+      args.push_back(std::to_string(settings_.dedup_ttl_s));
+    }
+    for (std::string& id : ids) args.push_back(std::move(id));
+    command(args, [this, keys = std::move(keys)](const RedisResult& r) {
+      for (const std::string& key : keys) on_finalized(key, r);
+    });
+  }
 }
 
 void Relay::on_finalized(const std::string& key, const RedisResult& r) {
@@ -733,6 +802,9 @@ void Relay::close_everything() {
     close_handle(reinterpret_cast<uv_handle_t*>(t),
                  [](uv_handle_t* h) { static_cast<Relay*>(h->data)->handle_closed(); });
   }
+  flush_acks();  // acks queued this turn go out before the connection closes
+  close_handle(reinterpret_cast<uv_handle_t*>(&ack_flush_),
+               [](uv_handle_t* h) { static_cast<Relay*>(h->data)->handle_closed(); });
   handles_open_ += 2;
   target_.shutdown([this] { handle_closed(); });
   commands_.shutdown([this] { handle_closed(); });

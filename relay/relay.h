@@ -10,10 +10,11 @@
 //   held entries --> RoomQueues (per room FIFO, CONCURRENCY rooms at once)
 //        |                  |
 //        |   malformed/     v
-//        |   deleted   EXISTS dedup mark? --yes--> XACK (duplicate)
-//        |                  | no
+//        |   deleted   MGET dedup marks (one per batch) --marked--> XACK (duplicate)
+//        |                  | not marked
 //        |                  v
-//        |          replay to target --2xx--> EVAL: SET mark EX ttl; XACK
+//        |          replay to target --2xx--> EVAL: SET marks EX ttl; XACK ids
+//        |                  |                 (one per stream per loop turn)
 //        |                  | 5xx/408/429/timeout: backoff, again (up to MAX_DELIVERIES)
 //        |                  v other 4xx, too many attempts
 //        +----------> EVAL: XADD dead-letter stream; XACK  (one script: never lost and acked)
@@ -27,11 +28,13 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/http_client.h"
@@ -86,7 +89,11 @@ class Relay {
   // Entries.
   void accept(std::vector<std::unique_ptr<RelayEntry>>& entries);
   void pump();
+  void queue(RelayEntry* e);
   void start_entry(RelayEntry* e);
+  void drop_duplicate(RelayEntry* e);
+  void remember_delivered(std::string_view event_id);
+  void flush_acks();
   void deliver(RelayEntry* e);
   void on_delivered(const std::string& key, UpstreamResponse& response);
   void finish_in_room(RelayEntry* e);
@@ -123,6 +130,10 @@ class Relay {
 
   std::unordered_map<std::string, std::unique_ptr<RelayEntry>> held_;
   std::multimap<uint64_t, std::string> retries_;  // due time (uv_now) -> entry key
+  std::vector<std::vector<std::string>> acks_;    // per stream: entry keys to ack this turn
+  uv_check_t ack_flush_;
+  std::unordered_set<std::string> recently_delivered_;  // event_ids, bounded
+  std::deque<std::string> recent_order_;
 
   bool groups_ready_ = false;
   bool creating_groups_ = false;
