@@ -199,8 +199,7 @@ frontend bench
 backend sink
   server sink 127.0.0.1:{self.sink_port} maxconn 1000
 """)
-        self.start("haproxy", ["haproxy", "-db", "-f", cfg], port=port)
-        return port
+        return port, self.start("haproxy", ["haproxy", "-db", "-f", cfg], port=port)
 
     def nginx(self):
         port = free_port()
@@ -233,8 +232,7 @@ http {{
   }}
 }}
 """)
-        self.start("nginx", ["nginx", "-p", self.dir, "-c", conf], port=port)
-        return port
+        return port, self.start("nginx", ["nginx", "-p", self.dir, "-c", conf], port=port)
 
     def webdis(self):
         port = free_port()
@@ -244,8 +242,7 @@ http {{
                        "http_host": "127.0.0.1", "http_port": port, "threads": 1,
                        "daemonize": False, "database": 0, "verbosity": 0,
                        "logfile": os.path.join(self.dir, "webdis-own.log")}, f)
-        self.start("webdis", ["webdis", cfg], port=port)
-        return port
+        return port, self.start("webdis", ["webdis", cfg], port=port)
 
 
 class Bench:
@@ -258,6 +255,7 @@ class Bench:
         self.warmup_ms = 100 if s else args.warmup_ms
         self.rates = [200, 500] if s else [1000, 10000]
         self.e2e_rates = [200, 500] if s else [1000, 5000, 10000]
+        self.rounds = 1 if s else args.rounds
         self.results = {}
 
     def load(self, target_port, rate, workload="chat", fmt="events", users=200, sink=True,
@@ -320,21 +318,34 @@ class Bench:
         if not self.args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def series(self, targets, rates, **load_args):
+        """Runs every target at every rate ("max" = closed loop), round after
+        round, interleaved, so all peers see the same machine; each figure
+        is then the median over the rounds."""
+        runs = {name: {} for name, _, _, _ in targets}
+        for _ in range(self.rounds):
+            for name, port, fmt, measure in targets:
+                for key, rate in rates:
+                    runs[name].setdefault(key, []).append(
+                        self.load(port, rate, fmt=fmt, measure=measure, **load_args))
+        return {name: {key: aggregate(rs) for key, rs in by_rate.items()}
+                for name, by_rate in runs.items()}
+
     def http_path(self):
         svc = self.svc
         bridge_port, bridge = svc.sidecar("streamshift-bridge", {})
         idle_rss = proc_status_kb(bridge.pid, "VmRSS") / 1024.0
-        targets = [("direct", svc.sink_port, ()), ("streamshift", bridge_port,
-                   (("streamshift", bridge),)), ("haproxy", svc.haproxy(), ()),
-                   ("nginx", svc.nginx(), ())]
-        res = {"idle_rss_mb": {"streamshift": idle_rss}, "runs": {}}
-        for name, port, measure in targets:
-            runs = {"max": self.load(port, 0, measure=measure)}
-            for rate in self.rates:
-                runs[str(rate)] = self.load(port, rate, measure=measure)
-            res["runs"][name] = runs
-        self.results["http"] = res
-        svc.stop(bridge)
+        haproxy_port, haproxy = svc.haproxy()
+        nginx_port, nginx = svc.nginx()
+        targets = [("direct", svc.sink_port, "events", ()),
+                   ("streamshift", bridge_port, "events", (("streamshift", bridge),)),
+                   ("haproxy", haproxy_port, "events", (("haproxy", haproxy),)),
+                   ("nginx", nginx_port, "events", (("nginx", nginx),))]
+        rates = [("max", 0)] + [(str(x), x) for x in self.rates]
+        self.results["http"] = {"idle_rss_mb": {"streamshift": idle_rss},
+                                "runs": self.series(targets, rates)}
+        for p in (bridge, haproxy, nginx):
+            svc.stop(p)
 
     def redis_path(self):
         svc = self.svc
@@ -342,16 +353,14 @@ class Bench:
             "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
             "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100"})
         idle_rss = proc_status_kb(sidecar.pid, "VmRSS") / 1024.0
-        webdis = svc.webdis()
-        res = {"idle_rss_mb": {"streamshift": idle_rss}, "runs": {}}
-        for name, p, fmt, measure in (("streamshift", port, "events", (("streamshift", sidecar),)),
-                                      ("webdis", webdis, "webdis", ())):
-            runs = {"max": self.load(p, 0, fmt=fmt, sink=False, measure=measure)}
-            for rate in self.rates:
-                runs[str(rate)] = self.load(p, rate, fmt=fmt, sink=False, measure=measure)
-            res["runs"][name] = runs
-        self.results["redis"] = res
-        svc.stop(sidecar)
+        webdis_port, webdis = svc.webdis()
+        targets = [("streamshift", port, "events", (("streamshift", sidecar),)),
+                   ("webdis", webdis_port, "webdis", (("webdis", webdis),))]
+        rates = [("max", 0)] + [(str(x), x) for x in self.rates]
+        self.results["redis"] = {"idle_rss_mb": {"streamshift": idle_rss},
+                                 "runs": self.series(targets, rates, sink=False)}
+        for p in (sidecar, webdis):
+            svc.stop(p)
 
     def end_to_end(self):
         svc = self.svc
@@ -363,15 +372,14 @@ class Bench:
         relay = svc.relay()
         idle_rss = proc_status_kb(relay.pid, "VmRSS") / 1024.0
         bridge_port, bridge = svc.sidecar("streamshift-bridge-e2e", {})
-        res = {"idle_rss_mb": {"relay": idle_rss}, "redis": {}, "redis_500_users": {}, "http": {}}
-        measure = (("streamshift", sidecar), ("relay", relay))
-        for rate in self.e2e_rates:
-            res["redis"][str(rate)] = self.load(port, rate, workload="mixed", measure=measure)
-            res["http"][str(rate)] = self.load(bridge_port, rate, workload="mixed",
-                                               measure=(("streamshift", bridge),))
+        targets = [("redis", port, "events", (("streamshift", sidecar), ("relay", relay))),
+                   ("http", bridge_port, "events", (("streamshift", bridge),))]
+        rates = [(str(x), x) for x in self.e2e_rates]
+        res = self.series(targets, rates, workload="mixed")
         top = self.e2e_rates[-1]
-        res["redis_500_users"][str(top)] = self.load(port, top, workload="mixed", users=500,
-                                                     measure=measure)
+        res["redis_500_users"] = self.series(targets[:1], [(str(top), top)], workload="mixed",
+                                             users=500)["redis"]
+        res["idle_rss_mb"] = {"relay": idle_rss}
         self.results["e2e"] = res
         for p in (sidecar, relay, bridge):
             svc.stop(p)
@@ -423,7 +431,7 @@ class Bench:
         os.makedirs(os.path.join(out, "bench"), exist_ok=True)
         meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "smoke": self.args.smoke, "duration_ms": self.duration_ms,
-                "warmup_ms": self.warmup_ms, "versions": self.versions()}
+                "warmup_ms": self.warmup_ms, "rounds": self.rounds, "versions": self.versions()}
         with open(os.path.join(out, "bench", "results.json"), "w") as f:
             json.dump({"meta": meta, "results": self.results}, f, indent=1)
         self.plots(os.path.join(out, "bench"))
@@ -475,12 +483,48 @@ plot for [i=2:{cols + 1}] '{data}' using i:xtic(1) title columnhead(i)
         os.remove(data)
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def aggregate(runs):
+    """The median of every figure over the rounds; counts summed; peak RSS the largest."""
+    out = json.loads(json.dumps(runs[0]))
+    out["rounds"] = len(runs)
+    for key in ("sent", "completed", "completed_all", "ok", "non_2xx", "errors", "late",
+                "typing_sent"):
+        out[key] = sum(r[key] for r in runs)
+    out["throughput_rps"] = median([r["throughput_rps"] for r in runs])
+    out["throughput_rps_rounds"] = [r["throughput_rps"] for r in runs]
+    for k in out["latency_us"]:
+        out["latency_us"][k] = median([r["latency_us"][k] for r in runs])
+    if "sink" in out:
+        for key in ("received", "warmup", "foreign", "typing_received", "last_state_missing"):
+            out["sink"][key] = sum(r["sink"][key] for r in runs)
+        for k in out["sink"]["latency_us"]:
+            out["sink"]["latency_us"][k] = median([r["sink"]["latency_us"][k] for r in runs])
+    for name in out["resources"]:
+        out["resources"][name]["cpu_s_per_1000_requests"] = median(
+            [r["resources"][name]["cpu_s_per_1000_requests"] for r in runs])
+        out["resources"][name]["peak_rss_mb"] = max(r["resources"][name]["peak_rss_mb"] for r in runs)
+    return out
+
+
 def ms(us):
     return f"{us / 1000.0:.3f}"
 
 
 def lat_row(lat):
     return f"{ms(lat['p50'])} | {ms(lat['p90'])} | {ms(lat['p99'])} | {ms(lat['p999'])} | {ms(lat['max'])}"
+
+
+def max_cell(run):
+    rounds = run.get("throughput_rps_rounds", [run["throughput_rps"]])
+    if len(rounds) == 1:
+        return f"{run['throughput_rps']:,.0f}"
+    return f"{run['throughput_rps']:,.0f} ({min(rounds):,.0f}-{max(rounds):,.0f})"
 
 
 def verdict(ok):
@@ -506,7 +550,9 @@ def render_markdown(meta, r, rates, e2e_rates):
              f"(`nbthread 1`, `http-reuse always`); {v['nginx']} (1 worker, upstream keepalive 64); "
              f"Webdis {v['webdis']} (1 thread); {v['redis']} (no persistence).")
     L.append(f"- Load: `streamshift-load`, 50 keep-alive connections, {meta['warmup_ms']} ms "
-             f"warm-up then {meta['duration_ms']} ms measured per run. Open loop at fixed rates "
+             f"warm-up then {meta['duration_ms']} ms measured per run; {meta['rounds']} round(s), "
+             "peers interleaved within each round, every figure the median over the rounds "
+             "(maximum throughput also shows the range). Open loop at fixed rates "
              "(latency from each request's intended send time: coordinated omission is charged, "
              "not hidden), closed loop for maximum throughput. Bodies 200-1000 bytes, 200 users "
              "in 50 rooms unless said. Percentiles from a log-linear histogram (0.8% precision). "
@@ -530,7 +576,7 @@ def render_markdown(meta, r, rates, e2e_rates):
         added = "" if name == "direct" else ms(runs[top]["latency_us"]["p99"] - direct_p99)
         errs = sum(runs[k]["errors"] + runs[k]["non_2xx"] for k in runs)
         L.append(f"| {name}{' (errors: ' + str(errs) + ')' if errs else ''} | "
-                 f"{runs['max']['throughput_rps']:,.0f} | " + " | ".join(cells) + f" | {added} |")
+                 f"{max_cell(runs['max'])} | " + " | ".join(cells) + f" | {added} |")
     L.append("")
 
     red = r["redis"]["runs"]
@@ -545,7 +591,7 @@ def render_markdown(meta, r, rates, e2e_rates):
                  f"{ms(runs[str(x)]['latency_us']['p999'])}" for x in rates]
         errs = sum(runs[k]["errors"] + runs[k]["non_2xx"] for k in runs)
         L.append(f"| {name}{' (errors: ' + str(errs) + ')' if errs else ''} | "
-                 f"{runs['max']['throughput_rps']:,.0f} | " + " | ".join(cells) + " |")
+                 f"{max_cell(runs['max'])} | " + " | ".join(cells) + " |")
     L.append("")
 
     e2e = r["e2e"]
@@ -586,7 +632,10 @@ def render_markdown(meta, r, rates, e2e_rates):
     L.append("| Process | run | CPU s / 1000 requests (cores per 1000 req/s) | peak RSS MB |")
     L.append("|---|---|---|---|")
     rows = [("streamshift (bridge)", f"HTTP path @ {top}/s", http["streamshift"][top], "streamshift"),
+            ("HAProxy", f"HTTP path @ {top}/s", http["haproxy"][top], "haproxy"),
+            ("nginx", f"HTTP path @ {top}/s", http["nginx"][top], "nginx"),
             ("streamshift (Redis)", f"Redis path @ {top}/s", red["streamshift"][top], "streamshift"),
+            ("Webdis", f"Redis path @ {top}/s", red["webdis"][top], "webdis"),
             ("streamshift (Redis)", f"end to end @ {e2e_rates[-1]}/s", e2e["redis"][str(e2e_rates[-1])],
              "streamshift"),
             ("relay", f"end to end @ {e2e_rates[-1]}/s", e2e["redis"][str(e2e_rates[-1])], "relay")]
@@ -640,6 +689,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="seconds-long run that only proves the script works")
     ap.add_argument("--duration-ms", type=int, default=5000)
     ap.add_argument("--warmup-ms", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per figure; the median is reported")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
     args = ap.parse_args()
     Bench(args).run()
