@@ -257,7 +257,9 @@ void LoadClient::completed(uint64_t due_ns, int status, bool error) {
     ++report_.ok;
   else
     ++report_.non_2xx;
-  report_.latency.record(uv_hrtime() - due_ns);
+  uint64_t latency = uv_hrtime() - due_ns;
+  if (latency > report_.latency.max()) report_.slowest_at_ms = (due_ns - measure_from_ns_) / 1000000;
+  report_.latency.record(latency);
 }
 
 void LoadClient::finish() {

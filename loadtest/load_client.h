@@ -45,6 +45,7 @@ struct LoadReport {
   uint64_t late = 0;    // open loop: requests that waited for a free connection
   double measured_seconds = 0;
   LatencyHistogram latency;  // intended (or send) time -> complete answer
+  uint64_t slowest_at_ms = 0;  // when the slowest request was due, from the measured start
 };
 
 class LoadConnection;

@@ -187,6 +187,7 @@ int run(const Args& args) {
              r.measured_seconds > 0 ? static_cast<double>(r.completed) / r.measured_seconds : 0);
   out += ",\"latency_us\":";
   append_latency(out, r.latency);
+  out += ",\"slowest_at_ms\":" + std::to_string(r.slowest_at_ms);
   out += ",\"typing_sent\":" + std::to_string(workload.typing_sent());
   if (sink) {
     uint64_t keys = 0, missing = 0;
