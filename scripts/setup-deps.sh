@@ -4,16 +4,29 @@
 # most once, and only when something is missing.
 set -euo pipefail
 
+#   setup-deps.sh         everything: build, tests, the bench's smoke run
+#   setup-deps.sh build   what building the binary needs (the Dockerfile)
 packages=(
   build-essential cmake pkg-config
   libuv1-dev libhiredis-dev node-llhttp
   libsimdjson-dev libyaml-cpp-dev
+)
+if [[ "${1:-all}" != build ]]; then
+  packages+=(
   googletest libgtest-dev
   redis-server redis-tools prometheus
   curl python3
-)
+  # the bench's peers and plots (its smoke run is part of the suite)
+  haproxy nginx-light webdis gnuplot-nox
+  )
+  # kubectl renders the manifests in deploy/k8s for their tests. Any kubectl
+  # will do; Debian's is kubernetes-client (1.20, kustomize v2).
+  if ! command -v kubectl >/dev/null; then
+    packages+=(kubernetes-client)
+  fi
+fi
 if [[ "${STREAMSHIFT_BENCH_DEPS:-0}" == 1 ]]; then
-  packages+=(haproxy nginx-light webdis wrk gnuplot-nox)
+  packages+=(wrk linux-perf valgrind)
 fi
 
 missing=()

@@ -1,0 +1,384 @@
+// deploy/k8s against the binary: every kustomization renders with kubectl;
+// each overlay changes exactly the environment values it promises; the
+// ConfigMaps hold exactly the variables `streamshift check-config` lists and
+// every overlay's values pass it; the probes ask the real binary, started
+// with the rendered environment, for paths it serves on the port it
+// listens on; the PrometheusRule passes `promtool check rules`; the
+// dashboard only queries metrics the binaries expose.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/net.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_upstream.h"
+
+namespace streamshift::testing {
+namespace {
+
+using std::chrono::seconds;
+
+const std::string kDeploy = std::string(STREAMSHIFT_SOURCE_DIR) + "/deploy/k8s";
+
+struct Output {
+  int status = -1;
+  std::string text;
+};
+
+// Runs a shell command; stdout only (stderr carries kustomize's warnings).
+Output run(const std::string& command) {
+  Output out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
+  int status = pclose(p);
+  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+bool have(const std::string& tool) {
+  return run("command -v " + tool + " >/dev/null").status == 0;
+}
+
+std::vector<YAML::Node> render(const std::string& dir) {
+  Output out = run("kubectl kustomize " + kDeploy + "/" + dir + " 2>/dev/null");
+  EXPECT_EQ(out.status, 0) << "kubectl kustomize " << dir;
+  std::vector<YAML::Node> docs;
+  for (const YAML::Node& d : YAML::LoadAll(out.text))
+    if (d.IsMap()) docs.push_back(d);
+  return docs;
+}
+
+YAML::Node find(const std::vector<YAML::Node>& docs, const std::string& kind,
+                const std::string& name_prefix) {
+  for (const YAML::Node& d : docs) {
+    if (d["kind"].as<std::string>() == kind &&
+        d["metadata"]["name"].as<std::string>().rfind(name_prefix, 0) == 0)
+      return d;
+  }
+  ADD_FAILURE() << "no " << kind << " " << name_prefix;
+  return YAML::Node();
+}
+
+std::map<std::string, std::string> config_data(const std::vector<YAML::Node>& docs,
+                                               const std::string& name) {
+  std::map<std::string, std::string> data;
+  YAML::Node cm = find(docs, "ConfigMap", name + "-");
+  if (cm && cm["data"])
+    for (const auto& kv : cm["data"])
+      data[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  return data;
+}
+
+YAML::Node container(const YAML::Node& deployment, const std::string& list,
+                     const std::string& name) {
+  for (const YAML::Node& c : deployment["spec"]["template"]["spec"][list])
+    if (c["name"].as<std::string>() == name) return c;
+  ADD_FAILURE() << "no container " << name << " in " << list;
+  return YAML::Node();
+}
+
+// Variables the binary reads, from `streamshift check-config [program]`,
+// without aliases (setting an alias beside its variable is refused).
+std::set<std::string> binary_variables(const std::string& program) {
+  Output out =
+      run("env -i PATH=/usr/bin:/bin " + streamshift_binary() + " check-config " + program);
+  EXPECT_EQ(out.status, 0) << out.text;
+  std::set<std::string> names;
+  std::regex line(R"(^([A-Z][A-Z0-9_]*)=[^\t]*\t\((set|default)\) (.*)$)");
+  size_t pos = 0;
+  while (pos < out.text.size()) {
+    size_t eol = out.text.find('\n', pos);
+    std::string l = out.text.substr(pos, eol - pos);
+    pos = eol == std::string::npos ? out.text.size() : eol + 1;
+    std::smatch m;
+    if (std::regex_match(l, m, line) && m[3].str().rfind("alias of", 0) != 0) names.insert(m[1]);
+  }
+  EXPECT_GT(names.size(), 10u) << out.text;
+  return names;
+}
+
+std::set<std::string> explicit_env(const YAML::Node& c) {
+  std::set<std::string> names;
+  for (const YAML::Node& e : c["env"]) names.insert(e["name"].as<std::string>());
+  return names;
+}
+
+class Manifests : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(have("kubectl"))
+        << "kubectl is missing: install Debian's kubernetes-client (scripts/setup-deps.sh)";
+  }
+};
+
+const std::vector<std::string> kOverlays = {"canary-10", "canary-25", "canary-50", "full",
+                                            "rollback"};
+
+TEST_F(Manifests, EveryKustomizationRenders) {
+  for (const std::string& dir : {std::string("base"), std::string("monitoring")}) {
+    EXPECT_GE(render(dir).size(), 3u) << dir;
+  }
+  for (const std::string& o : kOverlays) EXPECT_GE(render("overlays/" + o).size(), 5u) << o;
+}
+
+TEST_F(Manifests, EachOverlayChangesExactlyTheEnvironmentValuesOfItsRolloutStep) {
+  const std::map<std::string, std::map<std::string, std::string>> promised = {
+      {"canary-10",
+       {{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+        {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "10"},
+        {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "true"}}},
+      {"canary-25",
+       {{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+        {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "25"},
+        {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "true"}}},
+      {"canary-50",
+       {{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+        {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "50"},
+        {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "true"}}},
+      {"full",
+       {{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+        {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+        {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "false"},
+        {"EVENT_TRANSPORT_STREAM_MAX_LEN", "20000"},
+        {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "100"}}},
+      {"rollback", {{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "false"}}},
+  };
+  std::vector<YAML::Node> base = render("base");
+  std::map<std::string, std::string> base_env = config_data(base, "streamshift-config");
+  // Hash suffixes of generated ConfigMaps differ by content: compare without.
+  std::regex hashed(R"((streamshift-(relay-)?config)-[a-z0-9]{10})");
+  auto normalized = [&](const YAML::Node& doc) {
+    YAML::Emitter e;
+    e << doc;
+    return std::regex_replace(std::string(e.c_str()), hashed, "$1");
+  };
+  for (const auto& [overlay, values] : promised) {
+    std::vector<YAML::Node> docs = render("overlays/" + overlay);
+    std::map<std::string, std::string> env = config_data(docs, "streamshift-config");
+    ASSERT_EQ(env.size(), base_env.size()) << overlay;
+    for (const auto& [name, value] : base_env) {
+      auto it = values.find(name);
+      EXPECT_EQ(env[name], it != values.end() ? it->second : value) << overlay << " " << name;
+    }
+    // Everything but the sidecar's ConfigMap is the base's.
+    ASSERT_EQ(docs.size(), base.size()) << overlay;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      std::string name = docs[i]["metadata"]["name"].as<std::string>();
+      if (name.rfind("streamshift-config-", 0) == 0) continue;
+      EXPECT_EQ(normalized(docs[i]), normalized(base[i])) << overlay << " " << name;
+    }
+  }
+}
+
+TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCheckConfig) {
+  struct Program {
+    std::string name, config_map, deployment, list, container;
+  };
+  for (const Program& p :
+       {Program{"proxy", "streamshift-config", "support-center-backend", "initContainers",
+                "streamshift"},
+        Program{"relay", "streamshift-relay-config", "streamshift-relay", "containers", "relay"}}) {
+    std::vector<YAML::Node> docs = render("base");
+    std::map<std::string, std::string> data = config_data(docs, p.config_map);
+    YAML::Node c = container(find(docs, "Deployment", p.deployment), p.list, p.container);
+    std::set<std::string> from_env = explicit_env(c);
+    std::set<std::string> configured;
+    for (const auto& [name, value] : data) {
+      configured.insert(name);
+      EXPECT_EQ(from_env.count(name), 0u) << name << " is in the ConfigMap and set explicitly";
+    }
+    configured.insert(from_env.begin(), from_env.end());
+    std::set<std::string> reads = binary_variables(p.name);
+    for (const std::string& name : reads)
+      EXPECT_EQ(configured.count(name), 1u) << p.name << " reads " << name << ": not configured";
+    for (const std::string& name : configured)
+      EXPECT_EQ(reads.count(name), 1u) << name << " is configured but " << p.name << " ignores it";
+  }
+  // Every overlay's sidecar environment, with the Secret's placeholders, is
+  // accepted by the binary.
+  YAML::Node secret = find(render("base"), "Secret", "streamshift-secrets");
+  std::string secrets;
+  for (const auto& kv : secret["stringData"])
+    secrets += " " + kv.first.as<std::string>() + "='" + kv.second.as<std::string>() + "'";
+  for (const std::string& o : kOverlays) {
+    std::string env;
+    for (const auto& [name, value] : config_data(render("overlays/" + o), "streamshift-config"))
+      env += " " + name + "='" + value + "'";
+    Output out = run("env -i PATH=/usr/bin:/bin" + env + secrets + " " + streamshift_binary() +
+                     " check-config 2>&1");
+    EXPECT_EQ(out.status, 0) << o << "\n" << out.text;
+    EXPECT_EQ(out.text.find("warning"), std::string::npos) << o << "\n" << out.text;
+  }
+}
+
+// The container's probes, as {path, port number}.
+std::vector<std::pair<std::string, int>> probes(const YAML::Node& c) {
+  std::map<std::string, int> ports;
+  for (const YAML::Node& p : c["ports"])
+    ports[p["name"].as<std::string>()] = p["containerPort"].as<int>();
+  std::vector<std::pair<std::string, int>> out;
+  for (const char* kind : {"startupProbe", "readinessProbe", "livenessProbe"}) {
+    if (!c[kind]) continue;
+    YAML::Node get = c[kind]["httpGet"];
+    std::string port = get["port"].as<std::string>();
+    int number = ports.count(port) ? ports[port] : std::stoi(port);
+    out.emplace_back(get["path"].as<std::string>(), number);
+  }
+  return out;
+}
+
+int port_of(const std::string& host_port) {
+  return std::stoi(host_port.substr(host_port.rfind(':') + 1));
+}
+
+TEST_F(Manifests, ProbesAskTheBinaryForPathsItServesOnThePortItListensOn) {
+  std::vector<YAML::Node> docs = render("base");
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  TestUpstream signalr;
+
+  // The sidecar, started with the rendered environment (listeners moved to
+  // free loopback ports, Redis and SignalR to the test's).
+  YAML::Node sidecar = container(find(docs, "Deployment", "support-center-backend"),
+                                 "initContainers", "streamshift");
+  std::map<std::string, std::string> env = config_data(docs, "streamshift-config");
+  std::vector<std::pair<std::string, int>> sidecar_probes = probes(sidecar);
+  ASSERT_EQ(sidecar_probes.size(), 3u);
+  for (const auto& [path, port] : sidecar_probes)
+    EXPECT_EQ(port, port_of(env["STREAMSHIFT_ADMIN_LISTEN"])) << path;
+  EXPECT_EQ(sidecar["restartPolicy"].as<std::string>(), "Always");  // a native sidecar
+  env.erase("STREAMSHIFT_LISTEN");
+  env.erase("STREAMSHIFT_ADMIN_LISTEN");
+  env.erase("STREAMSHIFT_UPSTREAM_URL");
+  env["REDIS_URL"] = redis.url();
+  Sidecar process(signalr.port(), env);
+  ASSERT_TRUE(process.ready()) << process.process().output();
+  for (const auto& [path, port] : sidecar_probes) {
+    std::optional<ParsedResponse> r = http_get(process.admin_port(), path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path << " " << r->body;
+  }
+
+  YAML::Node relay =
+      container(find(docs, "Deployment", "streamshift-relay"), "containers", "relay");
+  std::map<std::string, std::string> relay_env = config_data(docs, "streamshift-relay-config");
+  std::vector<std::pair<std::string, int>> relay_probes = probes(relay);
+  ASSERT_EQ(relay_probes.size(), 2u);
+  for (const auto& [path, port] : relay_probes)
+    EXPECT_EQ(port, port_of(relay_env["STREAMSHIFT_ADMIN_LISTEN"])) << path;
+  relay_env.erase("STREAMSHIFT_ADMIN_LISTEN");
+  relay_env.erase("STREAMSHIFT_RELAY_TARGET_URL");
+  RelayProcess relay_process(redis.url(), signalr.port(), relay_env);
+  ASSERT_TRUE(relay_process.ready()) << relay_process.process().output();
+  for (const auto& [path, port] : relay_probes) {
+    std::optional<ParsedResponse> r = http_get(relay_process.admin_port(), path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path << " " << r->body;
+  }
+}
+
+TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
+  std::vector<YAML::Node> docs = render("base");
+  struct Pod {
+    std::string deployment, config_map, list, container;
+  };
+  for (const Pod& p :
+       {Pod{"support-center-backend", "streamshift-config", "initContainers", "streamshift"},
+        Pod{"streamshift-relay", "streamshift-relay-config", "containers", "relay"}}) {
+    YAML::Node d = find(docs, "Deployment", p.deployment);
+    int drain_ms = std::stoi(config_data(docs, p.config_map)["STREAMSHIFT_DRAIN_TIMEOUT_MS"]);
+    EXPECT_GT(d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"].as<int>() * 1000,
+              drain_ms + 5000)
+        << p.deployment;
+    YAML::Node c = container(d, p.list, p.container);
+    YAML::Node sc = c["securityContext"];
+    EXPECT_TRUE(sc["runAsNonRoot"].as<bool>());
+    EXPECT_TRUE(sc["readOnlyRootFilesystem"].as<bool>());
+    EXPECT_FALSE(sc["allowPrivilegeEscalation"].as<bool>());
+    EXPECT_EQ(sc["capabilities"]["drop"][0].as<std::string>(), "ALL");
+    EXPECT_TRUE(c["resources"]["requests"]["cpu"]);
+    EXPECT_TRUE(c["resources"]["limits"]["memory"]);
+  }
+  YAML::Node relay = find(docs, "Deployment", "streamshift-relay");
+  EXPECT_GE(relay["spec"]["replicas"].as<int>(), 2);
+  YAML::Node pdb = find(docs, "PodDisruptionBudget", "streamshift-relay");
+  EXPECT_EQ(
+      pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(),
+      relay["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"].as<std::string>());
+  EXPECT_LT(pdb["spec"]["minAvailable"].as<int>(), relay["spec"]["replicas"].as<int>());
+}
+
+TEST_F(Manifests, ThePrometheusRulePassesPromtoolWithTheDocumentsAlerts) {
+  ASSERT_TRUE(have("promtool")) << "promtool is missing: install Debian's prometheus";
+  YAML::Node rule = find(render("monitoring"), "PrometheusRule", "streamshift");
+  YAML::Node file;
+  file["groups"] = rule["spec"]["groups"];
+  std::string path = ::testing::TempDir() + "/streamshift-rules.yaml";
+  {
+    YAML::Emitter e;
+    e << file;
+    std::ofstream(path) << e.c_str();
+  }
+  Output out = run("promtool check rules " + path + " 2>&1");
+  EXPECT_EQ(out.status, 0) << out.text;
+  std::map<std::string, std::pair<std::string, std::string>> alerts;
+  for (const YAML::Node& r : file["groups"][0]["rules"]) {
+    alerts[r["alert"].as<std::string>()] = {r["expr"].as<std::string>(),
+                                            r["for"].as<std::string>()};
+  }
+  EXPECT_EQ(alerts["HighEventConsumerLag"],
+            std::make_pair(std::string("event_consumer_lag > 1000"), std::string("5m")));
+  EXPECT_EQ(alerts["CriticalEventConsumerLag"],
+            std::make_pair(std::string("event_consumer_lag > 5000"), std::string("2m")));
+  EXPECT_NE(alerts["HighEventTransportFallbackRate"].first.find("> 0.01"), std::string::npos);
+}
+
+TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExpose) {
+  std::ifstream f(kDeploy + "/monitoring/dashboards/streamshift.json");
+  ASSERT_TRUE(f) << "dashboard missing";
+  std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  YAML::Node dash = YAML::Load(json);  // JSON is YAML
+  std::set<std::string> queried;
+  // Metric names, not label names (those are followed by a matcher).
+  std::regex metric(R"(\b((event|events|streamshift)_[a-z_]+)\b(?!\s*[=!~]))");
+  for (const YAML::Node& panel : dash["panels"]) {
+    for (const YAML::Node& t : panel["targets"]) {
+      std::string expr = t["expr"].as<std::string>();
+      for (std::sregex_iterator it(expr.begin(), expr.end(), metric), end; it != end; ++it) {
+        std::string name = (*it)[1];
+        for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+          std::string s(suffix);
+          if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0)
+            name.resize(name.size() - s.size());
+        }
+        queried.insert(name);
+      }
+    }
+  }
+  EXPECT_GE(queried.size(), 8u);
+  RedisServer redis;
+  TestUpstream signalr;
+  Sidecar sidecar(signalr.port(), {{"REDIS_URL", redis.url()}});
+  RelayProcess relay(redis.url(), signalr.port());
+  ASSERT_TRUE(sidecar.ready() && relay.ready());
+  std::string exposed = http_get(sidecar.admin_port(), "/metrics")->body +
+                        http_get(relay.admin_port(), "/metrics")->body;
+  for (const std::string& name : queried)
+    EXPECT_NE(exposed.find("# TYPE " + name + " "), std::string::npos) << name;
+}
+
+}  // namespace
+}  // namespace streamshift::testing
