@@ -306,15 +306,24 @@ class Bench:
                 die(f"{self.build}/{binary} is missing: build first (cmake --build {self.args.build})")
         workdir = tempfile.mkdtemp(prefix="streamshift-bench-")
         self.svc = Services(self.build, workdir)
+        scenarios = {"http": self.http_path, "redis": self.redis_path, "e2e": self.end_to_end,
+                     "typing": self.typing}
+        wanted = self.args.only.split(",") if self.args.only else list(scenarios)
+        for name in wanted:
+            if name not in scenarios:
+                die(f"--only: unknown scenario {name} (http, redis, e2e, typing)")
         try:
             self.svc.redis()
-            self.http_path()
-            self.redis_path()
-            self.end_to_end()
-            self.typing()
+            for name in wanted:
+                scenarios[name]()
         finally:
             self.svc.stop_all()
-        self.write_outputs()
+        if self.args.only:
+            # A partial run writes no report: print what it measured.
+            json.dump(self.results, sys.stdout, indent=1)
+            print()
+        else:
+            self.write_outputs()
         if not self.args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -706,9 +715,12 @@ def main():
     ap.add_argument("--warmup-ms", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=5, help="rounds per figure; the median is reported")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
+    ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing): "
+                    "print their results as JSON instead of writing the report")
     args = ap.parse_args()
     Bench(args).run()
-    print(f"bench: wrote {os.path.join(args.out, 'BENCHMARKS.md')}")
+    if not args.only:
+        print(f"bench: wrote {os.path.join(args.out, 'BENCHMARKS.md')}")
 
 
 if __name__ == "__main__":
