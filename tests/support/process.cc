@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,9 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, 
   args.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
+    // Dies with the test process, even when that one crashes (a sanitizer
+    // abort skips the destructors that would stop it).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(log_fd, 1);
     dup2(log_fd, 2);
     int null_fd = open("/dev/null", O_RDONLY);
