@@ -29,18 +29,14 @@ constexpr const char* kDeadLetterScript =
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(fields)) "
     "return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])";
 
+// NOGROUP as Redis's own reply, or inside a script's error ("ERR ... NOGROUP ...").
 bool is_nogroup(const RedisResult& r) {
-  return r.status == RedisStatus::kErrorReply && r.error.rfind("NOGROUP", 0) == 0;
+  return r.status == RedisStatus::kErrorReply && r.error.find("NOGROUP") != std::string_view::npos;
 }
 
 std::string describe(const RedisResult& r) {
   if (r.status == RedisStatus::kErrorReply) return std::string(r.error);
   return std::string(redis_status_name(r.status));
-}
-
-std::string_view reply_text(const redisReply* r) {
-  if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
-  return {r->str, r->len};
 }
 
 std::string_view finalize_name(Finalize how) {
@@ -71,26 +67,18 @@ Relay::Relay(uv_loop_t* loop, const RelaySettings& settings, RelayMetrics& metri
     : loop_(loop),
       settings_(settings),
       metrics_(metrics),
-      reader_(loop, RedisOptions{.name = "relay-read",
-                                 .endpoint = settings.redis,
-                                 .connections = 1,
-                                 .connect_timeout_ms = settings.redis_connect_timeout_ms,
-                                 .on_ready_change =
-                                     [this](int delta) {
-                                       metrics_.redis_connections_ready.Increment(delta);
-                                       if (delta > 0) maybe_read();
-                                     }}),
-      commands_(loop, RedisOptions{.name = "relay",
-                                   .endpoint = settings.redis,
-                                   .connections = 1,
-                                   .connect_timeout_ms = settings.redis_connect_timeout_ms,
-                                   .on_ready_change =
-                                       [this](int delta) {
-                                         metrics_.redis_connections_ready.Increment(delta);
-                                         // After a reconnect the server may be a fresh one
-                                         // (restart without persistence): make sure.
-                                         if (delta > 0) create_groups();
-                                       }}),
+      reader_(loop, redis_options("relay-read",
+                                  [this](int delta) {
+                                    metrics_.redis_connections_ready.Increment(delta);
+                                    if (delta > 0) maybe_read();
+                                  })),
+      commands_(loop, redis_options("relay",
+                                    [this](int delta) {
+                                      metrics_.redis_connections_ready.Increment(delta);
+                                      // After a reconnect the server may be a fresh one
+                                      // (restart without persistence): make sure.
+                                      if (delta > 0) create_groups();
+                                    })),
       target_(loop, UpstreamOptions{.host = settings.target.host,
                                     .port = settings.target.port,
                                     .connect_timeout_ms = settings.connect_timeout_ms,
@@ -113,6 +101,15 @@ Relay::Relay(uv_loop_t* loop, const RelaySettings& settings, RelayMetrics& metri
 }
 
 Relay::~Relay() = default;
+
+RedisOptions Relay::redis_options(std::string name,
+                                  std::function<void(int)> on_ready_change) const {
+  return RedisOptions{.name = std::move(name),
+                      .endpoint = settings_.redis,
+                      .connections = 1,
+                      .connect_timeout_ms = settings_.redis_connect_timeout_ms,
+                      .on_ready_change = std::move(on_ready_change)};
+}
 
 void Relay::start() {
   reader_.start();
@@ -144,6 +141,11 @@ std::string Relay::not_ready_reason() const {
 
 void Relay::command(const std::vector<std::string>& args,
                     std::function<void(const RedisResult&)> done, uint64_t timeout_ms) {
+  send(commands_, args, std::move(done), timeout_ms != 0 ? timeout_ms : settings_.redis_timeout_ms);
+}
+
+void Relay::send(RedisClient& client, const std::vector<std::string>& args,
+                 std::function<void(const RedisResult&)> done, uint64_t timeout_ms) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   argv.reserve(args.size());
@@ -153,9 +155,8 @@ void Relay::command(const std::vector<std::string>& args,
     lens.push_back(a.size());
   }
   auto* c = new Command{this, std::move(done)};
-  commands_.command(static_cast<int>(argv.size()), argv.data(), lens.data(),
-                    timeout_ms != 0 ? timeout_ms : settings_.redis_timeout_ms, Command::on_reply,
-                    c);
+  client.command(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout_ms,
+                 Command::on_reply, c);
 }
 
 uint64_t Relay::next_random() {
@@ -199,12 +200,12 @@ void Relay::create_groups() {
                 log_line(LogLevel::kWarn, "cannot create consumer group",
                          {{"stream", stream}, {"group", settings_.group}, {"error", describe(r)}});
               }
-              on_group_created(r.status == RedisStatus::kOk || exists, r.error);
+              on_group_created(r.status == RedisStatus::kOk || exists);
             });
   }
 }
 
-void Relay::on_group_created(bool ok, std::string_view) {
+void Relay::on_group_created(bool ok) {
   if (!ok) groups_failed_ = true;
   if (--groups_pending_ > 0) return;
   creating_groups_ = false;
@@ -250,16 +251,9 @@ void Relay::maybe_read() {
   for (size_t i = 0; i < settings_.streams.size(); ++i)
     args.push_back(phase_ == ReadPhase::kNew ? ">" : pending_cursors_[i]);
 
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const std::string& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
   reading_ = true;
-  reader_.command(
-      static_cast<int>(argv.size()), argv.data(), lens.data(), timeout,
-      [](void* data, const RedisResult& r) { static_cast<Relay*>(data)->on_read(r); }, this);
+  send(
+      reader_, args, [this](const RedisResult& r) { on_read(r); }, timeout);
 }
 
 void Relay::on_read(const RedisResult& r) {
@@ -272,7 +266,6 @@ void Relay::on_read(const RedisResult& r) {
   if (r.status != RedisStatus::kOk) {
     // A lost reply leaves its entries pending under our name: the claim
     // sweep takes them back once idle (it claims our own entries too).
-    metrics_.redis_errors.Increment();
     if (read_failures_ == 0 || read_failures_ % 50 == 0) {
       log_line(LogLevel::kWarn, "XREADGROUP failed", {{"error", describe(r)}});
     }
@@ -674,8 +667,7 @@ void Relay::on_finalized(const std::string& key, const RedisResult& r) {
     forget(e);
     return;
   }
-  if (is_nogroup(r) ||
-      (r.status == RedisStatus::kErrorReply && r.error.find("NOGROUP") != std::string_view::npos)) {
+  if (is_nogroup(r)) {
     // The group (and its pending list) is gone: nothing is left to ack.
     // The recreated group starts from STREAMSHIFT_RELAY_GROUP_START; the
     // delivered mark, when written, keeps a re-read from a second delivery.

@@ -73,7 +73,7 @@ class Relay {
 
   // Groups and reading.
   void create_groups();
-  void on_group_created(bool ok, std::string_view error);
+  void on_group_created(bool ok);
   void group_lost(std::string_view where);
   void maybe_read();
   void on_read(const RedisResult& result);
@@ -116,9 +116,13 @@ class Relay {
   void close_everything();
   void handle_closed();
 
-  // One command on the commands client; `done` runs exactly once.
+  // One command on the commands client (deadline: the Redis timeout unless
+  // given); `done` runs exactly once.
   void command(const std::vector<std::string>& args, std::function<void(const RedisResult&)> done,
                uint64_t timeout_ms = 0);
+  void send(RedisClient& client, const std::vector<std::string>& args,
+            std::function<void(const RedisResult&)> done, uint64_t timeout_ms);
+  RedisOptions redis_options(std::string name, std::function<void(int)> on_ready_change) const;
 
   uv_loop_t* loop_;
   const RelaySettings& settings_;

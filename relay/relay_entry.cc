@@ -6,11 +6,6 @@
 namespace streamshift {
 namespace {
 
-std::string_view reply_text(const redisReply* r) {
-  if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
-  return {r->str, r->len};
-}
-
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -77,6 +72,11 @@ std::string check(RelayEntry& e) {
 }
 
 }  // namespace
+
+std::string_view reply_text(const redisReply* r) {
+  if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
+  return {r->str, r->len};
+}
 
 std::string RelayEntry::room_key() const {
   std::string key = std::to_string(stream_index);

@@ -59,6 +59,9 @@ struct RelayEntry {
   std::string room_key() const;
 };
 
+/// A string or status reply's text; empty for anything else.
+std::string_view reply_text(const redisReply* r);
+
 /// Fills `e.fields` from a [field, value, ...] array (or nil: deleted)
 /// and validates them against contract v1.
 void parse_entry_fields(RelayEntry& e, const redisReply* field_array);
