@@ -9,6 +9,11 @@
 //   window closes with a held event         --> send it if its state differs from the
 //                                               last sent (trailing edge), new window;
 //                                               else drop it (counted)
+//   an event after the window, its timer    --> the held event is superseded (dropped,
+//   not run yet (busy loop)                     counted); the new one is decided as above
+//
+// A new event always supersedes a held one: no held state ever goes out
+// after a newer event of its key.
 //
 // The state is the event_type (typing_start, typing_stop). The last state is
 // re-sent at least every refresh_ms while events keep coming, so clients that
@@ -61,6 +66,14 @@ class Coalescer {
       return send_now(it, event_type, now);
     }
     Entry& e = it->second;
+    if (e.held && now >= e.window_until) {
+      // The window has ended but its timer has not run yet (a busy loop):
+      // this event is newer than the held one, which must never go out
+      // after it.
+      e.held = false;
+      e.held_payload = Payload{};
+      on_dropped_(e.held_type);
+    }
     if (now >= e.last_sent_at + options_.refresh_ms && !e.held)
       return send_now(it, event_type, now);
     if (now < e.window_until) {

@@ -24,6 +24,10 @@ class CoalescerTest : public ::testing::Test {
   // Offers "<type>#<n>" for key at t; sends (leading edges) are recorded.
   void event(const std::string& key, const std::string& type, int n, uint64_t t) {
     advance(t);
+    offer(key, type, n, t);
+  }
+  // Offers without running the timers due first: the loop was busy.
+  void offer(const std::string& key, const std::string& type, int n, uint64_t t) {
     std::string payload = type + "#" + std::to_string(n);
     auto d = c_.offer(key, type, t, [&] { return payload; });
     if (d == Coalescer<std::string>::Decision::kSendNow ||
@@ -46,6 +50,33 @@ class CoalescerTest : public ::testing::Test {
   std::vector<Sent> sent_;
   std::map<std::string, int> dropped_;
 };
+
+// The loop is busy: a window's timer runs late, after the next event of its
+// key arrived. The held state is older than that event and must never be
+// sent after it.
+TEST_F(CoalescerTest, ALateTimerNeverLetsAHeldStateOvertakeANewerEvent) {
+  offer("k", "typing_start", 0, 0);   // sent, window [0, 100)
+  offer("k", "typing_stop", 1, 50);   // held
+  offer("k", "typing_start", 2, 60);  // held, replaces stop#1
+  offer("k", "typing_stop", 3, 120);  // window over, timer late: sent now
+  advance(130);                       // the late timer of [0, 100)
+  advance(400);                       // and of [120, 220)
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"typing_start#0", "typing_stop#3"}));
+  EXPECT_EQ(dropped_["typing_start"], 1);  // start#2, superseded by stop#3
+  EXPECT_EQ(dropped_["typing_stop"], 1);   // stop#1, replaced by start#2
+}
+
+TEST_F(CoalescerTest, ALateTimerWithTheSameStateAsSentDropsBoth) {
+  offer("k", "typing_start", 0, 0);    // sent
+  offer("k", "typing_stop", 1, 50);    // held
+  offer("k", "typing_start", 2, 120);  // late: the user types again; start is what was sent
+  advance(130);
+  advance(400);
+  // The last state out is typing_start, which is the newest event's state.
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"typing_start#0"}));
+  EXPECT_EQ(dropped_["typing_stop"], 1);
+  EXPECT_EQ(dropped_["typing_start"], 1);
+}
 
 TEST_F(CoalescerTest, TenEventsInOneWindowGiveAtMostTwoSendsAndTheLastStateArrives) {
   for (int i = 0; i < 9; ++i) event("room1|u1", "typing_start", i, i * 10);
