@@ -1,34 +1,44 @@
-// The metrics registry and its text exposition; see metrics.h.
+// The metrics registry on prometheus-cpp; see metrics.h.
 #include "core/metrics.h"
 
-#include <cmath>
+#include <hiredis/hiredis.h>
+#include <prometheus/text_serializer.h>
+#include <uv.h>
+
 #include <cstdio>
+#include <limits>
 
 namespace streamshift {
 namespace {
 thread_local int t_shard = 0;
 
-void append_labels(std::string& out, const Labels& labels, std::string_view extra_key = {},
-                   std::string_view extra_value = {}) {
-  if (labels.empty() && extra_key.empty()) return;
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : labels) {
-    if (!first) out += ',';
-    first = false;
-    out += k;
-    out += "=\"";
-    append_label_value(out, v);
-    out += '"';
+// The length of the valid UTF-8 sequence at s[i], or 0 (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = at(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+             : c >= 0xE0 && c <= 0xEF ? 3
+             : c >= 0xF0 && c <= 0xF4 ? 4
+                                      : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+  if (c == 0xE0) lo = 0xA0;
+  if (c == 0xED) hi = 0x9F;
+  if (c == 0xF0) lo = 0x90;
+  if (c == 0xF4) hi = 0x8F;
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (at(i + k) < 0x80 || at(i + k) > 0xBF) return 0;
   }
-  if (!extra_key.empty()) {
-    if (!first) out += ',';
-    out += extra_key;
-    out += "=\"";
-    out += extra_value;
-    out += '"';
-  }
-  out += '}';
+  return n;
+}
+
+prometheus::ClientMetric with_labels(const Labels& labels) {
+  prometheus::ClientMetric m;
+  for (const auto& [name, value] : labels) m.label.push_back({name, value});
+  return m;
 }
 
 }  // namespace
@@ -40,6 +50,22 @@ int metrics_shard() {
   return t_shard;
 }
 
+std::string sanitize_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (size_t i = 0; i < value.size();) {
+    size_t n = utf8_sequence(value, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(value.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 void metrics_detail::add(Cell& cell, double v) {
   cell.value.store(cell.value.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
 }
@@ -48,12 +74,6 @@ double Counter::Value() const {
   double total = 0;
   for (const auto& c : cells_) total += c.value.load(std::memory_order_relaxed);
   return total;
-}
-
-void Gauge::Increment(double v) {
-  double old = value_.load(std::memory_order_relaxed);
-  while (!value_.compare_exchange_weak(old, old + v, std::memory_order_relaxed)) {
-  }
 }
 
 Histogram::Histogram(const BucketBoundaries& buckets) : bounds_(buckets) {
@@ -72,18 +92,23 @@ void Histogram::Observe(double v) {
   s.sum.store(s.sum.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
 }
 
-Histogram::Snapshot Histogram::Collect() const {
-  Snapshot snap;
-  snap.cumulative.assign(bounds_.size() + 1, 0);
+prometheus::ClientMetric::Histogram Histogram::Collect() const {
+  prometheus::ClientMetric::Histogram h;
+  std::vector<uint64_t> counts(bounds_.size() + 1, 0);
   for (int i = 0; i < kMetricShards; ++i) {
     for (size_t b = 0; b <= bounds_.size(); ++b) {
-      snap.cumulative[b] += shards_[i].counts[b].load(std::memory_order_relaxed);
+      counts[b] += shards_[i].counts[b].load(std::memory_order_relaxed);
     }
-    snap.sum += shards_[i].sum.load(std::memory_order_relaxed);
+    h.sample_sum += shards_[i].sum.load(std::memory_order_relaxed);
   }
-  for (size_t b = 1; b < snap.cumulative.size(); ++b) snap.cumulative[b] += snap.cumulative[b - 1];
-  snap.count = snap.cumulative.back();
-  return snap;
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b <= bounds_.size(); ++b) {
+    cumulative += counts[b];
+    double bound = b < bounds_.size() ? bounds_[b] : std::numeric_limits<double>::infinity();
+    h.bucket.push_back({cumulative, bound});
+  }
+  h.sample_count = cumulative;
+  return h;
 }
 
 const Histogram::BucketBoundaries& latency_buckets() {
@@ -93,159 +118,105 @@ const Histogram::BucketBoundaries& latency_buckets() {
   return kBuckets;
 }
 
-void append_label_value(std::string& out, std::string_view value) {
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-}
-
-void append_sample_value(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out += "NaN";
-  } else if (std::isinf(value)) {
-    out += value > 0 ? "+Inf" : "-Inf";
-  } else if (value == std::floor(value) && std::fabs(value) < 1e15) {
-    out += std::to_string(static_cast<long long>(value));
-  } else {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.9g", value);
-    out += buf;
-  }
-}
-
-void FamilyBase::header(std::string& out) const {
-  out += "# HELP ";
-  out += name_;
-  out += ' ';
-  for (char c : help_) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  out += "\n# TYPE ";
-  out += name_;
-  out += type_ == MetricType::kCounter ? " counter\n"
-         : type_ == MetricType::kGauge ? " gauge\n"
-                                       : " histogram\n";
-}
-
 template <typename T>
-T& Family<T>::Add(const Labels& labels) {
+T& ShardedFamily<T>::Add(const Labels& labels) {
+  Labels clean;
+  for (const auto& [name, value] : labels) clean.emplace(name, sanitize_label_value(value));
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [l, m] : metrics_) {
-    if (l == labels) return *m;
+  for (auto& [l, child] : children_) {
+    if (l == clean) return *child;
   }
   if constexpr (std::is_same_v<T, Histogram>) {
-    metrics_.emplace_back(labels, std::make_unique<Histogram>(buckets_));
+    children_.emplace_back(std::move(clean), std::make_unique<Histogram>(buckets_));
   } else {
-    metrics_.emplace_back(labels, std::make_unique<T>());
+    children_.emplace_back(std::move(clean), std::make_unique<T>());
   }
-  return *metrics_.back().second;
+  return *children_.back().second;
 }
 
-namespace {
-// Counters and gauges: one sample per label set.
 template <typename T>
-void serialize_scalars(std::string& out, const std::string& name,
-                       const std::deque<std::pair<Labels, std::unique_ptr<T>>>& metrics) {
-  for (const auto& [labels, m] : metrics) {
-    out += name;
-    append_labels(out, labels);
-    out += ' ';
-    append_sample_value(out, m->Value());
-    out += '\n';
-  }
-}
-}  // namespace
-
-template <>
-void Family<Counter>::serialize(std::string& out) const {
-  header(out);
+prometheus::MetricFamily ShardedFamily<T>::Collect() const {
+  prometheus::MetricFamily family;
+  family.name = name_;
+  family.help = help_;
   std::lock_guard<std::mutex> lock(mu_);
-  serialize_scalars(out, name_, metrics_);
-}
-
-template <>
-void Family<Gauge>::serialize(std::string& out) const {
-  header(out);
-  std::lock_guard<std::mutex> lock(mu_);
-  serialize_scalars(out, name_, metrics_);
-}
-
-template <>
-void Family<Histogram>::serialize(std::string& out) const {
-  header(out);
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, m] : metrics_) {
-    Histogram::Snapshot snap = m->Collect();
-    for (size_t b = 0; b < snap.cumulative.size(); ++b) {
-      std::string le;
-      if (b < buckets_.size())
-        append_sample_value(le, buckets_[b]);
-      else
-        le = "+Inf";
-      out += name_;
-      out += "_bucket";
-      append_labels(out, labels, "le", le);
-      out += ' ';
-      out += std::to_string(snap.cumulative[b]);
-      out += '\n';
+  for (const auto& [labels, child] : children_) {
+    prometheus::ClientMetric m = with_labels(labels);
+    if constexpr (std::is_same_v<T, Histogram>) {
+      m.histogram = child->Collect();
+    } else {
+      m.counter.value = child->Value();
     }
-    out += name_;
-    out += "_sum";
-    append_labels(out, labels);
-    out += ' ';
-    append_sample_value(out, snap.sum);
-    out += '\n';
-    out += name_;
-    out += "_count";
-    append_labels(out, labels);
-    out += ' ';
-    out += std::to_string(snap.count);
-    out += '\n';
+    family.metric.push_back(std::move(m));
   }
+  family.type = std::is_same_v<T, Histogram> ? prometheus::MetricType::Histogram
+                                             : prometheus::MetricType::Counter;
+  return family;
 }
 
-template class Family<Counter>;
-template class Family<Gauge>;
-template class Family<Histogram>;
+template class ShardedFamily<Counter>;
+template class ShardedFamily<Histogram>;
+
+Registry::Registry() : gauges_(std::make_shared<prometheus::Registry>()) {}
 
 Family<Counter>& Registry::AddCounter(const std::string& name, const std::string& help) {
   std::lock_guard<std::mutex> lock(mu_);
-  families_.push_back(std::make_unique<Family<Counter>>(name, help, MetricType::kCounter));
-  return static_cast<Family<Counter>&>(*families_.back());
-}
-
-Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& help) {
-  std::lock_guard<std::mutex> lock(mu_);
-  families_.push_back(std::make_unique<Family<Gauge>>(name, help, MetricType::kGauge));
-  return static_cast<Family<Gauge>&>(*families_.back());
+  counters_.push_back(std::make_unique<ShardedFamily<Counter>>(name, help));
+  return *counters_.back();
 }
 
 Family<Histogram>& Registry::AddHistogram(const std::string& name, const std::string& help,
                                           Histogram::BucketBoundaries buckets) {
   std::lock_guard<std::mutex> lock(mu_);
-  families_.push_back(
-      std::make_unique<Family<Histogram>>(name, help, MetricType::kHistogram, std::move(buckets)));
-  return static_cast<Family<Histogram>&>(*families_.back());
+  histograms_.push_back(std::make_unique<ShardedFamily<Histogram>>(name, help, std::move(buckets)));
+  return *histograms_.back();
+}
+
+Family<Gauge>& Registry::AddGauge(const std::string& name, const std::string& help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(*gauges_);
+}
+
+void Registry::Attach(std::shared_ptr<const prometheus::Collectable> source) {
+  std::lock_guard<std::mutex> lock(mu_);
+  attached_.push_back(std::move(source));
+}
+
+std::vector<prometheus::MetricFamily> Registry::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& f : counters_) out.push_back(f->Collect());
+  for (const auto& f : histograms_) out.push_back(f->Collect());
+  for (auto& f : gauges_->Collect()) out.push_back(std::move(f));
+  for (const auto& source : attached_) {
+    for (auto& f : source->Collect()) out.push_back(std::move(f));
+  }
+  return out;
 }
 
 std::string Registry::Serialize() const {
-  std::string out;
-  out.reserve(16384);
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& f : families_) f->serialize(out);
-  return out;
+  return prometheus::TextSerializer().Serialize(Collect());
+}
+
+void set_gauge_or_remove(Family<Gauge>& family, const Labels& labels, std::optional<double> value) {
+  Labels clean;
+  for (const auto& [name, v] : labels) clean.emplace(name, sanitize_label_value(v));
+  if (value)
+    family.Add(clean).Set(*value);
+  else if (family.Has(clean))
+    family.Remove(&family.Add(clean));
+}
+
+void add_build_info(Registry& registry, std::string_view program) {
+  char hiredis[32];
+  std::snprintf(hiredis, sizeof hiredis, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+  registry
+      .AddGauge("streamshift_build_info",
+                "The running build: version, program and library versions (value 1)")
+      .Add({{"version", STREAMSHIFT_VERSION},
+            {"program", std::string(program)},
+            {"libuv", uv_version_string()},
+            {"hiredis", hiredis}})
+      .Set(1);
 }
 
 }  // namespace streamshift

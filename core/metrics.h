@@ -1,22 +1,38 @@
-// A Prometheus metrics registry (prometheus-cpp is not packaged for Debian
-// bookworm). Shaped after prometheus-cpp, so it can be swapped for it:
-// a Registry holds Families; a Family<T> hands out one metric per label set.
+// Metrics for both programs, on prometheus-cpp: its Registry and Gauge for
+// everything set now and then, its MetricFamily model and TextSerializer for
+// the exposition, and, for what the data plane touches per request, counters
+// and histograms of our own with one cell per thread, collected through a
+// prometheus::Collectable.
 //
-// Hot path: every metric keeps one cache-line-sized cell per shard, and a
-// thread writes only its own shard (set once per thread with
-// set_metrics_shard), so Increment/Observe are a relaxed load and store,
-// with no contention and no lock; a scrape sums the shards. Label look-up
-// (Family::Add) takes a mutex: resolve metrics once, keep the reference.
+//   worker threads --Increment/Observe--> their own shard (relaxed load+store)
+//                                                    |
+//   admin thread: /metrics --> Registry::Collect() --+--> sharded families, summed
+//                                                    +--> prometheus::Registry (gauges)
+//                                                    +--> attached collectables
+//                          --> prometheus::TextSerializer --> text format 0.0.4
+//
+// Why our own cells on the hot path: prometheus::Histogram::Observe takes a
+// mutex per call and prometheus::Counter::Increment is a compare-and-swap
+// loop on a cache line every worker shares. loadtest/metrics_bench measures
+// both against these (docs/BENCHMARKS.md). Label look-up (Family::Add) takes a
+// mutex in both: resolve a child once, keep the reference.
 #pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace streamshift {
@@ -29,6 +45,12 @@ void set_metrics_shard(int shard);
 int metrics_shard();
 
 using Labels = std::map<std::string, std::string>;
+using Gauge = prometheus::Gauge;
+
+/// A label value that is valid UTF-8: each byte of an invalid sequence
+/// becomes U+FFFD. Client-controlled values (event_type) pass through here,
+/// so a hostile byte sequence cannot break a scrape.
+std::string sanitize_label_value(std::string_view value);
 
 namespace metrics_detail {
 struct alignas(64) Cell {
@@ -46,31 +68,12 @@ class Counter {
   metrics_detail::Cell cells_[kMetricShards];
 };
 
-/// A gauge is one value (not sharded): Set from one place, or Increment and
-/// Decrement from several.
-class Gauge {
- public:
-  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
-  void Increment(double v = 1.0);
-  void Decrement(double v = 1.0) { Increment(-v); }
-  double Value() const { return value_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<double> value_{0};
-};
-
 class Histogram {
  public:
   using BucketBoundaries = std::vector<double>;
   explicit Histogram(const BucketBoundaries& buckets);
   void Observe(double v);
-
-  struct Snapshot {
-    std::vector<uint64_t> cumulative;  // per bucket, then +Inf
-    double sum = 0;
-    uint64_t count = 0;
-  };
-  Snapshot Collect() const;
+  prometheus::ClientMetric::Histogram Collect() const;
 
  private:
   struct alignas(64) Shard {
@@ -85,56 +88,69 @@ class Histogram {
 /// own latencies and a slow upstream both resolve.
 const Histogram::BucketBoundaries& latency_buckets();
 
-enum class MetricType { kCounter, kGauge, kHistogram };
-
-class FamilyBase {
- public:
-  FamilyBase(std::string name, std::string help, MetricType type)
-      : name_(std::move(name)), help_(std::move(help)), type_(type) {}
-  virtual ~FamilyBase() = default;
-  const std::string& name() const { return name_; }
-  /// Appends this family in the text exposition format 0.0.4.
-  virtual void serialize(std::string& out) const = 0;
-
- protected:
-  void header(std::string& out) const;
-  std::string name_, help_;
-  MetricType type_;
-};
-
+/// A family of sharded metrics: one child per label set.
 template <typename T>
-class Family : public FamilyBase {
+class ShardedFamily {
  public:
-  Family(std::string name, std::string help, MetricType type,
-         Histogram::BucketBoundaries buckets = {})
-      : FamilyBase(std::move(name), std::move(help), type), buckets_(std::move(buckets)) {}
-  /// The metric for `labels`, created on first use; the reference stays valid.
+  ShardedFamily(std::string name, std::string help, Histogram::BucketBoundaries buckets = {})
+      : name_(std::move(name)), help_(std::move(help)), buckets_(std::move(buckets)) {}
+  /// The child for `labels` (values sanitized), created on first use; the
+  /// reference stays valid for the family's life.
   T& Add(const Labels& labels);
-  void serialize(std::string& out) const override;
+  prometheus::MetricFamily Collect() const;
 
  private:
-  mutable std::mutex mu_;
+  std::string name_, help_;
   Histogram::BucketBoundaries buckets_;
-  std::deque<std::pair<Labels, std::unique_ptr<T>>> metrics_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<Labels, std::unique_ptr<T>>> children_;
 };
 
-class Registry {
+namespace metrics_detail {
+template <typename T>
+struct FamilyOf {
+  using type = ShardedFamily<T>;
+};
+template <>
+struct FamilyOf<Gauge> {
+  using type = prometheus::Family<Gauge>;
+};
+}  // namespace metrics_detail
+
+/// Family<Counter> and Family<Histogram> are sharded; Family<Gauge> is
+/// prometheus-cpp's own.
+template <typename T>
+using Family = typename metrics_detail::FamilyOf<T>::type;
+
+class Registry : public prometheus::Collectable {
  public:
+  Registry();
+
   Family<Counter>& AddCounter(const std::string& name, const std::string& help);
-  Family<Gauge>& AddGauge(const std::string& name, const std::string& help);
   Family<Histogram>& AddHistogram(const std::string& name, const std::string& help,
                                   Histogram::BucketBoundaries buckets = latency_buckets());
-  /// The whole registry in the text exposition format 0.0.4.
+  Family<Gauge>& AddGauge(const std::string& name, const std::string& help);
+
+  /// Another source of families (process metrics), collected at each scrape.
+  void Attach(std::shared_ptr<const prometheus::Collectable> source);
+
+  std::vector<prometheus::MetricFamily> Collect() const override;
+  /// Everything, in the text exposition format 0.0.4.
   std::string Serialize() const;
 
  private:
+  std::shared_ptr<prometheus::Registry> gauges_;
   mutable std::mutex mu_;
-  std::vector<std::unique_ptr<FamilyBase>> families_;
+  std::vector<std::unique_ptr<ShardedFamily<Counter>>> counters_;
+  std::vector<std::unique_ptr<ShardedFamily<Histogram>>> histograms_;
+  std::vector<std::shared_ptr<const prometheus::Collectable>> attached_;
 };
 
-/// Escapes a label value: backslash, double quote and newline.
-void append_label_value(std::string& out, std::string_view value);
-/// Formats a sample value (integers without a fraction, +Inf, NaN).
-void append_sample_value(std::string& out, double value);
+/// Sets the series of `labels` (values sanitized), or removes it when the
+/// value is unknown: a series nobody can refresh is dropped, never frozen.
+void set_gauge_or_remove(Family<Gauge>& family, const Labels& labels, std::optional<double> value);
+
+/// streamshift_build_info{version,program,libuv,hiredis} 1.
+void add_build_info(Registry& registry, std::string_view program);
 
 }  // namespace streamshift

@@ -2,17 +2,16 @@
 #include "core/process_metrics.h"
 
 #include <dirent.h>
+#include <prometheus/metric_family.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "core/metrics.h"
-
 namespace streamshift {
 
-void append_process_metrics(std::string& out) {
+std::vector<prometheus::MetricFamily> ProcessMetrics::Collect() const {
   long page = sysconf(_SC_PAGESIZE);
   long ticks = sysconf(_SC_CLK_TCK);
   double rss = 0;
@@ -54,27 +53,21 @@ void append_process_metrics(std::string& out) {
       }
     }
   }
-  auto metric = [&](const char* name, const char* type, const char* help, double v) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-    out += name;
-    out += ' ';
-    append_sample_value(out, v);
-    out += '\n';
+  std::vector<prometheus::MetricFamily> out;
+  auto metric = [&](const char* name, prometheus::MetricType type, const char* help, double v) {
+    prometheus::MetricFamily f{name, help, type, {prometheus::ClientMetric{}}};
+    (type == prometheus::MetricType::Counter ? f.metric[0].counter.value
+                                             : f.metric[0].gauge.value) = v;
+    out.push_back(std::move(f));
   };
-  metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss);
-  metric("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
-         cpu);
-  metric("process_open_fds", "gauge", "Number of open file descriptors.", fds);
-  metric("process_start_time_seconds", "gauge",
+  using prometheus::MetricType;
+  metric("process_resident_memory_bytes", MetricType::Gauge, "Resident memory size in bytes.", rss);
+  metric("process_cpu_seconds_total", MetricType::Counter,
+         "Total user and system CPU time spent in seconds.", cpu);
+  metric("process_open_fds", MetricType::Gauge, "Number of open file descriptors.", fds);
+  metric("process_start_time_seconds", MetricType::Gauge,
          "Start time of the process since unix epoch in seconds.", start);
+  return out;
 }
 
 }  // namespace streamshift

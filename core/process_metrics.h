@@ -2,11 +2,15 @@
 // /proc at scrape time: resident memory, CPU seconds, open fds, start time.
 #pragma once
 
-#include <string>
+#include <prometheus/collectable.h>
+
+#include <vector>
 
 namespace streamshift {
 
-/// Appends the process_* metrics in the text format 0.0.4.
-void append_process_metrics(std::string& out);
+class ProcessMetrics : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override;
+};
 
 }  // namespace streamshift

@@ -6,7 +6,6 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "core/process_metrics.h"
 
 namespace streamshift {
 namespace {
@@ -74,9 +73,9 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
   redis.endpoint = transport.redis;
   redis.connections = 1;
   redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
-  lag_ = std::make_unique<LagMonitor>(
-      &loop_, redis, admin.streams, admin.consumer_group, admin.cache_ms,
-      std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000), &metrics);
+  lag_ = std::make_unique<LagMonitor>(&loop_, redis, admin.streams, admin.consumer_group,
+                                      admin.cache_ms,
+                                      std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000));
 }
 
 AdminServer::~AdminServer() {
@@ -143,22 +142,17 @@ void AdminServer::on_request(Exchange& exchange) {
     }
     exchange.respond_json(200, "{\"status\":\"ok\"}");
   } else if (path == "/readyz") {
+    // Ready means "this sidecar takes requests". Redis is deliberately not
+    // part of it: a native sidecar's readiness is the app pod's, and a Redis
+    // outage must never take the app's own endpoints out of its Service.
+    // Redis state is in /api/v1/events/health, the metrics and the alerts.
     bool listening = true;
     for (const WorkerHealth* w : workers_) listening = listening && w->listening.load();
-    bool redis_connected = metrics_.redis_connections_ready.Value() > 0;
-    bool redis_needed =
-        transport_.needs_redis() && !transport_.fallback_to_http && !transport_.dual_write;
-    std::string why;
-    if (draining_.load())
-      why = "draining";
-    else if (!listening)
-      why = "not_listening";
-    else if (redis_needed && !redis_connected)
-      why = "redis_unavailable";
+    std::string_view why = draining_.load() ? "draining" : !listening ? "not_listening" : "";
     std::string body = "{\"status\":";
     append_json_string(body, why.empty() ? "ready" : why);
     body += ",\"redis_connected\":";
-    body += redis_connected ? "true" : "false";
+    body += metrics_.redis_connections_ready.Value() > 0 ? "true" : "false";
     body += '}';
     exchange.respond_json(why.empty() ? 200 : 503, std::move(body));
   } else if (path.substr(0, 15) == "/api/v1/events/") {
@@ -172,7 +166,6 @@ void AdminServer::serve_metrics(Exchange& exchange) {
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = registry_.Serialize();
-  append_process_metrics(r.body);
   exchange.respond(std::move(r));
 }
 

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "proxy/event_fields.h"
+#include "proxy/event_type_peek.h"
 #include "proxy/stream_entry.h"
 
 namespace streamshift {
@@ -152,30 +153,88 @@ void EventRouter::send_held(HeldEvent&& e) {
     return;
   }
   if (to_redis) {
-    ++stats_.fallbacks[static_cast<int>(FallbackReason::kCircuitOpen)];
-    if (metrics_ != nullptr)
-      metrics_->fallback[static_cast<int>(FallbackReason::kCircuitOpen)]->Increment();
+    if (EventTypeMetrics* m = event_metrics(e.event_type)) m->redis_failure->Increment();
+    held_redis_failed(std::move(e), FallbackReason::kCircuitOpen);
+    return;
   }
+  ++stats_.http_routed;
   send_held_http(std::move(e));
 }
 
 void EventRouter::send_held_http(HeldEvent&& e) {
-  ++stats_.http_routed;
   ++detached_in_flight_;
   ForwardAccounting accounting;
   accounting.event = event_metrics(e.event_type);
-  bridge_.send_detached(std::move(e.upstream_head), std::move(e.body), accounting,
-                        [this](bool) { detached_done(); });
+  bridge_.send_detached(
+      std::move(e.upstream_head), std::move(e.body), accounting,
+      [this, id = std::move(e.event_id), type = std::move(e.event_type)](bool ok) {
+        if (!ok) held_lost(id, type, LostReason::kHttpFailed, "the upstream did not answer 2xx");
+        detached_done();
+      });
 }
 
-EventTypeMetrics* EventRouter::event_metrics(const std::string& event_type) {
+// A held event's XADD failed, or the circuit refused it. The app was
+// answered 202 long ago, so it falls back to HTTP or, with the fallback off,
+// it is lost: counted and logged, never silently.
+void EventRouter::held_redis_failed(HeldEvent&& e, FallbackReason reason) {
+  if (settings_.fallback_to_http) {
+    count_fallback(reason);
+    send_held_http(std::move(e));
+    return;
+  }
+  held_lost(e.event_id, e.event_type, LostReason::kRedisFailed, fallback_reason_name(reason));
+}
+
+void EventRouter::held_lost(std::string_view event_id, std::string_view event_type,
+                            LostReason reason, std::string_view detail) {
+  if (metrics_ != nullptr) metrics_->lost(reason).Increment();
+  log_line(LogLevel::kWarn, "coalesced event lost: acknowledged 202 and never delivered",
+           {{"event_id", event_id},
+            {"event_type", event_type},
+            {"reason", lost_reason_name(reason)},
+            {"detail", detail}});
+}
+
+void EventRouter::count_fallback(FallbackReason reason) {
+  ++stats_.fallbacks[static_cast<int>(reason)];
+  if (metrics_ != nullptr) metrics_->fallback[static_cast<int>(reason)]->Increment();
+}
+
+EventTypeMetrics* EventRouter::event_metrics(std::string_view event_type) {
   if (metrics_ == nullptr) return nullptr;
   auto it = event_metrics_.find(event_type);
   if (it != event_metrics_.end()) return it->second;
   EventTypeMetrics* m = metrics_->for_event_type(event_type);
   if (event_metrics_.size() < 2 * ProxyMetrics::kMaxEventTypes)
-    event_metrics_.emplace(event_type, m);
+    event_metrics_.emplace(std::string(event_type), m);
   return m;
+}
+
+// With the fallback off, a held event whose XADD fails could only be lost.
+// While Redis is known to be failing, hold nothing: the app gets its 503 now.
+bool EventRouter::redis_failing_without_fallback() const {
+  if (!settings_.needs_redis() || settings_.fallback_to_http || settings_.dual_write) return false;
+  return redis_ == nullptr || redis_->ready_connections() == 0 ||
+         circuit_.state() != CircuitBreaker::State::kClosed;
+}
+
+// The master switch is off (or a body could not be read with it off): the
+// original HTTP bridge, byte for byte, and each event it carries counted by
+// type, read leniently. A rollback must never start refusing bodies the app
+// always sent.
+void EventRouter::bridge_lenient(Exchange& exchange, const RouteMatch* match) {
+  ForwardAccounting accounting;
+  if (metrics_ != nullptr) {
+    const HttpRequest& request = exchange.request();
+    std::optional<RouteMatch> found;
+    if (match == nullptr && (found = routes_.match(request.method, request.target())))
+      match = &*found;
+    if (match != nullptr) {
+      const std::string& fixed = match->route->event_type;
+      accounting.event = event_metrics(fixed.empty() ? peek_event_type(request.body) : fixed);
+    }
+  }
+  bridge_.forward(exchange, {}, {}, accounting);
 }
 
 void EventRouter::circuit_changed() {
@@ -200,7 +259,7 @@ void EventRouter::on_request(Exchange& exchange) {
   // bodies the app always sent).
   bool strict = settings_.needs_redis();
   if (!strict && (!coalescer_ || !mentions_coalesced_type(request.body))) {
-    bridge_.forward(exchange, {});
+    bridge_lenient(exchange, nullptr);
     return;
   }
   std::optional<RouteMatch> match = routes_.match(request.method, request.target());
@@ -235,7 +294,7 @@ void EventRouter::on_request(Exchange& exchange) {
     detail = "event_id must not contain CR, LF or NUL";
   }
   if (!ok && !strict) {
-    bridge_.forward(exchange, {});
+    bridge_lenient(exchange, &*match);
     return;
   }
   if (!ok) {
@@ -253,7 +312,8 @@ void EventRouter::on_request(Exchange& exchange) {
   }
 
   EventTypeMetrics* type_metrics = event_metrics(fields.event_type);
-  if (coalescer_ && settings_.coalescing.applies_to(fields.event_type)) {
+  if (coalescer_ && settings_.coalescing.applies_to(fields.event_type) &&
+      !redis_failing_without_fallback()) {
     std::string key = fields.room_id;
     key += '\x1f';
     key += fields.user_id;
@@ -305,7 +365,9 @@ void EventRouter::on_request(Exchange& exchange) {
   uint64_t now = uv_now(loop_);
   CircuitBreaker::Decision decision = circuit_.decide(now);
   if (decision == CircuitBreaker::Decision::kReject) {
-    fallback(exchange, fields.event_id, FallbackReason::kCircuitOpen, "the Redis circuit is open");
+    if (type_metrics != nullptr) type_metrics->redis_failure->Increment();
+    fallback(exchange, fields.event_id, FallbackReason::kCircuitOpen, "the Redis circuit is open",
+             type_metrics);
     return;
   }
   auto* publish = new Publish{this,
@@ -352,7 +414,8 @@ void EventRouter::on_published(void* data, const RedisResult& result) {
   if (router->circuit_.state() != circuit_before) router->circuit_changed();
   std::string detail(redis_status_name(result.status));
   if (result.status == RedisStatus::kErrorReply) (detail += ": ") += result.error;
-  router->fallback(exchange, publish->event_id, reason_for(result.status), detail);
+  router->fallback(exchange, publish->event_id, reason_for(result.status), detail,
+                   publish->metrics);
 }
 
 void EventRouter::on_detached_published(void* data, const RedisResult& result) {
@@ -370,18 +433,7 @@ void EventRouter::on_detached_published(void* data, const RedisResult& result) {
   } else {
     router->circuit_.record_failure(uv_now(router->loop_));
     ++router->stats_.redis_failed;
-    FallbackReason reason = reason_for(result.status);
-    if (router->settings_.fallback_to_http) {
-      ++router->stats_.fallbacks[static_cast<int>(reason)];
-      if (router->metrics_ != nullptr)
-        router->metrics_->fallback[static_cast<int>(reason)]->Increment();
-      router->send_held_http(std::move(d->event));
-    } else {
-      ++router->stats_.refused_503;
-      if (router->metrics_ != nullptr) router->metrics_->refused_503.Increment();
-      log_line(LogLevel::kWarn, "coalesced event lost: Redis failed and HTTP fallback is off",
-               {{"event_id", d->event.event_id}, {"error", redis_status_name(result.status)}});
-    }
+    router->held_redis_failed(std::move(d->event), reason_for(result.status));
   }
   if (router->circuit_.state() != before) router->circuit_changed();
   router->detached_done();
@@ -404,7 +456,7 @@ void EventRouter::on_shadow_published(void* data, const RedisResult& result) {
 }
 
 void EventRouter::fallback(Exchange& exchange, const std::string& event_id, FallbackReason reason,
-                           std::string_view detail) {
+                           std::string_view detail, EventTypeMetrics* type_metrics) {
   if (!settings_.fallback_to_http) {
     ++stats_.refused_503;
     if (metrics_ != nullptr) metrics_->refused_503.Increment();
@@ -418,14 +470,13 @@ void EventRouter::fallback(Exchange& exchange, const std::string& event_id, Fall
     exchange.respond_json(503, std::move(body), event_headers("redis_streams", event_id));
     return;
   }
-  ++stats_.fallbacks[static_cast<int>(reason)];
-  if (metrics_ != nullptr) metrics_->fallback[static_cast<int>(reason)]->Increment();
+  count_fallback(reason);
   if (log_enabled(LogLevel::kDebug)) {
     log_line(
         LogLevel::kDebug, "event falls back to HTTP",
         {{"reason", fallback_reason_name(reason)}, {"detail", detail}, {"event_id", event_id}});
   }
-  forward_http(exchange, event_id, nullptr, false);
+  forward_http(exchange, event_id, type_metrics, false);
 }
 
 void EventRouter::forward_http(Exchange& exchange, const std::string& event_id,

@@ -70,13 +70,19 @@ class EventRouter : public RequestHandler {
   void arm_coalesce_timer();
   void send_held(HeldEvent&& event);
   void send_held_http(HeldEvent&& event);
+  void held_redis_failed(HeldEvent&& event, FallbackReason reason);
+  void held_lost(std::string_view event_id, std::string_view event_type, LostReason reason,
+                 std::string_view detail);
+  void count_fallback(FallbackReason reason);
+  bool redis_failing_without_fallback() const;
+  void bridge_lenient(Exchange& exchange, const RouteMatch* match);
   void detached_done();
   static void on_shadow_published(void* data, const RedisResult& result);
   void fallback(Exchange& exchange, const std::string& event_id, FallbackReason reason,
-                std::string_view detail);
+                std::string_view detail, EventTypeMetrics* type_metrics);
   void forward_http(Exchange& exchange, const std::string& event_id, EventTypeMetrics* event,
                     bool dual_write);
-  EventTypeMetrics* event_metrics(const std::string& event_type);
+  EventTypeMetrics* event_metrics(std::string_view event_type);
   bool mentions_coalesced_type(std::string_view body) const;
   void circuit_changed();
 
@@ -91,7 +97,12 @@ class EventRouter : public RequestHandler {
   TransportStats stats_;
   ProxyMetrics* metrics_;
   Gauge* circuit_gauge_ = nullptr;
-  std::unordered_map<std::string, EventTypeMetrics*> event_metrics_;  // this worker's cache
+  struct TransparentHash : std::hash<std::string_view> {
+    using is_transparent = void;
+  };
+  // This worker's cache, looked up by string_view without allocating.
+  std::unordered_map<std::string, EventTypeMetrics*, TransparentHash, std::equal_to<>>
+      event_metrics_;
   std::unique_ptr<Coalescer<HeldEvent>> coalescer_;
   uv_timer_t coalesce_timer_;
   bool coalesce_timer_open_ = false;

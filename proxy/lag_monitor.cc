@@ -64,16 +64,14 @@ struct LagMonitor::Reply {
 };
 
 LagMonitor::LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams,
-                       std::string group, uint64_t cache_ms, uint64_t timeout_ms,
-                       ProxyMetrics* metrics)
+                       std::string group, uint64_t cache_ms, uint64_t timeout_ms)
     : loop_(loop),
       connect_timeout_ms_(redis.connect_timeout_ms),
       redis_(loop, with_ready_hook(std::move(redis), this)),
       streams_(std::move(streams)),
       group_(std::move(group)),
       cache_ms_(cache_ms),
-      timeout_ms_(timeout_ms),
-      metrics_(metrics) {
+      timeout_ms_(timeout_ms) {
   uv_timer_init(loop_, &connect_wait_);
   connect_wait_.data = this;
 }
@@ -210,12 +208,6 @@ void LagMonitor::finish(Round* round) {
     if (s.group_exists && !s.max_deleted_id.empty() && s.max_deleted_id != "0-0") {
       std::string delivered = s.last_delivered_id.empty() ? "0-0" : s.last_delivered_id;
       s.trimmed_unread = stream_id_less(delivered, s.max_deleted_id);
-    }
-    if (metrics_ != nullptr) {
-      if (s.lag)
-        metrics_->consumer_lag.Add({{"stream", s.name}, {"consumer_group", group_}})
-            .Set(static_cast<double>(*s.lag));
-      metrics_->queue_depth.Add({{"stream", s.name}}).Set(static_cast<double>(s.length));
     }
   }
   round->snapshot.redis_connected =

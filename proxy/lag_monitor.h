@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "core/redis_client.h"
-#include "proxy/proxy_metrics.h"
 
 namespace streamshift {
 
@@ -50,7 +49,7 @@ class LagMonitor {
   using Done = std::function<void(const LagSnapshot&)>;
 
   LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams,
-             std::string group, uint64_t cache_ms, uint64_t timeout_ms, ProxyMetrics* metrics);
+             std::string group, uint64_t cache_ms, uint64_t timeout_ms);
   ~LagMonitor();
 
   /// Connects (look-ups before that report Redis as not connected).
@@ -81,7 +80,6 @@ class LagMonitor {
   std::string group_;
   uint64_t cache_ms_;
   uint64_t timeout_ms_;
-  ProxyMetrics* metrics_;
   std::optional<LagSnapshot> cached_;
   uint64_t cached_at_ = 0;
   Round* in_flight_ = nullptr;

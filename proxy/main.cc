@@ -2,7 +2,8 @@
 //
 //   streamshift [proxy]                 run the sidecar (the default)
 //   streamshift relay                   run the relay (streams -> SignalR)
-//   streamshift check-config [relay]    validate the environment and print it
+//   streamshift check-config [--strict] [proxy|relay]
+//                                       validate the environment and print it
 //   streamshift --version | --help
 #include <uv.h>
 
@@ -32,16 +33,18 @@ extern char** environ;
 namespace streamshift {
 namespace {
 
-constexpr std::string_view kVersion = "0.1.0";
+constexpr std::string_view kVersion = STREAMSHIFT_VERSION;
 constexpr std::string_view kUsage =
     "usage: streamshift [command]\n"
     "\n"
     "commands:\n"
     "  proxy          run the sidecar (the default when no command is given)\n"
     "  relay          run the relay: consume the streams, deliver to SignalR\n"
-    "  check-config [proxy|relay]\n"
+    "  check-config [--strict] [proxy|relay]\n"
     "                 validate the environment, print the effective configuration\n"
-    "                 (secrets masked); exit 0, or 2 naming every invalid variable\n"
+    "                 (secrets masked); exit 0, or 2 naming every invalid variable;\n"
+    "                 --strict: unknown STREAMSHIFT_*/EVENT_TRANSPORT_*/EVENT_COALESCING_*\n"
+    "                 variables are errors too\n"
     "  --version      print the version\n"
     "  --help         print this help\n"
     "\n"
@@ -73,12 +76,36 @@ RouteTable load_routes(const ProxySettings& settings, EnvReader& env) {
   return RouteTable::defaults();
 }
 
+// Every variable with its value in force; an invalid one is shown as the
+// value given (masked where secret) and marked INVALID, never as the
+// default the program would have fallen back to.
 void print_entries(const EnvReader& env, std::string_view program) {
-  std::printf("streamshift %.*s %.*s: effective configuration\n", static_cast<int>(program.size()),
-              program.data(), static_cast<int>(kVersion.size()), kVersion.data());
+  std::printf("streamshift %.*s %.*s: %s\n", static_cast<int>(program.size()), program.data(),
+              static_cast<int>(kVersion.size()), kVersion.data(),
+              env.ok() ? "effective configuration" : "INVALID configuration (errors on stderr)");
   for (const ConfigEntry& e : env.entries()) {
-    std::printf("%s=%s\t(%s) %s\n", e.name.c_str(), e.shown_value.c_str(),
-                e.from_environment ? "set" : "default", e.help.c_str());
+    const ConfigError* error = nullptr;
+    for (const ConfigError& err : env.errors()) {
+      if (err.name == e.name) error = &err;
+    }
+    if (error != nullptr) {
+      std::printf("%s=%s\t(INVALID, allowed: %s) %s\n", e.name.c_str(), error->value.c_str(),
+                  error->allowed.c_str(), e.help.c_str());
+    } else {
+      std::printf("%s=%s\t(%s) %s\n", e.name.c_str(), e.shown_value.c_str(),
+                  e.from_environment ? "set" : "default", e.help.c_str());
+    }
+  }
+}
+
+// Unknown variables with our prefixes are warnings, or errors with --strict.
+void check_unknown(EnvReader& env, bool strict) {
+  for (const std::string& name : unknown_variables(env)) {
+    if (strict)
+      env.reject(name, "(set)", "a variable streamshift reads (--strict)");
+    else
+      std::fprintf(stderr, "warning: %s is set but not used by streamshift (a typo?)\n",
+                   name.c_str());
   }
 }
 
@@ -88,19 +115,21 @@ int report_errors(const EnvReader& env) {
   return 2;
 }
 
-int check_relay_config() {
+int check_relay_config(bool strict) {
   EnvReader env;
   RelaySettings settings = load_relay_settings(env);
+  if (strict) check_unknown(env, strict);
   print_entries(env, "relay");
   std::printf("consumer: %s in group %s; dead letters to %s\n", settings.consumer.c_str(),
               settings.group.c_str(), settings.dlq_stream.c_str());
   return report_errors(env);
 }
 
-int check_config() {
+int check_config(bool strict) {
   EnvReader env;
   ProxySettings settings = load_proxy_settings(env);
   RouteTable routes = load_routes(settings, env);
+  check_unknown(env, strict);
   print_entries(env, "proxy");
   std::printf("routes (%s):\n",
               settings.transport.routes_file.empty() ? "built-in" : "from STREAMSHIFT_ROUTES_FILE");
@@ -118,11 +147,29 @@ int check_config() {
                      (t.rollout_key == RolloutKey::kRoom ? "room" : "random draw") +
                      (t.fallback_to_http ? ", HTTP fallback on failure" : ", 503 on failure"))
                         .c_str());
-  for (const std::string& name : unknown_variables(env)) {
-    std::fprintf(stderr, "warning: %s is set but not used by streamshift (a typo?)\n",
-                 name.c_str());
-  }
   return report_errors(env);
+}
+
+int unexpected_argument(std::string_view arg) {
+  std::fprintf(stderr, "streamshift: unexpected argument '%.*s'\n%.*s",
+               static_cast<int>(arg.size()), arg.data(), static_cast<int>(kUsage.size()),
+               kUsage.data());
+  return 2;
+}
+
+// check-config [--strict] [proxy|relay], in any order.
+int check_config_command(const std::vector<std::string_view>& args) {
+  bool strict = false;
+  std::string_view program;
+  for (std::string_view a : args) {
+    if (a == "--strict" && !strict)
+      strict = true;
+    else if (program.empty() && (a == "proxy" || a == "relay"))
+      program = a;
+    else
+      return unexpected_argument(a);
+  }
+  return program == "relay" ? check_relay_config(strict) : check_config(strict);
 }
 
 struct SignalState {
@@ -248,16 +295,10 @@ int run_proxy() {
 int main(int argc, char** argv) {
   using namespace streamshift;
   std::string_view command = argc > 1 ? argv[1] : "proxy";
-  if (command == "check-config" && argc == 3) {
-    std::string_view program = argv[2];
-    if (program == "relay") return check_relay_config();
-    if (program == "proxy") return check_config();
+  if (command == "check-config") {
+    return check_config_command(std::vector<std::string_view>(argv + 2, argv + argc));
   }
-  if (argc > 2) {
-    std::fprintf(stderr, "streamshift: unexpected argument '%s'\n%.*s", argv[2],
-                 static_cast<int>(kUsage.size()), kUsage.data());
-    return 2;
-  }
+  if (argc > 2) return unexpected_argument(argv[2]);
   if (command == "--version" || command == "version") {
     std::printf("streamshift %.*s\n", static_cast<int>(kVersion.size()), kVersion.data());
     return 0;
@@ -266,7 +307,6 @@ int main(int argc, char** argv) {
     std::printf("%.*s", static_cast<int>(kUsage.size()), kUsage.data());
     return 0;
   }
-  if (command == "check-config") return check_config();
   if (command == "proxy") return run_proxy();
   if (command == "relay") return run_relay();
   std::fprintf(stderr, "streamshift: unknown command '%.*s'\n%.*s",

@@ -1,9 +1,15 @@
 // The sidecar's metric set; see proxy_metrics.h.
 #include "proxy/proxy_metrics.h"
 
+#include "core/process_metrics.h"
+
 namespace streamshift {
 namespace {
 constexpr const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "error"};
+}
+
+std::string_view lost_reason_name(LostReason reason) {
+  return reason == LostReason::kRedisFailed ? "redis_failed" : "http_failed";
 }
 
 ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
@@ -18,9 +24,6 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
           "End-to-end latency from ingress to delivery to SignalR (observed by the relay)")),
       coalesced(r.AddCounter("events_coalesced_total",
                              "Events dropped by coalescing (merged into a later one)")),
-      consumer_lag(r.AddGauge("event_consumer_lag",
-                              "Unprocessed entries in the consumer group, per stream")),
-      queue_depth(r.AddGauge("event_queue_depth", "Entries in the stream")),
       dual_write_status(
           r.AddGauge("event_dual_write_status", "1 when dual write is on, else 0").Add({})),
       refused_503(r.AddCounter("streamshift_events_refused_total",
@@ -82,6 +85,13 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
                                        "Upstream latency: request sent to complete answer")
                             .Add({});
   for (int w = 0; w < workers; ++w) circuit_open.Add({{"worker", std::to_string(w)}}).Set(0);
+  auto& lost = r.AddCounter("streamshift_events_lost_total",
+                            "Events acknowledged to the app (202 coalesced) that never reached "
+                            "SignalR, by reason");
+  for (int i = 0; i < static_cast<int>(LostReason::kCount); ++i)
+    lost_[i] = &lost.Add({{"reason", std::string(lost_reason_name(static_cast<LostReason>(i)))}});
+  add_build_info(r, "proxy");
+  r.Attach(std::make_shared<ProcessMetrics>());
 }
 
 EventTypeMetrics* ProxyMetrics::for_event_type(std::string_view event_type) {

@@ -27,6 +27,10 @@ struct EventTypeMetrics {
   Counter* coalesced = nullptr;
 };
 
+/// Why an acknowledged (202 coalesced) event never reached SignalR.
+enum class LostReason { kRedisFailed, kHttpFailed, kCount };
+std::string_view lost_reason_name(LostReason reason);
+
 class ProxyMetrics : public RequestObserver {
  public:
   ProxyMetrics(Registry& registry, const TransportSettings& transport, int workers);
@@ -43,14 +47,13 @@ class ProxyMetrics : public RequestObserver {
   void on_response(int status, double seconds) override { observe_ingress(status, seconds); }
   /// `status` 0 means the upstream could not be reached or answered nothing.
   void observe_upstream(int status, double seconds);
+  Counter& lost(LostReason reason) { return *lost_[static_cast<int>(reason)]; }
 
   Registry& registry;
   Family<Histogram>& publish_duration;
   Family<Counter>& published;
   Family<Histogram>& delivery_duration;
   Family<Counter>& coalesced;
-  Family<Gauge>& consumer_lag;
-  Family<Gauge>& queue_depth;
   std::array<Counter*, static_cast<int>(FallbackReason::kCount)> fallback;
   Gauge& dual_write_status;
   Counter* dual_write_success_redis;
@@ -70,6 +73,7 @@ class ProxyMetrics : public RequestObserver {
   std::array<Histogram*, 5> ingress_duration_;
   std::array<Counter*, 6> upstream_requests_;  // 1xx..5xx, error
   Histogram* upstream_duration_;
+  std::array<Counter*, static_cast<int>(LostReason::kCount)> lost_;
   std::mutex mu_;
   std::unordered_map<std::string, EventTypeMetrics> event_types_;
 };

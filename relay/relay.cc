@@ -219,6 +219,7 @@ void Relay::on_group_created(bool ok) {
     // just recreated: then there are none), then new ones.
     phase_ = ReadPhase::kOwnPending;
     std::fill(pending_cursors_.begin(), pending_cursors_.end(), "0");
+    refresh_lag();  // the gauges exist from the moment the relay is ready
   }
   maybe_read();
 }
@@ -389,12 +390,24 @@ void Relay::refresh_held() {
   }
 }
 
+// event_consumer_lag and event_queue_depth, every LAG_INTERVAL_MS. A series
+// whose look-up failed, or whose lag Redis cannot tell (nil), is removed,
+// never left at its last value: a frozen lag keeps an alert firing after
+// the backlog is gone.
 void Relay::refresh_lag() {
   if (closing_) return;
   for (const std::string& stream : settings_.streams) {
+    command({"XLEN", stream}, [this, stream](const RedisResult& r) {
+      bool ok = r.status == RedisStatus::kOk && r.reply != nullptr &&
+                r.reply->type == REDIS_REPLY_INTEGER;
+      metrics_.set_queue_depth(stream,
+                               ok ? std::optional<int64_t>(r.reply->integer) : std::nullopt);
+    });
     command({"XINFO", "GROUPS", stream}, [this, stream](const RedisResult& r) {
+      std::optional<int64_t> found;
       if (r.status != RedisStatus::kOk || r.reply == nullptr ||
           r.reply->type != REDIS_REPLY_ARRAY) {
+        metrics_.set_consumer_lag(stream, settings_.group, found);
         return;
       }
       for (size_t g = 0; g < r.reply->elements; ++g) {
@@ -407,12 +420,9 @@ void Relay::refresh_lag() {
           if (name == "name") ours = reply_text(group->element[i + 1]) == settings_.group;
           if (name == "lag") lag = group->element[i + 1];
         }
-        // A nil lag (Redis cannot tell) leaves the last known value.
-        if (ours && lag != nullptr && lag->type == REDIS_REPLY_INTEGER) {
-          metrics_.consumer_lag.Add({{"stream", stream}, {"consumer_group", settings_.group}})
-              .Set(static_cast<double>(lag->integer));
-        }
+        if (ours && lag != nullptr && lag->type == REDIS_REPLY_INTEGER) found = lag->integer;
       }
+      metrics_.set_consumer_lag(stream, settings_.group, found);
     });
   }
 }

@@ -2,7 +2,6 @@
 #include "relay/relay_admin.h"
 
 #include "core/json.h"
-#include "core/process_metrics.h"
 
 namespace streamshift {
 namespace {
@@ -43,7 +42,6 @@ void RelayAdmin::on_request(Exchange& exchange) {
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = registry_.Serialize();
-    append_process_metrics(r.body);
     exchange.respond(std::move(r));
   } else if (path == "/healthz") {
     exchange.respond_json(200, "{\"status\":\"ok\"}");

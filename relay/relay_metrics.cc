@@ -1,12 +1,15 @@
 // The relay's metrics; see relay_metrics.h.
 #include "relay/relay_metrics.h"
 
+#include "core/process_metrics.h"
+
 namespace streamshift {
 
 RelayMetrics::RelayMetrics(Registry& r)
     : registry(r),
       consumer_lag(r.AddGauge("event_consumer_lag",
                               "Unprocessed entries in the consumer group, per stream")),
+      queue_depth(r.AddGauge("event_queue_depth", "Entries in the stream")),
       retries(r.AddCounter("streamshift_relay_retries_total",
                            "Deliveries scheduled again after a retryable failure")
                   .Add({})),
@@ -53,6 +56,19 @@ RelayMetrics::RelayMetrics(Registry& r)
       &dlq.Add({{"reason", "max_deliveries"}});
   dead_lettered_[static_cast<int>(DeadLetterReason::kMalformed)] =
       &dlq.Add({{"reason", "malformed"}});
+  add_build_info(r, "relay");
+  r.Attach(std::make_shared<ProcessMetrics>());
+}
+
+void RelayMetrics::set_consumer_lag(const std::string& stream, const std::string& group,
+                                    std::optional<int64_t> lag) {
+  set_gauge_or_remove(consumer_lag, {{"stream", stream}, {"consumer_group", group}},
+                      lag ? std::optional<double>(*lag) : std::nullopt);
+}
+
+void RelayMetrics::set_queue_depth(const std::string& stream, std::optional<int64_t> length) {
+  set_gauge_or_remove(queue_depth, {{"stream", stream}},
+                      length ? std::optional<double>(*length) : std::nullopt);
 }
 
 Histogram& RelayMetrics::delivery_duration(std::string_view event_type) {

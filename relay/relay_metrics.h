@@ -6,6 +6,8 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,8 +36,15 @@ class RelayMetrics {
     return *dead_lettered_[static_cast<int>(reason)];
   }
 
+  /// event_consumer_lag{stream,consumer_group}; nullopt removes the series.
+  void set_consumer_lag(const std::string& stream, const std::string& group,
+                        std::optional<int64_t> lag);
+  /// event_queue_depth{stream}; nullopt removes the series.
+  void set_queue_depth(const std::string& stream, std::optional<int64_t> length);
+
   Registry& registry;
   Family<Gauge>& consumer_lag;
+  Family<Gauge>& queue_depth;
   Counter& retries;
   Counter& claimed;
   Counter& lost_trimmed;

@@ -1,9 +1,12 @@
 #include "core/metrics.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <thread>
 #include <vector>
+
+#include "core/process_metrics.h"
 
 namespace streamshift {
 namespace {
@@ -66,23 +69,81 @@ TEST(Metrics, LatencyBucketsResolveMicrosecondsAndSeconds) {
   for (size_t i = 1; i < b.size(); ++i) EXPECT_LT(b[i - 1], b[i]);
 }
 
-TEST(Metrics, LabelValuesAndHelpAreEscaped) {
+// Help texts are ours (constants, no backslash or newline); label values
+// may come from clients and are escaped by prometheus-cpp's serializer.
+TEST(Metrics, LabelValuesAreEscaped) {
   Registry r;
-  r.AddCounter("esc_total", "Help with \\ and\nnewline").Add({{"v", "a\"b\\c\nd"}}).Increment();
+  r.AddCounter("esc_total", "Help").Add({{"v", "a\"b\\c\nd"}}).Increment();
   std::string text = r.Serialize();
-  EXPECT_NE(text.find("# HELP esc_total Help with \\\\ and\\nnewline\n"), std::string::npos)
-      << text;
   EXPECT_NE(text.find("esc_total{v=\"a\\\"b\\\\c\\nd\"} 1\n"), std::string::npos) << text;
 }
 
-TEST(Metrics, SampleValuesFormat) {
-  std::string s;
-  append_sample_value(s, 3);
-  s += ' ';
-  append_sample_value(s, 0.25);
-  s += ' ';
-  append_sample_value(s, 1.0 / 0.0);
-  EXPECT_EQ(s, "3 0.25 +Inf");
+// A hostile event_type must not break a scrape: every label value is valid
+// UTF-8 on the way out.
+TEST(Metrics, InvalidUtf8LabelValuesAreReplaced) {
+  EXPECT_EQ(sanitize_label_value("typing_start"), "typing_start");
+  EXPECT_EQ(sanitize_label_value("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  EXPECT_EQ(sanitize_label_value("\xff\xfe"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(sanitize_label_value("a\xC3"), "a\xEF\xBF\xBD");                // truncated
+  EXPECT_EQ(sanitize_label_value("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  EXPECT_EQ(sanitize_label_value("\xED\xA0\x80"),                           // a surrogate
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  Registry r;
+  auto& f = r.AddCounter("typed_total", "T");
+  f.Add({{"event_type", "\xff\xfe"}}).Increment();
+  EXPECT_EQ(&f.Add({{"event_type", "\xff\xfe"}}), &f.Add({{"event_type", "\xfe\xff"}}));
+  std::string text = r.Serialize();
+  EXPECT_NE(text.find("typed_total{event_type=\"\xEF\xBF\xBD\xEF\xBF\xBD\"} 1\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Metrics, AGaugeWhoseValueIsUnknownIsRemovedNotFrozen) {
+  Registry r;
+  auto& lag = r.AddGauge("lag", "Lag");
+  set_gauge_or_remove(lag, {{"stream", "s"}}, 42);
+  EXPECT_NE(r.Serialize().find("lag{stream=\"s\"} 42\n"), std::string::npos) << r.Serialize();
+  set_gauge_or_remove(lag, {{"stream", "s"}}, std::nullopt);
+  EXPECT_EQ(r.Serialize().find("lag{"), std::string::npos) << r.Serialize();
+  set_gauge_or_remove(lag, {{"stream", "s"}}, std::nullopt);  // absent: nothing to do
+  set_gauge_or_remove(lag, {{"stream", "s"}}, 0);
+  EXPECT_NE(r.Serialize().find("lag{stream=\"s\"} 0\n"), std::string::npos) << r.Serialize();
+}
+
+TEST(Metrics, BuildInfoAndProcessMetricsAreExposed) {
+  Registry r;
+  add_build_info(r, "proxy");
+  r.Attach(std::make_shared<ProcessMetrics>());
+  std::string text = r.Serialize();
+  EXPECT_NE(text.find("streamshift_build_info{"), std::string::npos) << text;
+  EXPECT_NE(text.find("program=\"proxy\""), std::string::npos) << text;
+  EXPECT_NE(text.find(std::string("version=\"") + STREAMSHIFT_VERSION + "\""), std::string::npos)
+      << text;
+  for (const char* name : {"process_resident_memory_bytes ", "process_cpu_seconds_total ",
+                           "process_open_fds ", "process_start_time_seconds "}) {
+    EXPECT_NE(text.find(std::string("\n") + name), std::string::npos) << name << "\n" << text;
+  }
+  EXPECT_EQ(text.find("process_resident_memory_bytes 0\n"), std::string::npos);
+}
+
+// The hand-written serializer printed 9 significant digits: a start time of
+// 1.7e9 s came out up to 10 s off.
+TEST(Metrics, StartTimeIsExactToTheTick) {
+  Registry r;
+  r.Attach(std::make_shared<ProcessMetrics>());
+  std::string text = r.Serialize();
+  size_t at = text.find("\nprocess_start_time_seconds ");
+  ASSERT_NE(at, std::string::npos) << text;
+  double start = std::stod(text.substr(at + 28));
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  // The test process started within the last few minutes, not 10 s off.
+  EXPECT_LT(start, static_cast<double>(now.tv_sec) + 1.0);
+  EXPECT_GT(start, static_cast<double>(now.tv_sec) - 600.0);
+  std::string printed = text.substr(at + 28, text.find('\n', at + 28) - at - 28);
+  // Not "1.76443746e+09": every digit down to the clock tick is printed.
+  EXPECT_EQ(printed.find_first_of("eE"), std::string::npos) << printed;
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include "core/process_metrics.h"
 #include "proxy/admin_server.h"
 #include "proxy/lag_monitor.h"
 
@@ -21,16 +20,6 @@ TEST(StreamIdLess, OrdersByMillisecondsThenSequence) {
   EXPECT_TRUE(stream_id_less("5-1", "5-2"));
   EXPECT_FALSE(stream_id_less("5-2", "5-2"));
   EXPECT_FALSE(stream_id_less("10-0", "9-99"));  // numeric, not text, order
-}
-
-TEST(ProcessMetrics, AreWellFormed) {
-  std::string out;
-  append_process_metrics(out);
-  for (const char* name : {"process_resident_memory_bytes ", "process_cpu_seconds_total ",
-                           "process_open_fds ", "process_start_time_seconds "}) {
-    EXPECT_NE(out.find(std::string("\n") + name), std::string::npos) << name << "\n" << out;
-  }
-  EXPECT_EQ(out.find("process_resident_memory_bytes 0\n"), std::string::npos);
 }
 
 }  // namespace

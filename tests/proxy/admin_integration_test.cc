@@ -100,8 +100,8 @@ TEST_F(Admin, MetricsPassPromtoolAfterTrafficThroughBothTransports) {
                            "transport=\"redis_streams\",le=\"1e-05\"}",
                            "# TYPE event_delivery_duration_seconds histogram",
                            "# TYPE events_coalesced_total counter",
-                           "# TYPE event_consumer_lag gauge",
-                           "# TYPE event_queue_depth gauge",
+                           "streamshift_build_info{",
+                           "streamshift_events_lost_total{reason=\"redis_failed\"} 0",
                            "event_transport_fallback_total{reason=\"redis_error\"} 0",
                            "event_transport_fallback_total{reason=\"timeout\"} 0",
                            "event_transport_fallback_total{reason=\"connection_lost\"} 0",
@@ -200,11 +200,12 @@ TEST_F(Admin, ConsumerLagStreamsAndHealthReportKnownLag) {
             "\"streams\":{\"healthy\":2,\"degraded\":1,\"unhealthy\":1},\"max_lag\":1500,\"total_"
             "lag\":2050,"
             "\"consumer_group\":\"signalr-consumers\"}");
+  // The lag API answers from Redis on demand; it sets no gauge, because a
+  // gauge set only when someone asks keeps its old value after the backlog
+  // drains. The relay exports lag and depth on a schedule.
   auto metrics = admin_get(sidecar_->admin_port(), "/metrics", "");
-  EXPECT_NE(metrics->body.find(
-                "event_consumer_lag{consumer_group=\"signalr-consumers\",stream=\"s:mid\"} 500\n"),
-            std::string::npos);
-  EXPECT_NE(metrics->body.find("event_queue_depth{stream=\"s:high\"} 1500\n"), std::string::npos);
+  EXPECT_EQ(metrics->body.find("event_consumer_lag{"), std::string::npos) << metrics->body;
+  EXPECT_EQ(metrics->body.find("event_queue_depth{"), std::string::npos) << metrics->body;
 }
 
 TEST_F(Admin, HealthThresholdsAtTheirBoundaries) {
@@ -327,21 +328,32 @@ TEST_F(Admin, ProbesReportLivenessReadinessAndDraining) {
   EXPECT_EQ(sidecar_->process().wait(seconds(10)), 0);
 }
 
-TEST_F(Admin, NotReadyWhenRedisIsDownAndThereIsNoFallback) {
-  ASSERT_TRUE(redis_.ready());
+// A native sidecar's readiness is the app pod's: Redis must never take the
+// app out of its Service. Fallback off and no Redis at all: ready, events
+// get 503, everything else is bridged.
+TEST_F(Admin, ReadyWithoutRedisEvenWithFallbackOff) {
+  redis_.kill_hard();
   start({{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
          {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "false"}});
-  ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                              seconds(5)));
-  EXPECT_EQ(admin_get(sidecar_->admin_port(), "/readyz", "")->status, 200);
-  redis_.kill_hard();
-  auto deadline = std::chrono::steady_clock::now() + seconds(5);
-  int status = 0;
-  while (status != 503 && std::chrono::steady_clock::now() < deadline) {
-    status = admin_get(sidecar_->admin_port(), "/readyz", "")->status;
-  }
-  EXPECT_EQ(status, 503);
+  auto ready = admin_get(sidecar_->admin_port(), "/readyz", "");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  EXPECT_NE(ready->body.find("\"redis_connected\":false"), std::string::npos) << ready->body;
+  TestClient client(sidecar_->port());
+  auto event = client.request(make_request("POST", "/internal/broadcast/chat",
+                                           "{\"event_type\":\"chat_message\",\"room_id\":\"r\"}",
+                                           "Content-Type: application/json\r\n"));
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->status, 503) << event->body;
+  auto other = client.request(make_request("GET", "/api/users/7"));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+  ASSERT_TRUE(upstream_.wait_for_requests(1, seconds(5)));
+  EXPECT_EQ(upstream_.requests().back().target, "/api/users/7");
+  auto still = admin_get(sidecar_->admin_port(), "/readyz", "");
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200) << still->body;
 }
 
 }  // namespace

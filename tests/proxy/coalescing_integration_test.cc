@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -207,6 +208,117 @@ TEST_F(Coalescing, RealisticTypingWorkloadIsReducedAndEveryFinalStateArrives) {
   std::printf("typing workload: %d events in, %zu published, reduction %.1f%%\n", sent.load(),
               entries.size(), reduction * 100);
   EXPECT_GE(reduction, 0.30);
+}
+
+// Under concurrent load windows close late (the loop is busy), and events
+// arrive with random states at random times around the window's end: the
+// state of every key's last event must be the last state published, never
+// an older held one that overtook it. One Redis connection keeps the
+// stream's order the sidecar's order.
+TEST_F(Coalescing, UnderConcurrentLoadEveryKeysLastStateWins) {
+  start({{"EVENT_COALESCING_WINDOW_MS", "10"},
+         {"EVENT_COALESCING_REFRESH_MS", "200"},
+         {"REDIS_MAX_CONNECTIONS", "1"}});
+  constexpr int kThreads = 6, kKeysPerThread = 4, kEventsPerKey = 150;
+  std::vector<std::map<std::string, std::string>> last_sent(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      TestClient client(sidecar_->port());
+      uint32_t rnd = 2654435761u * static_cast<uint32_t>(t + 1);
+      auto next = [&rnd] {
+        rnd ^= rnd << 13;
+        rnd ^= rnd >> 17;
+        rnd ^= rnd << 5;
+        return rnd;
+      };
+      for (int n = 0; n < kEventsPerKey; ++n) {
+        for (int k = 0; k < kKeysPerThread; ++k) {
+          std::string room = "room-" + std::to_string(t), user = "user-" + std::to_string(k);
+          std::string type = next() % 2 == 0 ? "typing_start" : "typing_stop";
+          auto r = client.request(typing(type, room, user, n));
+          if (!r || r->status != 202) ++failures;
+          last_sent[t][room + "/" + user] = type;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(next() % 12000));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  std::map<std::string, std::string> expected;
+  for (const auto& m : last_sent) expected.insert(m.begin(), m.end());
+  std::map<std::string, std::string> last;
+  bool settled = eventually(
+      [&] {
+        last.clear();
+        for (const auto& e : read_stream(redis_, "events:chat"))
+          last[e.field("room_id") + "/" + e.field("user_id")] = e.field("event_type");
+        return last == expected;
+      },
+      seconds(10));
+  ASSERT_EQ(last.size(), expected.size());
+  for (const auto& [key, state] : expected) EXPECT_EQ(last[key], state) << key;
+  EXPECT_TRUE(settled);
+  // Nothing older ever went out after something newer of its key.
+  std::map<std::string, int> newest;
+  int overtaken = 0;
+  for (const auto& e : read_stream(redis_, "events:chat")) {
+    std::string key = e.field("room_id") + "/" + e.field("user_id");
+    std::string id = e.field("event_id");
+    int n = std::stoi(id.substr(id.rfind('-') + 1));
+    auto [it, fresh] = newest.emplace(key, n);
+    if (!fresh && n <= it->second) ++overtaken;
+    it->second = std::max(it->second, n);
+  }
+  EXPECT_EQ(overtaken, 0);
+}
+
+// An event answered 202 coalesced reaches SignalR or is counted and logged
+// as lost. Fallback off, and Redis stops answering while the event is held.
+TEST_F(Coalescing, AHeldEventWhoseXaddFailsWithFallbackOffIsCountedAndLogged) {
+  start({{"EVENT_COALESCING_WINDOW_MS", "400"},
+         {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "false"},
+         {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "100"}});
+  TestClient client(sidecar_->port());
+  auto first = client.request(typing("typing_start", "r", "u", 0));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 202);
+  auto held = client.request(typing("typing_stop", "r", "u", 1));
+  ASSERT_TRUE(held);
+  ASSERT_NE(held->body.find("\"coalesced\""), std::string::npos) << held->body;
+  redis_.pause();  // the window closes while Redis does not answer
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric_sample(sidecar_->admin_port(),
+                             "streamshift_events_lost_total{reason=\"redis_failed\"}") == 1.0;
+      },
+      seconds(5)));
+  EXPECT_TRUE(sidecar_->process().wait_output("coalesced event lost", seconds(5)));
+  EXPECT_NE(sidecar_->process().output().find("\"event_id\":\"u-1\""), std::string::npos);
+  redis_.resume();
+}
+
+// Fallback off and Redis known to fail: nothing is held, so the app gets
+// its 503 instead of a 202 for an event that could only be lost.
+TEST_F(Coalescing, NothingIsHeldWhileRedisFailsWithFallbackOff) {
+  start({{"EVENT_COALESCING_WINDOW_MS", "400"}, {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "false"}});
+  redis_.kill_hard();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metric_sample(sidecar_->admin_port(), "streamshift_redis_connections_ready") == 0.0;
+      },
+      seconds(5)));
+  TestClient client(sidecar_->port());
+  for (int n = 0; n < 4; ++n) {
+    auto r = client.request(typing(n % 2 == 0 ? "typing_start" : "typing_stop", "r", "u", n));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 503) << r->body;
+  }
+  EXPECT_EQ(metric_sample(sidecar_->admin_port(),
+                          "streamshift_events_lost_total{reason=\"redis_failed\"}"),
+            0.0);
 }
 
 }  // namespace

@@ -65,6 +65,42 @@ TEST(Cli, CheckConfigWarnsAboutUnknownVariables) {
   EXPECT_NE(out.find("warning: STREAMSHIFT_WORKER is set but not used"), std::string::npos) << out;
 }
 
+// An invalid value is shown as given and marked, never as the default the
+// program would silently have fallen back to.
+TEST(Cli, CheckConfigShowsInvalidValuesAsInvalid) {
+  std::string out;
+  EXPECT_EQ(run({"check-config"}, {{"STREAMSHIFT_WORKERS", "500"}}, &out), 2);
+  EXPECT_NE(out.find("INVALID configuration"), std::string::npos) << out;
+  EXPECT_NE(out.find("STREAMSHIFT_WORKERS=500\t(INVALID, allowed: an integer from 1 to 64)"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("STREAMSHIFT_WORKERS=1\t"), std::string::npos) << out;
+  EXPECT_EQ(out.find("effective configuration"), std::string::npos) << out;
+}
+
+TEST(Cli, CheckConfigNamesTheUnexpectedArgument) {
+  std::string out;
+  EXPECT_EQ(run({"check-config", "relay", "extra"}, {}, &out), 2);
+  EXPECT_NE(out.find("unexpected argument 'extra'"), std::string::npos) << out;
+  EXPECT_EQ(run({"check-config", "relya"}, {}, &out), 2);
+  EXPECT_NE(out.find("unexpected argument 'relya'"), std::string::npos) << out;
+  EXPECT_EQ(run({"proxy", "now"}, {}, &out), 2);
+  EXPECT_NE(out.find("unexpected argument 'now'"), std::string::npos) << out;
+}
+
+TEST(Cli, CheckConfigStrictMakesUnknownVariablesErrors) {
+  std::string out;
+  EXPECT_EQ(run({"check-config", "--strict"}, {{"EVENT_TRANSPORT_USE_REDIS_STREAM", "true"}}, &out),
+            2);
+  EXPECT_NE(out.find("EVENT_TRANSPORT_USE_REDIS_STREAM=\"(set)\": invalid"), std::string::npos)
+      << out;
+  EXPECT_EQ(run({"check-config", "--strict", "relay"}, {{"STREAMSHIFT_RELAY_TARGET", "x"}}, &out),
+            2);
+  EXPECT_NE(out.find("STREAMSHIFT_RELAY_TARGET="), std::string::npos) << out;
+  EXPECT_EQ(run({"check-config", "proxy", "--strict"}, {{"STREAMSHIFT_WORKERS", "2"}}, &out), 0)
+      << out;
+}
+
 TEST(Cli, ProxyRefusesToStartOnBadConfiguration) {
   std::string out;
   EXPECT_EQ(run({"proxy"}, {{"STREAMSHIFT_MAX_BODY_BYTES", "huge"}}, &out), 2);
