@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libuv1-dev libhiredis-dev node-llhttp
-  libsimdjson-dev libyaml-cpp-dev prometheus-cpp-dev
+  libsimdjson-dev libyaml-cpp-dev prometheus-cpp-dev libbenchmark-dev
 )
 if [[ "${1:-all}" != build ]]; then
   packages+=(
