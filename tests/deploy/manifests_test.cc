@@ -6,11 +6,8 @@
 // listens on; the PrometheusRule passes `promtool check rules`; the
 // dashboard only queries metrics the binaries expose.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <yaml-cpp/yaml.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -18,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/command.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -28,32 +26,10 @@ namespace {
 
 using std::chrono::seconds;
 
-const std::string kDeploy = std::string(STREAMSHIFT_SOURCE_DIR) + "/deploy/k8s";
-
-struct Output {
-  int status = -1;
-  std::string text;
-};
-
-// Runs a shell command; stdout only (stderr carries kustomize's warnings).
-Output run(const std::string& command) {
-  Output out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
-  int status = pclose(p);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-bool have(const std::string& tool) {
-  return run("command -v " + tool + " >/dev/null").status == 0;
-}
+const std::string kDeploy = source_path("deploy/k8s");
 
 std::vector<YAML::Node> render(const std::string& dir) {
-  Output out = run("kubectl kustomize " + kDeploy + "/" + dir + " 2>/dev/null");
+  CommandOutput out = run_command("kubectl kustomize " + kDeploy + "/" + dir + " 2>/dev/null");
   EXPECT_EQ(out.status, 0) << "kubectl kustomize " << dir;
   std::vector<YAML::Node> docs;
   for (const YAML::Node& d : YAML::LoadAll(out.text))
@@ -93,8 +69,8 @@ YAML::Node container(const YAML::Node& deployment, const std::string& list,
 // Variables the binary reads, from `streamshift check-config [program]`,
 // without aliases (setting an alias beside its variable is refused).
 std::set<std::string> binary_variables(const std::string& program) {
-  Output out =
-      run("env -i PATH=/usr/bin:/bin " + streamshift_binary() + " check-config " + program);
+  CommandOutput out =
+      run_command("env -i PATH=/usr/bin:/bin " + streamshift_binary() + " check-config " + program);
   EXPECT_EQ(out.status, 0) << out.text;
   std::set<std::string> names;
   std::regex line(R"(^([A-Z][A-Z0-9_]*)=[^\t]*\t\((set|default)\) (.*)$)");
@@ -119,7 +95,7 @@ std::set<std::string> explicit_env(const YAML::Node& c) {
 class Manifests : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(have("kubectl"))
+    ASSERT_TRUE(have_command("kubectl"))
         << "kubectl is missing: install Debian's kubernetes-client (scripts/setup-deps.sh)";
   }
 };
@@ -217,8 +193,8 @@ TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCh
     std::string env;
     for (const auto& [name, value] : config_data(render("overlays/" + o), "streamshift-config"))
       env += " " + name + "='" + value + "'";
-    Output out = run("env -i PATH=/usr/bin:/bin" + env + secrets + " " + streamshift_binary() +
-                     " check-config 2>&1");
+    CommandOutput out = run_command("env -i PATH=/usr/bin:/bin" + env + secrets + " " +
+                                    streamshift_binary() + " check-config 2>&1");
     EXPECT_EQ(out.status, 0) << o << "\n" << out.text;
     EXPECT_EQ(out.text.find("warning"), std::string::npos) << o << "\n" << out.text;
   }
@@ -322,7 +298,7 @@ TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
 }
 
 TEST_F(Manifests, ThePrometheusRulePassesPromtoolWithTheDocumentsAlerts) {
-  ASSERT_TRUE(have("promtool")) << "promtool is missing: install Debian's prometheus";
+  ASSERT_TRUE(have_command("promtool")) << "promtool is missing: install Debian's prometheus";
   YAML::Node rule = find(render("monitoring"), "PrometheusRule", "streamshift");
   YAML::Node file;
   file["groups"] = rule["spec"]["groups"];
@@ -332,7 +308,7 @@ TEST_F(Manifests, ThePrometheusRulePassesPromtoolWithTheDocumentsAlerts) {
     e << file;
     std::ofstream(path) << e.c_str();
   }
-  Output out = run("promtool check rules " + path + " 2>&1");
+  CommandOutput out = run_command("promtool check rules " + path + " 2>&1");
   EXPECT_EQ(out.status, 0) << out.text;
   std::map<std::string, std::pair<std::string, std::string>> alerts;
   for (const YAML::Node& r : file["groups"][0]["rules"]) {
