@@ -2,17 +2,22 @@
 // each overlay changes exactly the environment values it promises; the
 // ConfigMaps hold exactly the variables `streamshift check-config` lists and
 // every overlay's values pass it; the probes ask the real binary, started
-// with the rendered environment, for paths it serves on the port it
-// listens on; the PrometheusRule passes `promtool check rules`; the
-// dashboard only queries metrics the binaries expose.
+// with the rendered environment, for paths it serves on the port it listens
+// on; the PrometheusRule passes `promtool check rules` and its unit tests
+// (tests/deploy/alerts_test.yaml); the dashboard only queries metrics the
+// binaries expose and rules the PrometheusRule records.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/support/command.h"
@@ -297,42 +302,159 @@ TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
   EXPECT_LT(pdb["spec"]["minAvailable"].as<int>(), relay["spec"]["replicas"].as<int>());
 }
 
-TEST_F(Manifests, ThePrometheusRulePassesPromtoolWithTheDocumentsAlerts) {
-  ASSERT_TRUE(have_command("promtool")) << "promtool is missing: install Debian's prometheus";
+// A directory of this test's own (tests may run in parallel processes).
+std::string test_dir() {
+  std::string dir = ::testing::TempDir() + "/streamshift-" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                    std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// The PrometheusRule's groups as a rules file, dir/streamshift-rules.yaml.
+YAML::Node write_rule_file(const std::string& dir) {
   YAML::Node rule = find(render("monitoring"), "PrometheusRule", "streamshift");
   YAML::Node file;
   file["groups"] = rule["spec"]["groups"];
-  std::string path = ::testing::TempDir() + "/streamshift-rules.yaml";
-  {
-    YAML::Emitter e;
-    e << file;
-    std::ofstream(path) << e.c_str();
-  }
-  CommandOutput out = run_command("promtool check rules " + path + " 2>&1");
-  EXPECT_EQ(out.status, 0) << out.text;
-  std::map<std::string, std::pair<std::string, std::string>> alerts;
-  for (const YAML::Node& r : file["groups"][0]["rules"]) {
-    alerts[r["alert"].as<std::string>()] = {r["expr"].as<std::string>(),
-                                            r["for"].as<std::string>()};
-  }
-  EXPECT_EQ(alerts["HighEventConsumerLag"],
-            std::make_pair(std::string("event_consumer_lag > 1000"), std::string("5m")));
-  EXPECT_EQ(alerts["CriticalEventConsumerLag"],
-            std::make_pair(std::string("event_consumer_lag > 5000"), std::string("2m")));
-  EXPECT_NE(alerts["HighEventTransportFallbackRate"].first.find("> 0.01"), std::string::npos);
+  YAML::Emitter e;
+  e << file;
+  std::ofstream(dir + "/streamshift-rules.yaml") << e.c_str();
+  return file;
 }
 
-TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExpose) {
-  std::ifstream f(kDeploy + "/monitoring/dashboards/streamshift.json");
-  ASSERT_TRUE(f) << "dashboard missing";
-  std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+std::map<std::string, YAML::Node> rules_by(const YAML::Node& file, const std::string& kind) {
+  std::map<std::string, YAML::Node> out;
+  for (const YAML::Node& g : file["groups"])
+    for (const YAML::Node& r : g["rules"])
+      if (r[kind]) out[r[kind].as<std::string>()] = r;
+  return out;
+}
+
+TEST_F(Manifests, ThePrometheusRulePassesPromtoolWithTheDocumentsAlerts) {
+  ASSERT_TRUE(have_command("promtool")) << "promtool is missing: install Debian's prometheus";
+  std::string dir = test_dir();
+  YAML::Node file = write_rule_file(dir);
+  CommandOutput out = run_command("promtool check rules " + dir + "/streamshift-rules.yaml 2>&1");
+  EXPECT_EQ(out.status, 0) << out.text;
+  // The consumer-lag document's alerts: names, thresholds, durations,
+  // severities and annotations as written there, on the lag per stream and
+  // group (one alert however many pods export the gauge).
+  std::map<std::string, YAML::Node> alerts = rules_by(file, "alert");
+  std::map<std::string, YAML::Node> records = rules_by(file, "record");
+  struct Documented {
+    std::string name, threshold, duration, severity, summary, description;
+  };
+  for (const Documented& doc :
+       {Documented{"HighEventConsumerLag", "1000", "5m", "warning",
+                   "High consumer lag on stream {{ $labels.stream }}",
+                   "{{ $value }} unprocessed entries"},
+        Documented{"CriticalEventConsumerLag", "5000", "2m", "critical",
+                   "Critical consumer lag on stream {{ $labels.stream }}",
+                   "{{ $value }} unprocessed entries, consumer may be stuck"}}) {
+    ASSERT_EQ(alerts.count(doc.name), 1u) << doc.name;
+    YAML::Node a = alerts[doc.name];
+    EXPECT_EQ(a["expr"].as<std::string>(), "streamshift:event_consumer_lag:max > " + doc.threshold);
+    EXPECT_EQ(a["for"].as<std::string>(), doc.duration);
+    EXPECT_EQ(a["labels"]["severity"].as<std::string>(), doc.severity);
+    EXPECT_EQ(a["annotations"]["summary"].as<std::string>(), doc.summary);
+    EXPECT_EQ(a["annotations"]["description"].as<std::string>(), doc.description);
+  }
+  std::string lag = records["streamshift:event_consumer_lag:max"]["expr"].as<std::string>("");
+  EXPECT_NE(lag.find("max by (stream, consumer_group) (event_consumer_lag)"), std::string::npos)
+      << lag;
+  EXPECT_EQ(alerts["HighEventTransportFallbackRate"]["expr"].as<std::string>(""),
+            "streamshift:event_transport_fallback:ratio_rate5m > 0.01");
+}
+
+// tests/deploy/alerts_test.yaml feeds input series to the rules: one alert
+// for many pods' lag, a fallback ratio of 1 with the circuit open, each
+// new alert firing and staying quiet when it should. Every alert and
+// recording rule has a case there.
+TEST_F(Manifests, EveryAlertPassesItsPromtoolUnitTests) {
+  ASSERT_TRUE(have_command("promtool")) << "promtool is missing: install Debian's prometheus";
+  std::string dir = test_dir();
+  YAML::Node file = write_rule_file(dir);
+  std::string tests = read_source("tests/deploy/alerts_test.yaml");
+  ASSERT_FALSE(tests.empty());
+  std::ofstream(dir + "/alerts_test.yaml") << tests;
+  CommandOutput out = run_command("cd " + dir + " && promtool test rules alerts_test.yaml 2>&1");
+  EXPECT_EQ(out.status, 0) << out.text;
+
+  std::set<std::string> tested;
+  for (const YAML::Node& t : YAML::Load(tests)["tests"]) {
+    for (const YAML::Node& a : t["alert_rule_test"])
+      tested.insert(a["alertname"].as<std::string>());
+    for (const YAML::Node& e : t["promql_expr_test"]) tested.insert(e["expr"].as<std::string>());
+  }
+  for (const char* kind : {"alert", "record"})
+    for (const auto& [name, rule] : rules_by(file, kind))
+      EXPECT_EQ(tested.count(name), 1u) << name << " has no case in tests/deploy/alerts_test.yaml";
+}
+
+// The PodMonitor sets the job label the alerts select on, from the
+// containers' names.
+TEST_F(Manifests, ThePodMonitorNamesTheJobsTheAlertsSelect) {
+  std::vector<YAML::Node> docs = render("base");
+  YAML::Node monitor = find(render("monitoring"), "PodMonitor", "streamshift");
+  std::map<std::string, std::string> job_of_container;
+  for (const YAML::Node& r : monitor["spec"]["podMetricsEndpoints"][0]["relabelings"]) {
+    if (r["targetLabel"].as<std::string>() != "job") continue;
+    EXPECT_EQ(r["sourceLabels"][0].as<std::string>(), "__meta_kubernetes_pod_container_name");
+    job_of_container[r["regex"].as<std::string>()] = r["replacement"].as<std::string>();
+  }
+  EXPECT_EQ(job_of_container,
+            (std::map<std::string, std::string>{{"streamshift", "streamshift-sidecar"},
+                                                {"relay", "streamshift-relay"}}));
+  // Those containers carry the scraped port.
+  for (const auto& [deployment, list, name] :
+       {std::make_tuple("support-center-backend", "initContainers", "streamshift"),
+        std::make_tuple("streamshift-relay", "containers", "relay")}) {
+    YAML::Node c = container(find(docs, "Deployment", deployment), list, name);
+    EXPECT_EQ(c["ports"][0]["name"].as<std::string>(),
+              monitor["spec"]["podMetricsEndpoints"][0]["port"].as<std::string>());
+  }
+  // Every job a rule names is one of them.
+  YAML::Node rule = find(render("monitoring"), "PrometheusRule", "streamshift");
+  std::regex job(R"re(job=~?"([^"]+)")re");
+  size_t named = 0;
+  for (const YAML::Node& g : rule["spec"]["groups"]) {
+    for (const YAML::Node& r : g["rules"]) {
+      std::string expr = r["expr"].as<std::string>();
+      for (std::sregex_iterator it(expr.begin(), expr.end(), job), end; it != end; ++it) {
+        std::string jobs = (*it)[1];
+        for (size_t pos = 0; pos <= jobs.size();) {
+          size_t bar = std::min(jobs.find('|', pos), jobs.size());
+          std::string one = jobs.substr(pos, bar - pos);
+          EXPECT_TRUE(one == "streamshift-sidecar" || one == "streamshift-relay") << one;
+          ++named;
+          pos = bar + 1;
+        }
+      }
+    }
+  }
+  EXPECT_GE(named, 3u);
+}
+
+// What the dashboard's expressions query: metric names (suffixes of
+// histograms removed) and recording rules (level:metric:operations).
+struct DashboardQueries {
+  std::set<std::string> metrics, recorded;
+};
+
+DashboardQueries dashboard_queries() {
+  DashboardQueries q;
+  std::string json = read_source("deploy/k8s/monitoring/dashboards/streamshift.json");
+  EXPECT_FALSE(json.empty()) << "dashboard missing";
   YAML::Node dash = YAML::Load(json);  // JSON is YAML
-  std::set<std::string> queried;
+  std::regex recorded(R"(\b[a-z_]+:[a-z0-9_:]+)");
   // Metric names, not label names (those are followed by a matcher).
   std::regex metric(R"(\b((event|events|streamshift)_[a-z_]+)\b(?!\s*[=!~]))");
   for (const YAML::Node& panel : dash["panels"]) {
     for (const YAML::Node& t : panel["targets"]) {
       std::string expr = t["expr"].as<std::string>();
+      for (std::sregex_iterator it(expr.begin(), expr.end(), recorded), end; it != end; ++it)
+        q.recorded.insert((*it)[0]);
+      expr = std::regex_replace(expr, recorded, " ");
       for (std::sregex_iterator it(expr.begin(), expr.end(), metric), end; it != end; ++it) {
         std::string name = (*it)[1];
         for (const char* suffix : {"_bucket", "_sum", "_count"}) {
@@ -340,11 +462,19 @@ TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExpose) {
           if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0)
             name.resize(name.size() - s.size());
         }
-        queried.insert(name);
+        q.metrics.insert(name);
       }
     }
   }
-  EXPECT_GE(queried.size(), 8u);
+  return q;
+}
+
+TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExposeAndRulesTheyRecord) {
+  DashboardQueries q = dashboard_queries();
+  EXPECT_GE(q.metrics.size(), 8u);
+  std::map<std::string, YAML::Node> records = rules_by(write_rule_file(test_dir()), "record");
+  for (const std::string& name : q.recorded)
+    EXPECT_EQ(records.count(name), 1u) << name << " is not recorded by the PrometheusRule";
   RedisServer redis;
   TestUpstream signalr;
   Sidecar sidecar(signalr.port(), {{"REDIS_URL", redis.url()}});
@@ -352,8 +482,22 @@ TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExpose) {
   ASSERT_TRUE(sidecar.ready() && relay.ready());
   std::string exposed = http_get(sidecar.admin_port(), "/metrics")->body +
                         http_get(relay.admin_port(), "/metrics")->body;
-  for (const std::string& name : queried)
+  for (const std::string& name : q.metrics)
     EXPECT_NE(exposed.find("# TYPE " + name + " "), std::string::npos) << name;
+}
+
+// An operator sees the rollout step in force, the Redis connections and the
+// ingress (rate, errors, latency) next to the transport, and the fallback
+// rate and lag exactly as the alerts compute them.
+TEST_F(Manifests, TheDashboardShowsRolloutRedisConnectionsIngressAndWhatTheAlertsSee) {
+  DashboardQueries q = dashboard_queries();
+  for (const char* name :
+       {"streamshift_rollout_redis_percentage", "streamshift_redis_connections_ready",
+        "streamshift_http_requests_total", "streamshift_http_request_duration_seconds"})
+    EXPECT_EQ(q.metrics.count(name), 1u) << name;
+  for (const char* name :
+       {"streamshift:event_transport_fallback:ratio_rate5m", "streamshift:event_consumer_lag:max"})
+    EXPECT_EQ(q.recorded.count(name), 1u) << name;
 }
 
 }  // namespace
