@@ -1,11 +1,13 @@
 // deploy/k8s against the binary: every kustomization renders with kubectl;
-// each overlay changes exactly the environment values it promises; the
-// ConfigMaps hold exactly the variables `streamshift check-config` lists and
-// every overlay's values pass it; the probes ask the real binary, started
-// with the rendered environment, for paths it serves on the port it listens
-// on; the PrometheusRule passes `promtool check rules` and its unit tests
-// (tests/deploy/alerts_test.yaml); the dashboard only queries metrics the
-// binaries expose and rules the PrometheusRule records.
+// each overlay changes exactly the environment values it promises; no
+// kustomization carries a Secret's data; the ConfigMaps hold exactly the
+// variables `streamshift check-config` lists and every overlay's values pass
+// it; the probes ask the real binary, started with the rendered environment,
+// for paths it serves on the port it listens on; only streamshift's own
+// containers run as its user with a read-only root; the PrometheusRule
+// passes `promtool check rules` and its unit tests (tests/deploy/
+// alerts_test.yaml); the dashboard only queries metrics the binaries expose
+// and rules the PrometheusRule records.
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -95,6 +97,46 @@ std::set<std::string> explicit_env(const YAML::Node& c) {
   std::set<std::string> names;
   for (const YAML::Node& e : c["env"]) names.insert(e["name"].as<std::string>());
   return names;
+}
+
+// Every container of a Deployment's pods, init containers included.
+std::vector<YAML::Node> all_containers(const YAML::Node& deployment) {
+  std::vector<YAML::Node> out;
+  for (const char* list : {"initContainers", "containers"})
+    for (const YAML::Node& c : deployment["spec"]["template"]["spec"][list]) out.push_back(c);
+  return out;
+}
+
+// Every Secret key the rendered pods read, with the Secret's name.
+std::map<std::string, std::string> secret_keys_read(const std::vector<YAML::Node>& docs) {
+  std::map<std::string, std::string> keys;
+  for (const YAML::Node& d : docs) {
+    if (d["kind"].as<std::string>() != "Deployment") continue;
+    for (const YAML::Node& c : all_containers(d))
+      for (const YAML::Node& e : c["env"])
+        if (e["valueFrom"] && e["valueFrom"]["secretKeyRef"])
+          keys[e["valueFrom"]["secretKeyRef"]["key"].as<std::string>()] =
+              e["valueFrom"]["secretKeyRef"]["name"].as<std::string>();
+  }
+  return keys;
+}
+
+// The Secret's env file as deploy/k8s/README.md shows it: the lines after
+// "# streamshift-secrets.env", up to the end of their code block.
+std::map<std::string, std::string> readme_secret_env() {
+  std::string readme = read_source("deploy/k8s/README.md");
+  std::map<std::string, std::string> env;
+  size_t pos = readme.find("\n# streamshift-secrets.env");
+  size_t end = readme.find("```", pos);
+  std::regex line(R"(([A-Z][A-Z0-9_]*)=(.*))");
+  while (pos < end && pos != std::string::npos) {
+    size_t eol = readme.find('\n', pos + 1);
+    std::string l = readme.substr(pos + 1, eol - pos - 1);
+    std::smatch m;
+    if (std::regex_match(l, m, line)) env[m[1]] = m[2];
+    pos = eol;
+  }
+  return env;
 }
 
 class Manifests : public ::testing::Test {
@@ -188,12 +230,12 @@ TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCh
     for (const std::string& name : configured)
       EXPECT_EQ(reads.count(name), 1u) << name << " is configured but " << p.name << " ignores it";
   }
-  // Every overlay's sidecar environment, with the Secret's placeholders, is
-  // accepted by the binary.
-  YAML::Node secret = find(render("base"), "Secret", "streamshift-secrets");
+  // Every overlay's sidecar environment, with the Secret the README has the
+  // operator create, is accepted by the binary.
+  std::map<std::string, std::string> secret_env = readme_secret_env();
+  ASSERT_FALSE(secret_env.empty()) << "deploy/k8s/README.md shows no streamshift-secrets.env";
   std::string secrets;
-  for (const auto& kv : secret["stringData"])
-    secrets += " " + kv.first.as<std::string>() + "='" + kv.second.as<std::string>() + "'";
+  for (const auto& [name, value] : secret_env) secrets += " " + name + "='" + value + "'";
   for (const std::string& o : kOverlays) {
     std::string env;
     for (const auto& [name, value] : config_data(render("overlays/" + o), "streamshift-config"))
@@ -203,6 +245,36 @@ TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCh
     EXPECT_EQ(out.status, 0) << o << "\n" << out.text;
     EXPECT_EQ(out.text.find("warning"), std::string::npos) << o << "\n" << out.text;
   }
+}
+
+// `kubectl apply -k` of any of them must never replace the operator's
+// Secret with placeholders.
+TEST_F(Manifests, NoKustomizationRendersASecretWithData) {
+  std::vector<std::string> dirs = {"base", "monitoring"};
+  for (const std::string& o : kOverlays) dirs.push_back("overlays/" + o);
+  for (const std::string& dir : dirs) {
+    for (const YAML::Node& d : render(dir)) {
+      if (d["kind"].as<std::string>() != "Secret") continue;
+      EXPECT_FALSE(d["data"] || d["stringData"])
+          << dir << " renders Secret " << d["metadata"]["name"].as<std::string>() << " with data";
+    }
+  }
+}
+
+TEST_F(Manifests, ThePodsReadTheSecretTheReadmeHasTheOperatorCreate) {
+  std::map<std::string, std::string> read = secret_keys_read(render("base"));
+  std::map<std::string, std::string> documented = readme_secret_env();
+  ASSERT_FALSE(read.empty());
+  for (const auto& [key, secret] : read) {
+    EXPECT_EQ(secret, "streamshift-secrets") << key;
+    EXPECT_EQ(documented.count(key), 1u) << key << " is read but the README's Secret lacks it";
+  }
+  for (const auto& [key, value] : documented)
+    EXPECT_EQ(read.count(key), 1u) << key << " is in the README's Secret but no pod reads it";
+  EXPECT_NE(read_source("deploy/k8s/README.md")
+                .find("kubectl create secret generic streamshift-secrets "
+                      "--from-env-file=streamshift-secrets.env"),
+            std::string::npos);
 }
 
 // The container's probes, as {path, port number}.
@@ -271,7 +343,7 @@ TEST_F(Manifests, ProbesAskTheBinaryForPathsItServesOnThePortItListensOn) {
   }
 }
 
-TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
+TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRelaysSurviveANodeDrain) {
   std::vector<YAML::Node> docs = render("base");
   struct Pod {
     std::string deployment, config_map, list, container;
@@ -285,11 +357,6 @@ TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
               drain_ms + 5000)
         << p.deployment;
     YAML::Node c = container(d, p.list, p.container);
-    YAML::Node sc = c["securityContext"];
-    EXPECT_TRUE(sc["runAsNonRoot"].as<bool>());
-    EXPECT_TRUE(sc["readOnlyRootFilesystem"].as<bool>());
-    EXPECT_FALSE(sc["allowPrivilegeEscalation"].as<bool>());
-    EXPECT_EQ(sc["capabilities"]["drop"][0].as<std::string>(), "ALL");
     EXPECT_TRUE(c["resources"]["requests"]["cpu"]);
     EXPECT_TRUE(c["resources"]["limits"]["memory"]);
   }
@@ -300,6 +367,53 @@ TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
       pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"].as<std::string>(),
       relay["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"].as<std::string>());
   EXPECT_LT(pdb["spec"]["minAvailable"].as<int>(), relay["spec"]["replicas"].as<int>());
+}
+
+// The image's USER line, as {uid, gid}.
+std::pair<int, int> image_user() {
+  std::string dockerfile = read_source("Dockerfile");
+  std::smatch m;
+  if (!std::regex_search(dockerfile, m, std::regex(R"(\nUSER (\d+):(\d+)\n)"))) {
+    ADD_FAILURE() << "the Dockerfile has no USER uid:gid";
+    return {-1, -1};
+  }
+  return {std::stoi(m[1]), std::stoi(m[2])};
+}
+
+// The app's container is the user's: streamshift's uid and read-only root
+// belong on streamshift's containers, never on the pod or on the app.
+TEST_F(Manifests, OnlyStreamshiftsContainersRunAsItsUserWithAReadOnlyRoot) {
+  std::vector<YAML::Node> docs = render("base");
+  auto [uid, gid] = image_user();
+  int apps = 0;
+  const std::map<std::string, std::string> ours = {{"support-center-backend", "streamshift"},
+                                                   {"streamshift-relay", "relay"}};
+  for (const auto& [deployment, name] : ours) {
+    YAML::Node d = find(docs, "Deployment", deployment);
+    YAML::Node pod = d["spec"]["template"]["spec"]["securityContext"];
+    for (const char* field :
+         {"runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "seccompProfile"})
+      EXPECT_FALSE(pod && pod[field]) << deployment << ": pod-level " << field;
+    for (const YAML::Node& c : all_containers(d)) {
+      YAML::Node sc = c["securityContext"];
+      std::string container_name = c["name"].as<std::string>();
+      if (container_name != name) {
+        ++apps;
+        for (const char* field : {"runAsUser", "runAsGroup", "readOnlyRootFilesystem"})
+          EXPECT_FALSE(sc && sc[field]) << container_name << " is the app's container: " << field;
+        continue;
+      }
+      ASSERT_TRUE(sc) << name;
+      EXPECT_TRUE(sc["runAsNonRoot"].as<bool>()) << name;
+      EXPECT_EQ(sc["runAsUser"].as<int>(), uid) << name;
+      EXPECT_EQ(sc["runAsGroup"].as<int>(), gid) << name;
+      EXPECT_TRUE(sc["readOnlyRootFilesystem"].as<bool>()) << name;
+      EXPECT_FALSE(sc["allowPrivilegeEscalation"].as<bool>()) << name;
+      EXPECT_EQ(sc["capabilities"]["drop"][0].as<std::string>(), "ALL") << name;
+      EXPECT_EQ(sc["seccompProfile"]["type"].as<std::string>(), "RuntimeDefault") << name;
+    }
+  }
+  EXPECT_EQ(apps, 1);  // the backend, beside the sidecar
 }
 
 // A directory of this test's own (tests may run in parallel processes).
