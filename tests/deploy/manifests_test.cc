@@ -18,6 +18,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -121,22 +122,33 @@ std::map<std::string, std::string> secret_keys_read(const std::vector<YAML::Node
   return keys;
 }
 
-// The Secret's env file as deploy/k8s/README.md shows it: the lines after
-// "# streamshift-secrets.env", up to the end of their code block.
-std::map<std::string, std::string> readme_secret_env() {
+// The Secret's env file as deploy/k8s/README.md shows it: from the line
+// "# streamshift-secrets.env" to the end of its code block.
+std::string readme_secret_file() {
   std::string readme = read_source("deploy/k8s/README.md");
+  size_t start = readme.find("\n# streamshift-secrets.env\n");
+  if (start == std::string::npos) return "";
+  return readme.substr(start + 1, readme.find("```", start) - start - 1);
+}
+
+std::map<std::string, std::string> readme_secret_env() {
   std::map<std::string, std::string> env;
-  size_t pos = readme.find("\n# streamshift-secrets.env");
-  size_t end = readme.find("```", pos);
+  std::istringstream file(readme_secret_file());
   std::regex line(R"(([A-Z][A-Z0-9_]*)=(.*))");
-  while (pos < end && pos != std::string::npos) {
-    size_t eol = readme.find('\n', pos + 1);
-    std::string l = readme.substr(pos + 1, eol - pos - 1);
+  for (std::string l; std::getline(file, l);) {
     std::smatch m;
     if (std::regex_match(l, m, line)) env[m[1]] = m[2];
-    pos = eol;
   }
   return env;
+}
+
+// A directory of this test's own (tests may run in parallel processes).
+std::string test_dir() {
+  std::string dir = ::testing::TempDir() + "/streamshift-" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                    std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 class Manifests : public ::testing::Test {
@@ -271,10 +283,18 @@ TEST_F(Manifests, ThePodsReadTheSecretTheReadmeHasTheOperatorCreate) {
   }
   for (const auto& [key, value] : documented)
     EXPECT_EQ(read.count(key), 1u) << key << " is in the README's Secret but no pod reads it";
-  EXPECT_NE(read_source("deploy/k8s/README.md")
-                .find("kubectl create secret generic streamshift-secrets "
-                      "--from-env-file=streamshift-secrets.env"),
-            std::string::npos);
+  // The README's command, on the README's file, makes that Secret.
+  const std::string command =
+      "kubectl create secret generic streamshift-secrets --from-env-file=streamshift-secrets.env";
+  ASSERT_NE(read_source("deploy/k8s/README.md").find(command), std::string::npos);
+  std::string dir = test_dir();
+  std::ofstream(dir + "/streamshift-secrets.env") << readme_secret_file();
+  CommandOutput made = run_command("cd " + dir + " && " + command + " --dry-run=client -o yaml");
+  ASSERT_EQ(made.status, 0) << made.text;
+  YAML::Node secret = YAML::Load(made.text);
+  EXPECT_EQ(secret["metadata"]["name"].as<std::string>(), "streamshift-secrets");
+  EXPECT_EQ(secret["data"].size(), documented.size()) << made.text;
+  for (const auto& [key, value] : documented) EXPECT_TRUE(secret["data"][key]) << key;
 }
 
 // The container's probes, as {path, port number}.
@@ -414,15 +434,6 @@ TEST_F(Manifests, OnlyStreamshiftsContainersRunAsItsUserWithAReadOnlyRoot) {
     }
   }
   EXPECT_EQ(apps, 1);  // the backend, beside the sidecar
-}
-
-// A directory of this test's own (tests may run in parallel processes).
-std::string test_dir() {
-  std::string dir = ::testing::TempDir() + "/streamshift-" +
-                    ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-                    std::to_string(getpid());
-  std::filesystem::create_directories(dir);
-  return dir;
 }
 
 // The PrometheusRule's groups as a rules file, dir/streamshift-rules.yaml.
