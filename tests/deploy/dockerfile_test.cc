@@ -96,9 +96,13 @@ TEST(Dockerfile, TheImageCarriesOciLabelsWithTheBinarysVersion) {
     EXPECT_NE(read_source(file).find("streamshift:" + version_arg), std::string::npos) << file;
 }
 
-// The Debian package that ships a shared library, by its soname.
+// The Debian package that ships a shared library of the build's
+// architecture (not its lib32 twin), by its soname.
 std::string package_of(const std::string& soname) {
-  CommandOutput out = run_command("dpkg -S '*/" + soname + "' 2>/dev/null | head -n 1");
+  std::string multiarch = run_command("gcc -print-multiarch").text;
+  multiarch.erase(multiarch.find_last_not_of('\n') + 1);
+  CommandOutput out =
+      run_command("dpkg -S '*/" + multiarch + "/" + soname + "' 2>/dev/null | head -n 1");
   return out.text.substr(0, out.text.find_first_of(":,"));
 }
 
