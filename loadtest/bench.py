@@ -111,11 +111,11 @@ class Services:
         self.sink_port = free_port()
 
     def start(self, name, argv, env=None, port=None, ready=None):
-        log = open(os.path.join(self.dir, f"{name}.log"), "w")
         full_env = dict(os.environ)
         full_env.update(env or {})
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
-                             cwd=self.dir, start_new_session=True)
+        with open(os.path.join(self.dir, f"{name}.log"), "w") as log:
+            p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=full_env,
+                                 cwd=self.dir, start_new_session=True)
         self.procs.append((name, p))
         if port is not None and not wait_port(port, p):
             die(f"{name} did not start (see {log.name}):\n" + open(log.name).read()[-2000:])
@@ -427,6 +427,9 @@ class Bench:
             "streamshift": first_line([os.path.join(self.build, "streamshift"), "--version"]),
             "haproxy": first_line(["haproxy", "-v"]),
             "nginx": first_line(["nginx", "-v"]),
+            # Never `webdis --version`: webdis takes any argument for its
+            # config file and, finding none, starts serving with its
+            # defaults, writing webdis.log into the current directory.
             "webdis": first_line(["dpkg-query", "-W", "-f", "${Version}", "webdis"]),
             "redis": first_line(["redis-server", "--version"]),
             "kernel": platform.release(),
@@ -713,7 +716,9 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="seconds-long run that only proves the script works")
     ap.add_argument("--duration-ms", type=int, default=5000)
     ap.add_argument("--warmup-ms", type=int, default=1000)
-    ap.add_argument("--rounds", type=int, default=5, help="rounds per figure; the median is reported")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds of the HTTP, Redis and end-to-end scenarios, peers interleaved; "
+                    "each figure is the median over them (default: %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
     ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing): "
                     "print their results as JSON instead of writing the report")

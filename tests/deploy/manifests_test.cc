@@ -1,23 +1,29 @@
 // deploy/k8s against the binary: every kustomization renders with kubectl;
-// each overlay changes exactly the environment values it promises; the
-// ConfigMaps hold exactly the variables `streamshift check-config` lists and
-// every overlay's values pass it; the probes ask the real binary, started
-// with the rendered environment, for paths it serves on the port it
-// listens on; the PrometheusRule passes `promtool check rules`; the
-// dashboard only queries metrics the binaries expose.
+// each overlay changes exactly the environment values it promises; no
+// kustomization carries a Secret's data; the ConfigMaps hold exactly the
+// variables `streamshift check-config` lists and every overlay's values pass
+// it; the probes ask the real binary, started with the rendered environment,
+// for paths it serves on the port it listens on; only streamshift's own
+// containers run as its user with a read-only root; the PrometheusRule
+// passes `promtool check rules` and its unit tests (tests/deploy/
+// alerts_test.yaml); the dashboard only queries metrics the binaries expose
+// and rules the PrometheusRule records.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include <array>
-#include <cstdio>
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "tests/support/command.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -28,32 +34,10 @@ namespace {
 
 using std::chrono::seconds;
 
-const std::string kDeploy = std::string(STREAMSHIFT_SOURCE_DIR) + "/deploy/k8s";
-
-struct Output {
-  int status = -1;
-  std::string text;
-};
-
-// Runs a shell command; stdout only (stderr carries kustomize's warnings).
-Output run(const std::string& command) {
-  Output out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
-  int status = pclose(p);
-  out.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-bool have(const std::string& tool) {
-  return run("command -v " + tool + " >/dev/null").status == 0;
-}
+const std::string kDeploy = source_path("deploy/k8s");
 
 std::vector<YAML::Node> render(const std::string& dir) {
-  Output out = run("kubectl kustomize " + kDeploy + "/" + dir + " 2>/dev/null");
+  CommandOutput out = run_command("kubectl kustomize " + kDeploy + "/" + dir + " 2>/dev/null");
   EXPECT_EQ(out.status, 0) << "kubectl kustomize " << dir;
   std::vector<YAML::Node> docs;
   for (const YAML::Node& d : YAML::LoadAll(out.text))
@@ -93,8 +77,8 @@ YAML::Node container(const YAML::Node& deployment, const std::string& list,
 // Variables the binary reads, from `streamshift check-config [program]`,
 // without aliases (setting an alias beside its variable is refused).
 std::set<std::string> binary_variables(const std::string& program) {
-  Output out =
-      run("env -i PATH=/usr/bin:/bin " + streamshift_binary() + " check-config " + program);
+  CommandOutput out =
+      run_command("env -i PATH=/usr/bin:/bin " + streamshift_binary() + " check-config " + program);
   EXPECT_EQ(out.status, 0) << out.text;
   std::set<std::string> names;
   std::regex line(R"(^([A-Z][A-Z0-9_]*)=[^\t]*\t\((set|default)\) (.*)$)");
@@ -116,10 +100,61 @@ std::set<std::string> explicit_env(const YAML::Node& c) {
   return names;
 }
 
+// Every container of a Deployment's pods, init containers included.
+std::vector<YAML::Node> all_containers(const YAML::Node& deployment) {
+  std::vector<YAML::Node> out;
+  for (const char* list : {"initContainers", "containers"})
+    for (const YAML::Node& c : deployment["spec"]["template"]["spec"][list]) out.push_back(c);
+  return out;
+}
+
+// Every Secret key the rendered pods read, with the Secret's name.
+std::map<std::string, std::string> secret_keys_read(const std::vector<YAML::Node>& docs) {
+  std::map<std::string, std::string> keys;
+  for (const YAML::Node& d : docs) {
+    if (d["kind"].as<std::string>() != "Deployment") continue;
+    for (const YAML::Node& c : all_containers(d))
+      for (const YAML::Node& e : c["env"])
+        if (e["valueFrom"] && e["valueFrom"]["secretKeyRef"])
+          keys[e["valueFrom"]["secretKeyRef"]["key"].as<std::string>()] =
+              e["valueFrom"]["secretKeyRef"]["name"].as<std::string>();
+  }
+  return keys;
+}
+
+// The Secret's env file as deploy/k8s/README.md shows it: from the line
+// "# streamshift-secrets.env" to the end of its code block.
+std::string readme_secret_file() {
+  std::string readme = read_source("deploy/k8s/README.md");
+  size_t start = readme.find("\n# streamshift-secrets.env\n");
+  if (start == std::string::npos) return "";
+  return readme.substr(start + 1, readme.find("```", start) - start - 1);
+}
+
+std::map<std::string, std::string> readme_secret_env() {
+  std::map<std::string, std::string> env;
+  std::istringstream file(readme_secret_file());
+  std::regex line(R"(([A-Z][A-Z0-9_]*)=(.*))");
+  for (std::string l; std::getline(file, l);) {
+    std::smatch m;
+    if (std::regex_match(l, m, line)) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+// A directory of this test's own (tests may run in parallel processes).
+std::string test_dir() {
+  std::string dir = ::testing::TempDir() + "/streamshift-" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                    std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 class Manifests : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(have("kubectl"))
+    ASSERT_TRUE(have_command("kubectl"))
         << "kubectl is missing: install Debian's kubernetes-client (scripts/setup-deps.sh)";
   }
 };
@@ -207,21 +242,59 @@ TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCh
     for (const std::string& name : configured)
       EXPECT_EQ(reads.count(name), 1u) << name << " is configured but " << p.name << " ignores it";
   }
-  // Every overlay's sidecar environment, with the Secret's placeholders, is
-  // accepted by the binary.
-  YAML::Node secret = find(render("base"), "Secret", "streamshift-secrets");
+  // Every overlay's sidecar environment, with the Secret the README has the
+  // operator create, is accepted by the binary.
+  std::map<std::string, std::string> secret_env = readme_secret_env();
+  ASSERT_FALSE(secret_env.empty()) << "deploy/k8s/README.md shows no streamshift-secrets.env";
   std::string secrets;
-  for (const auto& kv : secret["stringData"])
-    secrets += " " + kv.first.as<std::string>() + "='" + kv.second.as<std::string>() + "'";
+  for (const auto& [name, value] : secret_env) secrets += " " + name + "='" + value + "'";
   for (const std::string& o : kOverlays) {
     std::string env;
     for (const auto& [name, value] : config_data(render("overlays/" + o), "streamshift-config"))
       env += " " + name + "='" + value + "'";
-    Output out = run("env -i PATH=/usr/bin:/bin" + env + secrets + " " + streamshift_binary() +
-                     " check-config 2>&1");
+    CommandOutput out = run_command("env -i PATH=/usr/bin:/bin" + env + secrets + " " +
+                                    streamshift_binary() + " check-config 2>&1");
     EXPECT_EQ(out.status, 0) << o << "\n" << out.text;
     EXPECT_EQ(out.text.find("warning"), std::string::npos) << o << "\n" << out.text;
   }
+}
+
+// `kubectl apply -k` of any of them must never replace the operator's
+// Secret with placeholders.
+TEST_F(Manifests, NoKustomizationRendersASecretWithData) {
+  std::vector<std::string> dirs = {"base", "monitoring"};
+  for (const std::string& o : kOverlays) dirs.push_back("overlays/" + o);
+  for (const std::string& dir : dirs) {
+    for (const YAML::Node& d : render(dir)) {
+      if (d["kind"].as<std::string>() != "Secret") continue;
+      EXPECT_FALSE(d["data"] || d["stringData"])
+          << dir << " renders Secret " << d["metadata"]["name"].as<std::string>() << " with data";
+    }
+  }
+}
+
+TEST_F(Manifests, ThePodsReadTheSecretTheReadmeHasTheOperatorCreate) {
+  std::map<std::string, std::string> read = secret_keys_read(render("base"));
+  std::map<std::string, std::string> documented = readme_secret_env();
+  ASSERT_FALSE(read.empty());
+  for (const auto& [key, secret] : read) {
+    EXPECT_EQ(secret, "streamshift-secrets") << key;
+    EXPECT_EQ(documented.count(key), 1u) << key << " is read but the README's Secret lacks it";
+  }
+  for (const auto& [key, value] : documented)
+    EXPECT_EQ(read.count(key), 1u) << key << " is in the README's Secret but no pod reads it";
+  // The README's command, on the README's file, makes that Secret.
+  const std::string command =
+      "kubectl create secret generic streamshift-secrets --from-env-file=streamshift-secrets.env";
+  ASSERT_NE(read_source("deploy/k8s/README.md").find(command), std::string::npos);
+  std::string dir = test_dir();
+  std::ofstream(dir + "/streamshift-secrets.env") << readme_secret_file();
+  CommandOutput made = run_command("cd " + dir + " && " + command + " --dry-run=client -o yaml");
+  ASSERT_EQ(made.status, 0) << made.text;
+  YAML::Node secret = YAML::Load(made.text);
+  EXPECT_EQ(secret["metadata"]["name"].as<std::string>(), "streamshift-secrets");
+  EXPECT_EQ(secret["data"].size(), documented.size()) << made.text;
+  for (const auto& [key, value] : documented) EXPECT_TRUE(secret["data"][key]) << key;
 }
 
 // The container's probes, as {path, port number}.
@@ -290,7 +363,7 @@ TEST_F(Manifests, ProbesAskTheBinaryForPathsItServesOnThePortItListensOn) {
   }
 }
 
-TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
+TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRelaysSurviveANodeDrain) {
   std::vector<YAML::Node> docs = render("base");
   struct Pod {
     std::string deployment, config_map, list, container;
@@ -304,11 +377,6 @@ TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
               drain_ms + 5000)
         << p.deployment;
     YAML::Node c = container(d, p.list, p.container);
-    YAML::Node sc = c["securityContext"];
-    EXPECT_TRUE(sc["runAsNonRoot"].as<bool>());
-    EXPECT_TRUE(sc["readOnlyRootFilesystem"].as<bool>());
-    EXPECT_FALSE(sc["allowPrivilegeEscalation"].as<bool>());
-    EXPECT_EQ(sc["capabilities"]["drop"][0].as<std::string>(), "ALL");
     EXPECT_TRUE(c["resources"]["requests"]["cpu"]);
     EXPECT_TRUE(c["resources"]["limits"]["memory"]);
   }
@@ -321,42 +389,197 @@ TEST_F(Manifests, PodsDrainLongerThanTheBinaryAndRunLockedDown) {
   EXPECT_LT(pdb["spec"]["minAvailable"].as<int>(), relay["spec"]["replicas"].as<int>());
 }
 
-TEST_F(Manifests, ThePrometheusRulePassesPromtoolWithTheDocumentsAlerts) {
-  ASSERT_TRUE(have("promtool")) << "promtool is missing: install Debian's prometheus";
+// The image's USER line, as {uid, gid}.
+std::pair<int, int> image_user() {
+  std::string dockerfile = read_source("Dockerfile");
+  std::smatch m;
+  if (!std::regex_search(dockerfile, m, std::regex(R"(\nUSER (\d+):(\d+)\n)"))) {
+    ADD_FAILURE() << "the Dockerfile has no USER uid:gid";
+    return {-1, -1};
+  }
+  return {std::stoi(m[1]), std::stoi(m[2])};
+}
+
+// The app's container is the user's: streamshift's uid and read-only root
+// belong on streamshift's containers, never on the pod or on the app.
+TEST_F(Manifests, OnlyStreamshiftsContainersRunAsItsUserWithAReadOnlyRoot) {
+  std::vector<YAML::Node> docs = render("base");
+  auto [uid, gid] = image_user();
+  int apps = 0;
+  const std::map<std::string, std::string> ours = {{"support-center-backend", "streamshift"},
+                                                   {"streamshift-relay", "relay"}};
+  for (const auto& [deployment, name] : ours) {
+    YAML::Node d = find(docs, "Deployment", deployment);
+    YAML::Node pod = d["spec"]["template"]["spec"]["securityContext"];
+    for (const char* field :
+         {"runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "seccompProfile"})
+      EXPECT_FALSE(pod && pod[field]) << deployment << ": pod-level " << field;
+    for (const YAML::Node& c : all_containers(d)) {
+      YAML::Node sc = c["securityContext"];
+      std::string container_name = c["name"].as<std::string>();
+      if (container_name != name) {
+        ++apps;
+        for (const char* field : {"runAsUser", "runAsGroup", "readOnlyRootFilesystem"})
+          EXPECT_FALSE(sc && sc[field]) << container_name << " is the app's container: " << field;
+        continue;
+      }
+      ASSERT_TRUE(sc) << name;
+      EXPECT_TRUE(sc["runAsNonRoot"].as<bool>()) << name;
+      EXPECT_EQ(sc["runAsUser"].as<int>(), uid) << name;
+      EXPECT_EQ(sc["runAsGroup"].as<int>(), gid) << name;
+      EXPECT_TRUE(sc["readOnlyRootFilesystem"].as<bool>()) << name;
+      EXPECT_FALSE(sc["allowPrivilegeEscalation"].as<bool>()) << name;
+      EXPECT_EQ(sc["capabilities"]["drop"][0].as<std::string>(), "ALL") << name;
+      EXPECT_EQ(sc["seccompProfile"]["type"].as<std::string>(), "RuntimeDefault") << name;
+    }
+  }
+  EXPECT_EQ(apps, 1);  // the backend, beside the sidecar
+}
+
+// The PrometheusRule's groups as a rules file, dir/streamshift-rules.yaml.
+YAML::Node write_rule_file(const std::string& dir) {
   YAML::Node rule = find(render("monitoring"), "PrometheusRule", "streamshift");
   YAML::Node file;
   file["groups"] = rule["spec"]["groups"];
-  std::string path = ::testing::TempDir() + "/streamshift-rules.yaml";
-  {
-    YAML::Emitter e;
-    e << file;
-    std::ofstream(path) << e.c_str();
-  }
-  Output out = run("promtool check rules " + path + " 2>&1");
-  EXPECT_EQ(out.status, 0) << out.text;
-  std::map<std::string, std::pair<std::string, std::string>> alerts;
-  for (const YAML::Node& r : file["groups"][0]["rules"]) {
-    alerts[r["alert"].as<std::string>()] = {r["expr"].as<std::string>(),
-                                            r["for"].as<std::string>()};
-  }
-  EXPECT_EQ(alerts["HighEventConsumerLag"],
-            std::make_pair(std::string("event_consumer_lag > 1000"), std::string("5m")));
-  EXPECT_EQ(alerts["CriticalEventConsumerLag"],
-            std::make_pair(std::string("event_consumer_lag > 5000"), std::string("2m")));
-  EXPECT_NE(alerts["HighEventTransportFallbackRate"].first.find("> 0.01"), std::string::npos);
+  YAML::Emitter e;
+  e << file;
+  std::ofstream(dir + "/streamshift-rules.yaml") << e.c_str();
+  return file;
 }
 
-TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExpose) {
-  std::ifstream f(kDeploy + "/monitoring/dashboards/streamshift.json");
-  ASSERT_TRUE(f) << "dashboard missing";
-  std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+std::map<std::string, YAML::Node> rules_by(const YAML::Node& file, const std::string& kind) {
+  std::map<std::string, YAML::Node> out;
+  for (const YAML::Node& g : file["groups"])
+    for (const YAML::Node& r : g["rules"])
+      if (r[kind]) out[r[kind].as<std::string>()] = r;
+  return out;
+}
+
+TEST_F(Manifests, ThePrometheusRulePassesPromtoolWithTheDocumentsAlerts) {
+  ASSERT_TRUE(have_command("promtool")) << "promtool is missing: install Debian's prometheus";
+  std::string dir = test_dir();
+  YAML::Node file = write_rule_file(dir);
+  CommandOutput out = run_command("promtool check rules " + dir + "/streamshift-rules.yaml 2>&1");
+  EXPECT_EQ(out.status, 0) << out.text;
+  // The consumer-lag document's alerts: names, thresholds, durations,
+  // severities and annotations as written there, on the lag per stream and
+  // group (one alert however many pods export the gauge).
+  std::map<std::string, YAML::Node> alerts = rules_by(file, "alert");
+  std::map<std::string, YAML::Node> records = rules_by(file, "record");
+  struct Documented {
+    std::string name, threshold, duration, severity, summary, description;
+  };
+  for (const Documented& doc :
+       {Documented{"HighEventConsumerLag", "1000", "5m", "warning",
+                   "High consumer lag on stream {{ $labels.stream }}",
+                   "{{ $value }} unprocessed entries"},
+        Documented{"CriticalEventConsumerLag", "5000", "2m", "critical",
+                   "Critical consumer lag on stream {{ $labels.stream }}",
+                   "{{ $value }} unprocessed entries, consumer may be stuck"}}) {
+    ASSERT_EQ(alerts.count(doc.name), 1u) << doc.name;
+    YAML::Node a = alerts[doc.name];
+    EXPECT_EQ(a["expr"].as<std::string>(), "streamshift:event_consumer_lag:max > " + doc.threshold);
+    EXPECT_EQ(a["for"].as<std::string>(), doc.duration);
+    EXPECT_EQ(a["labels"]["severity"].as<std::string>(), doc.severity);
+    EXPECT_EQ(a["annotations"]["summary"].as<std::string>(), doc.summary);
+    EXPECT_EQ(a["annotations"]["description"].as<std::string>(), doc.description);
+  }
+  std::string lag = records["streamshift:event_consumer_lag:max"]["expr"].as<std::string>("");
+  EXPECT_NE(lag.find("max by (stream, consumer_group) (event_consumer_lag)"), std::string::npos)
+      << lag;
+  EXPECT_EQ(alerts["HighEventTransportFallbackRate"]["expr"].as<std::string>(""),
+            "streamshift:event_transport_fallback:ratio_rate5m > 0.01");
+}
+
+// tests/deploy/alerts_test.yaml feeds input series to the rules: one alert
+// for many pods' lag, a fallback ratio of 1 with the circuit open, each
+// new alert firing and staying quiet when it should. Every alert and
+// recording rule has a case there.
+TEST_F(Manifests, EveryAlertPassesItsPromtoolUnitTests) {
+  ASSERT_TRUE(have_command("promtool")) << "promtool is missing: install Debian's prometheus";
+  std::string dir = test_dir();
+  YAML::Node file = write_rule_file(dir);
+  std::string tests = read_source("tests/deploy/alerts_test.yaml");
+  ASSERT_FALSE(tests.empty());
+  std::ofstream(dir + "/alerts_test.yaml") << tests;
+  CommandOutput out = run_command("cd " + dir + " && promtool test rules alerts_test.yaml 2>&1");
+  EXPECT_EQ(out.status, 0) << out.text;
+
+  std::set<std::string> tested;
+  for (const YAML::Node& t : YAML::Load(tests)["tests"]) {
+    for (const YAML::Node& a : t["alert_rule_test"])
+      tested.insert(a["alertname"].as<std::string>());
+    for (const YAML::Node& e : t["promql_expr_test"]) tested.insert(e["expr"].as<std::string>());
+  }
+  for (const char* kind : {"alert", "record"})
+    for (const auto& [name, rule] : rules_by(file, kind))
+      EXPECT_EQ(tested.count(name), 1u) << name << " has no case in tests/deploy/alerts_test.yaml";
+}
+
+// The PodMonitor sets the job label the alerts select on, from the
+// containers' names.
+TEST_F(Manifests, ThePodMonitorNamesTheJobsTheAlertsSelect) {
+  std::vector<YAML::Node> docs = render("base");
+  YAML::Node monitor = find(render("monitoring"), "PodMonitor", "streamshift");
+  std::map<std::string, std::string> job_of_container;
+  for (const YAML::Node& r : monitor["spec"]["podMetricsEndpoints"][0]["relabelings"]) {
+    if (r["targetLabel"].as<std::string>() != "job") continue;
+    EXPECT_EQ(r["sourceLabels"][0].as<std::string>(), "__meta_kubernetes_pod_container_name");
+    job_of_container[r["regex"].as<std::string>()] = r["replacement"].as<std::string>();
+  }
+  EXPECT_EQ(job_of_container,
+            (std::map<std::string, std::string>{{"streamshift", "streamshift-sidecar"},
+                                                {"relay", "streamshift-relay"}}));
+  // Those containers carry the scraped port.
+  for (const auto& [deployment, list, name] :
+       {std::make_tuple("support-center-backend", "initContainers", "streamshift"),
+        std::make_tuple("streamshift-relay", "containers", "relay")}) {
+    YAML::Node c = container(find(docs, "Deployment", deployment), list, name);
+    EXPECT_EQ(c["ports"][0]["name"].as<std::string>(),
+              monitor["spec"]["podMetricsEndpoints"][0]["port"].as<std::string>());
+  }
+  // Every job a rule names is one of them.
+  YAML::Node rule = find(render("monitoring"), "PrometheusRule", "streamshift");
+  std::regex job(R"re(job=~?"([^"]+)")re");
+  size_t named = 0;
+  for (const YAML::Node& g : rule["spec"]["groups"]) {
+    for (const YAML::Node& r : g["rules"]) {
+      std::string expr = r["expr"].as<std::string>();
+      for (std::sregex_iterator it(expr.begin(), expr.end(), job), end; it != end; ++it) {
+        std::string jobs = (*it)[1];
+        for (size_t pos = 0; pos <= jobs.size();) {
+          size_t bar = std::min(jobs.find('|', pos), jobs.size());
+          std::string one = jobs.substr(pos, bar - pos);
+          EXPECT_TRUE(one == "streamshift-sidecar" || one == "streamshift-relay") << one;
+          ++named;
+          pos = bar + 1;
+        }
+      }
+    }
+  }
+  EXPECT_GE(named, 3u);
+}
+
+// What the dashboard's expressions query: metric names (suffixes of
+// histograms removed) and recording rules (level:metric:operations).
+struct DashboardQueries {
+  std::set<std::string> metrics, recorded;
+};
+
+DashboardQueries dashboard_queries() {
+  DashboardQueries q;
+  std::string json = read_source("deploy/k8s/monitoring/dashboards/streamshift.json");
+  EXPECT_FALSE(json.empty()) << "dashboard missing";
   YAML::Node dash = YAML::Load(json);  // JSON is YAML
-  std::set<std::string> queried;
+  std::regex recorded(R"(\b[a-z_]+:[a-z0-9_:]+)");
   // Metric names, not label names (those are followed by a matcher).
   std::regex metric(R"(\b((event|events|streamshift)_[a-z_]+)\b(?!\s*[=!~]))");
   for (const YAML::Node& panel : dash["panels"]) {
     for (const YAML::Node& t : panel["targets"]) {
       std::string expr = t["expr"].as<std::string>();
+      for (std::sregex_iterator it(expr.begin(), expr.end(), recorded), end; it != end; ++it)
+        q.recorded.insert((*it)[0]);
+      expr = std::regex_replace(expr, recorded, " ");
       for (std::sregex_iterator it(expr.begin(), expr.end(), metric), end; it != end; ++it) {
         std::string name = (*it)[1];
         for (const char* suffix : {"_bucket", "_sum", "_count"}) {
@@ -364,11 +587,19 @@ TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExpose) {
           if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0)
             name.resize(name.size() - s.size());
         }
-        queried.insert(name);
+        q.metrics.insert(name);
       }
     }
   }
-  EXPECT_GE(queried.size(), 8u);
+  return q;
+}
+
+TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExposeAndRulesTheyRecord) {
+  DashboardQueries q = dashboard_queries();
+  EXPECT_GE(q.metrics.size(), 8u);
+  std::map<std::string, YAML::Node> records = rules_by(write_rule_file(test_dir()), "record");
+  for (const std::string& name : q.recorded)
+    EXPECT_EQ(records.count(name), 1u) << name << " is not recorded by the PrometheusRule";
   RedisServer redis;
   TestUpstream signalr;
   Sidecar sidecar(signalr.port(), {{"REDIS_URL", redis.url()}});
@@ -376,8 +607,22 @@ TEST_F(Manifests, TheDashboardQueriesOnlyMetricsTheBinariesExpose) {
   ASSERT_TRUE(sidecar.ready() && relay.ready());
   std::string exposed = http_get(sidecar.admin_port(), "/metrics")->body +
                         http_get(relay.admin_port(), "/metrics")->body;
-  for (const std::string& name : queried)
+  for (const std::string& name : q.metrics)
     EXPECT_NE(exposed.find("# TYPE " + name + " "), std::string::npos) << name;
+}
+
+// An operator sees the rollout step in force, the Redis connections and the
+// ingress (rate, errors, latency) next to the transport, and the fallback
+// rate and lag exactly as the alerts compute them.
+TEST_F(Manifests, TheDashboardShowsRolloutRedisConnectionsIngressAndWhatTheAlertsSee) {
+  DashboardQueries q = dashboard_queries();
+  for (const char* name :
+       {"streamshift_rollout_redis_percentage", "streamshift_redis_connections_ready",
+        "streamshift_http_requests_total", "streamshift_http_request_duration_seconds"})
+    EXPECT_EQ(q.metrics.count(name), 1u) << name;
+  for (const char* name :
+       {"streamshift:event_transport_fallback:ratio_rate5m", "streamshift:event_consumer_lag:max"})
+    EXPECT_EQ(q.recorded.count(name), 1u) << name;
 }
 
 }  // namespace
