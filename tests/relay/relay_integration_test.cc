@@ -479,6 +479,9 @@ TEST_F(Relay, SigtermFinishesDeliveriesInFlightAndLeavesTheRestPending) {
   ASSERT_TRUE(relay->ready());
   for (int i = 0; i < 6; ++i) xadd(redis_, "d-" + std::to_string(i), "r" + std::to_string(i));
   ASSERT_TRUE(eventually([&] { return target_.arrived() == 2; }, seconds(10)));
+  // All six read (pending for this consumer) before the signal, however
+  // slowly the machine runs.
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 6; }, seconds(10)));
   EXPECT_EQ(target_.delivered_count(), 0u);  // both still in flight
   relay->process().signal(SIGTERM);
   EXPECT_EQ(relay->process().wait(seconds(10)), 0) << relay->process().output();

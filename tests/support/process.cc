@@ -24,7 +24,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, 
   char path_template[] = "/tmp/streamshift-test-XXXXXX";
   int log_fd = mkstemp(path_template);
   log_path_ = path_template;
-  for (const char* keep : {"PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+  for (const char* keep :
+       {"PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
     if (const char* v = std::getenv(keep); v != nullptr && env.count(keep) == 0) env[keep] = v;
   }
   std::vector<std::string> env_strings;
@@ -108,6 +109,10 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
     e.emplace("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin_port_));
     e.emplace("STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:" + std::to_string(upstream_port));
     e.emplace("LOG_LEVEL", "info");
+    // The ThreadSanitizer run sets several workers for every sidecar whose
+    // test does not choose a number itself.
+    if (const char* workers = std::getenv("STREAMSHIFT_TEST_WORKERS"))
+      e.emplace("STREAMSHIFT_WORKERS", workers);
     process_ =
         std::make_unique<ChildProcess>(std::vector<std::string>{streamshift_binary(), "proxy"}, e);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
