@@ -1,6 +1,11 @@
 // The ingress HTTP/1.1 server; see http_server.h for the request lifecycle.
 #include "core/http_server.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -15,8 +20,20 @@ constexpr size_t kReadChunk = 16 * 1024;
 // Above this many bytes queued toward a slow client, pipelined requests wait.
 constexpr size_t kWriteHighWater = 1024 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// Out of file descriptors and unable to shed the backlog: stop listening
+// this long rather than spin on accept().
+constexpr uint64_t kListenPauseMs = 250;
+constexpr uint64_t kRefusalLogEveryMs = 1000;
+
+int open_reserve_fd() {
+  return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
 
 }  // namespace
+
+std::string_view refusal_name(Refusal refusal) {
+  return refusal == Refusal::kMaxConnections ? "max_connections" : "accept_failed";
+}
 
 class ServerConnection {
  public:
@@ -394,20 +411,38 @@ HttpServer::HttpServer(uv_loop_t* loop, ServerOptions options, RequestHandler& h
   listener_.data = this;
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
+}
 
 int HttpServer::start() {
   int rc = listen_tcp(loop_, &listener_, options_.listen, options_.reuse_port, options_.backlog,
                       on_connection);
   listening_ = true;  // the handle is initialised either way and must be closed
-  if (rc == 0) port_ = bound_port(&listener_);
-  return rc;
+  if (rc != 0) return rc;
+  port_ = bound_port(&listener_);
+  sockaddr_storage addr;
+  int len = sizeof addr;
+  char ip[64] = "";
+  if (uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    uv_ip_name(reinterpret_cast<sockaddr*>(&addr), ip, sizeof ip);
+  bound_ = HostPort{ip, port_};
+  reserve_fd_ = open_reserve_fd();
+  uv_timer_init(loop_, &resume_timer_);
+  resume_timer_.data = this;
+  timer_open_ = true;
+  return 0;
 }
 
 void HttpServer::on_connection(uv_stream_t* listener, int status) {
   auto* server = static_cast<HttpServer*>(listener->data);
   if (status < 0) {
-    log_line(LogLevel::kWarn, "accept failed", {{"error", uv_error_text(status)}});
+    server->accept_failed(status);
+    return;
+  }
+  SharedBudget* budget = server->options_.connections;
+  if (budget != nullptr && !budget->try_take(1)) {
+    server->refuse(listener, Refusal::kMaxConnections);
     return;
   }
   auto* c = new ServerConnection(server);
@@ -419,7 +454,96 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) {
   if (rc != 0) c->close("accept failed: " + uv_error_text(rc));
 }
 
+// Over the connection cap: accepted and closed at once (the client sees
+// its connection end, not a timeout), counted, logged at most once a second.
+void HttpServer::refuse(uv_stream_t* listener, Refusal why) {
+  auto* tcp = new uv_tcp_t;
+  uv_tcp_init(loop_, tcp);
+  uv_accept(listener, reinterpret_cast<uv_stream_t*>(tcp));
+  uv_close(reinterpret_cast<uv_handle_t*>(tcp),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  note_refusal(why, 0);
+}
+
+void HttpServer::note_refusal(Refusal why, int status) {
+  if (options_.observer != nullptr) options_.observer->on_refused(why);
+  ++refusals_unlogged_;
+  uint64_t now = uv_now(loop_);
+  if (now - last_refusal_log_ms_ < kRefusalLogEveryMs && last_refusal_log_ms_ != 0) return;
+  last_refusal_log_ms_ = now;
+  log_line(LogLevel::kWarn, "connections refused",
+           {{"reason", refusal_name(why)},
+            {"error", status != 0 ? uv_error_text(status) : std::string("over the limit")},
+            {"since_last_line", refusals_unlogged_},
+            {"open", options_.connections != nullptr ? options_.connections->in_use() : 0}});
+  refusals_unlogged_ = 0;
+}
+
+// libuv sheds the backlog itself with its own reserve fd; when we are told
+// about EMFILE, that did not work (another thread took the freed fd) and
+// libuv will call us again at once while connections wait. Shed them with
+// our own reserve, or stop listening for a moment rather than spin.
+void HttpServer::accept_failed(int status) {
+  note_refusal(Refusal::kAcceptFailed, status);
+  if (status != UV_EMFILE && status != UV_ENFILE) return;
+  if (!shed_backlog()) pause_listening();
+}
+
+bool HttpServer::shed_backlog() {
+  if (reserve_fd_ < 0 || !listening_) return false;
+  ::close(reserve_fd_);
+  reserve_fd_ = -1;
+  uv_os_fd_t listen_fd;
+  bool drained = false;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), &listen_fd) == 0) {
+    for (;;) {
+      int fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) {
+        ::close(fd);
+      } else if (errno != EINTR) {
+        drained = errno == EAGAIN || errno == EWOULDBLOCK;
+        break;
+      }
+    }
+  }
+  reserve_fd_ = open_reserve_fd();
+  return drained;
+}
+
+void HttpServer::pause_listening() {
+  if (!listening_ || draining_ || !timer_open_) return;
+  log_line(LogLevel::kWarn, "out of file descriptors: not accepting for a moment",
+           {{"pause_ms", kListenPauseMs}});
+  close_listener();
+  uv_timer_start(&resume_timer_, on_resume, kListenPauseMs, 0);
+}
+
+void HttpServer::on_resume(uv_timer_t* timer) {
+  auto* self = static_cast<HttpServer*>(timer->data);
+  if (self->draining_ || self->listening_) return;
+  int rc = listen_tcp(self->loop_, &self->listener_, self->bound_, self->options_.reuse_port,
+                      self->options_.backlog, on_connection);
+  self->listening_ = true;  // initialised: closed through close_listener either way
+  if (rc != 0) {
+    log_line(LogLevel::kWarn, "cannot listen again yet", {{"error", uv_error_text(rc)}});
+    self->close_listener();
+    uv_timer_start(&self->resume_timer_, on_resume, kListenPauseMs, 0);
+  }
+}
+
+void HttpServer::close_listener() {
+  if (!listening_ || listener_closing_) return;
+  listener_closing_ = true;
+  close_handle(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) {
+    auto* server = static_cast<HttpServer*>(h->data);
+    server->listening_ = false;
+    server->listener_closing_ = false;
+    server->check_drained();
+  });
+}
+
 void HttpServer::connection_closed(ServerConnection* c) {
+  if (options_.connections != nullptr) options_.connections->give_back(1);
   if (c->prev != nullptr)
     c->prev->next = c->next;
   else
@@ -432,12 +556,17 @@ void HttpServer::connection_closed(ServerConnection* c) {
 void HttpServer::drain(std::function<void()> on_drained) {
   draining_ = true;
   on_drained_ = std::move(on_drained);
-  if (listening_) {
-    close_handle(reinterpret_cast<uv_handle_t*>(&listener_), [](uv_handle_t* h) {
+  close_listener();
+  if (timer_open_) {
+    close_handle(reinterpret_cast<uv_handle_t*>(&resume_timer_), [](uv_handle_t* h) {
       auto* server = static_cast<HttpServer*>(h->data);
-      server->listening_ = false;
+      server->timer_open_ = false;
       server->check_drained();
     });
+  }
+  if (reserve_fd_ >= 0) {
+    ::close(reserve_fd_);
+    reserve_fd_ = -1;
   }
   for (ServerConnection* c = connections_; c != nullptr;) {
     ServerConnection* next = c->next;
@@ -456,7 +585,7 @@ void HttpServer::close_all(std::string_view reason) {
 }
 
 void HttpServer::check_drained() {
-  if (draining_ && !listening_ && connection_count_ == 0 && on_drained_) {
+  if (draining_ && !listening_ && !timer_open_ && connection_count_ == 0 && on_drained_) {
     auto done = std::move(on_drained_);
     on_drained_ = nullptr;
     done();

@@ -13,6 +13,16 @@
 //
 // Every teardown goes through ServerConnection::close(reason). A connection
 // is freed only after its two handles are closed and its exchange answered.
+//
+// Accepting, with the limits on what clients may hold:
+//
+//   new connection --status < 0 (EMFILE, ...)--> count, shed the backlog with
+//      |                                          a reserve fd; if even that
+//      |                                          fails, stop listening 250 ms
+//      | over STREAMSHIFT_MAX_CONNECTIONS (one budget for every worker)
+//      +--> accept and close at once, count
+//      v
+//   ServerConnection (gives its share back when freed)
 #pragma once
 
 #include <uv.h>
@@ -26,6 +36,7 @@
 #include "core/http_message.h"
 #include "core/http_request_reader.h"
 #include "core/net_address.h"
+#include "core/shared_budget.h"
 
 namespace streamshift {
 
@@ -64,6 +75,10 @@ class Exchange {
   ServerConnection* connection_;
 };
 
+/// Why a connection was closed as soon as it came.
+enum class Refusal { kMaxConnections, kAcceptFailed, kCount };
+std::string_view refusal_name(Refusal refusal);
+
 /// Told about every answer the server sends (for metrics); called on the
 /// loop's thread. `seconds` runs from the request's last byte (or, for a
 /// refused request, its first) to the answer being queued.
@@ -71,6 +86,7 @@ class RequestObserver {
  public:
   virtual ~RequestObserver() = default;
   virtual void on_response(int status, double seconds) = 0;
+  virtual void on_refused(Refusal) {}
 };
 
 class RequestHandler {
@@ -87,6 +103,8 @@ struct ServerOptions {
   uint64_t client_timeout_ms = 10000;
   uint64_t idle_timeout_ms = 60000;
   RequestObserver* observer = nullptr;
+  /// Open client connections, shared by every worker's server; null: none.
+  SharedBudget* connections = nullptr;
 };
 
 class HttpServer {
@@ -112,14 +130,28 @@ class HttpServer {
  private:
   friend class ServerConnection;
   static void on_connection(uv_stream_t* listener, int status);
+  void refuse(uv_stream_t* listener, Refusal why);
+  void note_refusal(Refusal why, int status);
+  void accept_failed(int status);
+  bool shed_backlog();
+  void pause_listening();
+  static void on_resume(uv_timer_t* timer);
   void connection_closed(ServerConnection* c);
   void check_drained();
+  void close_listener();
 
   uv_loop_t* loop_;
   ServerOptions options_;
   RequestHandler& handler_;
   uv_tcp_t listener_;
+  uv_timer_t resume_timer_;
+  int reserve_fd_ = -1;  // closed to accept-and-close when out of fds
+  HostPort bound_;       // numeric: listening again resolves nothing
+  uint64_t last_refusal_log_ms_ = 0;
+  uint64_t refusals_unlogged_ = 0;
   bool listening_ = false;
+  bool listener_closing_ = false;
+  bool timer_open_ = false;
   bool draining_ = false;
   uint16_t port_ = 0;
   ServerConnection* connections_ = nullptr;  // intrusive list

@@ -5,6 +5,7 @@
 //   streamshift check-config [--strict] [proxy|relay]
 //                                       validate the environment and print it
 //   streamshift --version | --help
+#include <sys/resource.h>
 #include <uv.h>
 
 #include <atomic>
@@ -197,6 +198,21 @@ void on_signal(uv_signal_t* handle, int signum) {
   uv_close(reinterpret_cast<uv_handle_t*>(&state->interrupt), nullptr);
 }
 
+// Past the open-file limit, accept() fails before the connection cap is
+// reached; libuv then sheds connections itself, uncounted.
+void warn_if_fds_below_connection_cap(uint64_t max_connections) {
+  constexpr uint64_t kOwnDescriptors = 256;  // Redis, upstream pool, internals
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  uint64_t room = limit.rlim_cur > kOwnDescriptors ? limit.rlim_cur - kOwnDescriptors : 0;
+  if (max_connections != 0 && max_connections <= room) return;
+  log_line(LogLevel::kWarn,
+           "the open-file limit is below STREAMSHIFT_MAX_CONNECTIONS: connections beyond it are "
+           "shed by the kernel and libuv, not counted",
+           {{"max_connections", max_connections},
+            {"open_file_limit", static_cast<uint64_t>(limit.rlim_cur)}});
+}
+
 int run_proxy() {
   EnvReader env;
   ProxySettings settings = load_proxy_settings(env);
@@ -214,6 +230,7 @@ int run_proxy() {
   for (const std::string& name : unknown_variables(env)) {
     log_line(LogLevel::kWarn, "variable set but not used (a typo?)", {{"variable", name}});
   }
+  warn_if_fds_below_connection_cap(settings.max_connections);
 
   // Signals first, so a SIGTERM during start-up is not lost.
   uv_loop_t* main_loop = uv_default_loop();
@@ -231,9 +248,10 @@ int run_proxy() {
   uv_signal_start(&signals.term, on_signal, SIGTERM);
   uv_signal_start(&signals.interrupt, on_signal, SIGINT);
 
+  SharedBudget connections(settings.max_connections);
   std::vector<const WorkerHealth*> health;
   for (int i = 0; i < settings.workers; ++i) {
-    workers.push_back(std::make_unique<Worker>(settings, routes, metrics, i));
+    workers.push_back(std::make_unique<Worker>(settings, routes, metrics, i, connections));
     health.push_back(&workers.back()->health());
   }
   AdminServer admin(settings.admin, settings.transport, registry, metrics, health, draining);

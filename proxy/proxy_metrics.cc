@@ -90,6 +90,10 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
                             "SignalR, by reason");
   for (int i = 0; i < static_cast<int>(LostReason::kCount); ++i)
     lost_[i] = &lost.Add({{"reason", std::string(lost_reason_name(static_cast<LostReason>(i)))}});
+  auto& refused = r.AddCounter("streamshift_connections_refused_total",
+                               "Client connections closed as soon as they came, by reason");
+  for (int i = 0; i < static_cast<int>(Refusal::kCount); ++i)
+    refused_[i] = &refused.Add({{"reason", std::string(refusal_name(static_cast<Refusal>(i)))}});
   add_build_info(r, "proxy");
   r.Attach(std::make_shared<ProcessMetrics>());
 }

@@ -45,6 +45,7 @@ class ProxyMetrics : public RequestObserver {
   }
   void observe_ingress(int status, double seconds);
   void on_response(int status, double seconds) override { observe_ingress(status, seconds); }
+  void on_refused(Refusal why) override { refused_[static_cast<int>(why)]->Increment(); }
   /// `status` 0 means the upstream could not be reached or answered nothing.
   void observe_upstream(int status, double seconds);
   Counter& lost(LostReason reason) { return *lost_[static_cast<int>(reason)]; }
@@ -74,6 +75,7 @@ class ProxyMetrics : public RequestObserver {
   std::array<Counter*, 6> upstream_requests_;  // 1xx..5xx, error
   Histogram* upstream_duration_;
   std::array<Counter*, static_cast<int>(LostReason::kCount)> lost_;
+  std::array<Counter*, static_cast<int>(Refusal::kCount)> refused_;
   std::mutex mu_;
   std::unordered_map<std::string, EventTypeMetrics> event_types_;
 };

@@ -38,6 +38,10 @@ ProxySettings load_proxy_settings(EnvReader& env) {
   s.drain_timeout_ms =
       static_cast<uint64_t>(env.integer("STREAMSHIFT_DRAIN_TIMEOUT_MS", 15000, 0, 600000,
                                         "on SIGTERM, time to finish requests in flight"));
+  s.max_connections = static_cast<uint64_t>(
+      env.integer("STREAMSHIFT_MAX_CONNECTIONS", 10000, 0, 1000000,
+                  "open client connections, all workers; above it a new one is closed at once "
+                  "(0: no limit)"));
 
   std::string level =
       env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");

@@ -22,7 +22,9 @@ namespace streamshift {
 
 class Worker {
  public:
-  Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics, int index);
+  /// `connections` is the process's budget of open client connections.
+  Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics, int index,
+         SharedBudget& connections);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

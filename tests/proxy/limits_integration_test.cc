@@ -1,0 +1,108 @@
+// What one client may hold, through the real binary: the connection cap
+// (STREAMSHIFT_MAX_CONNECTIONS) and running out of file descriptors.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/net.h"
+#include "tests/support/process.h"
+#include "tests/support/test_upstream.h"
+
+namespace streamshift::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// user + system CPU seconds a process has used.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && (fields >> f); ++i) {
+    if (i >= 14) ticks += std::stod(f);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+TEST(Limits, ConnectionsOverTheCapAreClosedAtOnceAndCounted) {
+  TestUpstream upstream;
+  Sidecar sidecar(upstream.port(), {{"STREAMSHIFT_MAX_CONNECTIONS", "5"}});
+  ASSERT_TRUE(sidecar.ready()) << sidecar.process().output();
+  // The fixture's own readiness probe connected and closed: wait until the
+  // sidecar has let it go, then hold all five.
+  std::vector<std::unique_ptr<TestClient>> held;
+  for (int i = 0; i < 5; ++i) {
+    held.push_back(std::make_unique<TestClient>(sidecar.port()));
+    auto r = held.back()->request(make_request("GET", "/held"));
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  TestClient over(sidecar.port());
+  ASSERT_TRUE(over.connected());
+  EXPECT_TRUE(over.wait_closed(seconds(5)));
+  EXPECT_EQ(metric_sample(sidecar.admin_port(),
+                          "streamshift_connections_refused_total{reason=\"max_connections\"}"),
+            1.0);
+  // One goes away: a new client is served again.
+  held.pop_back();
+  EXPECT_TRUE(eventually(
+      [&] {
+        TestClient again(sidecar.port());
+        auto r = again.request(make_request("GET", "/again"), seconds(2));
+        return r && r->status == 200;
+      },
+      seconds(5)));
+}
+
+// Out of file descriptors: the listener neither dies nor spins, and serves
+// again as soon as descriptors are free.
+TEST(Limits, RunningOutOfFileDescriptorsNeitherSpinsNorStopsTheListener) {
+  TestUpstream upstream;
+  uint16_t port = free_port(), admin = free_port();
+  ChildProcess sidecar(
+      {"/bin/sh", "-c", "ulimit -n 64 && exec " + streamshift_binary() + " proxy"},
+      {{"STREAMSHIFT_LISTEN", "127.0.0.1:" + std::to_string(port)},
+       {"STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:" + std::to_string(admin)},
+       {"STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:" + std::to_string(upstream.port())},
+       {"STREAMSHIFT_MAX_CONNECTIONS", "0"}});
+  ASSERT_TRUE(sidecar.wait_output("\"msg\":\"listening\"", seconds(10))) << sidecar.output();
+  ASSERT_TRUE(wait_port_open(port, seconds(5)));
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 120; ++i) clients.push_back(std::make_unique<TestClient>(port));
+  // Connections beyond the descriptors are shed (accepted and closed: the
+  // client sees its connection end), not left to spin on.
+  size_t shed = 0;
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (auto& c : clients) shed += c->wait_closed(milliseconds(20)) ? 1 : 0;
+        return shed > 0;
+      },
+      seconds(10)))
+      << sidecar.output();
+  double before = cpu_seconds(sidecar.pid());
+  std::this_thread::sleep_for(seconds(1));  // measuring an interval, not waiting for an event
+  double used = cpu_seconds(sidecar.pid()) - before;
+  EXPECT_LT(used, 0.3) << "the sidecar spins while out of descriptors";
+  EXPECT_TRUE(sidecar.running());
+  clients.clear();
+  EXPECT_TRUE(eventually(
+      [&] {
+        TestClient again(port);
+        auto r = again.request(make_request("GET", "/after"), seconds(2));
+        return r && r->status == 200;
+      },
+      seconds(10)))
+      << sidecar.output();
+  sidecar.signal(SIGTERM);
+  EXPECT_EQ(sidecar.wait(seconds(20)), 0);
+}
+
+}  // namespace
+}  // namespace streamshift::testing
