@@ -420,6 +420,25 @@ TEST_F(RedisTransport, BadEventBodiesGet400NamingTheField) {
   EXPECT_FALSE(passthrough->header("X-Event-Transport"));
 }
 
+// simdjson on-demand used to skip what it did not read: these bodies were
+// answered 202 and stored, though they are not JSON.
+TEST_F(RedisTransport, BodiesThatAreNotValidJsonGet400) {
+  start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});
+  for (const std::string body :
+       {R"({"event_type":"m","room_id":"c9","x":tru})", R"({"room_id":12abc,"event_type":"m"})",
+        R"({"event_type":"m","room_id":"c9"}{"event_type":"m","room_id":"c9"})"}) {
+    TestClient client(sidecar_->port());
+    auto r = client.request(post_event("/internal/broadcast/chat", body));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_EQ(r->body,
+              R"({"error":"invalid_event","field":"body","detail":"the body is not valid JSON"})")
+        << body;
+  }
+  EXPECT_EQ(redis_->command({"XLEN", "events:chat"}).integer, 0);
+  EXPECT_EQ(upstream_.request_count(), 0u);
+}
+
 // What the relay would dead-letter as malformed is refused at the door, with
 // the field and the bytes it allows; nothing is stored.
 TEST_F(RedisTransport, WhatTheRelayWouldRefuseGets400AndIsNotStored) {
