@@ -26,8 +26,6 @@ std::string shown(std::string_view value, Visibility visibility) {
       return std::string(value);
     case Visibility::kSecret:
       return value.empty() ? "" : "****";
-    case Visibility::kUrlPassword:
-      return mask_url_secret(value);
   }
   return "";
 }
@@ -126,6 +124,42 @@ HostPort EnvReader::host_port(std::string_view name, std::string_view fallback,
   return parse_host_port(fallback).value_or(HostPort{});
 }
 
+std::optional<RedisEndpoint> EnvReader::redis_url(std::string_view name, std::string_view fallback,
+                                                  std::string_view help) {
+  std::optional<std::string> value = lookup_(name);
+  std::string text = value ? *value : std::string(fallback);
+  std::string why;
+  std::optional<RedisEndpoint> endpoint = parse_redis_url(text, &why);
+  record_url(name, text, value.has_value(), help,
+             endpoint ? std::optional(redacted_redis_url(*endpoint)) : std::nullopt,
+             std::string(kRedisUrlFormat) + ": " + why);
+  return endpoint;
+}
+
+std::optional<HttpUrl> EnvReader::http_url(std::string_view name, std::string_view fallback,
+                                           std::string_view help) {
+  std::optional<std::string> value = lookup_(name);
+  std::string text = value ? *value : std::string(fallback);
+  std::string why;
+  std::optional<HttpUrl> url = parse_http_url(text, &why);
+  record_url(name, text, value.has_value(), help,
+             url ? std::optional("http://" + url->authority + url->path_prefix) : std::nullopt,
+             "http://host[:port][/prefix]: " + why);
+  return url;
+}
+
+void EnvReader::record_url(std::string_view name, std::string_view text, bool from_env,
+                           std::string_view help, std::optional<std::string> parsed_shown,
+                           std::string allowed) {
+  if (parsed_shown) {
+    record(name, std::move(*parsed_shown), from_env, help);
+    return;
+  }
+  std::string shown_value = shown_unparsed_url(text);
+  record(name, shown_value, from_env, help);
+  errors_.push_back(ConfigError{std::string(name), std::move(shown_value), std::move(allowed)});
+}
+
 std::vector<std::string> EnvReader::list(std::string_view name, std::string_view fallback,
                                          std::string_view help) {
   std::string value = text(name, fallback, help);
@@ -149,22 +183,15 @@ std::string EnvReader::error_report() const {
   return out;
 }
 
-std::string mask_url_secret(std::string_view url) {
-  size_t scheme = url.find("://");
-  size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
-  size_t at = url.find('@', start);
-  if (at == std::string_view::npos) return std::string(url);
-  size_t slash = url.find('/', start);
-  if (slash != std::string_view::npos && slash < at) return std::string(url);
-  size_t colon = url.find(':', start);
-  std::string out(url.substr(0, start));
-  if (colon != std::string_view::npos && colon < at) {
-    out += url.substr(start, colon - start);
-    out += ":****";
-  } else {
-    out += "****";  // a bare password or token as the user part
+std::string shown_unparsed_url(std::string_view text) {
+  std::string out;
+  for (std::string_view scheme : {"redis://", "rediss://", "http://", "https://"}) {
+    if (text.substr(0, scheme.size()) == scheme) {
+      out = scheme;
+      break;
+    }
   }
-  out += url.substr(at);
+  out += "<invalid, " + std::to_string(text.size()) + " bytes>";
   return out;
 }
 

@@ -15,14 +15,16 @@
 #include <vector>
 
 #include "core/net_address.h"
+#include "core/redis_url.h"
 
 namespace streamshift {
 
-/// How a value is shown by check-config and in logs.
+/// How a value is shown by check-config, in config errors and in logs.
+/// URLs have their own readers (redis_url, http_url), which show them
+/// rebuilt from what was parsed.
 enum class Visibility {
   kPlain,
-  kSecret,       // shown as "****"
-  kUrlPassword,  // a URL whose password part is shown as "****"
+  kSecret,  // shown as "****"
 };
 
 struct ConfigEntry {
@@ -58,6 +60,16 @@ class EnvReader {
   /// A "host:port" address (IPv6 in brackets); the default when invalid.
   HostPort host_port(std::string_view name, std::string_view fallback, std::string_view help);
 
+  /// A redis:// URL (core/redis_url.h); nullopt when invalid (an error is
+  /// recorded). Shown rebuilt from the parsed endpoint, password as "****".
+  std::optional<RedisEndpoint> redis_url(std::string_view name, std::string_view fallback,
+                                         std::string_view help);
+
+  /// An http:// URL (core/net_address.h); nullopt when invalid (an error is
+  /// recorded). Shown rebuilt from the parsed URL, which has no credentials.
+  std::optional<HttpUrl> http_url(std::string_view name, std::string_view fallback,
+                                  std::string_view help);
+
   /// A comma-separated list; items are trimmed, empty items dropped.
   std::vector<std::string> list(std::string_view name, std::string_view fallback,
                                 std::string_view help);
@@ -78,13 +90,19 @@ class EnvReader {
 
  private:
   void record(std::string_view name, std::string shown, bool from_env, std::string_view help);
+  // `parsed_shown` is the parsed URL's shown form; nullopt records an error.
+  void record_url(std::string_view name, std::string_view text, bool from_env,
+                  std::string_view help, std::optional<std::string> parsed_shown,
+                  std::string allowed);
 
   Lookup lookup_;
   std::vector<ConfigEntry> entries_;
   std::vector<ConfigError> errors_;
 };
 
-/// Masks the password of "scheme://user:password@host..." as "****".
-std::string mask_url_secret(std::string_view url);
+/// How a URL that does not parse is shown: any of its bytes may be a secret
+/// (a password pasted without its URL, a URL missing its scheme), so only a
+/// known scheme and the length: "redis://<invalid, 42 bytes>".
+std::string shown_unparsed_url(std::string_view text);
 
 }  // namespace streamshift

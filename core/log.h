@@ -3,7 +3,7 @@
 // The level is set once at start (from LOG_LEVEL) before any worker thread
 // runs; each line is built in a local buffer and written with one fwrite, so
 // lines from several workers never interleave. Callers must never pass
-// secrets: URLs go through mask_url_secret() first.
+// secrets: configuration values are logged as EnvReader shows them.
 #pragma once
 
 #include <initializer_list>

@@ -25,6 +25,22 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+void append_percent_encoded(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    bool unreserved = (u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') ||
+                      u == '-' || u == '.' || u == '_' || u == '~';
+    if (unreserved) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why) {
@@ -76,6 +92,23 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
   ep.host = hp->host;
   ep.port = hp->port;
   return ep;
+}
+
+std::string redacted_redis_url(const RedisEndpoint& ep) {
+  std::string out = "redis://";
+  if (!ep.user.empty() || !ep.password.empty()) {
+    append_percent_encoded(out, ep.user);
+    out += ep.password.empty() ? ":@" : ":****@";
+  }
+  bool v6 = ep.host.find(':') != std::string::npos;
+  if (v6) out += '[';
+  out += ep.host;
+  if (v6) out += ']';
+  out += ':';
+  out += std::to_string(ep.port);
+  out += '/';
+  out += std::to_string(ep.db);
+  return out;
 }
 
 }  // namespace streamshift

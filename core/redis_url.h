@@ -16,7 +16,15 @@ struct RedisEndpoint {
   int db = 0;
 };
 
+/// The accepted shape, for help texts and errors.
+inline constexpr std::string_view kRedisUrlFormat = "redis://[[user]:password@]host[:port][/db]";
+
 /// Parses the URL; on failure returns nullopt and says why (never echoing the password).
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why);
+
+/// The endpoint as a URL that parses back to it, the password shown as
+/// "****": redis://[user]:****@host:port/db. Built from the parsed fields
+/// only, so no byte of the password can appear.
+std::string redacted_redis_url(const RedisEndpoint& endpoint);
 
 }  // namespace streamshift

@@ -3,6 +3,7 @@
 
 #include <sys/time.h>
 
+#include "core/event_entry.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -34,12 +35,25 @@ FallbackReason reason_for(RedisStatus status) {
   }
 }
 
-// Header values must not break the response head.
-bool safe_header_value(std::string_view v) {
-  for (char c : v) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
+// The entry contract's check (core/event_entry.h), as the relay will run it:
+// an event is accepted only if the entry it becomes would be delivered.
+bool check_contract(const EventFields& fields, const HttpRequest& request, std::string* error_field,
+                    std::string* detail) {
+  EventEntry entry{.event_id = fields.event_id,
+                   .event_type = fields.event_type,
+                   .room_id = fields.room_id,
+                   .user_id = fields.user_id,
+                   .has_user_id = fields.has_user_id,
+                   .ts_ms = wall_clock_ms(),
+                   .method = request.method,
+                   .path = request.target(),
+                   .content_type = request.headers.find("content-type").value_or(""),
+                   .body = request.body};
+  std::optional<EntryViolation> violation = check_entry(entry);
+  if (!violation) return true;
+  *error_field = violation->field;
+  *detail = violation->detail;
+  return false;
 }
 
 }  // namespace
@@ -288,11 +302,7 @@ void EventRouter::on_request(Exchange& exchange) {
     auto header = request.headers.find("x-event-id");
     fields.event_id = header && !header->empty() ? std::string(*header) : ids_.uuid4();
   }
-  if (ok && !safe_header_value(fields.event_id)) {
-    ok = false;
-    error_field = "event_id";
-    detail = "event_id must not contain CR, LF or NUL";
-  }
+  if (ok) ok = check_contract(fields, request, &error_field, &detail);
   if (!ok && !strict) {
     bridge_lenient(exchange, &*match);
     return;

@@ -11,13 +11,9 @@ ProxySettings load_proxy_settings(EnvReader& env) {
   s.workers = static_cast<int>(env.integer("STREAMSHIFT_WORKERS", 1, 1, 64,
                                            "event-loop threads sharing the port (SO_REUSEPORT)"));
 
-  std::string upstream = env.text("STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:5000",
-                                  "the SignalR internal API (the HTTP bridge target)");
-  std::string why;
-  if (auto url = parse_http_url(upstream, &why))
+  if (auto url = env.http_url("STREAMSHIFT_UPSTREAM_URL", "http://127.0.0.1:5000",
+                              "the SignalR internal API (the HTTP bridge target)"))
     s.upstream = *url;
-  else
-    env.reject("STREAMSHIFT_UPSTREAM_URL", upstream, "http://host[:port][/prefix]: " + why);
 
   s.upstream_connect_timeout_ms = static_cast<uint64_t>(env.integer(
       "STREAMSHIFT_UPSTREAM_CONNECT_TIMEOUT_MS", 1000, 1, 60000, "upstream connect timeout"));

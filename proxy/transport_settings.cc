@@ -43,15 +43,8 @@ TransportSettings load_transport_settings(EnvReader& env) {
       "EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", 100, 10, 5000, "XADD timeout before falling back"));
   t.ack_status = static_cast<int>(env.integer("EVENT_TRANSPORT_ACK_STATUS", 202, 200, 299,
                                               "status answered for an event stored in Redis"));
-  t.redis_url = env.text("REDIS_URL", "redis://127.0.0.1:6379/0",
-                         "redis://[[user]:password@]host[:port][/db]", Visibility::kUrlPassword);
-  std::string why;
-  if (auto ep = parse_redis_url(t.redis_url, &why)) {
+  if (auto ep = env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0", kRedisUrlFormat))
     t.redis = *ep;
-  } else {
-    env.reject("REDIS_URL", t.redis_url, "redis://[[user]:password@]host[:port][/db]: " + why,
-               Visibility::kUrlPassword);
-  }
   t.redis_max_connections = static_cast<int>(
       env.integer("REDIS_MAX_CONNECTIONS", 30, 1, 1000,
                   "Redis connections in all, split over the workers (at most 4 each)"));

@@ -40,7 +40,6 @@ struct TransportSettings {
   int64_t stream_max_len = 10000;
   uint64_t publish_timeout_ms = 100;
   int ack_status = 202;
-  std::string redis_url;
   RedisEndpoint redis;
   int redis_max_connections = 30;
   uint64_t redis_connect_timeout_ms = 1000;

@@ -1,77 +1,9 @@
 // Parsing and checking stream entries; see relay_entry.h.
 #include "relay/relay_entry.h"
 
-#include <charconv>
+#include "core/event_entry.h"
 
 namespace streamshift {
-namespace {
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' ||
-              c == '&' || c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' ||
-              c == '~';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// A value that goes into a request line or header: no control characters,
-// so a stored field can never inject a header or split the request.
-bool is_header_safe(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return false;
-  }
-  return true;
-}
-
-std::string check(RelayEntry& e) {
-  struct Wanted {
-    std::string_view name;
-    std::string_view* into;
-    bool found = false;
-  };
-  std::string_view version, ts;
-  Wanted wanted[] = {{"v", &version},
-                     {"event_id", &e.event_id},
-                     {"event_type", &e.event_type},
-                     {"room_id", &e.room_id},
-                     {"ts_ms", &ts},
-                     {"method", &e.method},
-                     {"path", &e.path},
-                     {"content_type", &e.content_type},
-                     {"body", &e.body}};
-  for (const auto& [name, value] : e.fields) {
-    for (Wanted& w : wanted) {
-      if (!w.found && name == w.name) {
-        *w.into = value;
-        w.found = true;
-      }
-    }
-  }
-  // The version first: another version may name its fields differently.
-  if (wanted[0].found && version != "1")
-    return "unknown entry version v=" + std::string(version.substr(0, 32));
-  for (const Wanted& w : wanted) {
-    if (!w.found) return "missing field " + std::string(w.name);
-  }
-  if (e.event_id.empty() || !is_header_safe(e.event_id)) return "invalid event_id";
-  if (e.room_id.empty()) return "empty room_id";
-  auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), e.ts_ms);
-  if (ec != std::errc() || end != ts.data() + ts.size()) return "invalid ts_ms";
-  if (!is_token(e.method)) return "invalid method";
-  if (e.path.empty() || e.path[0] != '/' || !is_header_safe(e.path) ||
-      e.path.find(' ') != std::string_view::npos) {
-    return "invalid path";
-  }
-  if (!is_header_safe(e.content_type)) return "invalid content_type";
-  return {};
-}
-
-}  // namespace
 
 std::string_view reply_text(const redisReply* r) {
   if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
@@ -99,7 +31,16 @@ void parse_entry_fields(RelayEntry& e, const redisReply* field_array) {
     e.fields.emplace_back(std::string(reply_text(field_array->element[i])),
                           std::string(reply_text(field_array->element[i + 1])));
   }
-  e.malformed = check(e);
+  EventEntry entry;
+  e.malformed = decode_entry(e.fields, &entry);
+  e.event_id = entry.event_id;
+  e.event_type = entry.event_type;
+  e.room_id = entry.room_id;
+  e.ts_ms = entry.ts_ms;
+  e.method = entry.method;
+  e.path = entry.path;
+  e.content_type = entry.content_type;
+  e.body = entry.body;
 }
 
 void parse_entries(const redisReply* entries, size_t stream_index,

@@ -63,7 +63,8 @@ struct RelayEntry {
 std::string_view reply_text(const redisReply* r);
 
 /// Fills `e.fields` from a [field, value, ...] array (or nil: deleted)
-/// and validates them against contract v1.
+/// and decodes them with decode_entry (core/event_entry.h), the check the
+/// sidecar runs before storing: `malformed` says why an entry fails it.
 void parse_entry_fields(RelayEntry& e, const redisReply* field_array);
 
 /// Parses an array of [id, [field, value, ...]] entries of one stream.

@@ -23,22 +23,11 @@ uint64_t milliseconds(EnvReader& env, std::string_view name, int64_t fallback, i
 
 RelaySettings load_relay_settings(EnvReader& env) {
   RelaySettings s;
-  std::string why;
-  std::string target = env.text("STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:5000",
-                                "where entries are delivered: the SignalR internal API");
-  if (auto url = parse_http_url(target, &why))
+  if (auto url = env.http_url("STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:5000",
+                              "where entries are delivered: the SignalR internal API"))
     s.target = *url;
-  else
-    env.reject("STREAMSHIFT_RELAY_TARGET_URL", target, "http://host[:port][/prefix]: " + why);
-
-  std::string redis_url =
-      env.text("REDIS_URL", "redis://127.0.0.1:6379/0",
-               "redis://[[user]:password@]host[:port][/db]", Visibility::kUrlPassword);
-  if (auto ep = parse_redis_url(redis_url, &why))
+  if (auto ep = env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0", kRedisUrlFormat))
     s.redis = *ep;
-  else
-    env.reject("REDIS_URL", redis_url, "redis://[[user]:password@]host[:port][/db]: " + why,
-               Visibility::kUrlPassword);
   s.redis_connect_timeout_ms = milliseconds(env, "REDIS_CONNECT_TIMEOUT_MS", 1000, 10, 60000,
                                             "Redis connect + AUTH/SELECT timeout");
   s.redis_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_REDIS_TIMEOUT_MS", 2000, 10, 60000,

@@ -38,5 +38,24 @@ TEST(RedisUrl, RejectsWithoutEchoingThePassword) {
   EXPECT_FALSE(parse_redis_url("redis://", &why));
 }
 
+TEST(RedisUrl, RedactedUrlParsesBackToTheSameEndpoint) {
+  std::string why;
+  for (const char* url : {"redis://app%3A%40x:p%40ss@10.0.0.5:6380/3", "redis://:pw@[::1]:1/15",
+                          "redis://host", "redis://user:@host"}) {
+    auto ep = parse_redis_url(url, &why);
+    ASSERT_TRUE(ep) << url << ": " << why;
+    std::string shown = redacted_redis_url(*ep);
+    auto back = parse_redis_url(shown, &why);
+    ASSERT_TRUE(back) << shown << ": " << why;
+    EXPECT_EQ(back->user, ep->user) << shown;
+    EXPECT_EQ(back->host, ep->host) << shown;
+    EXPECT_EQ(back->port, ep->port) << shown;
+    EXPECT_EQ(back->db, ep->db) << shown;
+    EXPECT_EQ(back->password, ep->password.empty() ? "" : "****") << shown;
+  }
+  auto ep = parse_redis_url("redis://app%3A%40x:p%40ss@10.0.0.5:6380/3", &why);
+  EXPECT_EQ(redacted_redis_url(*ep), "redis://app%3A%40x:****@10.0.0.5:6380/3");
+}
+
 }  // namespace
 }  // namespace streamshift

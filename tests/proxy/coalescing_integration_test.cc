@@ -163,6 +163,36 @@ TEST_F(Coalescing, HttpTransportCarriesLessToo) {
   EXPECT_EQ(odd->status, 200);
 }
 
+// With the master switch off the sidecar must never start refusing bodies
+// the app always sent: what the strict checks (whole-body JSON, the entry
+// contract) refuse on the Redis path is forwarded as it is.
+TEST_F(Coalescing, WithTheSwitchOffWhatTheStrictChecksRefuseStillReachesSignalR) {
+  ASSERT_TRUE(redis_.ready());
+  sidecar_ = std::make_unique<Sidecar>(upstream_.port(), std::map<std::string, std::string>{});
+  ASSERT_TRUE(sidecar_->ready());
+  struct Case {
+    std::string target, body, headers;
+  };
+  const Case cases[] = {
+      {"/internal/broadcast/typing", R"({"event_type":"typing_start","room_id":"c9","x":tru})", ""},
+      {"/internal/broadcast/typing",
+       R"({"event_type":"typing_start","room_id":"c9"}{"event_type":"typing_start"})", ""},
+      {"/internal/broadcast/typing",
+       R"({"event_type":"typing_start","room_id":"c9","user_id":"u","event_id":"a\tb"})", ""},
+      {"/internal/broadcast/typing", R"({"event_type":"typing_start","room_id":"c9"})",
+       "X-Event-Id: a\tz\r\n"},
+  };
+  for (const Case& c : cases) {
+    size_t before = upstream_.request_count();
+    TestClient client(sidecar_->port());
+    auto r = client.request(make_request("POST", c.target, c.body, c.headers));
+    ASSERT_TRUE(r) << c.body;
+    EXPECT_EQ(r->status, 200) << c.body << ": " << r->body;
+    ASSERT_TRUE(upstream_.wait_for_requests(before + 1, seconds(5))) << c.body;
+    EXPECT_EQ(upstream_.requests().back().body, c.body);
+  }
+}
+
 // Users typing in bursts at about 8 keystroke events a second, then
 // stopping: at least 30% fewer typing events (we expect far more), and the
 // last state of every key arrives.

@@ -420,6 +420,78 @@ TEST_F(RedisTransport, BadEventBodiesGet400NamingTheField) {
   EXPECT_FALSE(passthrough->header("X-Event-Transport"));
 }
 
+// simdjson on-demand used to skip what it did not read: these bodies were
+// answered 202 and stored, though they are not JSON.
+TEST_F(RedisTransport, BodiesThatAreNotValidJsonGet400) {
+  start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});
+  for (const std::string body :
+       {R"({"event_type":"m","room_id":"c9","x":tru})", R"({"room_id":12abc,"event_type":"m"})",
+        R"({"event_type":"m","room_id":"c9"}{"event_type":"m","room_id":"c9"})"}) {
+    TestClient client(sidecar_->port());
+    auto r = client.request(post_event("/internal/broadcast/chat", body));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_EQ(r->body,
+              R"({"error":"invalid_event","field":"body","detail":"the body is not valid JSON"})")
+        << body;
+  }
+  EXPECT_EQ(redis_->command({"XLEN", "events:chat"}).integer, 0);
+  EXPECT_EQ(upstream_.request_count(), 0u);
+}
+
+// What the relay would dead-letter as malformed is refused at the door, with
+// the field and the bytes it allows; nothing is stored.
+TEST_F(RedisTransport, WhatTheRelayWouldRefuseGets400AndIsNotStored) {
+  start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});
+  struct Case {
+    const char* name;
+    std::string request;
+    std::string field;  // empty: the ingress's HTTP parser refuses it already
+  };
+  auto with_header_id = [](const std::string& id) {
+    return make_request("POST", "/internal/broadcast/chat", chat_event("r"),
+                        "Content-Type: application/json\r\nX-Event-Id: " + id + "\r\n");
+  };
+  const Case cases[] = {
+      {"tab in the body's event_id",
+       post_event("/internal/broadcast/chat", chat_event("r", "a\\tb")), "event_id"},
+      {"0x01 in the body's event_id",
+       post_event("/internal/broadcast/chat", chat_event("r", "a\\u0001b")), "event_id"},
+      {"0x7f in the body's event_id",
+       post_event("/internal/broadcast/chat", chat_event("r", "a\x7f-b")), "event_id"},
+      {"tab in X-Event-Id", with_header_id("a\tb"), "event_id"},
+      {"0x01 in X-Event-Id", with_header_id("a\x01-b"), ""},
+      {"0x7f in X-Event-Id", with_header_id("a\x7f-b"), ""},
+      {"tab in the query", post_event("/internal/broadcast/chat?a=\tb", chat_event("r")), "path"},
+      {"form feed in the query", post_event("/internal/broadcast/chat?a=\fb", chat_event("r")),
+       "path"},
+  };
+
+  for (const Case& c : cases) {
+    TestClient client(sidecar_->port());
+    auto r = client.request(c.request);
+    ASSERT_TRUE(r) << c.name;
+    EXPECT_EQ(r->status, 400) << c.name << ": " << r->body;
+    if (c.field.empty()) continue;
+    EXPECT_EQ(r->body.rfind("{\"error\":\"invalid_event\",\"field\":\"" + c.field +
+                                "\",\"detail\":\"" + c.field + " must ",
+                            0),
+              0u)
+        << c.name << ": " << r->body;
+  }
+  EXPECT_EQ(redis_->command({"XLEN", "events:chat"}).integer, 0);
+  EXPECT_EQ(upstream_.request_count(), 0u);
+  // A tab inside a header value is legal HTTP, and the relay replays it.
+  TestClient client(sidecar_->port());
+  auto tab = client.request(make_request("POST", "/internal/broadcast/chat", chat_event("r"),
+                                         "Content-Type: application/json;\tcharset=utf-8\r\n"));
+  ASSERT_TRUE(tab);
+  EXPECT_EQ(tab->status, 202) << tab->body;
+  auto entries = read_stream(*redis_, "events:chat");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].field("content_type"), "application/json;\tcharset=utf-8");
+}
+
 TEST_F(RedisTransport, AuthenticatesWithPasswordAndAclUserFromRedisUrl) {
   redis_ = std::make_unique<RedisServer>(std::vector<std::string>{"--requirepass", "app-secret"});
   ASSERT_TRUE(redis_->ready());

@@ -29,7 +29,7 @@ constexpr const char* kGroup = "signalr-consumers";
 // unless given.
 std::string xadd(const RedisServer& redis, const std::string& event_id,
                  const std::string& room = "r-1", const std::string& stream = "events:chat",
-                 std::string body = {}) {
+                 std::string body = {}, const std::string& ts_ms = "1700000000000") {
   if (body.empty()) body = "{\"event_id\":\"" + event_id + "\",\"room_id\":\"" + room + "\"}";
   RedisValue r = redis.command({"XADD",
                                 stream,
@@ -43,7 +43,7 @@ std::string xadd(const RedisServer& redis, const std::string& event_id,
                                 "room_id",
                                 room,
                                 "ts_ms",
-                                "1700000000000",
+                                ts_ms,
                                 "method",
                                 "POST",
                                 "path",
@@ -128,6 +128,19 @@ class Relay : public ::testing::Test {
     auto relay = std::make_unique<RelayProcess>(redis_.url(), target_.port(), env);
     EXPECT_TRUE(relay->ready()) << relay->process().output();
     return relay;
+  }
+  // A sidecar storing every event in this test's Redis, connected to it.
+  std::unique_ptr<Sidecar> start_sidecar() {
+    auto sidecar = std::make_unique<Sidecar>(
+        target_.port(),
+        std::map<std::string, std::string>{{"REDIS_URL", redis_.url()},
+                                           {"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+                                           {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+                                           {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"}});
+    EXPECT_TRUE(sidecar->ready()) << sidecar->process().output();
+    EXPECT_TRUE(sidecar->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
+                                               seconds(10)));
+    return sidecar;
   }
   RedisServer redis_;
   Target target_;
@@ -318,12 +331,35 @@ TEST_F(Relay, Permanent4xxAndMalformedEntriesGoToTheDeadLetterStreamAcked) {
   EXPECT_EQ(by_source[v2_id].field("dlq_error"), "unknown entry version v=2");
   EXPECT_EQ(by_source[v2_id].field("dlq_deliveries"), "0");
   EXPECT_EQ(by_source[missing_id].field("dlq_error"), "missing field event_type");
-  EXPECT_EQ(by_source[injected_id].field("dlq_error"), "invalid path");
+  EXPECT_EQ(by_source[injected_id].field("dlq_error").rfind("invalid path: ", 0), 0u);
   for (const ReceivedRequest& r : target_.upstream().requests()) EXPECT_FALSE(r.header("X-Evil"));
   EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
   EXPECT_TRUE(relay->process().running());
   EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}"), 3);
   EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"permanent_status\"}"), 1);
+}
+
+// ts_ms -2^63 overflowed `now - ts_ms` when the entry was delivered: a
+// sanitizer build aborted, and since the entry stayed pending, crash-looped.
+// Now it is malformed like any entry breaking the contract.
+TEST_F(Relay, AnEntryWithTsMsOutOfRangeIsDeadLetteredAndTheRelayKeepsDelivering) {
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+
+  std::string min_id = xadd(redis_, "ts-min", "r-1", "events:chat", "{}", "-9223372036854775808");
+  std::string max_id = xadd(redis_, "ts-max", "r-1", "events:chat", "{}", "9223372036854775807");
+  xadd(redis_, "after-1");
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)))
+      << relay->process().output();
+  ASSERT_TRUE(
+      eventually([&] { return read_stream(redis_, "events:dlq").size() == 2; }, seconds(10)));
+  for (const StreamEntryView& e : read_stream(redis_, "events:dlq")) {
+    EXPECT_TRUE(e.field("dlq_source_id") == min_id || e.field("dlq_source_id") == max_id);
+    EXPECT_EQ(e.field("dlq_error").rfind("invalid ts_ms: ", 0), 0u) << e.field("dlq_error");
+  }
+  EXPECT_EQ(target_.delivered().count("after-1"), 1u);
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+  EXPECT_TRUE(relay->process().running()) << relay->process().output();
 }
 
 TEST_F(Relay, AfterMaxDeliveriesTheEntryIsDeadLettered) {
@@ -501,17 +537,12 @@ TEST_F(Relay, SigtermFinishesDeliveriesInFlightAndLeavesTheRestPending) {
 TEST_F(Relay, TheWholePathSidecarRedisRelayTarget) {
   auto relay = start_relay();
   ASSERT_TRUE(relay->ready());
-  Sidecar sidecar(target_.port(), {{"REDIS_URL", redis_.url()},
-                                   {"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
-                                   {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
-                                   {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"}});
-  ASSERT_TRUE(sidecar.ready()) << sidecar.process().output();
-  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                            seconds(10)));
+  auto sidecar = start_sidecar();
+  ASSERT_TRUE(sidecar->ready());
   std::string body =
       "{\"event_type\":\"chat_message\",\"room_id\":\"r-7\",\"event_id\":\"e2e-1\",\"text\":"
       "\"hi\"}";
-  TestClient client(sidecar.port());
+  TestClient client(sidecar->port());
   auto r = client.request(
       make_request("POST", "/internal/broadcast/chat", body, "Content-Type: application/json\r\n"));
   ASSERT_TRUE(r);
@@ -523,6 +554,37 @@ TEST_F(Relay, TheWholePathSidecarRedisRelayTarget) {
   EXPECT_EQ(delivered.target, "/internal/broadcast/chat");
   EXPECT_EQ(delivered.header("X-Event-Id").value_or(""), "e2e-1");
   EXPECT_EQ(delivered.header("X-Event-Transport").value_or(""), "redis_streams");
+}
+
+// The sidecar and the relay share one check: what the sidecar stores, the
+// relay delivers (a Content-Type with a tab inside, legal HTTP, used to be
+// stored and then dead-lettered), and what the relay would refuse the
+// sidecar answers 400 without storing.
+TEST_F(Relay, WhatTheSidecarStoresTheRelayDelivers) {
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  auto sidecar = start_sidecar();
+  ASSERT_TRUE(sidecar->ready());
+  TestClient client(sidecar->port());
+  auto refused = client.request(make_request(
+      "POST", "/internal/broadcast/chat", R"({"event_type":"chat_message","room_id":"r-7"})",
+      "Content-Type: application/json\r\nX-Event-Id: tab\there\r\n"));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  std::string body = R"({"event_type":"chat_message","room_id":"r-7","event_id":"tab-ct"})";
+  auto stored = client.request(make_request("POST", "/internal/broadcast/chat", body,
+                                            "Content-Type: application/json;\tcharset=utf-8\r\n"));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, 202) << stored->body;
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)))
+      << relay->process().output();
+  ReceivedRequest delivered = target_.upstream().requests().back();
+  EXPECT_EQ(delivered.header("X-Event-Id").value_or(""), "tab-ct");
+  EXPECT_EQ(delivered.header("Content-Type").value_or(""), "application/json;\tcharset=utf-8");
+  EXPECT_EQ(delivered.body, body);
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+  EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 0u);
+  EXPECT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 1);
 }
 
 }  // namespace

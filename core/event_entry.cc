@@ -1,0 +1,178 @@
+// Contract v1 of the event entry; see event_entry.h and docs/event-entry.md.
+#include "core/event_entry.h"
+
+#include <charconv>
+
+namespace streamshift {
+namespace {
+
+namespace f = entry_field;
+
+constexpr std::string_view kEventIdRule =
+    "event_id must be 1 or more bytes, none of them a control character (0x00-0x1F, 0x7F), "
+    "not starting or ending with a space";
+constexpr std::string_view kEventTypeRule = "event_type must not be empty";
+constexpr std::string_view kRoomIdRule = "room_id must not be empty";
+constexpr std::string_view kTsMsRule =
+    "ts_ms must be 1 to 15 decimal digits, from 0 to 253402300799999 (milliseconds since the "
+    "Unix epoch)";
+constexpr std::string_view kMethodRule =
+    "method must be an HTTP token: 1 or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~";
+constexpr std::string_view kPathRule =
+    "path must start with / and hold no control character (0x00-0x1F, 0x7F) and no space";
+constexpr std::string_view kContentTypeRule =
+    "content_type must hold no control character (0x00-0x1F, 0x7F) other than tab";
+
+bool is_control(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+bool is_tchar(unsigned char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool valid_event_id(std::string_view s) {
+  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
+  for (char c : s) {
+    if (is_control(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool valid_method(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_tchar(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// The request target goes into the replayed request line.
+bool valid_path(std::string_view s) {
+  if (s.empty() || s.front() != '/') return false;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (is_control(u) || u == ' ') return false;
+  }
+  return true;
+}
+
+// A header field value (RFC 9110 5.5): tab is allowed inside.
+bool valid_content_type(std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (is_control(u) && u != '\t') return false;
+  }
+  return true;
+}
+
+bool parse_ts_ms(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 15) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  std::from_chars(s.data(), s.data() + s.size(), *out);  // 15 digits always fit
+  return *out <= kMaxEntryTsMs;
+}
+
+}  // namespace
+
+std::optional<EntryViolation> check_entry(const EventEntry& e) {
+  if (!valid_event_id(e.event_id)) return EntryViolation{f::kEventId, kEventIdRule};
+  if (e.event_type.empty()) return EntryViolation{f::kEventType, kEventTypeRule};
+  if (e.room_id.empty()) return EntryViolation{f::kRoomId, kRoomIdRule};
+  if (e.ts_ms < 0 || e.ts_ms > kMaxEntryTsMs) return EntryViolation{f::kTsMs, kTsMsRule};
+  if (!valid_method(e.method)) return EntryViolation{f::kMethod, kMethodRule};
+  if (!valid_path(e.path)) return EntryViolation{f::kPath, kPathRule};
+  if (!valid_content_type(e.content_type)) return EntryViolation{f::kContentType, kContentTypeRule};
+  return std::nullopt;
+}
+
+EncodedEntry::EncodedEntry(const EventEntry& e) {
+  auto ts_end = std::to_chars(ts_text_, ts_text_ + sizeof ts_text_, e.ts_ms).ptr;
+  auto add = [this](std::string_view name, std::string_view value) {
+    strings_[count_++] = name;
+    strings_[count_++] = value;
+  };
+  add(f::kVersion, kEntryVersion);
+  add(f::kEventId, e.event_id);
+  add(f::kEventType, e.event_type);
+  add(f::kRoomId, e.room_id);
+  if (e.has_user_id) add(f::kUserId, e.user_id);
+  add(f::kTsMs, std::string_view(ts_text_, static_cast<size_t>(ts_end - ts_text_)));
+  add(f::kMethod, e.method);
+  add(f::kPath, e.path);
+  add(f::kContentType, e.content_type);
+  add(f::kBody, e.body);
+}
+
+std::string decode_entry(const std::vector<std::pair<std::string, std::string>>& fields,
+                         EventEntry* out) {
+  struct Wanted {
+    std::string_view name;
+    std::string_view* into;
+    bool found = false;
+  };
+  std::string_view version, ts;
+  Wanted wanted[] = {{f::kVersion, &version},
+                     {f::kEventId, &out->event_id},
+                     {f::kEventType, &out->event_type},
+                     {f::kRoomId, &out->room_id},
+                     {f::kUserId, &out->user_id},
+                     {f::kTsMs, &ts},
+                     {f::kMethod, &out->method},
+                     {f::kPath, &out->path},
+                     {f::kContentType, &out->content_type},
+                     {f::kBody, &out->body}};
+  for (const auto& [name, value] : fields) {
+    for (Wanted& w : wanted) {
+      if (!w.found && name == w.name) {
+        *w.into = value;
+        w.found = true;
+      }
+    }
+  }
+  // The version first: another version may name its fields differently.
+  if (wanted[0].found && version != kEntryVersion)
+    return "unknown entry version v=" + std::string(version.substr(0, 32));
+  for (const Wanted& w : wanted) {
+    if (w.name == f::kUserId) {
+      out->has_user_id = w.found;
+    } else if (!w.found) {
+      return "missing field " + std::string(w.name);
+    }
+  }
+  std::optional<EntryViolation> violation;
+  if (!parse_ts_ms(ts, &out->ts_ms))
+    violation = EntryViolation{f::kTsMs, kTsMsRule};
+  else
+    violation = check_entry(*out);
+  if (!violation) return {};
+  std::string why = "invalid ";
+  why += violation->field;
+  why += ": ";
+  why += violation->detail;
+  return why;
+}
+
+}  // namespace streamshift

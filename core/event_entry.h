@@ -1,0 +1,97 @@
+// The event entry, contract v1: the Redis Streams entry the sidecar writes
+// for each event and every consumer (the relay) replays. docs/event-entry.md
+// states the same rules for people; keep the two in step.
+//
+// One check decides what a valid entry is, for both programs:
+//
+//   sidecar: request -> EventEntry -> check_entry -> 400 invalid_event, or
+//            EncodedEntry -> XADD
+//   relay:   XREADGROUP fields -> decode_entry (version, presence, ts_ms
+//            text, then check_entry) -> deliver, or dead-letter as malformed
+//
+// so nothing the sidecar stores is refused by the relay.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace streamshift {
+
+/// The value of the `v` field.
+inline constexpr std::string_view kEntryVersion = "1";
+
+/// The contract's field names, in the order they are written.
+namespace entry_field {
+inline constexpr std::string_view kVersion = "v";
+inline constexpr std::string_view kEventId = "event_id";
+inline constexpr std::string_view kEventType = "event_type";
+inline constexpr std::string_view kRoomId = "room_id";
+inline constexpr std::string_view kUserId = "user_id";  // optional
+inline constexpr std::string_view kTsMs = "ts_ms";
+inline constexpr std::string_view kMethod = "method";
+inline constexpr std::string_view kPath = "path";
+inline constexpr std::string_view kContentType = "content_type";
+inline constexpr std::string_view kBody = "body";
+}  // namespace entry_field
+
+/// The latest ts_ms allowed: 9999-12-31T23:59:59.999Z. With ts_ms in
+/// [0, kMaxEntryTsMs], `now - ts_ms` cannot overflow.
+inline constexpr int64_t kMaxEntryTsMs = 253402300799999;
+
+/// An entry's values, as views (into a request, or into the fields read).
+struct EventEntry {
+  std::string_view event_id;
+  std::string_view event_type;
+  std::string_view room_id;
+  std::string_view user_id;
+  bool has_user_id = false;
+  int64_t ts_ms = 0;
+  std::string_view method;
+  std::string_view path;  // the request target: path and query
+  std::string_view content_type;
+  std::string_view body;  // verbatim
+};
+
+/// Why an entry breaks the contract: the field at fault (an entry_field
+/// name) and a sentence saying which bytes that field allows.
+struct EntryViolation {
+  std::string_view field;
+  std::string_view detail;
+};
+
+/// Checks every value against contract v1; nullopt when the entry is valid.
+std::optional<EntryViolation> check_entry(const EventEntry& entry);
+
+/// The field/value strings of an entry in contract order (v first, user_id
+/// only when present), ready to follow `XADD <stream> ... *`. The strings
+/// view `entry` and this object (the ts_ms text): keep both alive.
+class EncodedEntry {
+ public:
+  explicit EncodedEntry(const EventEntry& entry);
+  EncodedEntry(const EncodedEntry&) = delete;
+  EncodedEntry& operator=(const EncodedEntry&) = delete;
+
+  static constexpr size_t kMaxStrings = 20;
+  size_t size() const { return count_; }
+  std::string_view operator[](size_t i) const { return strings_[i]; }
+
+ private:
+  char ts_text_[24];
+  std::string_view strings_[kMaxStrings];
+  size_t count_ = 0;
+};
+
+/// Reads an entry from its stored field/value pairs (any order; unknown
+/// fields ignored; the first of repeated names counts): the version first,
+/// then every required field, the ts_ms text, then check_entry. Returns why
+/// the entry is malformed ("missing field room_id", "invalid path: ..."),
+/// or an empty string when `out` holds a valid entry (views into `fields`).
+std::string decode_entry(const std::vector<std::pair<std::string, std::string>>& fields,
+                         EventEntry* out);
+
+}  // namespace streamshift
