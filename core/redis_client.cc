@@ -489,23 +489,28 @@ void RedisClient::command(int argc, const char** argv, const size_t* argvlen, ui
 }
 
 void RedisClient::shutdown(std::function<void()> on_closed) {
+  // A second caller (a drain timeout's close_now, then the graceful path)
+  // is told too: when everything is closed, or at once if it already is.
+  if (shutting_down_ && open_connections_ == 0) {
+    if (on_closed) on_closed();
+    return;
+  }
+  if (on_closed) on_closed_.push_back(std::move(on_closed));
   if (shutting_down_) return;
   shutting_down_ = true;
-  on_closed_ = std::move(on_closed);
   for (auto& c : connections_) c->shutdown();
 }
 
 void RedisClient::close_now() {
-  if (!shutting_down_) shutdown([] {});
+  if (!shutting_down_) shutdown(nullptr);
   for (auto& c : connections_) c->close_now();
 }
 
 void RedisClient::connection_closed() {
-  if (--open_connections_ == 0 && on_closed_) {
-    auto done = std::move(on_closed_);
-    on_closed_ = nullptr;
-    done();
-  }
+  if (--open_connections_ > 0) return;
+  std::vector<std::function<void()>> waiting = std::move(on_closed_);
+  on_closed_.clear();
+  for (auto& done : waiting) done();
 }
 
 }  // namespace streamshift

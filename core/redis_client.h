@@ -84,7 +84,9 @@ class RedisClient {
   uint64_t connects() const { return connects_; }
 
   /// Graceful: lets commands in flight finish, then disconnects.
-  /// `on_closed` runs when every connection and timer is closed.
+  /// `on_closed` runs when every connection and timer is closed; a later
+  /// call (also after close_now) adds its callback, or runs it at once when
+  /// everything is closed already.
   void shutdown(std::function<void()> on_closed);
   /// Hard stop (after a drain timeout): commands in flight fail now.
   void close_now();
@@ -101,7 +103,7 @@ class RedisClient {
   uint64_t connects_ = 0;
   uint64_t jitter_state_;
   bool shutting_down_ = false;
-  std::function<void()> on_closed_;
+  std::vector<std::function<void()>> on_closed_;
 };
 
 }  // namespace streamshift

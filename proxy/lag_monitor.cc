@@ -106,7 +106,10 @@ LagMonitor::~LagMonitor() = default;
 void LagMonitor::shutdown(std::function<void()> on_closed) {
   stop_waiting_for_connect();
   close_handle(reinterpret_cast<uv_handle_t*>(&connect_wait_), nullptr);
+  // Look-ups only: nothing to finish. A graceful disconnect would wait for
+  // the replies of a Redis that may never answer (stopped, half-open).
   redis_.shutdown(std::move(on_closed));
+  redis_.close_now();
 }
 
 void LagMonitor::get(Done done) {

@@ -163,6 +163,30 @@ TEST_F(RedisClientTest, StalledServerTimesOutEveryCommand) {
   for (auto& o : outcomes) EXPECT_EQ(o.status, RedisStatus::kTimeout);
 }
 
+// A drain timeout's close_now, then the graceful path asking to be told
+// when everything is closed: it is told (it used to wait forever).
+TEST_F(RedisClientTest, ShutdownAfterCloseNowStillReportsTheEnd) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  make_client(local(redis.port()));
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  redis.pause();
+  Outcome waiting;
+  const char* argv[] = {"PING"};
+  size_t lens[] = {4};
+  client_->command(1, argv, lens, 10000, record, &waiting);
+  client_->close_now();
+  bool told = false;
+  client_->shutdown([&] { told = true; });
+  bool closed = run_until([&] { return told; }, milliseconds(3000));
+  redis.resume();
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(waiting.status, RedisStatus::kConnectionLost);
+  bool told_at_once = false;
+  client_->shutdown([&] { told_at_once = true; });
+  EXPECT_TRUE(told_at_once);
+}
+
 TEST_F(RedisClientTest, ErrorRepliesAreReported) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
