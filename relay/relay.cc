@@ -21,13 +21,9 @@ constexpr const char* kAckScript =
 // second copy read before the first one's mark was written in Redis.
 constexpr size_t kRecentlyDelivered = 4096;
 
-// KEYS[1] stream, KEYS[2] dead-letter stream; ARGV[1] group, ARGV[2] id,
-// ARGV[3] dead-letter MAXLEN, ARGV[4..] the dead-letter entry's fields.
-constexpr const char* kDeadLetterScript =
-    "local fields = {} "
-    "for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end "
-    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(fields)) "
-    "return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])";
+// Entry ids per ack command: Lua's unpack() takes about 8000 values at
+// most, and one command stays small.
+constexpr size_t kMaxIdsPerAck = 1000;
 
 // NOGROUP as Redis's own reply, or inside a script's error ("ERR ... NOGROUP ...").
 bool is_nogroup(const RedisResult& r) {
@@ -579,46 +575,15 @@ void Relay::finish_in_room(RelayEntry* e) {
 }
 
 void Relay::dead_letter(RelayEntry* e, DeadLetterReason reason, std::string error) {
-  metrics_.dead_lettered(reason).Increment();
   e->last_error = std::move(error);
-  log_line(LogLevel::kWarn, "entry dead-lettered",
-           {{"stream", settings_.streams[e->stream_index]},
-            {"id", e->id},
-            {"event_id", e->event_id},
-            {"error", e->last_error},
-            {"deliveries", e->attempts},
-            {"dead_letter_stream", settings_.dlq_stream}});
+  dead_letter_reasons_[key_of(*e)] = reason;
   finalize(e, Finalize::kDeadLetter);
 }
 
 void Relay::finalize(RelayEntry* e, Finalize how) {
   e->stage = EntryStage::kFinalizing;
   e->finalize = how;
-  const std::string& stream = settings_.streams[e->stream_index];
-  std::vector<std::string> args;
-  if (how == Finalize::kDeadLetter) {
-    args = {"EVAL",
-            kDeadLetterScript,
-            "2",
-            stream,
-            settings_.dlq_stream,
-            settings_.group,
-            e->id,
-            std::to_string(settings_.dlq_max_len)};
-    for (const auto& [name, value] : e->fields) {
-      args.push_back(name);
-      args.push_back(value);
-    }
-    for (auto [name, value] : {std::pair<std::string, std::string>{"dlq_error", e->last_error},
-                               {"dlq_deliveries", std::to_string(e->attempts)},
-                               {"dlq_source_stream", stream},
-                               {"dlq_source_id", e->id},
-                               {"dlq_consumer", settings_.consumer},
-                               {"dlq_ts_ms", std::to_string(wall_clock_ms())}}) {
-      args.push_back(std::move(name));
-      args.push_back(std::move(value));
-    }
-  } else {
+  if (how != Finalize::kDeadLetter) {
     // Acks wait for the end of the loop turn (a check handle, after the I/O
     // callbacks) and leave in one command per stream; the Redis adapter
     // writes them before the loop blocks again.
@@ -626,38 +591,91 @@ void Relay::finalize(RelayEntry* e, Finalize how) {
     uv_check_start(&ack_flush_, [](uv_check_t* h) { static_cast<Relay*>(h->data)->flush_acks(); });
     return;
   }
-  command(args, [this, key = key_of(*e)](const RedisResult& r) { on_finalized(key, r); });
+  // The dead letter first, the ack once it is written: never acked without
+  // its dead letter. A plain XADD, not a script: an entry may have more
+  // fields than Lua can pass to one call (unpack stops near 8000 values).
+  const std::string& stream = settings_.streams[e->stream_index];
+  std::vector<std::string> args = {
+      "XADD", settings_.dlq_stream, "MAXLEN", "~", std::to_string(settings_.dlq_max_len), "*"};
+  args.reserve(args.size() + 2 * e->fields.size() + 12);
+  for (const auto& [name, value] : e->fields) {
+    args.push_back(name);
+    args.push_back(value);
+  }
+  for (auto [name, value] : {std::pair<std::string, std::string>{"dlq_error", e->last_error},
+                             {"dlq_deliveries", std::to_string(e->attempts)},
+                             {"dlq_source_stream", stream},
+                             {"dlq_source_id", e->id},
+                             {"dlq_consumer", settings_.consumer},
+                             {"dlq_ts_ms", std::to_string(wall_clock_ms())}}) {
+    args.push_back(std::move(name));
+    args.push_back(std::move(value));
+  }
+  command(args, [this, key = key_of(*e)](const RedisResult& r) { on_dead_lettered(key, r); });
+}
+
+void Relay::on_dead_lettered(const std::string& key, const RedisResult& r) {
+  RelayEntry* e = find(key);
+  if (e == nullptr) return;
+  if (r.status != RedisStatus::kOk) {
+    on_finalized(key, r);  // retried as a dead letter
+    return;
+  }
+  // Counted once, when the dead letter exists; a failed ack is retried
+  // alone, without a second dead letter.
+  auto reason = dead_letter_reasons_.find(key);
+  if (reason != dead_letter_reasons_.end()) {
+    metrics_.dead_lettered(reason->second).Increment();
+    dead_letter_reasons_.erase(reason);
+  }
+  log_line(LogLevel::kWarn, "entry dead-lettered",
+           {{"stream", settings_.streams[e->stream_index]},
+            {"id", e->id},
+            {"event_id", e->event_id},
+            {"error", e->last_error},
+            {"deliveries", e->attempts},
+            {"dead_letter_stream", settings_.dlq_stream},
+            {"dead_letter_id", reply_text(r.reply)}});
+  finalize(e, Finalize::kAckOnly);
 }
 
 void Relay::flush_acks() {
   uv_check_stop(&ack_flush_);
   for (size_t s = 0; s < acks_.size(); ++s) {
     if (acks_[s].empty()) continue;
-    std::vector<std::string> keys = std::move(acks_[s]);
+    std::vector<std::string> all = std::move(acks_[s]);
     acks_[s].clear();
-    std::vector<std::string> marks, ids;
-    for (const std::string& key : keys) {
-      RelayEntry* e = find(key);
-      if (e == nullptr) continue;
-      ids.push_back(e->id);
-      if (e->finalize == Finalize::kAckDelivered && settings_.dedup_ttl_s > 0)
-        marks.push_back(settings_.dedup_prefix + std::string(e->event_id));
+    for (size_t from = 0; from < all.size(); from += kMaxIdsPerAck) {
+      size_t to = std::min(all.size(), from + kMaxIdsPerAck);
+      send_acks(s, std::vector<std::string>(std::make_move_iterator(all.begin() + from),
+                                            std::make_move_iterator(all.begin() + to)));
     }
-    if (ids.empty()) continue;
-    std::vector<std::string> args;
-    if (marks.empty()) {
-      args = {"XACK", settings_.streams[s], settings_.group};
-    } else {
-      args = {"EVAL", kAckScript, std::to_string(marks.size() + 1), settings_.streams[s]};
-      for (std::string& m : marks) args.push_back(std::move(m));
-      args.push_back(settings_.group);
-      args.push_back(std::to_string(settings_.dedup_ttl_s));
-    }
-    for (std::string& id : ids) args.push_back(std::move(id));
-    command(args, [this, keys = std::move(keys)](const RedisResult& r) {
-      for (const std::string& key : keys) on_finalized(key, r);
-    });
   }
+}
+
+void Relay::send_acks(size_t s, std::vector<std::string> keys) {
+  std::vector<std::string> marks, ids;
+  for (const std::string& key : keys) {
+    RelayEntry* e = find(key);
+    if (e == nullptr) continue;
+    ids.push_back(e->id);
+    if (e->finalize == Finalize::kAckDelivered && settings_.dedup_ttl_s > 0)
+      marks.push_back(settings_.dedup_prefix + std::string(e->event_id));
+  }
+  if (ids.empty()) return;
+  std::vector<std::string> args;
+  if (marks.empty()) {
+    args = {"XACK", settings_.streams[s], settings_.group};
+  } else {
+    args = {"EVAL", kAckScript, std::to_string(marks.size() + 1), settings_.streams[s]};
+    for (std::string& m : marks) args.push_back(std::move(m));
+    args.push_back(settings_.group);
+    args.push_back(std::to_string(settings_.dedup_ttl_s));
+  }
+  for (std::string& id : ids) args.push_back(std::move(id));
+  command(args, [this, keys = std::move(keys)](const RedisResult& r) {
+    for (const std::string& key : keys) on_finalized(key, r);
+  });
 }
 
 void Relay::on_finalized(const std::string& key, const RedisResult& r) {
@@ -696,7 +714,9 @@ void Relay::release(RelayEntry* e) {
 }
 
 void Relay::forget(RelayEntry* e) {
-  held_.erase(key_of(*e));
+  std::string key = key_of(*e);
+  dead_letter_reasons_.erase(key);
+  held_.erase(key);
   metrics_.held.Set(static_cast<double>(held_.size()));
   maybe_read();
   maybe_finish_drain();

@@ -17,7 +17,7 @@
 //        |                  |                 (one per stream per loop turn)
 //        |                  | 5xx/408/429/timeout: backoff, again (up to MAX_DELIVERIES)
 //        |                  v other 4xx, too many attempts
-//        +----------> EVAL: XADD dead-letter stream; XACK  (one script: never lost and acked)
+//        +----------> XADD dead-letter stream --written--> XACK (never acked unwritten)
 //
 // Held entries are re-claimed by this relay (XCLAIM .. JUSTID) before
 // they look idle to the others, and reading stops while too many are held.
@@ -99,6 +99,8 @@ class Relay {
   void finish_in_room(RelayEntry* e);
   void dead_letter(RelayEntry* e, DeadLetterReason reason, std::string error);
   void finalize(RelayEntry* e, Finalize how);
+  void on_dead_lettered(const std::string& key, const RedisResult& result);
+  void send_acks(size_t stream_index, std::vector<std::string> keys);
   void on_finalized(const std::string& key, const RedisResult& result);
   void release(RelayEntry* e);
   void forget(RelayEntry* e);
@@ -135,6 +137,7 @@ class Relay {
   std::unordered_map<std::string, std::unique_ptr<RelayEntry>> held_;
   std::multimap<uint64_t, std::string> retries_;  // due time (uv_now) -> entry key
   std::vector<std::vector<std::string>> acks_;    // per stream: entry keys to ack this turn
+  std::unordered_map<std::string, DeadLetterReason> dead_letter_reasons_;  // until written
   uv_check_t ack_flush_;
   std::unordered_set<std::string> recently_delivered_;  // event_ids, bounded
   std::deque<std::string> recent_order_;

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "tests/support/net.h"
 #include "tests/support/process.h"
@@ -348,6 +349,58 @@ TEST_F(Relay, AfterMaxDeliveriesTheEntryIsDeadLettered) {
   EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
 }
 
+// More fields than Lua can unpack in one call (about 8000 values): the dead
+// letter still holds every field, the entry is acked, and it is counted once.
+TEST_F(Relay, AnEntryWithThousandsOfFieldsIsDeadLetteredOnce) {
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  std::vector<std::string> args = {"XADD", "events:chat", "*", "v", "1", "event_id", "wide"};
+  for (int i = 0; i < 4500; ++i) {  // no path: malformed
+    args.push_back("f" + std::to_string(i));
+    args.push_back("value-" + std::to_string(i));
+  }
+  std::string id = redis_.command(args).str;
+  ASSERT_FALSE(id.empty());
+  xadd(redis_, "after-wide");
+  ASSERT_TRUE(
+      eventually([&] { return read_stream(redis_, "events:dlq").size() == 1; }, seconds(10)))
+      << relay->process().output().substr(0, 4000);
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(10)));
+  StreamEntryView dead = read_stream(redis_, "events:dlq")[0];
+  EXPECT_EQ(dead.field("dlq_source_id"), id);
+  EXPECT_NE(dead.field("dlq_error").find("missing field"), std::string::npos);
+  EXPECT_EQ(dead.field("f4499"), "value-4499");
+  EXPECT_EQ(dead.fields.size(), 2u + 4500u + 6u);
+  EXPECT_EQ(target_.delivered()["after-wide"], 1);
+  // Counted once: no retry loop behind the single dead letter.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}") == 1;
+      },
+      seconds(5)));
+  EXPECT_EQ(relay->metric("streamshift_relay_redis_errors_total"), 0);
+  EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 1u);
+}
+
+// The dead-letter stream cannot be written (a key of another type): the
+// entry stays pending, retried, counted as dead-lettered only once written.
+TEST_F(Relay, ADeadLetterIsCountedOnceWrittenAndNotBefore) {
+  redis_.command({"SET", "events:dlq", "not a stream"});
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  redis_.command({"XADD", "events:chat", "*", "v", "2", "event_id", "unwritable"});
+  ASSERT_TRUE(eventually([&] { return relay->metric("streamshift_relay_redis_errors_total") >= 3; },
+                         seconds(10)));
+  EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}"), 0);
+  EXPECT_EQ(pending(redis_, "events:chat"), 1);
+  redis_.command({"DEL", "events:dlq"});
+  ASSERT_TRUE(
+      eventually([&] { return read_stream(redis_, "events:dlq").size() == 1; }, seconds(10)));
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(10)));
+  EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}"), 1);
+  EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 1u);
+}
+
 TEST_F(Relay, ADuplicatedEventIdIsDeliveredOnce) {
   auto relay = start_relay();
   ASSERT_TRUE(relay->ready());
@@ -493,6 +546,40 @@ TEST_F(Relay, SigtermFinishesDeliveriesInFlightAndLeavesTheRestPending) {
   ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 6; }, seconds(10)))
       << again->process().output();
   EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+}
+
+// Redis stopped (SIGSTOP: connections open, nothing answers) with a
+// delivered entry's ack, the blocking read and a lag look-up waiting for
+// replies, and another delivery hanging at the target: the drain timeout
+// bounds the whole shutdown.
+TEST_F(Relay, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
+  std::atomic<bool> stop_redis{false};
+  target_.set_policy([&](const ReceivedRequest& r) {
+    UpstreamReply reply;
+    if (r.header("X-Event-Id") == "hangs") {
+      reply.delay = milliseconds(6000);
+    } else if (!stop_redis.exchange(true)) {
+      redis_.pause();  // before the 2xx: its ack will hang
+    }
+    return reply;
+  });
+  auto relay = start_relay({{"STREAMSHIFT_DRAIN_TIMEOUT_MS", "2000"},
+                            {"STREAMSHIFT_RELAY_LAG_INTERVAL_MS", "100"},
+                            {"STREAMSHIFT_RELAY_REDIS_TIMEOUT_MS", "10000"}});
+  ASSERT_TRUE(relay->ready());
+  xadd(redis_, "hangs", "r-1");
+  ASSERT_TRUE(eventually([&] { return target_.arrived() == 1; }, seconds(10)));
+  xadd(redis_, "stuck-ack", "r-2");
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)));
+  std::this_thread::sleep_for(milliseconds(300));  // lag look-ups pile up meanwhile
+  auto started = std::chrono::steady_clock::now();
+  relay->process().signal(SIGTERM);
+  int code = relay->process().wait(seconds(30));
+  auto took = std::chrono::steady_clock::now() - started;
+  redis_.resume();
+  EXPECT_EQ(code, 0) << relay->process().output();
+  EXPECT_LT(took, milliseconds(2000 + 1500))
+      << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
 }
 
 TEST_F(Relay, TheWholePathSidecarRedisRelayTarget) {
