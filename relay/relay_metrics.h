@@ -38,6 +38,7 @@ class RelayMetrics {
   Family<Gauge>& consumer_lag;
   Counter& retries;
   Counter& claimed;
+  Counter& released;
   Counter& lost_trimmed;
   Counter& duplicates_dropped;
   Counter& groups_created;
