@@ -361,8 +361,9 @@ void Relay::scan_stream(size_t s) {
            std::to_string(count), "STREAMS", settings_.streams[s], scan_next_[s]->to_string()},
           [this, s, count](const RedisResult& r) {
             reserved_ -= count;
-            scanning_[s] = false;
             on_scanned(s, r);
+            scanning_[s] = false;  // not before: no second page while this one is handled
+            maybe_scan();
           });
 }
 
@@ -396,7 +397,6 @@ void Relay::on_scanned(size_t s, const RedisResult& r) {
     scan_next_[s] = last;
   else
     scan_next_[s].reset();
-  maybe_scan();
 }
 
 // ---------------------------------------------------------------- claims

@@ -201,6 +201,8 @@ TEST(Shutdown, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
   auto took = std::chrono::steady_clock::now() - started;
   redis.resume();
   EXPECT_EQ(code, 0) << sidecar.process().output();
+  RecordProperty("shutdown_ms",
+                 static_cast<int>(std::chrono::duration_cast<milliseconds>(took).count()));
   EXPECT_LT(took, milliseconds(2000 + 1500))
       << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
 }

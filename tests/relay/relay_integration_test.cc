@@ -779,6 +779,8 @@ TEST_F(Relay, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
   auto took = std::chrono::steady_clock::now() - started;
   redis_.resume();
   EXPECT_EQ(code, 0) << relay->process().output();
+  RecordProperty("shutdown_ms",
+                 static_cast<int>(std::chrono::duration_cast<milliseconds>(took).count()));
   EXPECT_LT(took, milliseconds(2000 + 1500))
       << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
 }
