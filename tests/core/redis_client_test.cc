@@ -347,8 +347,10 @@ TEST_F(RedisClientTest, RealRepliesWithinTheBoundsAreUntouchedAndTheBoundsAreExa
   uint64_t connects = client_->connects();
 
   // Bounds set low: a reply at a bound passes, one element or byte more fails.
-  client_->shutdown([] {});
+  bool closed = false;
+  client_->shutdown([&] { closed = true; });
   client_->close_now();
+  ASSERT_TRUE(run_until([&] { return closed; }));
   RedisReplyLimits limits;
   limits.max_array_elements = 1000;
   limits.max_bulk_bytes = kMiB;
