@@ -33,7 +33,7 @@ namespace {
 
 // One command handed to hiredis. hiredis owns it until its reply callback
 // (which also runs, with a NULL reply, when the context is freed); a
-// timed-out command stays until then, marked answered.
+// timed-out command stays until then, marked answered (late).
 struct PendingCommand {
   RedisCallback callback;
   void* data;
@@ -41,6 +41,37 @@ struct PendingCommand {
   bool answered = false;
   PendingCommand* prev = nullptr;
   PendingCommand* next = nullptr;
+};
+
+// Commands in the order they joined: those waiting for a reply within
+// their deadline, or those whose deadline passed and whose reply is owed.
+struct CommandList {
+  PendingCommand* oldest = nullptr;
+  PendingCommand* newest = nullptr;
+  size_t size = 0;
+
+  void push_back(PendingCommand* pc) {
+    pc->prev = newest;
+    pc->next = nullptr;
+    if (newest != nullptr)
+      newest->next = pc;
+    else
+      oldest = pc;
+    newest = pc;
+    ++size;
+  }
+  void remove(PendingCommand* pc) {
+    if (pc->prev != nullptr)
+      pc->prev->next = pc->next;
+    else
+      oldest = pc->next;
+    if (pc->next != nullptr)
+      pc->next->prev = pc->prev;
+    else
+      newest = pc->prev;
+    pc->prev = pc->next = nullptr;
+    --size;
+  }
 };
 
 }  // namespace
@@ -87,7 +118,8 @@ class RedisConnection {
   void handshake();
   void schedule_reconnect(std::string_view why);
   void arm_deadline_timer();
-  void unlink(PendingCommand* pc);
+  // Replies owed past the limits: drop the connection (true if dropped).
+  bool drop_if_replies_overdue(uint64_t now);
   void maybe_closed();
   bool issue(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
              RedisCallback callback, void* data);
@@ -105,7 +137,7 @@ class RedisConnection {
   State state_ = State::kIdle;
   redisAsyncContext* ac_ = nullptr;
   uv_timer_t timer_;           // connect timeout, then reconnect backoff
-  uv_timer_t deadline_timer_;  // the oldest command's deadline
+  uv_timer_t deadline_timer_;  // the oldest command's deadline, or the oldest late one's grace
   uv_getaddrinfo_t resolve_req_;
   bool resolving_ = false;
   std::string address_;
@@ -113,8 +145,8 @@ class RedisConnection {
   int handshake_left_ = 0;
   int open_timers_ = 2;
   size_t in_flight_ = 0;
-  PendingCommand* oldest_ = nullptr;  // unanswered commands in send order
-  PendingCommand* newest_ = nullptr;
+  CommandList waiting_;  // unanswered, in send order
+  CommandList late_;     // timed out, reply still owed, in time-out order
 };
 
 void RedisConnection::set_state(State next) {
@@ -191,7 +223,7 @@ void RedisConnection::connect() {
     return;
   }
   ac->data = this;
-  if (int rc = redis_uv_attach(client_->loop_, ac); rc != 0) {
+  if (int rc = redis_uv_attach(client_->loop_, ac, client_->options_.limits); rc != 0) {
     redisAsyncFree(ac);
     schedule_reconnect("attach: " + uv_error_text(rc));
     return;
@@ -338,13 +370,8 @@ bool RedisConnection::issue(int argc, const char** argv, const size_t* argvlen, 
     return false;
   }
   ++in_flight_;
-  pc->prev = newest_;
-  if (newest_ != nullptr)
-    newest_->next = pc;
-  else
-    oldest_ = pc;
-  newest_ = pc;
-  if (oldest_ == pc) arm_deadline_timer();
+  waiting_.push_back(pc);
+  if (waiting_.oldest == pc) arm_deadline_timer();
   return true;
 }
 
@@ -365,49 +392,60 @@ bool RedisConnection::send(int argc, const char** argv, const size_t* argvlen, u
   return true;
 }
 
-void RedisConnection::unlink(PendingCommand* pc) {
-  if (pc->prev != nullptr)
-    pc->prev->next = pc->next;
-  else
-    oldest_ = pc->next;
-  if (pc->next != nullptr)
-    pc->next->prev = pc->prev;
-  else
-    newest_ = pc->prev;
-  pc->prev = pc->next = nullptr;
-}
-
 void RedisConnection::arm_deadline_timer() {
-  if (oldest_ == nullptr) {
+  uint64_t due = UINT64_MAX;
+  if (waiting_.oldest != nullptr) due = waiting_.oldest->deadline;
+  if (late_.oldest != nullptr)
+    due = std::min(due, late_.oldest->deadline + client_->options_.limits.late_reply_grace_ms);
+  if (due == UINT64_MAX) {
     uv_timer_stop(&deadline_timer_);
     return;
   }
   uint64_t now = uv_now(client_->loop_);
-  uv_timer_start(&deadline_timer_, on_deadline,
-                 oldest_->deadline > now ? oldest_->deadline - now : 0, 0);
+  uv_timer_start(&deadline_timer_, on_deadline, due > now ? due - now : 0, 0);
 }
 
 void RedisConnection::on_deadline(uv_timer_t* t) {
   auto* c = static_cast<RedisConnection*>(t->data);
   uint64_t now = uv_now(c->client_->loop_);
-  while (c->oldest_ != nullptr && c->oldest_->deadline <= now) {
-    PendingCommand* pc = c->oldest_;
-    c->unlink(pc);
+  while (c->waiting_.oldest != nullptr && c->waiting_.oldest->deadline <= now) {
+    PendingCommand* pc = c->waiting_.oldest;
+    c->waiting_.remove(pc);
     pc->answered = true;  // the late reply only frees it
+    c->late_.push_back(pc);
     RedisResult result;
     result.status = RedisStatus::kTimeout;
     pc->callback(pc->data, result);
   }
-  c->arm_deadline_timer();
+  if (!c->drop_if_replies_overdue(now)) c->arm_deadline_timer();
+}
+
+bool RedisConnection::drop_if_replies_overdue(uint64_t now) {
+  const RedisReplyLimits& limits = client_->options_.limits;
+  std::string why;
+  if (late_.size > limits.max_late_replies) {
+    why = std::to_string(late_.size) + " replies to timed-out commands still owed";
+  } else if (late_.oldest != nullptr &&
+             now >= late_.oldest->deadline + limits.late_reply_grace_ms) {
+    why = "a reply owed for " + std::to_string(now - late_.oldest->deadline) +
+          " ms past its deadline";
+  }
+  if (why.empty() || ac_ == nullptr) return false;
+  // Everything still pending fails now (kConnectionLost); on_disconnect
+  // schedules the reconnection.
+  redis_uv_fail(ac_, why);
+  return true;
 }
 
 void RedisConnection::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
   auto* c = static_cast<RedisConnection*>(ac->data);
   auto* pc = static_cast<PendingCommand*>(privdata);
   --c->in_flight_;
-  if (!pc->answered) {
-    bool was_oldest = c->oldest_ == pc;
-    c->unlink(pc);
+  if (pc->answered) {
+    c->late_.remove(pc);
+  } else {
+    bool was_oldest = c->waiting_.oldest == pc;
+    c->waiting_.remove(pc);
     RedisResult result;
     auto* r = static_cast<redisReply*>(reply);
     if (r == nullptr) {
@@ -489,23 +527,28 @@ void RedisClient::command(int argc, const char** argv, const size_t* argvlen, ui
 }
 
 void RedisClient::shutdown(std::function<void()> on_closed) {
+  // A second caller (a drain timeout's close_now, then the graceful path)
+  // is told too: when everything is closed, or at once if it already is.
+  if (shutting_down_ && open_connections_ == 0) {
+    if (on_closed) on_closed();
+    return;
+  }
+  if (on_closed) on_closed_.push_back(std::move(on_closed));
   if (shutting_down_) return;
   shutting_down_ = true;
-  on_closed_ = std::move(on_closed);
   for (auto& c : connections_) c->shutdown();
 }
 
 void RedisClient::close_now() {
-  if (!shutting_down_) shutdown([] {});
+  if (!shutting_down_) shutdown(nullptr);
   for (auto& c : connections_) c->close_now();
 }
 
 void RedisClient::connection_closed() {
-  if (--open_connections_ == 0 && on_closed_) {
-    auto done = std::move(on_closed_);
-    on_closed_ = nullptr;
-    done();
-  }
+  if (--open_connections_ > 0) return;
+  std::vector<std::function<void()>> waiting = std::move(on_closed_);
+  on_closed_.clear();
+  for (auto& done : waiting) done();
 }
 
 }  // namespace streamshift

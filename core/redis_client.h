@@ -12,7 +12,10 @@
 //
 // hiredis 0.14 cannot cancel a command: when a deadline passes the caller
 // is answered kTimeout at once and the late reply, when it comes, only
-// frees the command's record. Modelled on h2o's hiredis wrapper.
+// frees the command's record. A connection owing too many late replies, or
+// one for too long, is dropped and reconnected; replies over the bounds of
+// RedisReplyLimits fail the connection too. Modelled on h2o's hiredis
+// wrapper.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -26,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/redis_reply_limits.h"
 #include "core/redis_url.h"
 
 namespace streamshift {
@@ -54,7 +58,8 @@ struct RedisOptions {
   RedisEndpoint endpoint;
   size_t connections = 1;
   uint64_t connect_timeout_ms = 1000;
-  size_t max_in_flight = 4096;  // per connection
+  size_t max_in_flight = 4096;   // per connection
+  RedisReplyLimits limits = {};  // what one connection may make us hold
   uint64_t backoff_initial_ms = 50;
   uint64_t backoff_max_ms = 5000;
   /// Called with +1 when a connection becomes ready and -1 when it stops
@@ -84,7 +89,9 @@ class RedisClient {
   uint64_t connects() const { return connects_; }
 
   /// Graceful: lets commands in flight finish, then disconnects.
-  /// `on_closed` runs when every connection and timer is closed.
+  /// `on_closed` runs when every connection and timer is closed; a later
+  /// call (also after close_now) adds its callback, or runs it at once when
+  /// everything is closed already.
   void shutdown(std::function<void()> on_closed);
   /// Hard stop (after a drain timeout): commands in flight fail now.
   void close_now();
@@ -101,7 +108,7 @@ class RedisClient {
   uint64_t connects_ = 0;
   uint64_t jitter_state_;
   bool shutting_down_ = false;
-  std::function<void()> on_closed_;
+  std::vector<std::function<void()>> on_closed_;
 };
 
 }  // namespace streamshift

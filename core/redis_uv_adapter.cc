@@ -1,13 +1,19 @@
 // hiredis <-> libuv glue; see redis_uv_adapter.h.
 #include "core/redis_uv_adapter.h"
 
+#include <algorithm>
+#include <cstring>
+#include <string>
+
 namespace streamshift {
 namespace {
 
 struct Adapter {
+  explicit Adapter(const RedisReplyLimits& limits) : guard(limits) {}
   uv_poll_t poll;
   uv_prepare_t flush;
-  redisAsyncContext* ac;
+  redisAsyncContext* ac = nullptr;
+  ReplyGuard guard;            // outlives the context's reader
   int events = 0;              // what the poll handle watches
   bool reading = false;        // hiredis wants read events
   bool write_pending = false;  // hiredis has output (or a connect) waiting
@@ -35,7 +41,13 @@ void on_poll(uv_poll_t* handle, int status, int events) {
   // On an error status let hiredis read and write: it then finds the
   // socket error itself, reports it and frees the context.
   if (status < 0) events = UV_READABLE | UV_WRITABLE;
-  if ((events & UV_READABLE) && (a->reading || status < 0)) redisAsyncHandleRead(a->ac);
+  if ((events & UV_READABLE) && (a->reading || status < 0)) {
+    redisAsyncHandleRead(a->ac);
+    if (a->ac != nullptr) {
+      std::string why = a->guard.check_buffered();
+      if (!why.empty()) redis_uv_fail(a->ac, why);
+    }
+  }
   if (a->ac != nullptr && (events & UV_WRITABLE) && (a->write_pending || status < 0)) {
     redisAsyncHandleWrite(a->ac);
   }
@@ -101,9 +113,9 @@ void cleanup(void* p) {
 
 }  // namespace
 
-int redis_uv_attach(uv_loop_t* loop, redisAsyncContext* ac) {
+int redis_uv_attach(uv_loop_t* loop, redisAsyncContext* ac, const RedisReplyLimits& limits) {
   if (ac->ev.data != nullptr) return UV_EBUSY;
-  auto* a = new Adapter;
+  auto* a = new Adapter(limits);
   a->ac = ac;
   int rc = uv_poll_init_socket(loop, &a->poll, ac->c.fd);
   if (rc != 0) {
@@ -119,7 +131,19 @@ int redis_uv_attach(uv_loop_t* loop, redisAsyncContext* ac) {
   ac->ev.addWrite = add_write;
   ac->ev.delWrite = del_write;
   ac->ev.cleanup = cleanup;
+  a->guard.attach(ac->c.reader);
   return 0;
+}
+
+void redis_uv_fail(redisAsyncContext* ac, std::string_view why) {
+  // hiredis drops a context whose redisContext carries an error at its
+  // next read, through its own error path.
+  redisContext* c = &ac->c;
+  c->err = REDIS_ERR_PROTOCOL;
+  size_t n = std::min(why.size(), sizeof c->errstr - 1);
+  std::memcpy(c->errstr, why.data(), n);
+  c->errstr[n] = '\0';
+  redisAsyncHandleRead(ac);
 }
 
 }  // namespace streamshift

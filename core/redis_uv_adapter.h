@@ -17,14 +17,27 @@
 // life.
 #pragma once
 
+//
+// The adapter also holds the context's ReplyGuard (redis_reply_limits.h)
+// and checks, after every read, what the reader buffers.
 #include <hiredis/async.h>
 #include <uv.h>
 
+#include <string_view>
+
+#include "core/redis_reply_limits.h"
+
 namespace streamshift {
 
-/// Attaches `ac` to `loop` through ac->ev. 0, or a libuv error code.
-/// The adapter frees itself (in its handle's close callback) when hiredis
-/// calls the cleanup hook, i.e. when the context is freed.
-int redis_uv_attach(uv_loop_t* loop, redisAsyncContext* ac);
+/// Attaches `ac` to `loop` through ac->ev, with `limits` on its replies.
+/// 0, or a libuv error code. The adapter frees itself (in its handles'
+/// close callbacks) when hiredis calls the cleanup hook, i.e. when the
+/// context is freed.
+int redis_uv_attach(uv_loop_t* loop, redisAsyncContext* ac, const RedisReplyLimits& limits);
+
+/// Fails the connection now, as a read error would: pending callbacks get
+/// a NULL reply, then the disconnect callback runs with REDIS_ERR and
+/// `why` in ac->errstr. Not from inside a hiredis callback.
+void redis_uv_fail(redisAsyncContext* ac, std::string_view why);
 
 }  // namespace streamshift

@@ -3,9 +3,8 @@
 
 #include <hiredis/hiredis.h>
 
-#include <cstdlib>
-
 #include "core/loop.h"
+#include "core/stream_id.h"
 
 namespace streamshift {
 namespace {
@@ -34,19 +33,10 @@ bool missing_key(std::string_view error) {
   return error.find("no such key") != std::string_view::npos || error.rfind("NOGROUP", 0) == 0;
 }
 
-void parse_id(const std::string& id, unsigned long long* ms, unsigned long long* seq) {
-  char* end = nullptr;
-  *ms = std::strtoull(id.c_str(), &end, 10);
-  *seq = (end != nullptr && *end == '-') ? std::strtoull(end + 1, nullptr, 10) : 0;
-}
-
 }  // namespace
 
 bool stream_id_less(const std::string& a, const std::string& b) {
-  unsigned long long am, as, bm, bs;
-  parse_id(a, &am, &as);
-  parse_id(b, &bm, &bs);
-  return am < bm || (am == bm && as < bs);
+  return StreamId::parse(a).value_or(StreamId{}) < StreamId::parse(b).value_or(StreamId{});
 }
 
 struct LagMonitor::Round {
@@ -104,7 +94,10 @@ LagMonitor::~LagMonitor() = default;
 void LagMonitor::shutdown(std::function<void()> on_closed) {
   stop_waiting_for_connect();
   close_handle(reinterpret_cast<uv_handle_t*>(&connect_wait_), nullptr);
+  // Look-ups only: nothing to finish. A graceful disconnect would wait for
+  // the replies of a Redis that may never answer (stopped, half-open).
   redis_.shutdown(std::move(on_closed));
+  redis_.close_now();
 }
 
 void LagMonitor::get(Done done) {

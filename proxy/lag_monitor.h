@@ -58,6 +58,7 @@ class LagMonitor {
   /// arrive meanwhile share it).
   void get(Done done);
   const std::string& group() const { return group_; }
+  /// Closes the connection now: look-ups in flight are answered as failed.
   void shutdown(std::function<void()> on_closed);
 
  private:

@@ -21,18 +21,31 @@ constexpr const char* kAckScript =
 // second copy read before the first one's mark was written in Redis.
 constexpr size_t kRecentlyDelivered = 4096;
 
-// KEYS[1] stream, KEYS[2] dead-letter stream; ARGV[1] group, ARGV[2] id,
-// ARGV[3] dead-letter MAXLEN, ARGV[4..] the dead-letter entry's fields.
-constexpr const char* kDeadLetterScript =
-    "local fields = {} "
-    "for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end "
-    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(fields)) "
-    "return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])";
+// Entry ids per ack command: Lua's unpack() takes about 8000 values at
+// most, and one command stays small.
+constexpr size_t kMaxIdsPerAck = 1000;
 
 // NOGROUP as Redis's own reply, or inside a script's error ("ERR ... NOGROUP ...").
 bool is_nogroup(const RedisResult& r) {
   return r.status == RedisStatus::kErrorReply && r.error.find("NOGROUP") != std::string_view::npos;
 }
+
+// A command that may have run in Redis although its reply never came.
+bool may_have_run(const RedisResult& r) {
+  return r.status == RedisStatus::kTimeout || r.status == RedisStatus::kConnectionLost;
+}
+
+StreamId entry_id(const RelayEntry& e) {
+  return StreamId::parse(e.id).value_or(StreamId{});
+}
+
+// Entries the room budget counts: those that can go to a room.
+bool in_budget(const RelayEntry& e) {
+  return !e.deleted && e.malformed.empty();
+}
+
+// XPENDING page size when refreshing set-aside entries.
+constexpr size_t kRefreshPage = 1000;
 
 std::string describe(const RedisResult& r) {
   if (r.status == RedisStatus::kErrorReply) return std::string(r.error);
@@ -85,12 +98,16 @@ Relay::Relay(uv_loop_t* loop, const RelaySettings& settings, RelayMetrics& metri
                                     .request_timeout_ms = settings.delivery_timeout_ms,
                                     .max_connections = settings.concurrency}),
       rooms_(settings.concurrency),
+      budget_(RelaySettings::kRoomMaxHeld, settings.streams.size()),
       acks_(settings.streams.size()),
       pending_cursors_(settings.streams.size(), "0"),
       claiming_(settings.streams.size(), false),
+      scan_next_(settings.streams.size()),
+      scanning_(settings.streams.size(), false),
+      refreshing_(settings.streams.size(), false),
       random_state_(uv_hrtime() | 1) {
   for (uv_timer_t* t : {&read_retry_timer_, &retry_timer_, &claim_timer_, &refresh_timer_,
-                        &lag_timer_, &drain_timer_}) {
+                        &lag_timer_, &drain_timer_, &scan_retry_timer_}) {
     uv_timer_init(loop_, t);
     t->data = this;
     ++handles_open_;
@@ -236,11 +253,11 @@ void Relay::group_lost(std::string_view where) {
 void Relay::maybe_read() {
   if (draining_ || closing_ || !groups_ready_ || reading_) return;
   if (uv_is_active(reinterpret_cast<uv_handle_t*>(&read_retry_timer_))) return;
-  if (held_.size() >= settings_.max_held()) return;  // resumes as entries finish
-  if (reader_.ready_connections() == 0) return;      // resumes on connect
-  std::vector<std::string> args = {"XREADGROUP",    "GROUP",
-                                   settings_.group, settings_.consumer,
-                                   "COUNT",         std::to_string(settings_.read_count)};
+  if (reader_.ready_connections() == 0) return;  // resumes on connect
+  size_t count = read_budget();
+  if (count == 0) return;  // resumes as entries finish
+  std::vector<std::string> args = {"XREADGROUP",       "GROUP", settings_.group,
+                                   settings_.consumer, "COUNT", std::to_string(count)};
   uint64_t timeout = settings_.redis_timeout_ms;
   if (phase_ == ReadPhase::kNew) {
     args.push_back("BLOCK");
@@ -253,8 +270,27 @@ void Relay::maybe_read() {
     args.push_back(phase_ == ReadPhase::kNew ? ">" : pending_cursors_[i]);
 
   reading_ = true;
+  reserved_ += count;
   send(
-      reader_, args, [this](const RedisResult& r) { on_read(r); }, timeout);
+      reader_, args,
+      [this, count](const RedisResult& r) {
+        reserved_ -= count;
+        on_read(r);
+      },
+      timeout);
+}
+
+size_t Relay::read_budget() const {
+  size_t used = held_.size() + reserved_;
+  size_t max = settings_.max_held();
+  return used >= max ? 0 : std::min(static_cast<size_t>(settings_.read_count), max - used);
+}
+
+void Relay::recheck_own_pending() {
+  // A reply that never came may have handed entries to this consumer that
+  // it does not know of: read the own pending list again before new ones.
+  phase_ = ReadPhase::kOwnPending;
+  std::fill(pending_cursors_.begin(), pending_cursors_.end(), "0");
 }
 
 void Relay::on_read(const RedisResult& r) {
@@ -271,6 +307,7 @@ void Relay::on_read(const RedisResult& r) {
       log_line(LogLevel::kWarn, "XREADGROUP failed", {{"error", describe(r)}});
     }
     ++read_failures_;
+    if (may_have_run(r)) recheck_own_pending();
     schedule_read_retry();
     return;
   }
@@ -302,6 +339,67 @@ void Relay::schedule_read_retry() {
       delay, 0);
 }
 
+// ---------------------------------------------------------------- scans
+
+// Entries set aside come back from the own pending list (XREADGROUP from
+// an id, on the commands connection: it never blocks), one scan per stream
+// at a time, paged by the read budget; see room_budget.h.
+void Relay::maybe_scan() {
+  if (draining_ || closing_ || !groups_ready_) return;
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&scan_retry_timer_))) return;
+  for (size_t s = 0; s < settings_.streams.size(); ++s) {
+    if (scanning_[s] || read_budget() == 0) continue;
+    if (!scan_next_[s]) scan_next_[s] = budget_.next_scan(s);
+    if (scan_next_[s]) scan_stream(s);
+  }
+}
+
+void Relay::scan_stream(size_t s) {
+  size_t count = read_budget();
+  scanning_[s] = true;
+  reserved_ += count;
+  command({"XREADGROUP", "GROUP", settings_.group, settings_.consumer, "COUNT",
+           std::to_string(count), "STREAMS", settings_.streams[s], scan_next_[s]->to_string()},
+          [this, s, count](const RedisResult& r) {
+            reserved_ -= count;
+            on_scanned(s, r);
+            scanning_[s] = false;  // not before: no second page while this one is handled
+            maybe_scan();
+          });
+}
+
+void Relay::on_scanned(size_t s, const RedisResult& r) {
+  if (draining_ || closing_) return;  // what it returned stays pending
+  if (r.status != RedisStatus::kOk) {
+    scan_next_[s].reset();
+    budget_.scan_failed(s);
+    if (is_nogroup(r)) {
+      group_lost("XREADGROUP");
+      return;
+    }
+    log_line(LogLevel::kWarn, "reading set-aside entries failed; trying again",
+             {{"stream", settings_.streams[s]}, {"error", describe(r)}});
+    uv_timer_start(
+        &scan_retry_timer_,
+        [](uv_timer_t* t) {
+          auto* self = static_cast<Relay*>(t->data);
+          self->budget_.want_scans();
+          self->maybe_scan();
+        },
+        retry_delay_ms(1, 500, 500, next_random()), 0);
+    return;
+  }
+  std::vector<std::unique_ptr<RelayEntry>> entries;
+  parse_read_reply(r.reply, settings_.streams, entries);
+  std::optional<StreamId> last;
+  if (!entries.empty()) last = entry_id(*entries.back());
+  accept(entries, /*scanned=*/true);
+  if (budget_.scan_page_done(s, last))
+    scan_next_[s] = last;
+  else
+    scan_next_[s].reset();
+}
+
 // ---------------------------------------------------------------- claims
 
 void Relay::claim_sweep() {
@@ -312,11 +410,16 @@ void Relay::claim_sweep() {
 }
 
 void Relay::claim_stream(size_t stream_index, std::string cursor) {
+  size_t count = read_budget();
+  if (count == 0) return;  // the next sweep tries again
   claiming_[stream_index] = true;
+  reserved_ += count;
   command({"XAUTOCLAIM", settings_.streams[stream_index], settings_.group, settings_.consumer,
-           std::to_string(settings_.claim_idle_ms), cursor, "COUNT",
-           std::to_string(settings_.read_count)},
-          [this, stream_index](const RedisResult& r) { on_claimed(stream_index, r); });
+           std::to_string(settings_.claim_idle_ms), cursor, "COUNT", std::to_string(count)},
+          [this, stream_index, count](const RedisResult& r) {
+            reserved_ -= count;
+            on_claimed(stream_index, r);
+          });
 }
 
 void Relay::on_claimed(size_t stream_index, const RedisResult& r) {
@@ -330,6 +433,7 @@ void Relay::on_claimed(size_t stream_index, const RedisResult& r) {
   if (r.status != RedisStatus::kOk || r.reply == nullptr || r.reply->type != REDIS_REPLY_ARRAY ||
       r.reply->elements < 2) {
     log_line(LogLevel::kWarn, "XAUTOCLAIM failed", {{"stream", stream}, {"error", describe(r)}});
+    if (may_have_run(r)) recheck_own_pending();
     return;
   }
   std::string next(reply_text(r.reply->element[0]));
@@ -359,13 +463,13 @@ void Relay::on_claimed(size_t stream_index, const RedisResult& r) {
              {{"stream", stream}, {"count", static_cast<int64_t>(fresh)}});
   }
   accept(entries);
-  if (!next.empty() && next != "0-0" && held_.size() < settings_.max_held()) {
+  if (!next.empty() && next != "0-0" && read_budget() > 0) {
     claim_stream(stream_index, std::move(next));
   }
 }
 
 void Relay::refresh_held() {
-  if (closing_ || held_.empty()) return;
+  if (closing_) return;
   // Reset the idle time of every entry held for a third of the claim idle
   // limit, so no other relay takes over what this one is still handling.
   uint64_t now = uv_now(loop_);
@@ -388,6 +492,47 @@ void Relay::refresh_held() {
       if (is_nogroup(r)) group_lost("XCLAIM");
     });
   }
+  // The same for entries set aside (pending here, not in memory), found
+  // through XPENDING; and a periodic look for rooms that can move.
+  if (draining_) return;
+  for (size_t s = 0; s < settings_.streams.size(); ++s) {
+    auto range = budget_.set_aside_range(s);
+    if (range && !refreshing_[s])
+      refresh_set_aside(s, "(" + range->first.to_string(), range->second.to_string());
+  }
+  budget_.want_scans();
+  maybe_scan();
+}
+
+void Relay::refresh_set_aside(size_t s, std::string start, std::string end) {
+  refreshing_[s] = true;
+  std::string idle = std::to_string(std::max<uint64_t>(settings_.claim_idle_ms / 3, 1));
+  command({"XPENDING", settings_.streams[s], settings_.group, "IDLE", idle, start, end,
+           std::to_string(kRefreshPage), settings_.consumer},
+          [this, s, idle, end](const RedisResult& r) {
+            refreshing_[s] = false;
+            if (is_nogroup(r)) group_lost("XPENDING");
+            if (closing_ || r.status != RedisStatus::kOk || r.reply->type != REDIS_REPLY_ARRAY ||
+                r.reply->elements == 0) {
+              return;
+            }
+            // Only entries still idle are claimed again: one another relay
+            // has just taken over is not taken back.
+            std::vector<std::string> args = {"XCLAIM", settings_.streams[s], settings_.group,
+                                             settings_.consumer, idle};
+            for (size_t i = 0; i < r.reply->elements; ++i) {
+              const redisReply* row = r.reply->element[i];
+              if (row->type == REDIS_REPLY_ARRAY && row->elements >= 1)
+                args.emplace_back(reply_text(row->element[0]));
+            }
+            if (args.size() == 5) return;
+            std::string next = "(" + args.back();
+            args.push_back("JUSTID");
+            command(args, [this](const RedisResult& claimed) {
+              if (is_nogroup(claimed)) group_lost("XCLAIM");
+            });
+            if (r.reply->elements == kRefreshPage) refresh_set_aside(s, std::move(next), end);
+          });
 }
 
 // event_consumer_lag and event_queue_depth, every LAG_INTERVAL_MS. A series
@@ -429,13 +574,21 @@ void Relay::refresh_lag() {
 
 // ---------------------------------------------------------------- entries
 
-void Relay::accept(std::vector<std::unique_ptr<RelayEntry>>& entries) {
+void Relay::accept(std::vector<std::unique_ptr<RelayEntry>>& entries, bool scanned) {
   uint64_t now = uv_now(loop_);
   std::vector<RelayEntry*> deliverable;
   for (auto& owned : entries) {
     std::string key = key_of(*owned);
     if (held_.count(key) != 0) continue;  // already ours (read and claimed)
     RelayEntry* e = owned.get();
+    if (in_budget(*e)) {
+      bool hold = scanned ? budget_.admit_scanned(e->room_key(), e->stream_index, entry_id(*e))
+                          : budget_.admit(e->room_key(), e->stream_index, entry_id(*e));
+      if (!hold) {
+        metrics_.released.Increment();  // stays pending in Redis; freed here
+        continue;
+      }
+    }
     e->touched_ms = now;
     held_.emplace(key, std::move(owned));
     if (e->deleted) {
@@ -483,8 +636,18 @@ void Relay::accept(std::vector<std::unique_ptr<RelayEntry>>& entries) {
 }
 
 void Relay::queue(RelayEntry* e) {
+  if (!budget_.may_queue(e->room_key(), entry_id(*e))) {
+    set_aside(e);  // an older entry of its room was set aside meanwhile
+    return;
+  }
   e->stage = EntryStage::kQueued;
   rooms_.push(e);
+}
+
+void Relay::set_aside(RelayEntry* e) {
+  budget_.set_aside(e->room_key(), e->stream_index, entry_id(*e));
+  metrics_.released.Increment();
+  release(e);
 }
 
 void Relay::drop_duplicate(RelayEntry* e) {
@@ -571,6 +734,9 @@ void Relay::on_delivered(const std::string& key, UpstreamResponse& response) {
     release(e);
     return;
   }
+  // The room waits for its head: what is queued behind it waits in Redis.
+  budget_.set_failing(e->room_key(), true);
+  rooms_.drop_behind(e, [this](RelayEntry* queued) { set_aside(queued); });
   metrics_.retries.Increment();
   uint64_t delay = retry_delay_ms(e->attempts, settings_.retry_initial_ms, settings_.retry_max_ms,
                                   next_random());
@@ -585,50 +751,21 @@ void Relay::on_delivered(const std::string& key, UpstreamResponse& response) {
 
 void Relay::finish_in_room(RelayEntry* e) {
   if (e->in_room) rooms_.finish(e);
+  budget_.set_failing(e->room_key(), false);
   pump();
+  maybe_scan();
 }
 
 void Relay::dead_letter(RelayEntry* e, DeadLetterReason reason, std::string error) {
-  metrics_.dead_lettered(reason).Increment();
   e->last_error = std::move(error);
-  log_line(LogLevel::kWarn, "entry dead-lettered",
-           {{"stream", settings_.streams[e->stream_index]},
-            {"id", e->id},
-            {"event_id", e->event_id},
-            {"error", e->last_error},
-            {"deliveries", e->attempts},
-            {"dead_letter_stream", settings_.dlq_stream}});
+  dead_letter_reasons_[key_of(*e)] = reason;
   finalize(e, Finalize::kDeadLetter);
 }
 
 void Relay::finalize(RelayEntry* e, Finalize how) {
   e->stage = EntryStage::kFinalizing;
   e->finalize = how;
-  const std::string& stream = settings_.streams[e->stream_index];
-  std::vector<std::string> args;
-  if (how == Finalize::kDeadLetter) {
-    args = {"EVAL",
-            kDeadLetterScript,
-            "2",
-            stream,
-            settings_.dlq_stream,
-            settings_.group,
-            e->id,
-            std::to_string(settings_.dlq_max_len)};
-    for (const auto& [name, value] : e->fields) {
-      args.push_back(name);
-      args.push_back(value);
-    }
-    for (auto [name, value] : {std::pair<std::string, std::string>{"dlq_error", e->last_error},
-                               {"dlq_deliveries", std::to_string(e->attempts)},
-                               {"dlq_source_stream", stream},
-                               {"dlq_source_id", e->id},
-                               {"dlq_consumer", settings_.consumer},
-                               {"dlq_ts_ms", std::to_string(wall_clock_ms())}}) {
-      args.push_back(std::move(name));
-      args.push_back(std::move(value));
-    }
-  } else {
+  if (how != Finalize::kDeadLetter) {
     // Acks wait for the end of the loop turn (a check handle, after the I/O
     // callbacks) and leave in one command per stream; the Redis adapter
     // writes them before the loop blocks again.
@@ -636,38 +773,91 @@ void Relay::finalize(RelayEntry* e, Finalize how) {
     uv_check_start(&ack_flush_, [](uv_check_t* h) { static_cast<Relay*>(h->data)->flush_acks(); });
     return;
   }
-  command(args, [this, key = key_of(*e)](const RedisResult& r) { on_finalized(key, r); });
+  // The dead letter first, the ack once it is written: never acked without
+  // its dead letter. A plain XADD, not a script: an entry may have more
+  // fields than Lua can pass to one call (unpack stops near 8000 values).
+  const std::string& stream = settings_.streams[e->stream_index];
+  std::vector<std::string> args = {
+      "XADD", settings_.dlq_stream, "MAXLEN", "~", std::to_string(settings_.dlq_max_len), "*"};
+  args.reserve(args.size() + 2 * e->fields.size() + 12);
+  for (const auto& [name, value] : e->fields) {
+    args.push_back(name);
+    args.push_back(value);
+  }
+  for (auto [name, value] : {std::pair<std::string, std::string>{"dlq_error", e->last_error},
+                             {"dlq_deliveries", std::to_string(e->attempts)},
+                             {"dlq_source_stream", stream},
+                             {"dlq_source_id", e->id},
+                             {"dlq_consumer", settings_.consumer},
+                             {"dlq_ts_ms", std::to_string(wall_clock_ms())}}) {
+    args.push_back(std::move(name));
+    args.push_back(std::move(value));
+  }
+  command(args, [this, key = key_of(*e)](const RedisResult& r) { on_dead_lettered(key, r); });
+}
+
+void Relay::on_dead_lettered(const std::string& key, const RedisResult& r) {
+  RelayEntry* e = find(key);
+  if (e == nullptr) return;
+  if (r.status != RedisStatus::kOk) {
+    on_finalized(key, r);  // retried as a dead letter
+    return;
+  }
+  // Counted once, when the dead letter exists; a failed ack is retried
+  // alone, without a second dead letter.
+  auto reason = dead_letter_reasons_.find(key);
+  if (reason != dead_letter_reasons_.end()) {
+    metrics_.dead_lettered(reason->second).Increment();
+    dead_letter_reasons_.erase(reason);
+  }
+  log_line(LogLevel::kWarn, "entry dead-lettered",
+           {{"stream", settings_.streams[e->stream_index]},
+            {"id", e->id},
+            {"event_id", e->event_id},
+            {"error", e->last_error},
+            {"deliveries", e->attempts},
+            {"dead_letter_stream", settings_.dlq_stream},
+            {"dead_letter_id", reply_text(r.reply)}});
+  finalize(e, Finalize::kAckOnly);
 }
 
 void Relay::flush_acks() {
   uv_check_stop(&ack_flush_);
   for (size_t s = 0; s < acks_.size(); ++s) {
     if (acks_[s].empty()) continue;
-    std::vector<std::string> keys = std::move(acks_[s]);
+    std::vector<std::string> all = std::move(acks_[s]);
     acks_[s].clear();
-    std::vector<std::string> marks, ids;
-    for (const std::string& key : keys) {
-      RelayEntry* e = find(key);
-      if (e == nullptr) continue;
-      ids.push_back(e->id);
-      if (e->finalize == Finalize::kAckDelivered && settings_.dedup_ttl_s > 0)
-        marks.push_back(settings_.dedup_prefix + std::string(e->event_id));
+    for (size_t from = 0; from < all.size(); from += kMaxIdsPerAck) {
+      size_t to = std::min(all.size(), from + kMaxIdsPerAck);
+      send_acks(s, std::vector<std::string>(std::make_move_iterator(all.begin() + from),
+                                            std::make_move_iterator(all.begin() + to)));
     }
-    if (ids.empty()) continue;
-    std::vector<std::string> args;
-    if (marks.empty()) {
-      args = {"XACK", settings_.streams[s], settings_.group};
-    } else {
-      args = {"EVAL", kAckScript, std::to_string(marks.size() + 1), settings_.streams[s]};
-      for (std::string& m : marks) args.push_back(std::move(m));
-      args.push_back(settings_.group);
-      args.push_back(std::to_string(settings_.dedup_ttl_s));
-    }
-    for (std::string& id : ids) args.push_back(std::move(id));
-    command(args, [this, keys = std::move(keys)](const RedisResult& r) {
-      for (const std::string& key : keys) on_finalized(key, r);
-    });
   }
+}
+
+void Relay::send_acks(size_t s, std::vector<std::string> keys) {
+  std::vector<std::string> marks, ids;
+  for (const std::string& key : keys) {
+    RelayEntry* e = find(key);
+    if (e == nullptr) continue;
+    ids.push_back(e->id);
+    if (e->finalize == Finalize::kAckDelivered && settings_.dedup_ttl_s > 0)
+      marks.push_back(settings_.dedup_prefix + std::string(e->event_id));
+  }
+  if (ids.empty()) return;
+  std::vector<std::string> args;
+  if (marks.empty()) {
+    args = {"XACK", settings_.streams[s], settings_.group};
+  } else {
+    args = {"EVAL", kAckScript, std::to_string(marks.size() + 1), settings_.streams[s]};
+    for (std::string& m : marks) args.push_back(std::move(m));
+    args.push_back(settings_.group);
+    args.push_back(std::to_string(settings_.dedup_ttl_s));
+  }
+  for (std::string& id : ids) args.push_back(std::move(id));
+  command(args, [this, keys = std::move(keys)](const RedisResult& r) {
+    for (const std::string& key : keys) on_finalized(key, r);
+  });
 }
 
 void Relay::on_finalized(const std::string& key, const RedisResult& r) {
@@ -706,9 +896,13 @@ void Relay::release(RelayEntry* e) {
 }
 
 void Relay::forget(RelayEntry* e) {
-  held_.erase(key_of(*e));
+  if (in_budget(*e)) budget_.left(e->room_key());
+  std::string key = key_of(*e);
+  dead_letter_reasons_.erase(key);
+  held_.erase(key);
   metrics_.held.Set(static_cast<double>(held_.size()));
   maybe_read();
+  maybe_scan();
   maybe_finish_drain();
 }
 
@@ -762,6 +956,7 @@ void Relay::drain(std::function<void()> on_stopped) {
   uv_timer_stop(&claim_timer_);
   uv_timer_stop(&lag_timer_);
   uv_timer_stop(&read_retry_timer_);
+  uv_timer_stop(&scan_retry_timer_);
   // A blocked XREADGROUP is cut: whatever it would have returned stays
   // pending under this consumer.
   ++handles_open_;
@@ -800,7 +995,7 @@ void Relay::close_everything() {
   closing_ = true;
   retries_.clear();
   for (uv_timer_t* t : {&read_retry_timer_, &retry_timer_, &claim_timer_, &refresh_timer_,
-                        &lag_timer_, &drain_timer_}) {
+                        &lag_timer_, &drain_timer_, &scan_retry_timer_}) {
     close_handle(reinterpret_cast<uv_handle_t*>(t),
                  [](uv_handle_t* h) { static_cast<Relay*>(h->data)->handle_closed(); });
   }

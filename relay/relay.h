@@ -5,24 +5,33 @@
 //   XGROUP CREATE .. MKSTREAM (again on NOGROUP)
 //        |
 //   XREADGROUP 0 (own pending) .. then > BLOCK --+   XAUTOCLAIM (idle > CLAIM_IDLE_MS)
-//        |                                        |        |
+//        |     XREADGROUP <id> (set-aside, below)  |        |
 //        v                                        v        v
-//   held entries --> RoomQueues (per room FIFO, CONCURRENCY rooms at once)
-//        |                  |
-//        |   malformed/     v
+//   RoomBudget: room under its share? --no--> set aside: dropped from memory,
+//        | yes (held)                           pending in Redis under this consumer
+//        |   malformed/                    (its room waits for it: later entries too)
 //        |   deleted   MGET dedup marks (one per batch) --marked--> XACK (duplicate)
 //        |                  | not marked
 //        |                  v
+//        |          RoomQueues (per room FIFO, CONCURRENCY rooms at once)
+//        |                  |
 //        |          replay to target --2xx--> EVAL: SET marks EX ttl; XACK ids
 //        |                  |                 (one per stream per loop turn)
-//        |                  | 5xx/408/429/timeout: backoff, again (up to MAX_DELIVERIES)
+//        |                  | 5xx/408/429/timeout: backoff, again (up to MAX_DELIVERIES);
+//        |                  |   the room keeps only its head, the rest is set aside
 //        |                  v other 4xx, too many attempts
-//        +----------> EVAL: XADD dead-letter stream; XACK  (one script: never lost and acked)
+//        +----------> XADD dead-letter stream --written--> XACK (never acked unwritten)
 //
-// Held entries are re-claimed by this relay (XCLAIM .. JUSTID) before
-// they look idle to the others, and reading stops while too many are held.
-// Two Redis clients: one connection blocks in XREADGROUP, the other carries
-// everything else. Everything runs on one loop.
+// Reads, scans and claims ask for no more entries than the held budget
+// (RelaySettings::max_held) has left, and one room holds at most
+// RelaySettings::kRoomMaxHeld of them, so a room whose target calls fail
+// or hang never stops the others. When a room can move again, its set-aside
+// entries come back in order from the own pending list (room_budget.h).
+// Held entries are re-claimed by this relay (XCLAIM .. JUSTID) before they
+// look idle to the others, and so are set-aside ones (found with XPENDING
+// IDLE over their id range), so no other relay takes a room over while
+// this one lives. Two Redis clients: one connection blocks in XREADGROUP,
+// the other carries everything else. Everything runs on one loop.
 #pragma once
 
 #include <uv.h>
@@ -32,6 +41,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -42,6 +52,7 @@
 #include "relay/relay_entry.h"
 #include "relay/relay_metrics.h"
 #include "relay/relay_settings.h"
+#include "relay/room_budget.h"
 #include "relay/room_queues.h"
 
 namespace streamshift {
@@ -78,18 +89,27 @@ class Relay {
   void maybe_read();
   void on_read(const RedisResult& result);
   void schedule_read_retry();
+  size_t read_budget() const;
+  void recheck_own_pending();
+
+  // Set-aside entries back from the own pending list.
+  void maybe_scan();
+  void scan_stream(size_t stream_index);
+  void on_scanned(size_t stream_index, const RedisResult& result);
 
   // Claims, idle-time refresh, lag.
   void claim_sweep();
   void claim_stream(size_t stream_index, std::string cursor);
   void on_claimed(size_t stream_index, const RedisResult& result);
   void refresh_held();
+  void refresh_set_aside(size_t stream_index, std::string start, std::string end);
   void refresh_lag();
 
   // Entries.
-  void accept(std::vector<std::unique_ptr<RelayEntry>>& entries);
+  void accept(std::vector<std::unique_ptr<RelayEntry>>& entries, bool scanned = false);
   void pump();
   void queue(RelayEntry* e);
+  void set_aside(RelayEntry* e);
   void start_entry(RelayEntry* e);
   void drop_duplicate(RelayEntry* e);
   void remember_delivered(std::string_view event_id);
@@ -99,6 +119,8 @@ class Relay {
   void finish_in_room(RelayEntry* e);
   void dead_letter(RelayEntry* e, DeadLetterReason reason, std::string error);
   void finalize(RelayEntry* e, Finalize how);
+  void on_dead_lettered(const std::string& key, const RedisResult& result);
+  void send_acks(size_t stream_index, std::vector<std::string> keys);
   void on_finalized(const std::string& key, const RedisResult& result);
   void release(RelayEntry* e);
   void forget(RelayEntry* e);
@@ -131,10 +153,12 @@ class Relay {
   RedisClient commands_;  // everything else, pipelined
   UpstreamPool target_;
   RoomQueues rooms_;
+  RoomBudget budget_;
 
   std::unordered_map<std::string, std::unique_ptr<RelayEntry>> held_;
   std::multimap<uint64_t, std::string> retries_;  // due time (uv_now) -> entry key
   std::vector<std::vector<std::string>> acks_;    // per stream: entry keys to ack this turn
+  std::unordered_map<std::string, DeadLetterReason> dead_letter_reasons_;  // until written
   uv_check_t ack_flush_;
   std::unordered_set<std::string> recently_delivered_;  // event_ids, bounded
   std::deque<std::string> recent_order_;
@@ -148,6 +172,10 @@ class Relay {
   bool reading_ = false;
   int read_failures_ = 0;
   std::vector<bool> claiming_;
+  size_t reserved_ = 0;                             // asked for by reads, scans, claims in flight
+  std::vector<std::optional<StreamId>> scan_next_;  // per stream: the running scan reads after
+  std::vector<bool> scanning_;                      // per stream: a scan page in flight
+  std::vector<bool> refreshing_;                    // per stream: set-aside refresh in flight
   uint64_t random_state_;
 
   uv_timer_t read_retry_timer_;
@@ -156,6 +184,7 @@ class Relay {
   uv_timer_t refresh_timer_;
   uv_timer_t lag_timer_;
   uv_timer_t drain_timer_;
+  uv_timer_t scan_retry_timer_;
   bool draining_ = false;
   bool closing_ = false;
   int handles_open_ = 0;

@@ -16,6 +16,10 @@ RelayMetrics::RelayMetrics(Registry& r)
       claimed(r.AddCounter("streamshift_relay_claimed_total",
                            "Entries taken over from idle consumers with XAUTOCLAIM")
                   .Add({})),
+      released(r.AddCounter("streamshift_relay_released_total",
+                            "Entries left pending in Redis, out of memory, because their room "
+                            "held its share; read again when the room can move")
+                   .Add({})),
       lost_trimmed(r.AddCounter("streamshift_relay_lost_total",
                                 "Pending entries that were trimmed or deleted before delivery")
                        .Add({{"reason", "trimmed"}})),

@@ -47,6 +47,7 @@ class RelayMetrics {
   Family<Gauge>& queue_depth;
   Counter& retries;
   Counter& claimed;
+  Counter& released;
   Counter& lost_trimmed;
   Counter& duplicates_dropped;
   Counter& groups_created;

@@ -26,6 +26,10 @@ struct RelaySettings {
   int64_t read_count = 100;
   uint64_t block_ms = 2000;
   size_t concurrency = 32;
+  /// Entries of one room held in memory at most; the rest wait pending in
+  /// Redis (room_budget.h). A constant: 16 keeps a room's burst in memory
+  /// while one failing room takes a small share of max_held().
+  static constexpr size_t kRoomMaxHeld = 16;
   int max_deliveries = 5;
   std::string dlq_stream = "events:dlq";
   int64_t dlq_max_len = 100000;
@@ -42,8 +46,9 @@ struct RelaySettings {
   LogLevel log_level = LogLevel::kInfo;
 
   /// Entries the relay holds at most (queued, in delivery, being acked):
-  /// reading stops above this, so nothing waits long enough in the relay's
-  /// own queue to look abandoned to the other relays.
+  /// reads ask for no more than what is left of it, so nothing waits long
+  /// enough in the relay's own queue to look abandoned to the other relays.
+  /// One room holds kRoomMaxHeld of it at most.
   size_t max_held() const { return static_cast<size_t>(read_count) * 2 + concurrency; }
 };
 

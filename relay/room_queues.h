@@ -8,8 +8,9 @@
 //                                    becomes ready; the slot is freed
 //
 // A room whose head is waiting to retry keeps its slot, so a failing target
-// is not hammered by every room at once. The queues hold pointers; the
-// relay owns the entries.
+// is not hammered by every room at once; the relay then drops the entries
+// queued behind it (drop_behind: they wait in Redis, see room_budget.h).
+// The queues hold pointers; the relay owns the entries.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +37,11 @@ class RoomQueues {
   /// Redis); calls `dropped` for each.
   template <typename Fn>
   void drop_waiting(Fn dropped);
+  /// Drops the entries queued behind `head`, its room's head (a room whose
+  /// delivery failed keeps only its head in memory); calls `dropped` for
+  /// each, newest first.
+  template <typename Fn>
+  void drop_behind(RelayEntry* head, Fn dropped);
 
   size_t active() const { return active_; }
   size_t queued() const { return queued_; }  // all entries, active heads included
@@ -46,6 +52,9 @@ class RoomQueues {
     bool active = false;
   };
   size_t concurrency_;
+  template <typename Fn>
+  void drop_tail(Room& room, size_t keep, Fn& dropped);
+
   std::unordered_map<std::string, Room> rooms_;
   std::deque<Room*> ready_;  // rooms with entries, not active
   size_t active_ = 0;
@@ -53,20 +62,31 @@ class RoomQueues {
 };
 
 template <typename Fn>
+void RoomQueues::drop_tail(Room& room, size_t keep, Fn& dropped) {
+  while (room.entries.size() > keep) {
+    RelayEntry* e = room.entries.back();
+    room.entries.pop_back();
+    e->in_room = false;
+    --queued_;
+    dropped(e);
+  }
+}
+
+template <typename Fn>
 void RoomQueues::drop_waiting(Fn dropped) {
   for (auto it = rooms_.begin(); it != rooms_.end();) {
-    Room& room = it->second;
-    size_t keep = room.active ? 1 : 0;
-    while (room.entries.size() > keep) {
-      RelayEntry* e = room.entries.back();
-      room.entries.pop_back();
-      e->in_room = false;
-      --queued_;
-      dropped(e);
-    }
-    it = room.entries.empty() ? rooms_.erase(it) : std::next(it);
+    drop_tail(it->second, it->second.active ? 1 : 0, dropped);
+    it = it->second.entries.empty() ? rooms_.erase(it) : std::next(it);
   }
   ready_.clear();
+}
+
+template <typename Fn>
+void RoomQueues::drop_behind(RelayEntry* head, Fn dropped) {
+  auto it = rooms_.find(head->room_key());
+  if (it == rooms_.end() || it->second.entries.empty() || it->second.entries.front() != head)
+    return;
+  drop_tail(it->second, 1, dropped);
 }
 
 }  // namespace streamshift

@@ -1,14 +1,17 @@
 // The Redis client on a loop the test drives, against a real redis-server:
 // refused and reset connections (which hiredis 0.14.1's own libuv adapter
-// never reports), timeouts with late replies, AUTH, reconnection.
+// never reports), timeouts with late replies, AUTH, reconnection; and
+// against a hostile peer (FakeRedis) for the bounds of RedisReplyLimits.
 #include "core/redis_client.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "tests/support/fake_redis.h"
 #include "tests/support/net.h"
 #include "tests/support/redis_server.h"
 
@@ -17,6 +20,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::FakeRedis;
 using testing::RedisServer;
 
 struct Outcome {
@@ -44,10 +48,11 @@ class RedisClientTest : public ::testing::Test {
     uv_loop_close(&loop_);
   }
 
-  void make_client(RedisEndpoint endpoint, size_t connections = 1) {
+  void make_client(RedisEndpoint endpoint, size_t connections = 1, RedisReplyLimits limits = {}) {
     RedisOptions o;
     o.endpoint = std::move(endpoint);
     o.connections = connections;
+    o.limits = limits;
     o.connect_timeout_ms = 500;
     o.backoff_initial_ms = 20;
     o.backoff_max_ms = 100;
@@ -163,6 +168,30 @@ TEST_F(RedisClientTest, StalledServerTimesOutEveryCommand) {
   for (auto& o : outcomes) EXPECT_EQ(o.status, RedisStatus::kTimeout);
 }
 
+// A drain timeout's close_now, then the graceful path asking to be told
+// when everything is closed: it is told (it used to wait forever).
+TEST_F(RedisClientTest, ShutdownAfterCloseNowStillReportsTheEnd) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  make_client(local(redis.port()));
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  redis.pause();
+  Outcome waiting;
+  const char* argv[] = {"PING"};
+  size_t lens[] = {4};
+  client_->command(1, argv, lens, 10000, record, &waiting);
+  client_->close_now();
+  bool told = false;
+  client_->shutdown([&] { told = true; });
+  bool closed = run_until([&] { return told; }, milliseconds(3000));
+  redis.resume();
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(waiting.status, RedisStatus::kConnectionLost);
+  bool told_at_once = false;
+  client_->shutdown([&] { told_at_once = true; });
+  EXPECT_TRUE(told_at_once);
+}
+
 TEST_F(RedisClientTest, ErrorRepliesAreReported) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
@@ -216,6 +245,127 @@ TEST_F(RedisClientTest, WrongPasswordNeverBecomesReady) {
   make_client(e);
   EXPECT_FALSE(run_until([&] { return client_->ready_connections() > 0; }, milliseconds(500)));
   EXPECT_EQ(send({"PING"}).status, RedisStatus::kNotConnected);
+}
+
+// ---- bounds (RedisReplyLimits): hostile peers fail the connection only
+
+constexpr size_t kMiB = size_t{1} << 20;
+
+TEST_F(RedisClientTest, AnArrayOfTwoBillionElementsFailsTheConnectionNotTheProcess) {
+  FakeRedis fake([](const std::vector<std::string>&) {
+    return FakeRedis::Reply{"*2000000000\r\n", "$1\r\na\r\n"};
+  });
+  make_client(local(fake.port()));
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  EXPECT_EQ(send({"GET", "k"}, 5000).status, RedisStatus::kConnectionLost);
+  EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
+  EXPECT_LT(fake.most_sent_before_close(), 32 * kMiB);               // socket buffers, no more
+  EXPECT_TRUE(run_until([&] { return client_->connects() >= 2; }));  // and back
+}
+
+TEST_F(RedisClientTest, AGigabyteBulkStringFailsAtItsDeclaredLength) {
+  FakeRedis fake([](const std::vector<std::string>&) {
+    return FakeRedis::Reply{"$1073741824\r\n", std::string(4096, 'x')};
+  });
+  make_client(local(fake.port()));
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  EXPECT_EQ(send({"GET", "k"}, 5000).status, RedisStatus::kConnectionLost);
+  EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
+  EXPECT_LT(fake.most_sent_before_close(), 32 * kMiB);
+}
+
+TEST_F(RedisClientTest, AReplyOverItsByteBoundFails) {
+  // Many small elements, each within bounds: the whole reply is not.
+  FakeRedis fake([](const std::vector<std::string>&) {
+    return FakeRedis::Reply{"*1000000\r\n", "$100\r\n" + std::string(100, 'x') + "\r\n"};
+  });
+  RedisReplyLimits limits;
+  limits.max_reply_bytes = 4 * kMiB;
+  make_client(local(fake.port()), 1, limits);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  EXPECT_EQ(send({"LRANGE", "k", "0", "-1"}, 5000).status, RedisStatus::kConnectionLost);
+  EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
+  EXPECT_LT(fake.most_sent_before_close(), 4 * kMiB + 32 * kMiB);
+}
+
+TEST_F(RedisClientTest, AnEndlessLineFailsAtTheBufferedBytesBound) {
+  FakeRedis fake([](const std::vector<std::string>&) {
+    return FakeRedis::Reply{"+", std::string(4096, 'a')};  // a status line with no end
+  });
+  RedisReplyLimits limits;
+  limits.max_bulk_bytes = kMiB;
+  make_client(local(fake.port()), 1, limits);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  EXPECT_EQ(send({"ECHO", "x"}, 5000).status, RedisStatus::kConnectionLost);
+  EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
+  EXPECT_LT(fake.most_sent_before_close(), kMiB + 32 * kMiB);
+}
+
+TEST_F(RedisClientTest, RepliesOwedToTimedOutCommandsPilingUpDropTheConnection) {
+  FakeRedis fake([](const std::vector<std::string>&) { return FakeRedis::Reply{{}, {}, true}; });
+  RedisReplyLimits limits;
+  limits.max_late_replies = 3;
+  make_client(local(fake.port()), 1, limits);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  std::vector<Outcome> outcomes(5);
+  const char* argv[] = {"GET", "k"};
+  size_t lens[] = {3, 1};
+  for (auto& o : outcomes) client_->command(2, argv, lens, 50, record, &o);
+  ASSERT_TRUE(run_until([&] {
+    return std::all_of(outcomes.begin(), outcomes.end(), [](auto& o) { return o.status; });
+  }));
+  for (auto& o : outcomes) EXPECT_EQ(o.status, RedisStatus::kTimeout);
+  EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
+  EXPECT_TRUE(run_until([&] { return client_->connects() >= 2; }));
+}
+
+TEST_F(RedisClientTest, AReplyOwedTooLongDropsTheConnection) {
+  FakeRedis fake([](const std::vector<std::string>&) { return FakeRedis::Reply{{}, {}, true}; });
+  RedisReplyLimits limits;
+  limits.late_reply_grace_ms = 300;
+  make_client(local(fake.port()), 1, limits);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(send({"GET", "k"}, 50).status, RedisStatus::kTimeout);
+  // Still owed 300 ms after its deadline: the connection goes.
+  EXPECT_TRUE(run_until([&] { return fake.closed_by_client() >= 1; }, milliseconds(5000)));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, milliseconds(340));
+  EXPECT_TRUE(run_until([&] { return client_->connects() >= 2; }));
+}
+
+TEST_F(RedisClientTest, RealRepliesWithinTheBoundsAreUntouchedAndTheBoundsAreExact) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  make_client(local(redis.port()));
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  std::string big(10 * kMiB, 'b');
+  EXPECT_EQ(send({"SET", "big", big}, 5000).status, RedisStatus::kOk);
+  EXPECT_EQ(send({"GET", "big"}, 5000).text.size(), big.size());
+  std::vector<std::string> push = {"RPUSH", "list"};
+  for (int i = 0; i < 1001; ++i) push.push_back(std::to_string(i));
+  EXPECT_EQ(send(push).status, RedisStatus::kOk);
+  uint64_t connects = client_->connects();
+
+  // Bounds set low: a reply at a bound passes, one element or byte more fails.
+  bool closed = false;
+  client_->shutdown([&] { closed = true; });
+  client_->close_now();
+  ASSERT_TRUE(run_until([&] { return closed; }));
+  RedisReplyLimits limits;
+  limits.max_array_elements = 1000;
+  limits.max_bulk_bytes = kMiB;
+  make_client(local(redis.port()), 1, limits);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  EXPECT_EQ(send({"SET", "mib", std::string(kMiB, 'm')}).status, RedisStatus::kOk);
+  EXPECT_EQ(send({"SET", "over", std::string(kMiB + 1, 'o')}).status, RedisStatus::kOk);
+  EXPECT_EQ(send({"GET", "mib"}).text.size(), kMiB);
+  EXPECT_EQ(send({"LRANGE", "list", "0", "999"}).status, RedisStatus::kOk);
+  EXPECT_EQ(send({"LRANGE", "list", "0", "1000"}).status, RedisStatus::kConnectionLost);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  EXPECT_EQ(send({"GET", "over"}).status, RedisStatus::kConnectionLost);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  EXPECT_EQ(send({"PING"}).text, "PONG");
+  EXPECT_EQ(connects, 1u);
 }
 
 }  // namespace

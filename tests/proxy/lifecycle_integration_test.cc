@@ -11,6 +11,7 @@
 
 #include "tests/support/net.h"
 #include "tests/support/process.h"
+#include "tests/support/redis_server.h"
 #include "tests/support/test_upstream.h"
 
 namespace streamshift::testing {
@@ -196,6 +197,50 @@ TEST(Shutdown, DrainTimeoutBoundsTheWait) {
   EXPECT_EQ(sidecar.process().wait(seconds(5)), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(2500));
   EXPECT_NE(sidecar.process().output().find("drain timeout"), std::string::npos);
+}
+
+// Redis stopped (SIGSTOP: the connections stay open, nothing answers) with
+// a look-up of the admin listener and an event's XADD still waiting for
+// their replies: the drain timeout bounds the whole shutdown, Redis
+// connections included.
+TEST(Shutdown, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
+  TestUpstream upstream;
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  Sidecar sidecar(upstream.port(), {{"REDIS_URL", redis.url()},
+                                    {"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+                                    {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+                                    {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "5000"},
+                                    {"STREAMSHIFT_ADMIN_TOKEN", "t0ken-for-tests"},
+                                    {"STREAMSHIFT_DRAIN_TIMEOUT_MS", "2000"}});
+  ASSERT_TRUE(sidecar.ready());
+  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"admin\"",
+                                            seconds(10)));
+  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
+                                            seconds(10)));
+  redis.pause();
+  {
+    TestClient admin(sidecar.admin_port());
+    auto health = admin.request(make_request("GET", "/api/v1/events/health", "",
+                                             "Authorization: Bearer t0ken-for-tests\r\n"),
+                                seconds(10));
+    ASSERT_TRUE(health);
+  }
+  TestClient client(sidecar.port());
+  ASSERT_TRUE(client.send(make_request("POST", "/internal/broadcast/chat",
+                                       "{\"event_type\":\"chat_message\",\"room_id\":\"r\"}",
+                                       "Content-Type: application/json\r\n")));
+  std::this_thread::sleep_for(milliseconds(200));  // the XADD is written meanwhile
+  auto started = std::chrono::steady_clock::now();
+  sidecar.process().signal(SIGTERM);
+  int code = sidecar.process().wait(seconds(30));
+  auto took = std::chrono::steady_clock::now() - started;
+  redis.resume();
+  EXPECT_EQ(code, 0) << sidecar.process().output();
+  RecordProperty("shutdown_ms",
+                 static_cast<int>(std::chrono::duration_cast<milliseconds>(took).count()));
+  EXPECT_LT(took, milliseconds(2000 + 1500))
+      << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
 }
 
 // Clients hammer the sidecar while it gets SIGTERM. Every request the

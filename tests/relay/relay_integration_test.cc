@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "tests/support/net.h"
 #include "tests/support/process.h"
@@ -384,6 +385,58 @@ TEST_F(Relay, AfterMaxDeliveriesTheEntryIsDeadLettered) {
   EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
 }
 
+// More fields than Lua can unpack in one call (about 8000 values): the dead
+// letter still holds every field, the entry is acked, and it is counted once.
+TEST_F(Relay, AnEntryWithThousandsOfFieldsIsDeadLetteredOnce) {
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  std::vector<std::string> args = {"XADD", "events:chat", "*", "v", "1", "event_id", "wide"};
+  for (int i = 0; i < 4500; ++i) {  // no path: malformed
+    args.push_back("f" + std::to_string(i));
+    args.push_back("value-" + std::to_string(i));
+  }
+  std::string id = redis_.command(args).str;
+  ASSERT_FALSE(id.empty());
+  xadd(redis_, "after-wide");
+  ASSERT_TRUE(
+      eventually([&] { return read_stream(redis_, "events:dlq").size() == 1; }, seconds(10)))
+      << relay->process().output().substr(0, 4000);
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(10)));
+  StreamEntryView dead = read_stream(redis_, "events:dlq")[0];
+  EXPECT_EQ(dead.field("dlq_source_id"), id);
+  EXPECT_NE(dead.field("dlq_error").find("missing field"), std::string::npos);
+  EXPECT_EQ(dead.field("f4499"), "value-4499");
+  EXPECT_EQ(dead.fields.size(), 2u + 4500u + 6u);
+  EXPECT_EQ(target_.delivered()["after-wide"], 1);
+  // Counted once: no retry loop behind the single dead letter.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}") == 1;
+      },
+      seconds(5)));
+  EXPECT_EQ(relay->metric("streamshift_relay_redis_errors_total"), 0);
+  EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 1u);
+}
+
+// The dead-letter stream cannot be written (a key of another type): the
+// entry stays pending, retried, counted as dead-lettered only once written.
+TEST_F(Relay, ADeadLetterIsCountedOnceWrittenAndNotBefore) {
+  redis_.command({"SET", "events:dlq", "not a stream"});
+  auto relay = start_relay();
+  ASSERT_TRUE(relay->ready());
+  redis_.command({"XADD", "events:chat", "*", "v", "2", "event_id", "unwritable"});
+  ASSERT_TRUE(eventually([&] { return relay->metric("streamshift_relay_redis_errors_total") >= 3; },
+                         seconds(10)));
+  EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}"), 0);
+  EXPECT_EQ(pending(redis_, "events:chat"), 1);
+  redis_.command({"DEL", "events:dlq"});
+  ASSERT_TRUE(
+      eventually([&] { return read_stream(redis_, "events:dlq").size() == 1; }, seconds(10)));
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(10)));
+  EXPECT_EQ(relay->metric("streamshift_relay_dead_lettered_total{reason=\"malformed\"}"), 1);
+  EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 1u);
+}
+
 TEST_F(Relay, ADuplicatedEventIdIsDeliveredOnce) {
   auto relay = start_relay();
   ASSERT_TRUE(relay->ready());
@@ -451,6 +504,207 @@ TEST_F(Relay, EachRoomInStreamOrderWhileRoomsRunInParallel) {
   EXPECT_GT(target_.max_concurrent(), 1);
   EXPECT_LE(target_.max_concurrent(), 8);
 }
+
+// A slow target and a backlog: the relay fills its held budget (2 x
+// READ_COUNT + CONCURRENCY = 21 here) and no more; a read never asks for
+// more than what is left of it.
+TEST_F(Relay, HeldEntriesNeverExceedTheBudget) {
+  target_.set_policy([](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.delay = milliseconds(3000);
+    return r;
+  });
+  for (int i = 0; i < 100; ++i) xadd(redis_, "b-" + std::to_string(i), "r" + std::to_string(i));
+  auto relay = start_relay({{"STREAMSHIFT_RELAY_READ_COUNT", "10"},
+                            {"STREAMSHIFT_RELAY_CONCURRENCY", "1"},
+                            {"STREAMSHIFT_DEDUP_TTL_S", "0"}});
+  ASSERT_TRUE(relay->ready());
+  double most = 0;
+  bool full = eventually(
+      [&] {
+        most = std::max(most, relay->metric("streamshift_relay_held_entries"));
+        return most >= 21;
+      },
+      seconds(10));
+  for (int i = 0; i < 20; ++i) {  // and it stays there while the target is slow
+    most = std::max(most, relay->metric("streamshift_relay_held_entries"));
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(full);
+  EXPECT_EQ(most, 21);
+  EXPECT_EQ(pending(redis_, "events:chat"), 21);  // nothing read beyond it either
+}
+
+// One room's target calls fail: with 503 at once, or hanging until the
+// relay's delivery timeout. Its entries fill the relay no more than one
+// room's share; ten other rooms keep their normal latency; the failing room
+// is delivered in stream order, each entry once, when it recovers.
+class FailingRoom : public Relay, public ::testing::WithParamInterface<std::string> {
+ protected:
+  using Clock = std::chrono::steady_clock;
+  void SetUp() override {
+    bool hang = GetParam() == "hangs";
+    target_.set_policy([this, hang](const ReceivedRequest& r) {
+      std::string id = r.header("X-Event-Id").value_or("");
+      UpstreamReply reply;
+      if (id.rfind("bad-", 0) == 0) {
+        if (failing_) {
+          // Hanging: until the relay gave up on this request long ago.
+          for (int i = 0; hang && failing_ && i < 300; ++i)
+            std::this_thread::sleep_for(milliseconds(10));
+          reply.status = 503;
+          return reply;
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        bad_order_.push_back(std::stoi(id.substr(4)));
+        return reply;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      delivered_at_[id] = Clock::now();
+      return reply;
+    });
+  }
+  std::map<std::string, std::string> relay_env() const {
+    return {{"STREAMSHIFT_MAX_DELIVERIES", "1000"},
+            {"STREAMSHIFT_RELAY_RETRY_INITIAL_MS", "50"},
+            {"STREAMSHIFT_RELAY_RETRY_MAX_MS", "200"},
+            {"STREAMSHIFT_RELAY_TIMEOUT_MS", "500"}};
+  }
+  void add_bad(int from, int to) {
+    for (int i = from; i < to; ++i) xadd(redis_, "bad-" + std::to_string(i), "bad");
+  }
+  // Ten healthy rooms, `per_room` entries each; returns the slowest
+  // XADD-to-delivery time once all are delivered (a minute when not).
+  milliseconds healthy_rooms_latency(int per_room) {
+    std::map<std::string, Clock::time_point> added_at;
+    for (int seq = 0; seq < per_room; ++seq) {
+      for (int room = 0; room < 10; ++room) {
+        std::string id = "ok-" + std::to_string(room) + "-" + std::to_string(seq);
+        added_at[id] = Clock::now();
+        xadd(redis_, id, "ok-" + std::to_string(room));
+      }
+    }
+    bool all = eventually(
+        [&] {
+          std::lock_guard<std::mutex> lock(mu_);
+          return delivered_at_.size() == added_at.size();
+        },
+        seconds(20));
+    if (!all) return milliseconds(60000);
+    std::lock_guard<std::mutex> lock(mu_);
+    milliseconds worst(0);
+    for (const auto& [id, at] : added_at) {
+      worst = std::max(worst, std::chrono::duration_cast<milliseconds>(delivered_at_.at(id) - at));
+    }
+    return worst;
+  }
+  // Recovers the room and checks it is delivered in order, each entry once.
+  void recover_and_check_order(int entries, RelayProcess& relay) {
+    RecordProperty("held_while_failing",
+                   static_cast<int>(relay.metric("streamshift_relay_held_entries")));
+    RecordProperty("released_while_failing",
+                   static_cast<int>(relay.metric("streamshift_relay_released_total")));
+    auto recovered_at = Clock::now();
+    failing_ = false;
+    ASSERT_TRUE(eventually(
+        [&] {
+          std::lock_guard<std::mutex> lock(mu_);
+          return bad_order_.size() >= static_cast<size_t>(entries);
+        },
+        seconds(60)))
+        << relay.process().output().substr(0, 3000);
+    RecordProperty(
+        "recovery_ms",
+        static_cast<int>(
+            std::chrono::duration_cast<milliseconds>(Clock::now() - recovered_at).count()));
+    EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(10)));
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSERT_EQ(bad_order_.size(), static_cast<size_t>(entries));
+    for (int i = 0; i < entries; ++i) ASSERT_EQ(bad_order_[i], i) << "position " << i;
+  }
+  // Pending entries per consumer (XPENDING's summary).
+  std::map<std::string, long long> pending_by_consumer() {
+    std::map<std::string, long long> out;
+    RedisValue r = redis_.command({"XPENDING", "events:chat", kGroup});
+    if (r.type != REDIS_REPLY_ARRAY || r.elements.size() < 4) return out;
+    for (const RedisValue& c : r.elements[3].elements) {
+      if (c.elements.size() == 2) out[c.elements[0].str] = std::stoll(c.elements[1].str);
+    }
+    return out;
+  }
+
+  std::atomic<bool> failing_{true};
+  std::mutex mu_;
+  std::vector<int> bad_order_;
+  std::map<std::string, Clock::time_point> delivered_at_;
+};
+
+TEST_P(FailingRoom, OtherRoomsKeepTheirLatencyAndItKeepsItsOrder) {
+  auto relay = start_relay(relay_env());
+  ASSERT_TRUE(relay->ready());
+  add_bad(0, 300);
+  ASSERT_TRUE(eventually([&] { return target_.arrived() >= 2; }, seconds(10)));
+  milliseconds worst = healthy_rooms_latency(10);
+  RecordProperty("healthy_worst_latency_ms", static_cast<int>(worst.count()));
+  EXPECT_LT(worst, milliseconds(3000)) << relay->process().output().substr(0, 3000);
+  // Every entry of the failing room read, pending under this relay; few in memory.
+  EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 300; }, seconds(10)));
+  EXPECT_LE(relay->metric("streamshift_relay_held_entries"), 16);
+  EXPECT_GT(relay->metric("streamshift_relay_released_total"), 0);
+  recover_and_check_order(300, *relay);
+}
+
+// The failing room's entries set aside (pending under relay-a, not in its
+// memory) are not taken over by relay-b while relay-a is alive: relay-a
+// keeps their idle time low, so the room is never delivered by two relays.
+TEST_P(FailingRoom, EntriesSetAsideAreNotTakenOverByAnotherRelay) {
+  std::map<std::string, std::string> env = relay_env();
+  env["STREAMSHIFT_CLAIM_IDLE_MS"] = "900";
+  env["STREAMSHIFT_CONSUMER_NAME"] = "relay-a";
+  auto a = start_relay(env);
+  ASSERT_TRUE(a->ready());
+  add_bad(0, 400);
+  ASSERT_TRUE(eventually([&] { return pending_by_consumer()["relay-a"] == 400; }, seconds(10)))
+      << pending(redis_, "events:chat");
+  env["STREAMSHIFT_CONSUMER_NAME"] = "relay-b";
+  auto b = start_relay(env);
+  ASSERT_TRUE(b->ready());
+  // Several claim periods of relay-b (every 450 ms for entries idle 900 ms).
+  auto until = Clock::now() + milliseconds(3000);
+  while (Clock::now() < until) {
+    std::map<std::string, long long> by = pending_by_consumer();
+    ASSERT_EQ(by["relay-a"], 400);
+    ASSERT_EQ(by.count("relay-b"), 0u);
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(b->metric("streamshift_relay_claimed_total"), 0);
+  EXPECT_LE(a->metric("streamshift_relay_held_entries"), 16);
+  recover_and_check_order(400, *a);
+}
+
+// Killed while its failing room waits in Redis, the relay starts again
+// from its own pending list: still one room's share in memory, same order.
+TEST_P(FailingRoom, AfterARestartTheRoomKeepsItsOrder) {
+  std::map<std::string, std::string> env = relay_env();
+  env["STREAMSHIFT_CONSUMER_NAME"] = "relay-a";
+  auto first = start_relay(env);
+  ASSERT_TRUE(first->ready());
+  add_bad(0, 300);
+  ASSERT_TRUE(eventually([&] { return pending_by_consumer()["relay-a"] == 300; }, seconds(10)));
+  first->process().signal(SIGKILL);
+  first->process().wait(seconds(5));
+  int arrived = target_.arrived();
+  auto again = start_relay(env);
+  ASSERT_TRUE(again->ready());
+  ASSERT_TRUE(eventually([&] { return target_.arrived() >= arrived + 2; }, seconds(10)));
+  EXPECT_LE(again->metric("streamshift_relay_held_entries"), 16);
+  EXPECT_GT(again->metric("streamshift_relay_released_total"), 0);
+  EXPECT_LT(healthy_rooms_latency(5), milliseconds(3000));
+  recover_and_check_order(300, *again);
+}
+
+INSTANTIATE_TEST_SUITE_P(Relay, FailingRoom, ::testing::Values("fails", "hangs"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 TEST_F(Relay, AGroupDeletedBehindItsBackIsCreatedAgain) {
   auto relay = start_relay({{"STREAMSHIFT_RELAY_BLOCK_MS", "200"}});
@@ -532,6 +786,42 @@ TEST_F(Relay, SigtermFinishesDeliveriesInFlightAndLeavesTheRestPending) {
   ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 6; }, seconds(10)))
       << again->process().output();
   EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
+}
+
+// Redis stopped (SIGSTOP: connections open, nothing answers) with a
+// delivered entry's ack, the blocking read and a lag look-up waiting for
+// replies, and another delivery hanging at the target: the drain timeout
+// bounds the whole shutdown.
+TEST_F(Relay, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
+  std::atomic<bool> stop_redis{false};
+  target_.set_policy([&](const ReceivedRequest& r) {
+    UpstreamReply reply;
+    if (r.header("X-Event-Id") == "hangs") {
+      reply.delay = milliseconds(6000);
+    } else if (!stop_redis.exchange(true)) {
+      redis_.pause();  // before the 2xx: its ack will hang
+    }
+    return reply;
+  });
+  auto relay = start_relay({{"STREAMSHIFT_DRAIN_TIMEOUT_MS", "2000"},
+                            {"STREAMSHIFT_RELAY_LAG_INTERVAL_MS", "100"},
+                            {"STREAMSHIFT_RELAY_REDIS_TIMEOUT_MS", "10000"}});
+  ASSERT_TRUE(relay->ready());
+  xadd(redis_, "hangs", "r-1");
+  ASSERT_TRUE(eventually([&] { return target_.arrived() == 1; }, seconds(10)));
+  xadd(redis_, "stuck-ack", "r-2");
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)));
+  std::this_thread::sleep_for(milliseconds(300));  // lag look-ups pile up meanwhile
+  auto started = std::chrono::steady_clock::now();
+  relay->process().signal(SIGTERM);
+  int code = relay->process().wait(seconds(30));
+  auto took = std::chrono::steady_clock::now() - started;
+  redis_.resume();
+  EXPECT_EQ(code, 0) << relay->process().output();
+  RecordProperty("shutdown_ms",
+                 static_cast<int>(std::chrono::duration_cast<milliseconds>(took).count()));
+  EXPECT_LT(took, milliseconds(2000 + 1500))
+      << std::chrono::duration_cast<milliseconds>(took).count() << " ms";
 }
 
 TEST_F(Relay, TheWholePathSidecarRedisRelayTarget) {

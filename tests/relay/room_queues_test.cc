@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <string>
+#include <vector>
 
 namespace streamshift {
 namespace {
@@ -96,6 +97,26 @@ TEST_F(RoomQueuesTest, DropWaitingKeepsActiveHeadsOnly) {
   q.finish(a);
   EXPECT_EQ(q.next_ready(), nullptr);
   EXPECT_EQ(q.queued(), 0u);
+}
+
+TEST_F(RoomQueuesTest, EntriesBehindAHeadAreDroppedNewestFirst) {
+  RoomQueues q(4);
+  RelayEntry* a = entry("r", "1");
+  RelayEntry* b = entry("r", "2");
+  RelayEntry* c = entry("r", "3");
+  RelayEntry* other = entry("o", "4");
+  for (RelayEntry* e : {a, b, c, other}) q.push(e);
+  EXPECT_EQ(q.next_ready(), a);
+  std::vector<RelayEntry*> dropped;
+  q.drop_behind(b, [&](RelayEntry* e) { dropped.push_back(e); });  // not a head: nothing
+  EXPECT_TRUE(dropped.empty());
+  q.drop_behind(a, [&](RelayEntry* e) { dropped.push_back(e); });
+  EXPECT_EQ(dropped, (std::vector<RelayEntry*>{c, b}));
+  EXPECT_FALSE(b->in_room);
+  EXPECT_EQ(q.queued(), 2u);  // a and the other room's entry
+  q.finish(a);
+  EXPECT_EQ(q.next_ready(), other);
+  EXPECT_EQ(q.next_ready(), nullptr);
 }
 
 }  // namespace

@@ -1,14 +1,10 @@
 // The test upstream server; see test_upstream.h.
 #include "tests/support/test_upstream.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
+#include <thread>
 
 #include "tests/support/net.h"
 
@@ -40,36 +36,22 @@ size_t ReceivedRequest::header_count(std::string_view name) const {
                                            [&](const auto& h) { return iequal(h.first, name); }));
 }
 
-TestUpstream::TestUpstream() {
+TestUpstream::TestUpstream()
+    : server_([this](int fd, int connection) { serve(fd, connection); },
+              [this](int) {
+                std::lock_guard<std::mutex> lock(mu_);
+                ++closed_;
+                cv_.notify_all();
+              }) {
   handler_ = [](const ReceivedRequest&) {
     UpstreamReply r;
     r.body = "ok";
     return r;
   };
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  listen(listen_fd_, 512);
-  acceptor_ = std::thread([this] { accept_loop(); });
 }
 
 TestUpstream::~TestUpstream() {
-  stopping_ = true;
-  shutdown(listen_fd_, SHUT_RDWR);
-  acceptor_.join();
-  close(listen_fd_);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
-  }
-  for (auto& t : workers_) t.join();
+  server_.stop();
 }
 
 void TestUpstream::set_handler(Handler handler) {
@@ -92,19 +74,6 @@ bool TestUpstream::wait_for_requests(size_t n, std::chrono::milliseconds timeout
   return cv_.wait_for(lock, timeout, [&] { return requests_.size() >= n; });
 }
 
-void TestUpstream::accept_loop() {
-  while (!stopping_) {
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    int id = ++connections_;
-    std::lock_guard<std::mutex> lock(mu_);
-    open_fds_.push_back(fd);
-    workers_.emplace_back([this, fd, id] { serve(fd, id); });
-  }
-}
-
 void TestUpstream::serve(int fd, int connection) {
   std::string buffer;
   char chunk[65536];
@@ -114,7 +83,7 @@ void TestUpstream::serve(int fd, int connection) {
     buffer.append(chunk, static_cast<size_t>(n));
     return true;
   };
-  while (!stopping_) {
+  while (!server_.stopping()) {
     size_t end;
     bool open = true;
     while ((end = buffer.find("\r\n\r\n")) == std::string::npos && (open = fill())) {
@@ -155,12 +124,6 @@ void TestUpstream::serve(int fd, int connection) {
     if (!send_all(fd, serialize(reply))) break;
     if (reply.close_after) break;
   }
-  shutdown(fd, SHUT_RDWR);
-  std::lock_guard<std::mutex> lock(mu_);
-  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
-  close(fd);
-  ++closed_;
-  cv_.notify_all();
 }
 
 bool TestUpstream::wait_for_closed(int n, std::chrono::milliseconds timeout) {

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/connection_server.h"
+
 namespace streamshift::testing {
 
 struct ReceivedRequest {
@@ -50,12 +52,12 @@ class TestUpstream {
   TestUpstream(const TestUpstream&) = delete;
   TestUpstream& operator=(const TestUpstream&) = delete;
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return server_.port(); }
   void set_handler(Handler handler);
 
   std::vector<ReceivedRequest> requests() const;
   size_t request_count() const;
-  int connections_accepted() const { return connections_.load(); }
+  int connections_accepted() const { return server_.accepted(); }
   /// Connections this server has closed (or seen closed) so far.
   int connections_closed() const { return closed_.load(); }
   /// Waits until at least n connections have been closed.
@@ -64,21 +66,14 @@ class TestUpstream {
   bool wait_for_requests(size_t n, std::chrono::milliseconds timeout);
 
  private:
-  void accept_loop();
   void serve(int fd, int connection);
 
-  int listen_fd_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> connections_{0};
   std::atomic<int> closed_{0};
-  std::thread acceptor_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   Handler handler_;
   std::vector<ReceivedRequest> requests_;
-  std::vector<std::thread> workers_;
-  std::vector<int> open_fds_;
+  ConnectionServer server_;  // last: its threads use the members above
 };
 
 }  // namespace streamshift::testing
