@@ -161,6 +161,9 @@ def run_scenario(sc, timing, build, keep):
         result["row"] = dataclasses.asdict(row) | {"lost": row.lost[:20], "lost_count": len(row.lost)}
     except (RuntimeError, OSError, ValueError, RedisError) as e:
         problems.append(f"scenario error: {e}")
+    except KeyboardInterrupt:
+        rig.stop_all(graceful=False)
+        raise
     finally:
         for name, status in rig.stop_all().items():
             if status != 0:
@@ -261,7 +264,11 @@ def main():
     results = []
     for sc in scenarios:
         print(f"chaos: {sc.name} ...", flush=True)
-        r = run_scenario(sc, timing, args.build, args.keep)
+        try:
+            r = run_scenario(sc, timing, args.build, args.keep)
+        except KeyboardInterrupt:
+            print("chaos: interrupted; every process it started is stopped", flush=True)
+            return 130
         results.append(r)
         print(f"chaos: {sc.name}: {verdict(r)} in {r['seconds']:.1f} s", flush=True)
         for p in r["problems"]:

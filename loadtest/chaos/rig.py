@@ -19,6 +19,9 @@ import urllib.error
 import urllib.request
 
 
+STOP_DEADLINE_S = 25  # the default drain timeout (15 s) and then some
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -135,7 +138,7 @@ class Proc:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop(self, timeout_s=15):
+    def stop(self, timeout_s=STOP_DEADLINE_S):
         """SIGTERM, then SIGKILL after `timeout_s`; returns the exit status."""
         if self.popen is None:
             return None
@@ -143,10 +146,15 @@ class Proc:
             self.popen.send_signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
             self.popen.send_signal(signal.SIGTERM)
             if self.wait(timeout_s) is None:
-                self.popen.kill()
-                self.popen.wait()
-                return "hung on SIGTERM (killed)"
+                self.kill()
+                return f"still running {timeout_s} s after SIGTERM (killed)"
         return self.popen.returncode
+
+    def kill(self):
+        if self.running():
+            self.popen.kill()
+        if self.popen is not None:
+            self.popen.wait()
 
     def log_tail(self, lines=15):
         try:
@@ -320,13 +328,20 @@ class Rig:
         self.procs.append(proc)
         return proc
 
-    def stop_all(self):
+    def stop_all(self, graceful=True):
+        """Graceful: everything stopped by the fault resumed first, then each
+        process SIGTERMed, newest first; returns the exit statuses of those
+        that were running. Otherwise (an interrupted run) SIGKILL at once."""
         statuses = {}
-        for proc in reversed(self.procs):
-            was_running = proc.running()
-            status = proc.stop()
-            if was_running:
-                statuses[proc.name] = status
+        running = [p for p in reversed(self.procs) if p.running()]
+        for proc in running:
+            if graceful:
+                proc.signal(signal.SIGCONT)
+            else:
+                proc.kill()
+        if graceful:
+            for proc in running:
+                statuses[proc.name] = proc.stop()
         if self.target is not None:
             self.target.stop()
         return statuses
