@@ -35,7 +35,7 @@ TABLE_BEGIN = "<!-- chaos-table:begin (written by scripts/chaos.sh) -->"
 TABLE_END = "<!-- chaos-table:end -->"
 
 STREAMS = ("events:chat", "events:ticket", "events:notification", "events:remote")
-CONNECTIONS = 100  # the generator's keep-alive connections
+CONNECTIONS = 200  # the generator's keep-alive connections
 IN_FLIGHT_MARGIN_NS = 250_000_000  # sent this long before a SIGTERM: surely read by then
 
 RELAY_ENV = {
@@ -55,7 +55,7 @@ def sidecar_env(sc, redis):
         "EVENT_TRANSPORT_STREAM_MAX_LEN": "100000",
         "EVENT_COALESCING_ENABLED": "false",
         "STREAMSHIFT_UPSTREAM_TIMEOUT_MS": "1000",
-    }
+    } | sc.sidecar_env
 
 
 def streams_drained(redis):

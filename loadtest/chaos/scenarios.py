@@ -43,6 +43,7 @@ class Scenario:
     publish_timeout_ms: int = 1000
     baseline: Behaviour = HEALTHY  # the target's behaviour outside the fault
     relay_env: dict = dataclasses.field(default_factory=dict)  # over the shared settings
+    sidecar_env: dict = dataclasses.field(default_factory=dict)  # idem
     known_issue: str | None = None
 
     @property
@@ -105,6 +106,8 @@ SCENARIOS = [
         make_fault=lambda rig, t: Terminate(rig.sidecar, "sidecar", DRAIN_TIMEOUT_S),
         redis_percentage=50,
         baseline=Behaviour(delay_s=0.3, via="http"),
+        # 500 events/s, half over HTTP at 0.3 s each: 75 upstream requests at once
+        sidecar_env={"STREAMSHIFT_UPSTREAM_POOL_SIZE": "256"},
         promises=Promises(in_flight_answered=True),
         why="requests in flight at SIGTERM are answered (HTTP ones wait 0.3 s on SignalR), "
             "exit 0; nothing acked is lost"),
