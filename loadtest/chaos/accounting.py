@@ -130,6 +130,7 @@ class Promises:
     no_duplicates: bool = False  # nothing is delivered twice
     in_flight_answered: bool = False  # requests taken before a SIGTERM are answered
     lost_only_to_dlq: bool = False  # an acked event not delivered is in the dead-letter stream
+    recovers: bool = True  # the normal path works again before the load ends (no hang)
 
 
 def broken_promises(promises, row, dropped=(), dead_lettered=frozenset()):
@@ -145,6 +146,9 @@ def broken_promises(promises, row, dropped=(), dead_lettered=frozenset()):
     if promises.in_flight_answered and dropped:
         ids = ", ".join(o.event_id for o in dropped[:3])
         out.append(f"{len(dropped)} requests taken before the signal got no answer (e.g. {ids})")
+    if promises.recovers and row.recover_s is None:
+        out.append("never recovered: no event sent after the fault got through (acked and "
+                   "delivered over the normal path) before the load ended")
     if promises.lost_only_to_dlq:
         silent = [i for i in row.lost if i not in dead_lettered]
         if silent:

@@ -25,7 +25,7 @@ class Timing:
     settle_s: float  # deadline for every acked event to arrive once the load ended
 
 
-QUICK = Timing(rate=200, duration_s=12, fault_at_s=3, hold_s=2.5, settle_s=45)
+QUICK = Timing(rate=200, duration_s=14, fault_at_s=3, hold_s=2.5, settle_s=45)
 FULL = Timing(rate=500, duration_s=40, fault_at_s=10, hold_s=8, settle_s=120)
 
 SLOW_S = 3.0  # the slow target's answer time, three times the timeouts

@@ -123,6 +123,12 @@ class Promised(unittest.TestCase):
         self.assertEqual(len(broken), 1)
         self.assertIn("lg-2-0", broken[0])
 
+    def test_a_path_that_never_recovers_is_a_broken_promise(self):
+        broken = broken_promises(Promises(), self.row(recover_s=None))
+        self.assertEqual(len(broken), 1)
+        self.assertIn("never recovered", broken[0])
+        self.assertEqual(broken_promises(Promises(recovers=False), self.row(recover_s=None)), [])
+
     def test_what_a_scenario_does_not_promise_is_not_checked(self):
         self.assertEqual(broken_promises(Promises(), self.row(five_xx=3, duplicates=2),
                                          [o(9, FAILED, 1)]), [])
