@@ -80,6 +80,23 @@ def wait_http_ok(port, path, timeout=10.0):
     return False
 
 
+def first_line(argv):
+    """The first line a command prints (its version, say), "?" when it fails."""
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "?"
+
+
 def proc_cpu_seconds(pid):
     """CPU time of every thread of `pid`, in seconds, to the nanosecond
     (schedstat's time on CPU; /proc/PID/stat counts 10 ms ticks)."""
@@ -411,18 +428,6 @@ class Bench:
     # ------------------------------------------------------------ outputs
 
     def versions(self):
-        def first_line(argv):
-            try:
-                out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-                return (out.stdout or out.stderr).strip().splitlines()[0]
-            except (OSError, IndexError, subprocess.TimeoutExpired):
-                return "?"
-        cpu = "?"
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
         return {
             "streamshift": first_line([os.path.join(self.build, "streamshift"), "--version"]),
             "haproxy": first_line(["haproxy", "-v"]),
@@ -433,7 +438,7 @@ class Bench:
             "webdis": first_line(["dpkg-query", "-W", "-f", "${Version}", "webdis"]),
             "redis": first_line(["redis-server", "--version"]),
             "kernel": platform.release(),
-            "cpu": cpu,
+            "cpu": cpu_model(),
             "cores": os.cpu_count(),
         }
 

@@ -38,7 +38,8 @@ class LoadConnection {
     if (rc != 0) fail();
   }
 
-  void send(uint64_t due_ns, std::string request) {
+  void send(uint64_t seq, uint64_t due_ns, std::string request) {
+    seq_ = seq;
     due_ns_ = due_ns;
     sent_ns_ = uv_hrtime();
     busy_ = true;
@@ -67,11 +68,13 @@ class LoadConnection {
 
   bool busy() const { return busy_; }
   bool ready() const { return connected_ && !busy_; }
+  uint64_t seq() const { return seq_; }
+  uint64_t due_ns() const { return due_ns_; }
   uint64_t sent_ns() const { return sent_ns_; }
   void fail() {
     if (busy_) {
       busy_ = false;
-      client_->completed(due_ns_, 0, true);
+      client_->completed(*this, OutcomeLog::kFailed, true);
     }
     connected_ = false;
     if (open_) {
@@ -119,7 +122,7 @@ class LoadConnection {
     // Answered (the parser paused at the end of the message): account for
     // it outside the parser's callback, then reuse or reopen the connection.
     c->busy_ = false;
-    c->client_->completed(c->due_ns_, c->status_, false);
+    c->client_->completed(*c, c->status_, false);
     if (!c->keep_alive_) {
       c->fail();
       return;
@@ -147,6 +150,7 @@ class LoadConnection {
   llhttp_settings_t settings_;
   std::string request_;
   char read_buf_[16384];
+  uint64_t seq_ = 0;
   uint64_t due_ns_ = 0;
   uint64_t sent_ns_ = 0;
   bool open_ = false;
@@ -225,9 +229,10 @@ void LoadClient::tick() {
 void LoadClient::issue(LoadConnection* c, uint64_t due_ns) {
   std::string request;
   request.reserve(1400);
-  workload_.append_request(seq_++, due_ns, request);
+  uint64_t seq = seq_++;
+  workload_.append_request(seq, due_ns, request);
   if (measuring(due_ns)) ++report_.sent;
-  c->send(due_ns, std::move(request));
+  c->send(seq, due_ns, std::move(request));
 }
 
 void LoadClient::connection_free(LoadConnection* c) {
@@ -245,7 +250,10 @@ void LoadClient::connection_free(LoadConnection* c) {
   free_.push_back(c);
 }
 
-void LoadClient::completed(uint64_t due_ns, int status, bool error) {
+void LoadClient::completed(const LoadConnection& c, int status, bool error) {
+  uint64_t due_ns = c.due_ns();
+  if (outcome_log_ != nullptr && !stopping_)
+    outcome_log_->record(c.seq(), due_ns, status, c.sent_ns(), uv_hrtime());
   if (!error && !stopping_) ++report_.completed_all;
   if (!measuring(due_ns) || stopping_) return;
   if (error) {
@@ -258,7 +266,8 @@ void LoadClient::completed(uint64_t due_ns, int status, bool error) {
   else
     ++report_.non_2xx;
   uint64_t latency = uv_hrtime() - due_ns;
-  if (latency > report_.latency.max()) report_.slowest_at_ms = (due_ns - measure_from_ns_) / 1000000;
+  if (latency > report_.latency.max())
+    report_.slowest_at_ms = (due_ns - measure_from_ns_) / 1000000;
   report_.latency.record(latency);
 }
 
@@ -268,7 +277,12 @@ void LoadClient::finish() {
   report_.measured_seconds = static_cast<double>(options_.duration_ms) / 1000.0;
   // Requests still unanswered when the run ends are not counted (those
   // older than the timeout were counted as errors already).
-  for (auto& c : connections_) c->close_final();
+  uint64_t now = uv_hrtime();
+  for (auto& c : connections_) {
+    if (outcome_log_ != nullptr && c->busy())
+      outcome_log_->record(c->seq(), c->due_ns(), OutcomeLog::kUnanswered, c->sent_ns(), now);
+    c->close_final();
+  }
 }
 
 }  // namespace streamshift

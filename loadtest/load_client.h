@@ -9,7 +9,8 @@
 //   closed loop (rate 0):  each connection sends its next request as soon as
 //     the previous answer arrives: maximum throughput; latency from the send.
 //
-// Requests whose due (or send) time falls in the warm-up are not recorded.
+// Requests whose due (or send) time falls in the warm-up are not recorded
+// in the report; an outcome log, when set, gets every request.
 #pragma once
 
 #include <uv.h>
@@ -22,6 +23,7 @@
 
 #include "core/net_address.h"
 #include "loadtest/latency_histogram.h"
+#include "loadtest/outcome_log.h"
 #include "loadtest/workload.h"
 
 namespace streamshift {
@@ -44,7 +46,7 @@ struct LoadReport {
   uint64_t errors = 0;  // connect failures, resets, timeouts, unparseable answers
   uint64_t late = 0;    // open loop: requests that waited for a free connection
   double measured_seconds = 0;
-  LatencyHistogram latency;  // intended (or send) time -> complete answer
+  LatencyHistogram latency;    // intended (or send) time -> complete answer
   uint64_t slowest_at_ms = 0;  // when the slowest request was due, from the measured start
 };
 
@@ -58,6 +60,8 @@ class LoadClient {
   /// Connects, runs the warm-up and the measured period on `loop`, closes
   /// the connections; returns when done.
   void run();
+  /// Every request's outcome goes to `log` too (warm-up included).
+  void set_outcome_log(OutcomeLog* log) { outcome_log_ = log; }
   const LoadReport& report() const { return report_; }
 
  private:
@@ -67,7 +71,7 @@ class LoadClient {
   /// Issues request `seq` due at `due_ns` on `c`.
   void issue(LoadConnection* c, uint64_t due_ns);
   void connection_free(LoadConnection* c);
-  void completed(uint64_t due_ns, int status, bool error);
+  void completed(const LoadConnection& c, int status, bool error);
   bool measuring(uint64_t due_ns) const { return due_ns >= measure_from_ns_; }
   void finish();
 
@@ -84,6 +88,7 @@ class LoadClient {
   uint64_t seq_ = 0;
   bool stopping_ = false;
   LoadReport report_;
+  OutcomeLog* outcome_log_ = nullptr;
 };
 
 }  // namespace streamshift

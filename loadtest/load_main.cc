@@ -5,6 +5,7 @@
 // JSON report. See loadtest/README.md.
 #include <uv.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,13 +35,16 @@ constexpr std::string_view kUsage =
     "  --users N              distinct users, i.e. typing keys (200); rooms: --rooms, else N/4\n"
     "  --rooms N\n"
     "  --sink HOST:PORT       run the sink there and time each event's arrival\n"
-    "  --sink-wait-ms MS      after the run, wait this long at most for stragglers (5000)\n";
+    "  --sink-wait-ms MS      after the run, wait this long at most for stragglers (5000)\n"
+    "  --record FILE          write every request's outcome there, one line each:\n"
+    "                         <event id> <status, 0 failed, -1 unanswered> <sent ns> <done ns>\n";
 
 struct Args {
   LoadOptions load;
   WorkloadOptions workload;
   std::string sink;
   uint64_t sink_wait_ms = 5000;
+  std::string record;
 };
 
 [[noreturn]] void usage_error(const std::string& why) {
@@ -110,6 +114,8 @@ Args parse_args(int argc, char** argv) {
       a.sink = v;
     } else if (flag == "--sink-wait-ms") {
       a.sink_wait_ms = number(argv[i - 1], v);
+    } else if (flag == "--record") {
+      a.record = v;
     } else {
       usage_error("unknown option " + std::string(flag));
     }
@@ -141,10 +147,21 @@ int run(const Args& args) {
       return 1;
     }
   }
+  OutcomeLog outcomes;
+  if (!args.record.empty() && !outcomes.open(args.record)) {
+    std::fprintf(stderr, "streamshift-load: cannot write %s: %s\n", args.record.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
   LoadClient client(&loop, args.load, workload);
+  if (!args.record.empty()) client.set_outcome_log(&outcomes);
   if (sink) sink->set_measure_from(uv_hrtime() + args.load.warmup_ms * 1000000);
   client.run();
   close_loop(&loop);
+  if (!outcomes.close()) {
+    std::fprintf(stderr, "streamshift-load: writing %s failed\n", args.record.c_str());
+    return 1;
+  }
   const LoadReport& r = client.report();
 
   SinkReport sink_report;

@@ -76,10 +76,8 @@ void Workload::append_body(std::string& body, std::string_view event_type, uint3
 }
 
 void Workload::append_request(uint64_t seq, uint64_t intended_ns, std::string& out) {
-  std::string id = "lg-";
-  append_number(id, seq);
-  id += '-';
-  append_number(id, intended_ns);
+  std::string id;
+  append_event_id(id, seq, intended_ns);
   std::string_view event_id = id;
 
   uint32_t user = static_cast<uint32_t>(random() % options_.users);
@@ -138,6 +136,13 @@ void Workload::append_request(uint64_t seq, uint64_t intended_ns, std::string& o
   append_number(out, body_.size());
   out += "\r\n\r\n";
   out += body_;
+}
+
+void append_event_id(std::string& out, uint64_t seq, uint64_t intended_ns) {
+  out += "lg-";
+  append_number(out, seq);
+  out += '-';
+  append_number(out, intended_ns);
 }
 
 bool parse_event_id(std::string_view id, uint64_t* seq, uint64_t* intended_ns) {

@@ -69,6 +69,8 @@ struct DeliveredEvent {
   uint32_t user = 0;
 };
 
+/// Appends the event id "lg-<seq>-<intended ns>" to `out`.
+void append_event_id(std::string& out, uint64_t seq, uint64_t intended_ns);
 /// Parses an event id "lg-<seq>-<ns>"; false when it is not one of ours.
 bool parse_event_id(std::string_view id, uint64_t* seq, uint64_t* intended_ns);
 /// Reads the event id (from `header_event_id`, else the body) and the

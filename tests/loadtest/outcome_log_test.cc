@@ -1,0 +1,208 @@
+// The load generator's per-request outcome log: its line format, and what
+// the client writes there for answered, failed and unanswered requests.
+#include "loadtest/outcome_log.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "core/loop.h"
+#include "loadtest/load_client.h"
+#include "loadtest/sink.h"
+#include "loadtest/workload.h"
+
+namespace streamshift {
+namespace {
+
+struct Line {
+  std::string id;
+  int status = 0;
+  uint64_t sent_ns = 0;
+  uint64_t done_ns = 0;
+};
+
+std::string temp_path() {
+  char tmpl[] = "/tmp/outcome-log-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ::close(fd);
+  return tmpl;
+}
+
+std::vector<Line> read_lines(const std::string& path) {
+  std::vector<Line> lines;
+  std::ifstream in(path);
+  std::string text;
+  while (std::getline(in, text)) {
+    std::istringstream fields(text);
+    Line l;
+    fields >> l.id >> l.status >> l.sent_ns >> l.done_ns;
+    EXPECT_TRUE(fields && fields.eof()) << text;
+    lines.push_back(l);
+  }
+  return lines;
+}
+
+// Runs the client at `rate` for `duration_ms` against `port`, logging
+// outcomes to a temp file; returns the lines.
+std::vector<Line> run_logged(uint16_t port, double rate, uint64_t duration_ms,
+                             LoadReport* report = nullptr) {
+  std::string path = temp_path();
+  OutcomeLog log;
+  EXPECT_TRUE(log.open(path));
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Workload workload({.kind = WorkloadKind::kChat});
+  LoadOptions options;
+  options.target = {"127.0.0.1", port};
+  options.connections = 4;
+  options.rate = rate;
+  options.duration_ms = duration_ms;
+  options.warmup_ms = 0;
+  LoadClient client(&loop, options, workload);
+  client.set_outcome_log(&log);
+  client.run();
+  close_loop(&loop);
+  EXPECT_TRUE(log.close());
+  if (report != nullptr) *report = client.report();
+  std::vector<Line> lines = read_lines(path);
+  std::remove(path.c_str());
+  return lines;
+}
+
+// A TCP listener on its own thread that reads each request and then either
+// closes the connection without an answer or holds it open, unanswered.
+class SilentServer {
+ public:
+  enum class Mode { kClose, kHold };
+  explicit SilentServer(Mode mode) : mode_(mode) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(listen(fd_, 64), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~SilentServer() {
+    stop_ = true;
+    thread_.join();
+    for (int c : held_) ::close(c);
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 20) <= 0) continue;
+      int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      if (mode_ == Mode::kHold) {
+        held_.push_back(c);
+        continue;
+      }
+      pollfd r{c, POLLIN, 0};
+      char buf[4096];
+      if (poll(&r, 1, 1000) > 0) (void)!read(c, buf, sizeof buf);
+      ::close(c);
+    }
+  }
+  Mode mode_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+TEST(OutcomeLog, OneLinePerRequestWithTheEventIdStatusAndTimes) {
+  std::string path = temp_path();
+  {
+    OutcomeLog log;
+    ASSERT_TRUE(log.open(path));
+    log.record(3, 1000, 202, 1500, 2500);
+    log.record(4, 2000, OutcomeLog::kFailed, 2100, 9000);
+    log.record(5, 3000, OutcomeLog::kUnanswered, 3100, 9999);
+    ASSERT_TRUE(log.close());
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(),
+            "lg-3-1000 202 1500 2500\n"
+            "lg-4-2000 0 2100 9000\n"
+            "lg-5-3000 -1 3100 9999\n");
+  std::remove(path.c_str());
+}
+
+TEST(OutcomeLog, OpeningAFileThatCannotBeCreatedFails) {
+  OutcomeLog log;
+  EXPECT_FALSE(log.open("/nonexistent-dir/outcomes"));
+  EXPECT_TRUE(log.close());
+}
+
+TEST(OutcomeLog, EveryAnsweredRequestIsLoggedOnceWithItsStatusAndTheIdTheSinkSaw) {
+  Sink sink({"127.0.0.1", 0}, 200);
+  ASSERT_EQ(sink.start(), 0);
+  LoadReport report;
+  std::vector<Line> lines = run_logged(sink.port(), 400, 300, &report);
+  SinkReport seen = sink.stop();
+
+  ASSERT_GT(lines.size(), 50u);
+  std::set<uint64_t> seqs;
+  size_t answered = 0;
+  for (const Line& l : lines) {
+    uint64_t seq = 0, intended = 0;
+    ASSERT_TRUE(parse_event_id(l.id, &seq, &intended)) << l.id;
+    EXPECT_TRUE(seqs.insert(seq).second) << "logged twice: " << l.id;
+    EXPECT_LE(intended, l.sent_ns) << l.id;
+    EXPECT_LE(l.sent_ns, l.done_ns) << l.id;
+    if (l.status == 200) {
+      ++answered;
+    } else {
+      EXPECT_EQ(l.status, OutcomeLog::kUnanswered) << l.id;  // in flight at the end
+    }
+  }
+  EXPECT_EQ(*seqs.rbegin(), lines.size() - 1) << "every request issued is logged";
+  EXPECT_EQ(answered, report.completed_all);
+  EXPECT_GE(seen.received, answered);
+  EXPECT_LE(seen.received, lines.size());
+}
+
+TEST(OutcomeLog, AConnectionClosedWithoutAnAnswerIsLoggedAsFailed) {
+  SilentServer server(SilentServer::Mode::kClose);
+  LoadReport report;
+  std::vector<Line> lines = run_logged(server.port(), 200, 300, &report);
+  size_t failed = 0;
+  for (const Line& l : lines) {
+    EXPECT_NE(l.status, 200) << l.id;
+    failed += l.status == OutcomeLog::kFailed;
+  }
+  EXPECT_GT(failed, 0u);
+  EXPECT_EQ(failed, report.errors);
+}
+
+TEST(OutcomeLog, RequestsStillUnansweredWhenTheRunEndsAreLoggedAsSuch) {
+  SilentServer server(SilentServer::Mode::kHold);
+  std::vector<Line> lines = run_logged(server.port(), 200, 200);
+  // One request per connection was sent; each waits for its answer.
+  ASSERT_EQ(lines.size(), 4u);
+  for (const Line& l : lines) EXPECT_EQ(l.status, OutcomeLog::kUnanswered) << l.id;
+}
+
+}  // namespace
+}  // namespace streamshift
