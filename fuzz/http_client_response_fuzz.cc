@@ -137,6 +137,7 @@ void on_connection(uv_stream_t* server, int status) {
   p->tcp.data = p;
   ++h->peers_open;
   FUZZ_CHECK(uv_accept(server, reinterpret_cast<uv_stream_t*>(&p->tcp)) == 0, "accept");
+  uv_tcp_nodelay(&p->tcp, 1);  // each piece leaves at once (no Nagle wait for an ACK)
   FUZZ_CHECK(h->peer == nullptr, "one connection per exchange");
   h->peer = p;
   uv_read_start(
