@@ -190,13 +190,15 @@ void check_outcome(const Outcome& o, std::string_view raw, bool is_head, size_t 
 
   // Where a strict reader puts the body: after the empty line that ends the
   // final (non-1xx) head. As RFC 9112 2.2 lets a recipient, a line ends at
-  // LF (a CR just before it dropped); a CR anywhere else ends nothing.
+  // LF (a CR just before it dropped); a CR anywhere else ends nothing; empty
+  // lines before a status line are skipped.
   // (Head syntax llhttp 8.1.0 tolerates beyond that, such as obs-fold or
   // two-digit status codes, is listed in fuzz/findings/README.md.)
   size_t body_start = 0;
   for (;;) {
     std::string_view status_line;
     size_t p = body_start;
+    while (raw.substr(p, 1) == "\n" || raw.substr(p, 2) == "\r\n") p += raw[p] == '\n' ? 1 : 2;
     for (bool first = true;; first = false) {
       size_t lf = raw.find('\n', p);
       FUZZ_CHECK(lf != std::string_view::npos, what);  // the head never ended

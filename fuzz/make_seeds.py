@@ -194,6 +194,8 @@ RESPONSE_SEEDS = {
     "chunk-data-not-crlf": (0, chunked_response("5\r\nhelloXX0\r\n\r\n")),
     "chunk-ext-long": (0, chunked_response("5;a" + "b" * 2000 + "\r\nhello\r\n0\r\n\r\n")),
     "trailer-crlf-cr": (0, chunked_response("0\r\nX: a\r\n\rX")),
+    "empty-name": (0, response("HTTP/1.1 200 OK", ":x\r\nContent-Length: 0\r\n")),
+    "leading-empty-lines": (0, "\r\n\n" + response("HTTP/1.1 200 OK", "Content-Length: 2\r\n", "ok")),
     "space-in-name": (0, response("HTTP/1.1 200 OK", "Bad Name: x\r\nContent-Length: 0\r\n")),
     "nul-in-value": (0, response("HTTP/1.1 200 OK", "X: a\0b\r\nContent-Length: 0\r\n")),
     "truncated": (0, response("HTTP/1.1 200 OK", "Content-Length: 10\r\n", "abc")),
@@ -382,7 +384,7 @@ REDIS_REPLY_SEEDS = {
     "array-nil": "*-1\r\n",
     "array-empty": "*0\r\n",
     "nested": "*2\r\n*1\r\n:1\r\n*2\r\n$1\r\na\r\n+b\r\n",
-    "deep-7": "*1\r\n" * 7 + ":1\r\n",
+    "deep-8": "*1\r\n" * 8 + ":1\r\n",
     "too-deep": "*1\r\n" * 9 + ":1\r\n",
     "pipelined": "+OK\r\n:1\r\n$3\r\nabc\r\n*1\r\n$1\r\nx\r\n",
     "xreadgroup": "*1\r\n*2\r\n" + bulk("events:chat") + "*1\r\n*2\r\n" + bulk("1-0") +
@@ -425,7 +427,8 @@ FINDINGS = {
                             "trailer-cr-only", "trailer-obs-fold", "too-many-empty-lines",
                             "target-tab", "target-tab-version", "chunk-size-bare-cr",
                             "last-chunk-bare-cr"},
-    "http_client_response": {"chunk-data-not-crlf", "trailer-crlf-cr", "crlf-cr-end", "reason-nul"},
+    "http_client_response": {"chunk-data-not-crlf", "trailer-crlf-cr", "crlf-cr-end", "reason-nul",
+                             "empty-name"},
     "redis_url": {"at-in-password", "slash-in-password"},
     "redis_reply": {"array-huge"},
 }
