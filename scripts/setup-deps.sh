@@ -18,6 +18,9 @@ if [[ "${1:-all}" != build ]]; then
   curl python3
   # the bench's peers and plots (its smoke run is part of the suite)
   haproxy nginx-light webdis gnuplot-nox
+  # scripts/fuzz.sh: clang's -fsanitize=fuzzer links libclang_rt.fuzzer,
+  # which is in libclang-rt-14-dev (only recommended by clang)
+  clang libclang-rt-14-dev
   )
   # kubectl renders the manifests in deploy/k8s for their tests. Any kubectl
   # will do; Debian's is kubernetes-client (1.20, kustomize v2).

@@ -1,0 +1,89 @@
+// Fuzz target: REDIS_URL parsing (core/redis_url) and its masking for
+// display (mask_url_secret, core/env_config: check-config, the error report
+// and log lines show REDIS_URL only through it).
+//
+// Input: the value of REDIS_URL. Checked:
+//  - parse_redis_url never crashes; a refusal says why without echoing the
+//    userinfo; an accepted URL has a host, a db in 0..15;
+//  - masking hides the password: for any input with userinfo (accepted, or
+//    refused, since the error report shows refused values masked too), the
+//    masked text is the same whatever the password's bytes are (the
+//    password replaced by other bytes of the same length masks to the same
+//    text), so no byte sequence of it survives; and the parsed password,
+//    when it is at least 4 bytes long, does not appear in the masked text
+//    unless it already appears in the part of the URL that is not secret.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/env_config.h"
+#include "core/redis_url.h"
+#include "fuzz/fuzz_check.h"
+
+namespace streamshift::fuzz {
+namespace {
+
+constexpr std::string_view kScheme = "redis://";
+
+// Where parse_redis_url takes the password from: [begin, end) in `url`.
+bool password_span(std::string_view url, size_t* begin, size_t* end) {
+  if (url.substr(0, kScheme.size()) != kScheme) return false;
+  std::string_view rest = url.substr(kScheme.size());
+  size_t at = rest.rfind('@');
+  if (at == std::string_view::npos) return false;
+  size_t colon = rest.substr(0, at).find(':');
+  *begin = kScheme.size() + (colon == std::string_view::npos ? 0 : colon + 1);
+  *end = kScheme.size() + at;
+  return true;
+}
+
+// The same URL with every password byte changed (same length, no delimiter).
+std::string other_password(std::string_view url, size_t begin, size_t end) {
+  std::string out(url);
+  for (size_t i = begin; i < end; ++i) out[i] = out[i] == 'x' ? 'y' : 'x';
+  return out;
+}
+
+}  // namespace
+}  // namespace streamshift::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace streamshift;
+  using namespace streamshift::fuzz;
+  std::string_view url(reinterpret_cast<const char*>(data), size);
+  std::string why;
+  std::optional<RedisEndpoint> ep = parse_redis_url(url, &why);
+  size_t begin = 0, end = 0;
+  bool has_password = password_span(url, &begin, &end);
+  std::string what = "REDIS_URL " + printable(url);
+  if (!ep) {
+    FUZZ_CHECK(!why.empty(), what);
+    if (has_password && end - begin >= 4) {
+      FUZZ_CHECK(why.find(url.substr(begin, end - begin)) == std::string::npos, what + ": " + why);
+    }
+  } else {
+    FUZZ_CHECK(!ep->host.empty() && ep->db >= 0 && ep->db <= 15, what);
+  }
+  if (!has_password || begin == end) return 0;
+
+  std::string masked = mask_url_secret(url);
+  std::string other = other_password(url, begin, end);
+  std::string masked_other = mask_url_secret(other);
+  FUZZ_CHECK(masked == masked_other, what + "\n  masked: " + printable(masked) +
+                                         "\n  with another password: " + printable(masked_other));
+  if (ep && ep->password.size() >= 4 && masked.find(ep->password) != std::string::npos) {
+    std::string public_part(url.substr(0, begin));
+    public_part += url.substr(end);
+    FUZZ_CHECK(public_part.find(ep->password) != std::string::npos,
+               what + "\n  masked: " + printable(masked));
+  }
+  // An accepted URL with another password is the same endpoint otherwise.
+  if (ep) {
+    std::string ignored;
+    auto ep2 = parse_redis_url(other, &ignored);
+    FUZZ_CHECK(ep2 && ep2->host == ep->host && ep2->port == ep->port && ep2->user == ep->user &&
+                   ep2->db == ep->db,
+               what);
+  }
+  return 0;
+}
