@@ -71,6 +71,8 @@ class ServerConnection {
   static void on_handle_closed(uv_handle_t* h);
 
   void process_input();
+  bool take_body_share();
+  void give_back_body_share();
   void reject(const FramingError& error);
   void write(std::string_view static_head, Response* response, bool close_after);
   void arm_timer(TimerMode mode);
@@ -90,6 +92,7 @@ class ServerConnection {
   std::vector<char> in_;
   size_t in_start_ = 0, in_end_ = 0;
   uint64_t request_started_ns_ = 0;
+  size_t body_share_ = 0;  // bytes of the body budget this request holds
   std::vector<WriteReq*> spare_writes_;
   size_t writes_in_flight_ = 0;
   int open_handles_ = 0;
@@ -162,6 +165,7 @@ void ServerConnection::on_handle_closed(uv_handle_t* h) {
 
 void ServerConnection::maybe_free() {
   if (open_handles_ > 0 || handling_) return;
+  give_back_body_share();
   for (WriteReq* w : spare_writes_) delete w;
   spare_writes_.clear();
   HttpServer* server = server_;
@@ -224,6 +228,14 @@ void ServerConnection::process_input() {
     size_t used = 0;
     auto progress = reader_.consume(in_.data() + in_start_, in_end_ - in_start_, &used);
     in_start_ += used;
+    if (progress != HttpRequestReader::Progress::kError && !take_body_share()) {
+      FramingError e;
+      e.status = 503;
+      e.code = "overloaded";
+      e.detail = "request bodies in flight hold the whole body budget; try again";
+      reject(e);
+      break;
+    }
     if (progress == HttpRequestReader::Progress::kNeedMore) {
       if (reader_.take_continue()) write(kContinue, nullptr, false);
       if (server_->draining_ && idle()) {
@@ -244,6 +256,22 @@ void ServerConnection::process_input() {
     server_->handler_.on_request(exchange_);
   }
   processing_ = false;
+}
+
+// The body read so far takes its bytes from the budget every worker shares.
+bool ServerConnection::take_body_share() {
+  SharedBudget* budget = server_->options_.body_bytes;
+  size_t body = reader_.request().body.size();
+  if (budget == nullptr || body <= body_share_) return true;
+  if (!budget->try_take(body - body_share_)) return false;
+  body_share_ = body;
+  return true;
+}
+
+void ServerConnection::give_back_body_share() {
+  if (body_share_ == 0) return;
+  server_->options_.body_bytes->give_back(body_share_);
+  body_share_ = 0;
 }
 
 void ServerConnection::reject(const FramingError& error) {
@@ -289,6 +317,7 @@ void ServerConnection::respond(Response&& response) {
     o->on_response(response.status, static_cast<double>(uv_hrtime() - request_started_ns_) / 1e9);
   }
   reader_.next();
+  give_back_body_share();
   write({}, &response, close_after);
   if (!close_after) process_input();
 }

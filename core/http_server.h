@@ -23,6 +23,11 @@
 //      +--> accept and close at once, count
 //      v
 //   ServerConnection (gives its share back when freed)
+//
+// While a request's body arrives, its bytes are taken from the body budget
+// shared by every worker (STREAMSHIFT_BODY_BUDGET_BYTES); a request that
+// cannot take its share is answered 503 and its connection closed. The
+// share is given back when the request is answered, or its connection ends.
 #pragma once
 
 #include <uv.h>
@@ -105,6 +110,9 @@ struct ServerOptions {
   RequestObserver* observer = nullptr;
   /// Open client connections, shared by every worker's server; null: none.
   SharedBudget* connections = nullptr;
+  /// Request body bytes all requests in flight hold together (from the
+  /// first body byte to the answer), shared likewise; past it, 503 and close.
+  SharedBudget* body_bytes = nullptr;
 };
 
 class HttpServer {

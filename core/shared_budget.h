@@ -33,4 +33,10 @@ class SharedBudget {
   std::atomic<uint64_t> used_{0};
 };
 
+/// What every worker's ingress shares in one process.
+struct IngressBudgets {
+  SharedBudget connections;
+  SharedBudget body_bytes;
+};
+
 }  // namespace streamshift

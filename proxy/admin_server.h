@@ -72,5 +72,4 @@ class AdminServer : public RequestHandler {
 /// Constant-time comparison (no early exit on the first differing byte).
 bool constant_time_equals(std::string_view a, std::string_view b);
 
-
 }  // namespace streamshift

@@ -248,10 +248,11 @@ int run_proxy() {
   uv_signal_start(&signals.term, on_signal, SIGTERM);
   uv_signal_start(&signals.interrupt, on_signal, SIGINT);
 
-  SharedBudget connections(settings.max_connections);
+  IngressBudgets budgets{SharedBudget(settings.max_connections),
+                         SharedBudget(settings.body_budget_bytes)};
   std::vector<const WorkerHealth*> health;
   for (int i = 0; i < settings.workers; ++i) {
-    workers.push_back(std::make_unique<Worker>(settings, routes, metrics, i, connections));
+    workers.push_back(std::make_unique<Worker>(settings, routes, metrics, i, budgets));
     health.push_back(&workers.back()->health());
   }
   AdminServer admin(settings.admin, settings.transport, registry, metrics, health, draining);

@@ -38,6 +38,10 @@ ProxySettings load_proxy_settings(EnvReader& env) {
       env.integer("STREAMSHIFT_MAX_CONNECTIONS", 10000, 0, 1000000,
                   "open client connections, all workers; above it a new one is closed at once "
                   "(0: no limit)"));
+  s.body_budget_bytes = static_cast<uint64_t>(
+      env.integer("STREAMSHIFT_BODY_BUDGET_BYTES", 256 << 20, 0, int64_t{1} << 40,
+                  "request body bytes all requests in flight may hold together, all workers; "
+                  "past it 503 (0: no limit)"));
 
   std::string level =
       env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");

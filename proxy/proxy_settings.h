@@ -27,7 +27,8 @@ struct ProxySettings {
   uint64_t client_timeout_ms = 10000;
   uint64_t idle_timeout_ms = 60000;
   uint64_t drain_timeout_ms = 15000;
-  uint64_t max_connections = 10000;  // 0: no limit
+  uint64_t max_connections = 10000;        // 0: no limit
+  uint64_t body_budget_bytes = 256 << 20;  // 0: no limit
   LogLevel log_level = LogLevel::kInfo;
   TransportSettings transport;
   AdminSettings admin;

@@ -7,7 +7,7 @@
 namespace streamshift {
 
 Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics,
-               int index, SharedBudget& connections)
+               int index, IngressBudgets& budgets)
     : settings_(settings), index_(index) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wake_, on_wake);
@@ -47,7 +47,8 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
   server.client_timeout_ms = settings.client_timeout_ms;
   server.idle_timeout_ms = settings.idle_timeout_ms;
   server.observer = &metrics;
-  server.connections = &connections;
+  server.connections = &budgets.connections;
+  server.body_bytes = &budgets.body_bytes;
   server_ = std::make_unique<HttpServer>(&loop_, server, *router_);
 }
 

@@ -22,9 +22,9 @@ namespace streamshift {
 
 class Worker {
  public:
-  /// `connections` is the process's budget of open client connections.
+  /// `budgets` are the process's, shared by every worker.
   Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics, int index,
-         SharedBudget& connections);
+         IngressBudgets& budgets);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

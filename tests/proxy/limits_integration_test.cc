@@ -104,5 +104,42 @@ TEST(Limits, RunningOutOfFileDescriptorsNeitherSpinsNorStopsTheListener) {
   EXPECT_EQ(sidecar.wait(seconds(20)), 0);
 }
 
+// Slow clients holding bodies can fill the body budget; then a new body
+// gets 503 and its connection closes, while requests without a body, and
+// bodies once the budget has room again, are served at once.
+TEST(Limits, TheBodyBudgetBoundsWhatSlowClientsHoldAndOthersAreStillServed) {
+  TestUpstream upstream;
+  Sidecar sidecar(upstream.port(), {{"STREAMSHIFT_BODY_BUDGET_BYTES", "100000"}});
+  ASSERT_TRUE(sidecar.ready()) << sidecar.process().output();
+  std::string head = "POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 80000\r\n\r\n";
+  TestClient slow(sidecar.port());
+  ASSERT_TRUE(slow.send(head + std::string(70000, 'a')));  // and then nothing for now
+  ASSERT_TRUE(eventually(
+      [&] {
+        TestClient other(sidecar.port());
+        auto r = other.request(make_request("POST", "/big", std::string(50000, 'b')), seconds(2));
+        return r && r->status == 503 && r->body.find("\"overloaded\"") != std::string::npos &&
+               other.wait_closed(seconds(2));
+      },
+      seconds(10)));
+  // Without a body: served, and quickly.
+  TestClient plain(sidecar.port());
+  auto started = std::chrono::steady_clock::now();
+  auto get = plain.request(make_request("GET", "/plain"));
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200);
+  EXPECT_LT(took, milliseconds(500));
+  // The slow body completes: its share goes back, and big bodies pass again.
+  ASSERT_TRUE(slow.send(std::string(10000, 'a')));
+  auto done = slow.read_response();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, 200);
+  TestClient after(sidecar.port());
+  auto big = after.request(make_request("POST", "/big", std::string(50000, 'b')));
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 200);
+}
+
 }  // namespace
 }  // namespace streamshift::testing
