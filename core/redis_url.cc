@@ -89,6 +89,13 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
     *why = "host or port is malformed";
     return std::nullopt;
   }
+  for (char c : hp->host) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#') {
+      *why = "host has a character no host name or address has";
+      return std::nullopt;
+    }
+  }
   ep.host = hp->host;
   ep.port = hp->port;
   return ep;

@@ -429,8 +429,6 @@ FINDINGS = {
                             "last-chunk-bare-cr"},
     "http_client_response": {"chunk-data-not-crlf", "trailer-crlf-cr", "crlf-cr-end", "reason-nul",
                              "empty-name"},
-    "redis_url": {"at-in-password", "slash-in-password"},
-    "redis_reply": {"array-huge"},
 }
 
 

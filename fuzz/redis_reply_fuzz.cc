@@ -1,8 +1,10 @@
 // Fuzz target: the Redis reply path, a byte stream from a broken or hostile
 // "server" into the client's read side: hiredis 0.14's redisReader
-// (redisReaderCreate/Feed/GetReply), as every redisAsyncContext of
-// core/redis_client uses it: reads of at most 16 KiB fed in order, replies
-// taken until none is complete, and the first error drops the connection.
+// (redisReaderCreate/Feed/GetReply) with the bounds every connection of
+// core/redis_client puts on it (ReplyGuard, core/redis_reply_limits.h),
+// driven as core/redis_uv_adapter drives it: reads of at most 16 KiB fed in
+// order, replies taken until none is complete, the buffered element checked,
+// and the first error drops the connection.
 //
 // Input: [split byte][the bytes the server sends]. Each input runs in one
 // piece and cut where the split byte says (pieces capped at 16 KiB).
@@ -12,9 +14,8 @@
 // present, no more than the 8 nested arrays hiredis allows); the replies
 // hold no more payload than the bytes fed and the reader buffers no more
 // than was fed; the replies and the error do not depend on where the
-// stream was cut.
-// Memory: the process must survive; see fuzz/findings/README.md for the
-// allocation a single array header can ask for.
+// stream was cut. An array header of two billion elements or a bulk string
+// of a gigabyte fails the connection without allocating for it.
 #include <hiredis/hiredis.h>
 
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/redis_reply_limits.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/resp.h"
 #include "fuzz/splits.h"
@@ -70,8 +72,10 @@ size_t check_tree(const redisReply* r, int depth, std::string& dump) {
 
 Outcome run(std::string_view stream, uint8_t split_seed) {
   Outcome out;
+  streamshift::ReplyGuard guard{streamshift::RedisReplyLimits{}};  // outlives the reader
   Reader reader(redisReaderCreate());
   FUZZ_CHECK(reader != nullptr, "redisReaderCreate");
+  guard.attach(reader.get());
   Splitter split(split_seed);
   size_t fed = 0, payload = 0;
   while (fed < stream.size()) {
@@ -95,6 +99,10 @@ Outcome run(std::string_view stream, uint8_t split_seed) {
       out.replies.push_back(std::move(dump));
     }
     FUZZ_CHECK(reader->len <= fed, "the reader buffers more than was fed");
+    if (!guard.check_buffered().empty()) {
+      out.failed = true;  // over a bound: the client drops the connection here
+      return out;
+    }
   }
   return out;
 }

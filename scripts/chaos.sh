@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The chaos runner: the real sidecar, relays and redis-server on free
 # loopback ports under load from streamshift-load, one fault per scenario
-# (docs/HARDENING-chaos.md). Exits non-zero when a scenario loses an
+# (docs/hardening/chaos.md). Exits non-zero when a scenario loses an
 # acknowledged event or breaks another promise of the README.
 #
 #   scripts/chaos.sh [--quick] [--only a,b] [--keep] [--json FILE] [--no-doc]
 #
 # --quick: every scenario briefly (the CI step, a few minutes); without it
-# the loads are longer and the table is written into docs/HARDENING-chaos.md.
+# the loads are longer and the table is written into docs/hardening/chaos.md.
 # Builds streamshift and streamshift-load into build/ (or $STREAMSHIFT_BUILD_DIR)
 # first, configuring it like scripts/test.sh when it is not configured yet.
 set -euo pipefail

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of fuzz/ (clang, build dir build-fuzz) and runs
 # each for SECONDS (default 60). Exits non-zero if any target crashes, leaks,
 # runs out of memory or times out; the reproducer is left in fuzz/artifacts/.
-# See docs/HARDENING-fuzz.md.
+# See docs/hardening/fuzz.md.
 #
 #   scripts/fuzz.sh [--merge] [--keep-going] [SECONDS] [TARGET...]
 #

@@ -3,7 +3,7 @@ checks of its promises. Pure functions over the load generator's outcome
 log (`streamshift-load --record`) and the target's deliveries, tested on
 their own in test_accounting.py.
 
-Definitions (docs/HARDENING-chaos.md repeats them):
+Definitions (docs/hardening/chaos.md repeats them):
   acked       the sidecar answered 2xx (202 stored in a stream, or 200/2xx
               from SignalR over HTTP)
   delivered   the target accepted it (answered 2xx) at least once

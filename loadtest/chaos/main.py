@@ -3,10 +3,10 @@
 real binaries against a real redis-server on free loopback ports, drives
 them with streamshift-load, injects one fault, lets the system settle and
 reports what became of every event. Exits 1 when a scenario broke one of
-its promises (docs/HARDENING-chaos.md).
+its promises (docs/hardening/chaos.md).
 
 --quick runs every scenario briefly (the CI step); without it each load is
-longer and the table is written into docs/HARDENING-chaos.md.
+longer and the table is written into docs/hardening/chaos.md.
 """
 
 import argparse
@@ -30,7 +30,7 @@ from scenarios import FULL, QUICK, SCENARIOS
 from target import Target
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DOC = os.path.join(ROOT, "docs", "HARDENING-chaos.md")
+DOC = os.path.join(ROOT, "docs", "hardening", "chaos.md")
 TABLE_BEGIN = "<!-- chaos-table:begin (written by scripts/chaos.sh) -->"
 TABLE_END = "<!-- chaos-table:end -->"
 

@@ -1,7 +1,7 @@
 """The scenarios: one fault each, the set-up it hits, and what the README
 promises about it (checked by accounting.broken_promises). The set-up they
 share and the settings changed from the defaults (main.py: sidecar_env,
-RELAY_ENV) are described in docs/HARDENING-chaos.md.
+RELAY_ENV) are described in docs/hardening/chaos.md.
 
 A scenario whose promise is known to be broken names the issue in
 `known_issue`: its failure is reported as KNOWN BUG and does not fail the

@@ -59,3 +59,21 @@ TEST(RedisUrl, RedactedUrlParsesBackToTheSameEndpoint) {
 
 }  // namespace
 }  // namespace streamshift
+
+namespace streamshift {
+namespace {
+
+TEST(RedisUrl, AHostWithControlBytesOrSpacesIsRefused) {
+  std::string why;
+  for (std::string_view url : {std::string_view("redis://ho st:6379"),
+                               std::string_view("redis://host\n:6379"),
+                               std::string_view("redis://h\0st", 12), std::string_view("redis://h\x7fst"),
+                               std::string_view("redis://\xbfhost")}) {
+    EXPECT_FALSE(parse_redis_url(url, &why)) << url;
+  }
+  EXPECT_TRUE(parse_redis_url("redis://redis.internal:6380/1", &why)) << why;
+  EXPECT_TRUE(parse_redis_url("redis://[::1]:6380", &why)) << why;
+}
+
+}  // namespace
+}  // namespace streamshift
