@@ -34,10 +34,10 @@ TEST(ProxySettings, EveryInvalidVariableIsReported) {
   load_proxy_settings(env);
   ASSERT_EQ(env.errors().size(), 6u) << env.error_report();
   std::string report = env.error_report();
-  for (const char* name : {"STREAMSHIFT_WORKERS=\"0\"", "STREAMSHIFT_LISTEN=\"nowhere\"",
-                           "STREAMSHIFT_UPSTREAM_URL=\"https://signalr\"",
-                           "STREAMSHIFT_MAX_BODY_BYTES=\"-1\"",
-                           "STREAMSHIFT_MAX_RESPONSE_BYTES=\"1023\"", "LOG_LEVEL=\"loud\""}) {
+  for (const char* name :
+       {"STREAMSHIFT_WORKERS=\"0\"", "STREAMSHIFT_LISTEN=\"nowhere\"",
+        "STREAMSHIFT_UPSTREAM_URL=\"https://signalr\"", "STREAMSHIFT_MAX_BODY_BYTES=\"-1\"",
+        "STREAMSHIFT_MAX_RESPONSE_BYTES=\"1023\"", "LOG_LEVEL=\"loud\""}) {
     EXPECT_NE(report.find(name), std::string::npos) << name;
   }
 }
