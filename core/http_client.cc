@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "core/chunked_decoder.h"
+#include "core/http_head_scanner.h"
 #include "core/log.h"
 #include "core/loop.h"
 
@@ -42,7 +44,10 @@ std::string_view upstream_error_name(UpstreamError error) {
 
 class UpstreamConnection {
  public:
-  explicit UpstreamConnection(UpstreamPool* pool) : pool_(pool) {
+  explicit UpstreamConnection(UpstreamPool* pool)
+      : pool_(pool),
+        head_(HeadScanner::Kind::kHead, pool->options_.max_response_head_bytes),
+        chunked_(pool->options_.max_response_bytes, pool->options_.max_response_head_bytes) {
     tcp_.data = this;
     timer_.data = this;
     connect_req_.data = this;
@@ -90,6 +95,8 @@ class UpstreamConnection {
   static UpstreamConnection* self(llhttp_t* p) { return static_cast<UpstreamConnection*>(p->data); }
 
   void handle_bytes(const char* data, size_t len);
+  void fail_head_scan();
+  void decode_chunked(const char* data, size_t len);
   void handle_eof();
   void finish(bool reusable);
   void complete_with_error(UpstreamError error, std::string detail);
@@ -106,6 +113,8 @@ class UpstreamConnection {
   UpstreamPool::Pending current_;
   std::unique_ptr<UpstreamRequest> retired_;  // kept until its write completes
   UpstreamResponse response_;
+  HeadScanner head_;
+  ChunkedDecoder chunked_;
   std::string reason_;
   char read_buf_[16 * 1024];
   int open_handles_ = 0;
@@ -114,6 +123,10 @@ class UpstreamConnection {
   bool message_done_ = false;
   bool interim_ = false;
   bool oversize_ = false;
+  std::string_view refusal_;   // why a callback refused the answer
+  bool in_head_ = true;        // the bytes being read belong to a response head
+  bool chunked_body_ = false;  // the body is decoded by chunked_, not llhttp
+  bool keep_alive_ = false;    // as the final head says
 };
 
 // ---- UpstreamConnection ----
@@ -155,7 +168,11 @@ void UpstreamConnection::dispatch(UpstreamPool::Pending pending, bool reused) {
   state_ = State::kBusy;
   response_.clear();
   reason_.clear();
-  got_bytes_ = message_done_ = interim_ = oversize_ = false;
+  got_bytes_ = message_done_ = interim_ = oversize_ = chunked_body_ = false;
+  refusal_ = {};
+  in_head_ = true;
+  head_.reset();
+  chunked_.reset();
   llhttp_reset(&parser_);
   uint64_t now = uv_now(pool_->loop_);
   start_timer(current_.deadline > now ? current_.deadline - now : 1);
@@ -230,23 +247,75 @@ void UpstreamConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* 
 
 void UpstreamConnection::handle_bytes(const char* data, size_t len) {
   got_bytes_ = true;
-  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-  if (err == HPE_PAUSED && message_done_) {
-    bool trailing_bytes = llhttp_get_error_pos(&parser_) != data + len;
-    finish(!trailing_bytes && llhttp_should_keep_alive(&parser_) != 0);
+  while (len > 0) {
+    if (chunked_body_) {
+      decode_chunked(data, len);
+      return;
+    }
+    // llhttp sees head bytes only once the scanner has passed them; a head
+    // is executed on its own, so an interim (1xx) answer's end restarts the
+    // scan and a chunked body goes to chunked_.
+    size_t n = len;
+    if (in_head_) {
+      HeadScanner::Result scanned = head_.scan(data, len, &n);
+      if (scanned == HeadScanner::Result::kError) {
+        fail_head_scan();
+        return;
+      }
+    }
+    llhttp_errno_t err = llhttp_execute(&parser_, data, n);
+    if (err == HPE_PAUSED && message_done_) {
+      bool trailing_bytes = llhttp_get_error_pos(&parser_) != data + len;
+      finish(!trailing_bytes && llhttp_should_keep_alive(&parser_) != 0);
+      return;
+    }
+    if (err != HPE_OK) {
+      if (oversize_) {
+        complete_with_error(UpstreamError::kResponseTooLarge,
+                            "response body exceeds " +
+                                std::to_string(pool_->options_.max_response_bytes) + " bytes");
+      } else if (!refusal_.empty()) {
+        complete_with_error(UpstreamError::kBadResponse, std::string(refusal_));
+      } else {
+        complete_with_error(UpstreamError::kBadResponse, std::string("malformed response: ") +
+                                                             llhttp_errno_name(err) + ": " +
+                                                             llhttp_get_error_reason(&parser_));
+      }
+      close(UpstreamError::kBadResponse, "bad response");
+      return;
+    }
+    data += n;
+    len -= n;
+  }
+}
+
+void UpstreamConnection::decode_chunked(const char* data, size_t len) {
+  size_t used = 0;
+  ChunkedDecoder::Result r = chunked_.decode(data, len, &response_.body, &used);
+  if (r == ChunkedDecoder::Result::kNeedMore) return;
+  if (r == ChunkedDecoder::Result::kDone) {
+    message_done_ = true;
+    finish(used == len && keep_alive_);
     return;
   }
-  if (err == HPE_OK) return;
-  if (oversize_) {
-    complete_with_error(
-        UpstreamError::kResponseTooLarge,
-        "response body exceeds " + std::to_string(pool_->options_.max_response_bytes) + " bytes");
+  bool too_large = chunked_.error() != ChunkedDecoder::Error::kInvalid;
+  complete_with_error(too_large ? UpstreamError::kResponseTooLarge : UpstreamError::kBadResponse,
+                      "chunked response body: " + chunked_.detail());
+  close(UpstreamError::kBadResponse, "bad chunked response body");
+}
+
+void UpstreamConnection::fail_head_scan() {
+  HeadScanner::Error e = head_.error();
+  if (e == HeadScanner::Error::kTooLarge || e == HeadScanner::Error::kTooManyFields) {
+    complete_with_error(UpstreamError::kResponseTooLarge,
+                        "response head exceeds " + std::to_string(head_.max_bytes()) +
+                            " bytes or " + std::to_string(head_.max_fields()) + " header fields");
   } else {
-    complete_with_error(UpstreamError::kBadResponse, std::string("malformed response: ") +
-                                                         llhttp_errno_name(err) + ": " +
-                                                         llhttp_get_error_reason(&parser_));
+    complete_with_error(
+        UpstreamError::kBadResponse,
+        "malformed response: " + std::string(head_scan_error_text(e)) + " in the head");
   }
-  close(UpstreamError::kBadResponse, "bad response");
+  close(UpstreamError::kBadResponse, "bad response head");
 }
 
 void UpstreamConnection::handle_eof() {
@@ -367,19 +436,41 @@ int UpstreamConnection::on_headers_complete(llhttp_t* p) {
   UpstreamConnection* c = self(p);
   int status = p->status_code;
   if (status >= 100 && status < 200) {
-    if (status == 101) return -1;  // we never ask for an upgrade
-    c->interim_ = true;            // 100 Continue and friends: wait for the final answer
+    if (status == 101) {
+      c->refusal_ = "101 Switching Protocols, but no upgrade was asked for";
+      return -1;
+    }
+    c->interim_ = true;  // 100 Continue and friends: wait for the final answer
     return HPE_OK;
   }
+  c->in_head_ = false;
   UpstreamResponse& r = c->response_;
   r.status = status;
-  r.reason_len = static_cast<uint32_t>(c->reason_.size());
-  r.headers.stash(c->reason_, &r.reason_off);
+  // llhttp 8.1.0 lets control characters (VT, FF...) through in the reason
+  // phrase; such a phrase is dropped and the canonical one sent instead.
+  if (is_field_text(c->reason_)) {
+    r.reason_len = static_cast<uint32_t>(c->reason_.size());
+    r.headers.stash(c->reason_, &r.reason_off);
+  }
   if (c->current_.request && c->current_.request->is_head) {
     r.bodiless = true;
     return 1;  // no body follows, whatever Content-Length says
   }
   if (status == 204 || status == 304) r.bodiless = true;
+  // Only "chunked" can be decoded: anything else would reach the client as
+  // coded bytes it was not told about (the field itself is hop-by-hop).
+  if (size_t te = r.headers.count("transfer-encoding");
+      te > 1 || (te == 1 && !iequals(*r.headers.find("transfer-encoding"), "chunked"))) {
+    c->refusal_ = "Transfer-Encoding other than exactly \"chunked\"";
+    return -1;
+  }
+  if ((p->flags & F_CHUNKED) && !r.bodiless) {
+    // llhttp 8.1.0 does not check the CRLF after chunk data: ChunkedDecoder
+    // takes the body (handle_bytes gave llhttp the head only).
+    c->chunked_body_ = true;
+    c->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+    return HPE_OK;
+  }
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->pool_->options_.max_response_bytes) {
     c->oversize_ = true;
     return -1;
@@ -404,6 +495,7 @@ int UpstreamConnection::on_message_complete(llhttp_t* p) {
     c->interim_ = false;
     c->response_.clear();
     c->reason_.clear();
+    c->head_.reset();  // the final answer's head follows
     return HPE_OK;
   }
   c->message_done_ = true;

@@ -4,7 +4,9 @@
 //        |               | no: below max?  --> resolve (uv_getaddrinfo) --> connect
 //        |               | no: wait queue (deadline counts from send())
 //        v
-//   response parsed by llhttp --> on_done(response) --> keep-alive? idle : close
+//   response head pre-scanned (HeadScanner: bare CR/LF, obs-fold, size and
+//   field count) --> head parsed by llhttp --> body by llhttp, or by
+//   ChunkedDecoder when chunked --> on_done(response) --> keep-alive? idle : close
 //
 // One request per connection at a time. A timed-out request closes its
 // connection (an HTTP/1.1 request cannot be cancelled on a live connection).
@@ -31,10 +33,11 @@ enum class UpstreamError {
   kResolveFailed,
   kConnectFailed,
   kConnectTimeout,
-  kTimeout,      // no complete response within the request timeout
-  kClosed,       // the upstream closed the connection before a complete response
-  kBadResponse,  // unparseable response
-  kResponseTooLarge,
+  kTimeout,           // no complete response within the request timeout
+  kClosed,            // the upstream closed the connection before a complete response
+  kBadResponse,       // unparseable response
+  kResponseTooLarge,  // head over max_response_head_bytes or kMaxHeaderFields, or body over
+                      // max_response_bytes
   kShutdown,
 };
 std::string_view upstream_error_name(UpstreamError error);
@@ -78,7 +81,8 @@ struct UpstreamOptions {
   uint64_t connect_timeout_ms = 1000;
   uint64_t request_timeout_ms = 10000;
   size_t max_connections = 64;
-  size_t max_response_bytes = 64 * 1024 * 1024;
+  size_t max_response_bytes = 8 * 1024 * 1024;  // body (STREAMSHIFT_MAX_RESPONSE_BYTES)
+  size_t max_response_head_bytes = 64 * 1024;   // status line + header fields
   uint64_t dns_ttl_ms = 30000;
 };
 

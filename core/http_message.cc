@@ -1,6 +1,7 @@
 // HTTP message helpers; see http_message.h.
 #include "core/http_message.h"
 
+#include <algorithm>
 #include <array>
 
 namespace streamshift {
@@ -49,20 +50,6 @@ size_t HeaderBlock::count(std::string_view wanted) const {
   return n;
 }
 
-bool HeaderBlock::connection_has_token(std::string_view token) const {
-  for (size_t i = 0; i < refs_.size(); ++i) {
-    if (!iequals(name(i), "connection")) continue;
-    std::string_view v = value(i);
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      if (iequals(trim(v.substr(0, comma)), token)) return true;
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
-  }
-  return false;
-}
-
 void HeaderBlock::add(std::string_view n, std::string_view v) {
   Ref r;
   r.name_off = static_cast<uint32_t>(storage_.size());
@@ -108,6 +95,79 @@ std::string_view HeaderBlock::stash(std::string_view text, uint32_t* offset) {
   *offset = static_cast<uint32_t>(storage_.size());
   storage_.append(text);
   return view(*offset, static_cast<uint32_t>(text.size()));
+}
+
+namespace {
+
+// Case-insensitive ordering of field names.
+bool iless(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    char x = lower(a[i]), y = lower(b[i]);
+    if (x != y) return x < y;
+  }
+  return a.size() < b.size();
+}
+
+// Calls fn(token) for each comma-separated token of every Connection field.
+template <typename Fn>
+void for_each_connection_token(const HeaderBlock& h, Fn fn) {
+  for (size_t i = 0; i < h.size(); ++i) {
+    if (!iequals(h.name(i), "connection")) continue;
+    std::string_view v = h.value(i);
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view token = trim(v.substr(0, comma));
+      if (!token.empty()) fn(token);
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+}
+
+// Up to this many Connection tokens, each is looked up by a scan of the names.
+constexpr size_t kFewTokens = 8;
+
+// Tokens that name no field we would forward anyway.
+bool names_nothing_new(std::string_view token) {
+  return iequals(token, "close") || is_hop_by_hop_header(token);
+}
+
+}  // namespace
+
+ForwardedFields::ForwardedFields(const HeaderBlock& headers) : headers_(headers) {
+  size_t tokens = 0;
+  for_each_connection_token(headers, [&](std::string_view t) { tokens += !names_nothing_new(t); });
+  if (tokens == 0) return;
+  listed_.assign(headers.size(), false);
+  if (tokens <= kFewTokens) {  // the usual "Connection: keep-alive, X-Foo": a scan per token
+    for_each_connection_token(headers, [&](std::string_view token) {
+      if (names_nothing_new(token)) return;
+      for (size_t i = 0; i < headers.size(); ++i) {
+        if (iequals(headers.name(i), token)) listed_[i] = true;
+      }
+    });
+    return;
+  }
+  std::vector<uint32_t> by_name(headers.size());
+  for (size_t i = 0; i < by_name.size(); ++i) by_name[i] = static_cast<uint32_t>(i);
+  std::sort(by_name.begin(), by_name.end(),
+            [&](uint32_t a, uint32_t b) { return iless(headers.name(a), headers.name(b)); });
+  for_each_connection_token(headers, [&](std::string_view token) {
+    if (names_nothing_new(token)) return;
+    auto it =
+        std::lower_bound(by_name.begin(), by_name.end(), token,
+                         [&](uint32_t i, std::string_view t) { return iless(headers.name(i), t); });
+    for (; it != by_name.end() && iequals(headers.name(*it), token); ++it) listed_[*it] = true;
+  });
+}
+
+bool is_field_text(std::string_view text) {
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
 }
 
 std::string_view status_reason(int status) {
@@ -160,6 +220,8 @@ std::string_view status_reason(int status) {
       return "Service Unavailable";
     case 504:
       return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
     default:
       return "";
   }
@@ -178,9 +240,10 @@ void serialize_response_head(std::string& out, int status, std::string_view reas
   out += reason;
   out += "\r\n";
   if (headers != nullptr) {
+    ForwardedFields forwarded(*headers);
     for (size_t i = 0; i < headers->size(); ++i) {
+      if (!forwarded.forwarded(i)) continue;
       std::string_view n = headers->name(i);
-      if (is_hop_by_hop_header(n) || headers->connection_has_token(n)) continue;
       if (!keep_content_length && iequals(n, "content-length")) continue;
       out += n;
       out += ": ";

@@ -29,8 +29,6 @@ class HeaderBlock {
   std::optional<std::string_view> find(std::string_view name) const;
   /// How many fields are named `name`.
   size_t count(std::string_view name) const;
-  /// True when the Connection header lists `token` (case-insensitive).
-  bool connection_has_token(std::string_view token) const;
 
   void add(std::string_view name, std::string_view value);
   /// Parser support: append a fragment of the current field's name or value.
@@ -61,6 +59,27 @@ class HeaderBlock {
   std::vector<Ref> refs_;
   bool in_value_ = false;
 };
+
+/// Which fields of a message a proxy forwards: all but hop-by-hop ones and
+/// those the Connection header names (RFC 9110 7.6.1). Built once per
+/// message: nothing to do when Connection names no end-to-end field, a scan
+/// of the names per token for up to 8 tokens, else the names are sorted
+/// once: O(n log n + t log n) for n fields and t tokens, so a hostile head
+/// cannot make forwarding quadratic.
+class ForwardedFields {
+ public:
+  explicit ForwardedFields(const HeaderBlock& headers);
+  bool forwarded(size_t i) const {
+    return !is_hop_by_hop_header(headers_.name(i)) && (listed_.empty() || !listed_[i]);
+  }
+
+ private:
+  const HeaderBlock& headers_;
+  std::vector<bool> listed_;  // named in Connection; empty when none is
+};
+
+/// HTAB, SP, visible ASCII and obs-text only: no control characters.
+bool is_field_text(std::string_view text);
 
 /// A request as received by the ingress.
 struct HttpRequest {

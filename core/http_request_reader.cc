@@ -1,7 +1,7 @@
 // Request framing; see http_request_reader.h.
 #include "core/http_request_reader.h"
 
-#include <cstring>
+#include <algorithm>
 
 namespace streamshift {
 namespace {
@@ -27,16 +27,92 @@ constexpr size_t kBodyPadding = 64;
 // Up to this many empty lines before a request line are ignored (RFC 9112 2.2).
 constexpr size_t kMaxLeadingEmptyLines = 8;
 
+// A path segment that is "." or "..", dots possibly percent-encoded (an
+// upstream such as Kestrel decodes %2E before removing dot-segments).
+bool is_dot_segment(std::string_view s) {
+  size_t dots = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] == '.') {
+      ++dots;
+      ++i;
+    } else if (s.size() - i >= 3 && s[i] == '%' && s[i + 1] == '2' &&
+               (s[i + 2] == 'e' || s[i + 2] == 'E')) {
+      ++dots;
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  return dots == 1 || dots == 2;
+}
+
+// Length of a segment separator at the start of `s`: '/', '\' or their
+// percent-encodings (some upstreams decode or normalise them), else 0.
+size_t separator_length(std::string_view s) {
+  if (s[0] == '/' || s[0] == '\\') return 1;
+  if (s.size() >= 3 && s[0] == '%') {
+    char a = s[1], b = static_cast<char>(s[2] | 0x20);
+    if ((a == '2' && b == 'f') || (a == '5' && b == 'c')) return 3;
+  }
+  return 0;
+}
+
+// Checks an origin-form target: no control characters, no fragment, no
+// dot-segment in the path; bytes >= 0x80 are percent-encoded in place so the
+// upstream gets a plain ASCII request line. Returns why it is refused, or "".
+std::string_view check_origin_target(std::string& target) {
+  bool high = false;
+  for (char ch : target) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) return "control character in the request target";
+    if (c == '#') return "fragment (#) in the request target";
+    high = high || c >= 0x80;
+  }
+  std::string_view path = std::string_view(target).substr(0, target.find('?'));
+  size_t start = 0;
+  for (size_t i = 0; i <= path.size();) {
+    size_t sep = i == path.size() ? 1 : separator_length(path.substr(i));
+    if (sep == 0) {
+      ++i;
+      continue;
+    }
+    if (is_dot_segment(path.substr(start, i - start))) {
+      return "dot-segment (. or ..) in the request path";
+    }
+    i += sep;
+    start = i;
+  }
+  if (high) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string encoded;
+    encoded.reserve(target.size() * 3);
+    for (char ch : target) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c < 0x80) {
+        encoded += ch;
+      } else {
+        encoded += '%';
+        encoded += kHex[c >> 4];
+        encoded += kHex[c & 15];
+      }
+    }
+    target = std::move(encoded);
+  }
+  return {};
+}
+
 }  // namespace
 
-HttpRequestReader::HttpRequestReader(Limits limits) : limits_(limits) {
+HttpRequestReader::HttpRequestReader(Limits limits)
+    : limits_(limits),
+      head_(HeadScanner::Kind::kHead, limits.max_header_bytes),
+      chunked_(limits.max_body_bytes, limits.max_header_bytes) {
   llhttp_settings_init(&settings_);
   settings_.on_url = &HttpRequestReader::on_url;
   settings_.on_header_field = &HttpRequestReader::on_header_field;
   settings_.on_header_value = &HttpRequestReader::on_header_value;
   settings_.on_header_value_complete = &HttpRequestReader::on_header_value_complete;
   settings_.on_headers_complete = &HttpRequestReader::on_headers_complete;
-  settings_.on_body = &HttpRequestReader::on_body;
   settings_.on_message_complete = &HttpRequestReader::on_message_complete;
   llhttp_init(&parser_, HTTP_REQUEST, &settings_);
   parser_.data = this;
@@ -51,7 +127,10 @@ bool HttpRequestReader::take_continue() {
 void HttpRequestReader::next() {
   request_.clear();
   url_.clear();
-  scanned_ = 0;
+  head_.reset();
+  chunked_.reset();
+  empty_lines_ = scanned_ = 0;
+  body_expected_ = 0;
   in_body_ = started_ = headers_done_ = message_done_ = wants_continue_ = false;
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
   // A fresh parser state per request: nothing of the previous message leaks.
@@ -71,7 +150,6 @@ HttpRequestReader::Progress HttpRequestReader::fail_from_parser(llhttp_errno_t e
   const char* reason = llhttp_get_error_reason(&parser_);
   std::string detail = llhttp_errno_name(err);
   if (reason != nullptr && *reason != '\0') (detail += ": ") += reason;
-  if (err == HPE_INVALID_CHUNK_SIZE) return fail(400, "invalid_chunk", std::move(detail));
   if (err == HPE_INVALID_TRANSFER_ENCODING || err == HPE_UNEXPECTED_CONTENT_LENGTH ||
       err == HPE_INVALID_CONTENT_LENGTH) {
     return fail(400, "invalid_framing", std::move(detail));
@@ -83,6 +161,7 @@ HttpRequestReader::Progress HttpRequestReader::consume(const char* data, size_t 
                                                        size_t* consumed) {
   *consumed = 0;
   if (error_.status != 0) return Progress::kError;
+  if (message_done_) return Progress::kComplete;  // until next()
   if (!in_body_) {
     Progress p = consume_head(data, len, consumed);
     if (p != Progress::kNeedMore || !in_body_) return p;
@@ -96,68 +175,34 @@ HttpRequestReader::Progress HttpRequestReader::consume(const char* data, size_t 
 
 HttpRequestReader::Progress HttpRequestReader::consume_head(const char* data, size_t len,
                                                             size_t* consumed) {
-  // Empty lines before the request line.
-  size_t skip = 0;
-  if (scanned_ == 0) {
-    size_t lines = 0;
-    while (skip + 1 < len && data[skip] == '\r' && data[skip + 1] == '\n') {
-      skip += 2;
-      if (++lines > kMaxLeadingEmptyLines)
-        return fail(400, "malformed_request", "too many empty lines");
-    }
-    if (skip > 0) {
-      *consumed = skip;
-      data += skip;
-      len -= skip;
-    }
-  }
-  if (len > 0) started_ = true;
-
-  // Pre-scan up to the end of the head: reject every line-ending trick that
-  // llhttp 8.1.0 would tolerate. Each byte is scanned once across calls.
-  size_t end = 0;
-  size_t i = scanned_;
-  for (; i < len; ++i) {
-    char c = data[i];
-    if (c == '\r') {
-      if (i + 1 >= len) break;  // wait for the next byte
-      if (data[i + 1] != '\n')
-        return fail(400, "bare_cr", "CR not followed by LF in the request head");
-      continue;
-    }
-    if (c == '\n') {
-      if (i == 0 || data[i - 1] != '\r')
-        return fail(400, "bare_lf", "LF without CR in the request head");
-      if (i + 1 >= len) break;  // rescan this LF when the next byte is here
-      char next = data[i + 1];
-      if (next == ' ' || next == '\t')
-        return fail(400, "obs_fold", "folded header line (obs-fold)");
-      if (next == '\r') {
-        if (i + 2 >= len) break;
-        if (data[i + 2] != '\n') return fail(400, "bare_cr", "CR LF CR not followed by LF");
-        end = i + 3;
-        break;
+  // Empty lines before the request line, counted across calls so the limit
+  // does not depend on how the bytes were split.
+  if (!started_) {
+    size_t skip = 0;
+    while (skip < len && data[skip] == '\r') {
+      if (skip + 1 == len) break;         // wait for the LF
+      if (data[skip + 1] != '\n') break;  // the scanner reports the bare CR
+      if (++empty_lines_ > kMaxLeadingEmptyLines) {
+        return fail(400, "malformed_request",
+                    "more than " + std::to_string(kMaxLeadingEmptyLines) +
+                        " empty lines before the request line");
       }
-      continue;
+      skip += 2;
     }
-    if (c == '\0') return fail(400, "malformed_request", "NUL byte in the request head");
-    if (i == 0 && (c == ' ' || c == '\t'))
-      return fail(400, "malformed_request", "request line starts with whitespace");
+    *consumed = skip;
+    data += skip;
+    len -= skip;
+    if (len == 0 || (len == 1 && data[0] == '\r')) return Progress::kNeedMore;
+    started_ = true;
   }
-  if (end == 0) {
-    scanned_ = i;
-    if (len > limits_.max_header_bytes) {
-      return fail(
-          431, "header_too_large",
-          "request line and headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
-    }
-    return Progress::kNeedMore;
-  }
-  if (end > limits_.max_header_bytes) {
-    return fail(
-        431, "header_too_large",
-        "request line and headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
-  }
+
+  // Pre-scan up to the end of the head; each byte is scanned once across calls.
+  size_t used = 0;
+  HeadScanner::Result scanned = head_.scan(data + scanned_, len - scanned_, &used);
+  if (scanned == HeadScanner::Result::kError) return fail_head_scan();
+  scanned_ += used;
+  if (scanned == HeadScanner::Result::kNeedMore) return Progress::kNeedMore;
+  size_t end = scanned_;
 
   llhttp_errno_t err = llhttp_execute(&parser_, data, end);
   if (err != HPE_OK && err != HPE_PAUSED) return fail_from_parser(err);
@@ -170,19 +215,49 @@ HttpRequestReader::Progress HttpRequestReader::consume_head(const char* data, si
   return Progress::kNeedMore;
 }
 
+HttpRequestReader::Progress HttpRequestReader::fail_head_scan() {
+  HeadScanner::Error e = head_.error();
+  if (e == HeadScanner::Error::kTooLarge) {
+    return fail(
+        431, "header_too_large",
+        "request line and headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes");
+  }
+  if (e == HeadScanner::Error::kTooManyFields) {
+    return fail(431, "header_too_large",
+                "more than " + std::to_string(kMaxHeaderFields) + " header fields");
+  }
+  std::string detail = std::string(head_scan_error_text(e)) + " in the request head";
+  if (e == HeadScanner::Error::kBareCr) return fail(400, "bare_cr", std::move(detail));
+  if (e == HeadScanner::Error::kBareLf) return fail(400, "bare_lf", std::move(detail));
+  if (e == HeadScanner::Error::kObsFold) return fail(400, "obs_fold", std::move(detail));
+  return fail(400, "malformed_request", std::move(detail));
+}
+
 HttpRequestReader::Progress HttpRequestReader::consume_body(const char* data, size_t len,
                                                             size_t* consumed) {
-  if (len == 0) return Progress::kNeedMore;
-  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-  if (err == HPE_OK) {
-    *consumed = len;
-    return Progress::kNeedMore;
-  }
-  if (err == HPE_PAUSED && message_done_) {
-    *consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+  if (!request_.chunked) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, body_expected_ - request_.body.size()));
+    request_.body.append(data, n);
+    *consumed = n;
+    if (request_.body.size() < body_expected_) return Progress::kNeedMore;
+    message_done_ = true;
     return Progress::kComplete;
   }
-  return fail_from_parser(err);
+  if (len == 0) return Progress::kNeedMore;
+  ChunkedDecoder::Result r = chunked_.decode(data, len, &request_.body, consumed);
+  if (r == ChunkedDecoder::Result::kDone) {
+    message_done_ = true;
+    return Progress::kComplete;
+  }
+  if (r == ChunkedDecoder::Result::kNeedMore) return Progress::kNeedMore;
+  switch (chunked_.error()) {
+    case ChunkedDecoder::Error::kBodyTooLarge:
+      return fail(413, "body_too_large", chunked_.detail());
+    case ChunkedDecoder::Error::kTrailersTooLarge:
+      return fail(431, "header_too_large", chunked_.detail());
+    default:
+      return fail(400, "invalid_chunk", chunked_.detail());
+  }
 }
 
 int HttpRequestReader::check_headers() {
@@ -190,18 +265,31 @@ int HttpRequestReader::check_headers() {
   request_.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
   request_.version_major = parser_.http_major;
   request_.version_minor = parser_.http_minor;
-  request_.target_len = static_cast<uint32_t>(url_.size());
-  h.stash(url_, &request_.target_off);
-
+  if (parser_.http_major != 1 || parser_.http_minor > 1) {
+    // llhttp 8.1.0 parses "HTTP/0.9" and "HTTP/2.0" request lines.
+    fail(505, "http_version_not_supported",
+         "HTTP/" + std::to_string(parser_.http_major) + "." + std::to_string(parser_.http_minor) +
+             " is not supported: HTTP/1.1 and HTTP/1.0 only");
+    return HPE_USER;
+  }
   if (parser_.method == HTTP_CONNECT) {
     fail(405, "method_not_allowed", "CONNECT is not supported");
     return HPE_USER;
   }
-  std::string_view target = request_.target();
-  if (target.empty() || (target[0] != '/' && !(target == "*" && parser_.method == HTTP_OPTIONS))) {
-    fail(400, "malformed_request", "request target must be in origin form (start with /)");
-    return HPE_USER;
+  bool asterisk = url_ == "*" && parser_.method == HTTP_OPTIONS;
+  if (!asterisk) {
+    if (url_.empty() || url_[0] != '/') {
+      fail(400, "malformed_request", "request target must be in origin form (start with /)");
+      return HPE_USER;
+    }
+    std::string_view why = check_origin_target(url_);
+    if (!why.empty()) {
+      fail(400, "invalid_target", std::string(why));
+      return HPE_USER;
+    }
   }
+  request_.target_len = static_cast<uint32_t>(url_.size());
+  h.stash(url_, &request_.target_off);
   for (size_t i = 0; i < h.size(); ++i) {
     if (!is_token(h.name(i))) {
       fail(400, "malformed_request", "invalid header field name");
@@ -247,6 +335,7 @@ int HttpRequestReader::check_headers() {
     wants_continue_ = request_.version_minor >= 1;
   }
   if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0) {
+    body_expected_ = parser_.content_length;
     // Spare room past the end lets SIMD parsers read the body in place.
     request_.body.reserve(parser_.content_length + kBodyPadding);
   }
@@ -260,37 +349,24 @@ int HttpRequestReader::on_url(llhttp_t* p, const char* at, size_t len) {
   return HPE_OK;
 }
 
+// llhttp sees the head only (bodies and trailers go through ChunkedDecoder).
 int HttpRequestReader::on_header_field(llhttp_t* p, const char* at, size_t len) {
-  HttpRequestReader* r = self(p);
-  if (!r->headers_done_) r->request_.headers.append_name_fragment({at, len});
-  return HPE_OK;  // trailers (after the body) are dropped
+  self(p)->request_.headers.append_name_fragment({at, len});
+  return HPE_OK;
 }
 
 int HttpRequestReader::on_header_value(llhttp_t* p, const char* at, size_t len) {
-  HttpRequestReader* r = self(p);
-  if (!r->headers_done_) r->request_.headers.append_value_fragment({at, len});
+  self(p)->request_.headers.append_value_fragment({at, len});
   return HPE_OK;
 }
 
 int HttpRequestReader::on_header_value_complete(llhttp_t* p) {
-  HttpRequestReader* r = self(p);
-  if (!r->headers_done_) r->request_.headers.finish_value();
+  self(p)->request_.headers.finish_value();
   return HPE_OK;
 }
 
 int HttpRequestReader::on_headers_complete(llhttp_t* p) {
   return self(p)->check_headers();
-}
-
-int HttpRequestReader::on_body(llhttp_t* p, const char* at, size_t len) {
-  HttpRequestReader* r = self(p);
-  if (r->request_.body.size() + len > r->limits_.max_body_bytes) {
-    r->fail(413, "body_too_large",
-            "body exceeds " + std::to_string(r->limits_.max_body_bytes) + " bytes");
-    return HPE_USER;
-  }
-  r->request_.body.append(at, len);
-  return HPE_OK;
 }
 
 int HttpRequestReader::on_message_complete(llhttp_t* p) {

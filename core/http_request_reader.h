@@ -2,12 +2,15 @@
 //
 // Bytes arrive in the connection's buffer; consume() takes what it can:
 //
-//   head phase:  scan for CRLF CRLF, rejecting bare CR, bare LF, obs-fold and
-//                NUL as it goes (llhttp 8.1.0 accepts some of these: see
-//                NOTES-deps.md), bounded by max_header_bytes; then the whole
-//                head goes through llhttp at once.
-//   body phase:  llhttp decodes Content-Length or chunked bodies into
-//                request().body, bounded by max_body_bytes; trailers dropped.
+//   head phase:  up to 8 empty lines skipped; HeadScanner finds the end of the
+//                head, rejecting bare CR, bare LF, obs-fold and NUL as it goes
+//                (llhttp 8.1.0 accepts some of these: see NOTES-deps.md),
+//                bounded by max_header_bytes and kMaxHeaderFields; then the
+//                whole head goes through llhttp at once, and the request line
+//                and framing headers are checked.
+//   body phase:  a Content-Length body is copied, a chunked one decoded by
+//                ChunkedDecoder (not llhttp: it does not check chunk framing),
+//                into request().body, bounded by max_body_bytes; trailers dropped.
 //
 // on_message_complete pauses the parser, so exactly one request is framed per
 // kComplete and the bytes after it stay in the caller's buffer (pipelining).
@@ -20,6 +23,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/chunked_decoder.h"
+#include "core/http_head_scanner.h"
 #include "core/http_message.h"
 
 namespace streamshift {
@@ -64,6 +69,7 @@ class HttpRequestReader {
   Progress consume_body(const char* data, size_t len, size_t* consumed);
   Progress fail(int status, std::string_view code, std::string detail);
   Progress fail_from_parser(llhttp_errno_t err);
+  Progress fail_head_scan();
   int check_headers();
 
   static int on_url(llhttp_t* p, const char* at, size_t len);
@@ -71,7 +77,6 @@ class HttpRequestReader {
   static int on_header_value(llhttp_t* p, const char* at, size_t len);
   static int on_header_value_complete(llhttp_t* p);
   static int on_headers_complete(llhttp_t* p);
-  static int on_body(llhttp_t* p, const char* at, size_t len);
   static int on_message_complete(llhttp_t* p);
 
   Limits limits_;
@@ -80,7 +85,11 @@ class HttpRequestReader {
   HttpRequest request_;
   FramingError error_;
   std::string url_;
-  size_t scanned_ = 0;  // head bytes already pre-scanned
+  HeadScanner head_;
+  ChunkedDecoder chunked_;
+  size_t empty_lines_ = 0;  // skipped before the request line
+  size_t scanned_ = 0;      // head bytes already pre-scanned
+  uint64_t body_expected_ = 0;
   bool in_body_ = false;
   bool started_ = false;
   bool headers_done_ = false;

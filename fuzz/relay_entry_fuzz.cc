@@ -29,6 +29,7 @@
 
 #include "core/http_request_reader.h"
 #include "core/net_address.h"
+#include "core/redis_reply_limits.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/resp.h"
 #include "relay/delivery_policy.h"
@@ -159,8 +160,12 @@ void check_entry(const RelayEntry& e) {
   check_replay(e, what);
 }
 
+// The replies as the relay's Redis client reads them: with the bounds of
+// every connection (an array header of two billion elements fails it).
 void read_replies(std::string_view resp) {
+  streamshift::ReplyGuard guard{streamshift::RedisReplyLimits{}};  // outlives the reader
   Reader reader(redisReaderCreate());
+  guard.attach(reader.get());
   FUZZ_CHECK(redisReaderFeed(reader.get(), resp.data(), resp.size()) == REDIS_OK, "feed");
   for (;;) {
     void* raw = nullptr;

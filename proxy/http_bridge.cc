@@ -59,22 +59,18 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
   head.reserve(h.bytes() + 160);
   head += request.method;
   head += ' ';
-  head += upstream_.path_prefix;
+  // The reader admits "*" for OPTIONS only; it names the server, not a path
+  // under the prefix.
+  if (request.target() != "*") head += upstream_.path_prefix;
   head += request.target();
   head += " HTTP/1.1\r\n";
-  std::string_view forwarded_for;
+  ForwardedFields forwarded(h);
   bool has_host = false, has_request_id = false;
   for (size_t i = 0; i < h.size(); ++i) {
     std::string_view name = h.name(i);
-    if (is_hop_by_hop_header(name) || iequals(name, "content-length") ||
-        h.connection_has_token(name)) {
-      continue;
-    }
+    if (!forwarded.forwarded(i) || iequals(name, "content-length")) continue;
     if (!event_id.empty() && iequals(name, "x-event-id")) continue;
-    if (iequals(name, "x-forwarded-for")) {
-      forwarded_for = h.value(i);  // merged below, after the last hop
-      continue;
-    }
+    if (iequals(name, "x-forwarded-for")) continue;  // merged below, after the last hop
     has_host = has_host || iequals(name, "host");
     has_request_id = has_request_id || iequals(name, "x-request-id");
     append_header(head, name, h.value(i));
@@ -82,9 +78,13 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
   if (!has_host) append_header(head, "Host", upstream_.authority);
   if (!has_request_id) append_header(head, "X-Request-Id", ids_.uuid4());
   if (!event_id.empty()) append_header(head, "X-Event-Id", event_id);
+  // Every X-Forwarded-For field, in order, then this hop (RFC 9110 5.3).
   head += "X-Forwarded-For: ";
-  if (!forwarded_for.empty()) {
-    head += forwarded_for;
+  for (size_t i = 0; i < h.size(); ++i) {
+    if (!iequals(h.name(i), "x-forwarded-for") || h.value(i).empty() || !forwarded.forwarded(i)) {
+      continue;
+    }
+    head += h.value(i);
     head += ", ";
   }
   head += client_ip;

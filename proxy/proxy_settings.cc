@@ -1,6 +1,8 @@
 // Reading the sidecar's environment; see proxy_settings.h.
 #include "proxy/proxy_settings.h"
 
+#include "core/upstream_settings.h"
+
 namespace streamshift {
 
 ProxySettings load_proxy_settings(EnvReader& env) {
@@ -22,6 +24,7 @@ ProxySettings load_proxy_settings(EnvReader& env) {
                   "time for the upstream's complete response, from the request's arrival"));
   s.upstream_pool_size = static_cast<size_t>(env.integer("STREAMSHIFT_UPSTREAM_POOL_SIZE", 64, 1,
                                                          10000, "upstream connections per worker"));
+  s.max_response_bytes = load_max_response_bytes(env);
   s.max_header_bytes = static_cast<size_t>(env.integer(
       "STREAMSHIFT_MAX_HEADER_BYTES", 16384, 256, 1048576, "request line + headers limit (431)"));
   s.max_body_bytes = static_cast<size_t>(

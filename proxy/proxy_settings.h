@@ -22,6 +22,7 @@ struct ProxySettings {
   uint64_t upstream_connect_timeout_ms = 1000;
   uint64_t upstream_timeout_ms = 10000;
   size_t upstream_pool_size = 64;
+  size_t max_response_bytes = 8 * 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
   uint64_t client_timeout_ms = 10000;

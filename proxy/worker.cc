@@ -23,6 +23,7 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
   upstream.connect_timeout_ms = settings.upstream_connect_timeout_ms;
   upstream.request_timeout_ms = settings.upstream_timeout_ms;
   upstream.max_connections = settings.upstream_pool_size;
+  upstream.max_response_bytes = settings.max_response_bytes;
   pool_ = std::make_unique<UpstreamPool>(&loop_, upstream);
   bridge_ = std::make_unique<HttpBridge>(*pool_, settings.upstream, &metrics);
   const TransportSettings& transport = settings.transport;

@@ -5,6 +5,8 @@
 
 #include <climits>
 
+#include "core/upstream_settings.h"
+
 namespace streamshift {
 namespace {
 
@@ -71,6 +73,7 @@ RelaySettings load_relay_settings(EnvReader& env) {
                                        "time for the target's complete answer to one delivery");
   s.connect_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_CONNECT_TIMEOUT_MS", 1000, 1, 60000,
                                       "target connect timeout");
+  s.max_response_bytes = load_max_response_bytes(env);
   s.retry_initial_ms = milliseconds(env, "STREAMSHIFT_RELAY_RETRY_INITIAL_MS", 100, 1, 600000,
                                     "first retry delay (doubles per attempt, with jitter)");
   s.retry_max_ms =

@@ -38,6 +38,7 @@ struct RelaySettings {
   std::string dedup_prefix = "streamshift:delivered:";
   uint64_t delivery_timeout_ms = 5000;
   uint64_t connect_timeout_ms = 1000;
+  size_t max_response_bytes = 8 * 1024 * 1024;  // STREAMSHIFT_MAX_RESPONSE_BYTES
   uint64_t retry_initial_ms = 100;
   uint64_t retry_max_ms = 5000;
   uint64_t lag_interval_ms = 5000;

@@ -15,6 +15,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using namespace std::string_literals;
 using testing::ReceivedRequest;
 using testing::TestUpstream;
 using testing::UpstreamReply;
@@ -30,8 +31,10 @@ class UpstreamPoolTest : public ::testing::Test {
     uv_loop_close(&loop_);
   }
 
-  void make_pool(uint16_t port, size_t max_connections = 8, uint64_t timeout_ms = 2000) {
+  void make_pool(uint16_t port, size_t max_connections = 8, uint64_t timeout_ms = 2000,
+                 size_t max_response_bytes = UpstreamOptions{}.max_response_bytes) {
     UpstreamOptions options;
+    options.max_response_bytes = max_response_bytes;
     options.host = "127.0.0.1";
     options.port = port;
     options.max_connections = max_connections;
@@ -47,6 +50,14 @@ class UpstreamPoolTest : public ::testing::Test {
     req->body = "body";
     req->on_done = [out](UpstreamResponse& r) { *out = std::move(r); };
     pool_->send(std::move(req));
+  }
+
+  // Sends a request and runs the loop until its answer is in.
+  UpstreamResponse exchange(std::string target) {
+    std::optional<UpstreamResponse> r;
+    send(std::move(target), &r);
+    run_until({&r});
+    return r ? std::move(*r) : UpstreamResponse{};
   }
 
   // Runs the loop until every result is in, or fails after a deadline.
@@ -174,6 +185,152 @@ TEST_F(UpstreamPoolTest, QueuedRequestsTimeOutToo) {
   EXPECT_EQ(a->error, UpstreamError::kTimeout);
   EXPECT_EQ(b->error, UpstreamError::kTimeout);
   EXPECT_EQ(upstream_.request_count(), 1u);
+}
+
+using testing::repeat;
+
+TestUpstream::Handler raw_reply(std::string raw) {
+  return [raw](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.raw = raw;
+    return r;
+  };
+}
+
+TEST_F(UpstreamPoolTest, DefaultsBoundTheResponse) {
+  UpstreamOptions defaults;
+  EXPECT_EQ(defaults.max_response_bytes, 8u * 1024 * 1024);
+  EXPECT_EQ(defaults.max_response_head_bytes, 64u * 1024);
+}
+
+struct HostileResponse {
+  const char* name;
+  std::string raw;
+  UpstreamError error;
+};
+
+void PrintTo(const HostileResponse& h, std::ostream* os) {
+  *os << h.name;
+}
+
+class HostileUpstream : public UpstreamPoolTest,
+                        public ::testing::WithParamInterface<HostileResponse> {};
+
+// Each is refused, its connection closed, and the pool keeps working.
+TEST_P(HostileUpstream, IsRefusedAndTheConnectionDropped) {
+  const HostileResponse& c = GetParam();
+  upstream_.set_handler([&](const ReceivedRequest& req) {
+    UpstreamReply r;
+    if (req.target == "/hostile") r.raw = c.raw;
+    r.body = "fine";
+    return r;
+  });
+  make_pool(upstream_.port(), 8, 5000, 1000);
+  UpstreamResponse bad = exchange("/hostile");
+  EXPECT_EQ(bad.error, c.error) << upstream_error_name(bad.error) << ": " << bad.detail;
+  EXPECT_TRUE(upstream_.wait_for_closed(1, seconds(5)));
+  UpstreamResponse good = exchange("/next");
+  EXPECT_EQ(good.error, UpstreamError::kNone) << good.detail;
+  EXPECT_EQ(good.body, "fine");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Responses, HostileUpstream,
+    ::testing::Values(
+        HostileResponse{"bare_cr_after_reason", "HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n",
+                        UpstreamError::kBadResponse},
+        HostileResponse{"bare_cr_in_value",
+                        "HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n",
+                        UpstreamError::kBadResponse},
+        HostileResponse{"bare_lf", "HTTP/1.1 200 OK\nContent-Length: 0\n\n",
+                        UpstreamError::kBadResponse},
+        HostileResponse{"crlf_cr_then_byte", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\rXok",
+                        UpstreamError::kBadResponse},
+        HostileResponse{
+            "obs_fold",
+            "HTTP/1.1 200 OK\r\nX: a\r\n Content-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+            UpstreamError::kBadResponse},
+        HostileResponse{"nul_in_head", "HTTP/1.1 200 OK\r\nX: \0\r\nContent-Length: 0\r\n\r\n"s,
+                        UpstreamError::kBadResponse},
+        HostileResponse{
+            "te_and_cl",
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            UpstreamError::kBadResponse},
+        HostileResponse{"switching_protocols",
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n",
+                        UpstreamError::kBadResponse},
+        HostileResponse{"interim_then_bare_cr",
+                        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n",
+                        UpstreamError::kBadResponse},
+        HostileResponse{"head_over_64k",
+                        "HTTP/1.1 200 OK\r\nX-Pad: " + std::string(70 * 1024, 'p') + "\r\n\r\n",
+                        UpstreamError::kResponseTooLarge},
+        HostileResponse{"reason_over_64k",
+                        "HTTP/1.1 200 " + std::string(70 * 1024, 'r') + "\r\n\r\n",
+                        UpstreamError::kResponseTooLarge},
+        HostileResponse{"endless_empty_headers",
+                        "HTTP/1.1 200 OK\r\n" + repeat("X-Pad:\r\n", 200000) + "\r\n",
+                        UpstreamError::kResponseTooLarge},
+        HostileResponse{"101_header_fields",
+                        "HTTP/1.1 200 OK\r\n" + repeat("X-Pad:\r\n", 101) + "\r\n",
+                        UpstreamError::kResponseTooLarge},
+        HostileResponse{"body_over_the_limit", "HTTP/1.1 200 OK\r\nContent-Length: 1001\r\n\r\n",
+                        UpstreamError::kResponseTooLarge},
+        HostileResponse{
+            "te_gzip_chunked",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            UpstreamError::kBadResponse},
+        HostileResponse{"te_gzip_until_eof", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok",
+                        UpstreamError::kBadResponse},
+        HostileResponse{
+            "chunk_data_not_followed_by_crlf",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+            UpstreamError::kBadResponse},
+        HostileResponse{
+            "chunk_size_bare_lf",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
+            UpstreamError::kBadResponse},
+        HostileResponse{"chunked_body_over_the_limit",
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n" +
+                            std::string(1001, 'b') + "\r\n0\r\n\r\n",
+                        UpstreamError::kResponseTooLarge}),
+    [](const ::testing::TestParamInfo<HostileResponse>& p) { return std::string(p.param.name); });
+
+TEST_F(UpstreamPoolTest, AcceptsAHeadOfAHundredFieldsAndInterimAnswers) {
+  upstream_.set_handler(
+      raw_reply("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\n"
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" +
+                repeat("X-Pad:\r\n", 99) + "\r\nok"));
+  make_pool(upstream_.port());
+  UpstreamResponse r = exchange("/x");
+  ASSERT_EQ(r.error, UpstreamError::kNone) << r.detail;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers.size(), 100u);
+  EXPECT_EQ(r.body, "ok");
+}
+
+TEST_F(UpstreamPoolTest, ChunkedAnswersAreDecodedAndTheConnectionReused) {
+  upstream_.set_handler(raw_reply(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n"
+      "Trailer: dropped\r\n\r\n"));
+  make_pool(upstream_.port());
+  UpstreamResponse a = exchange("/a");
+  UpstreamResponse b = exchange("/b");
+  ASSERT_EQ(a.error, UpstreamError::kNone) << a.detail;
+  EXPECT_EQ(a.body, "abcde");
+  EXPECT_FALSE(a.headers.find("trailer").has_value());
+  EXPECT_EQ(b.body, "abcde");
+  EXPECT_EQ(upstream_.connections_accepted(), 1);
+}
+
+TEST_F(UpstreamPoolTest, ReasonPhraseWithControlCharactersIsDropped) {
+  upstream_.set_handler(raw_reply("HTTP/1.1 201 Made\x0b It\r\nContent-Length: 2\r\n\r\nok"));
+  make_pool(upstream_.port());
+  UpstreamResponse r = exchange("/x");
+  ASSERT_EQ(r.error, UpstreamError::kNone) << r.detail;
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.reason(), "");
+  EXPECT_EQ(r.body, "ok");
 }
 
 TEST_F(UpstreamPoolTest, ShutdownFailsWhatIsInFlight) {

@@ -4,12 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+
+#include "core/chunked_decoder.h"
+#include "tests/support/net.h"
 
 namespace streamshift {
 namespace {
 
 using Progress = HttpRequestReader::Progress;
+using namespace std::string_literals;
+
+const std::string kChunked = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+using testing::repeat;
 
 struct Framed {
   Progress progress;
@@ -111,6 +120,29 @@ TEST_P(Rejects, WithStatusAndCode) {
   EXPECT_EQ(f.reader.error().code, c.code) << c.name << ": " << f.reader.error().detail;
 }
 
+// Every split point of short inputs; of long ones, those near either end and
+// a spread in between.
+size_t next_cut(size_t cut, size_t size) {
+  if (size <= 4096 || cut < 300 || cut + 300 >= size) return cut + 1;
+  return std::min(cut + 97, size - 300);
+}
+
+// Requests arrive in pieces: the outcome must not depend on where they split.
+TEST_P(Rejects, WhereverTheBytesSplit) {
+  const Rejection& c = GetParam();
+  HttpRequestReader::Limits limits;
+  limits.max_header_bytes = 1024;
+  limits.max_body_bytes = 100;
+  for (size_t cut = 1; cut < c.input.size(); cut = next_cut(cut, c.input.size())) {
+    Feeder f(limits);
+    Progress first = f.feed(c.input.substr(0, cut)).progress;
+    Progress last = first == Progress::kError ? first : f.feed(c.input.substr(cut)).progress;
+    ASSERT_EQ(last, Progress::kError) << c.name << " split at " << cut;
+    ASSERT_EQ(f.reader.error().code, c.code) << c.name << " split at " << cut;
+    ASSERT_EQ(f.reader.error().status, c.status) << c.name << " split at " << cut;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Framing, Rejects,
     ::testing::Values(
@@ -183,8 +215,149 @@ INSTANTIATE_TEST_SUITE_P(
                   413, "body_too_large"},
         Rejection{"expect_other",
                   "POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na", 417,
-                  "expectation_failed"}),
+                  "expectation_failed"},
+        // Chunk framing: llhttp 8.1.0 skips the two bytes after chunk data unchecked.
+        Rejection{"chunk_data_not_crlf", kChunked + "5\r\nhelloXX0\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"chunk_data_bare_lf_smuggles",
+                  kChunked + "5\r\nhello\nc0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "invalid_chunk"},
+        Rejection{"chunk_data_cr_only", kChunked + "5\r\nhello\r0\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"chunk_size_bare_lf", kChunked + "5\nhello\r\n0\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"chunk_size_bare_cr", kChunked + "5\rhello\r\n0\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"chunk_size_empty", kChunked + "\r\nhello\r\n0\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"chunk_size_sign", kChunked + "+5\r\nhello\r\n0\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"chunk_size_trailing_space", kChunked + "5 \r\nhello\r\n0\r\n\r\n", 400,
+                  "invalid_chunk"},
+        Rejection{"chunk_size_17_digits",
+                  kChunked + std::string(16, '0') + "5\r\nhello\r\n0\r\n\r\n", 400,
+                  "invalid_chunk"},
+        Rejection{"chunk_ext_bare_lf", kChunked + "5;a=b\nhello\r\n0\r\n\r\n", 400,
+                  "invalid_chunk"},
+        Rejection{"chunk_ext_bare_cr", kChunked + "5;a\rb\r\nhello\r\n0\r\n\r\n", 400,
+                  "invalid_chunk"},
+        Rejection{"chunk_ext_nul", kChunked + "5;a\0b\r\nhello\r\n0\r\n\r\n"s, 400,
+                  "invalid_chunk"},
+        Rejection{
+            "chunk_ext_too_long",
+            kChunked + "5;a" + std::string(kMaxChunkExtensionBytes, 'x') + "\r\nhello\r\n0\r\n\r\n",
+            400, "invalid_chunk"},
+        Rejection{"chunk_exts_too_long_together",
+                  kChunked + "1;" + std::string(kMaxChunkExtensionBytes / 2, 'x') + "\r\na\r\n1;" +
+                      std::string(kMaxChunkExtensionBytes / 2 + 1, 'x') + "\r\nb\r\n0\r\n\r\n",
+                  400, "invalid_chunk"},
+        Rejection{"last_chunk_ext_bare_lf", kChunked + "0;x\n\r\n", 400, "invalid_chunk"},
+        Rejection{"trailer_bare_lf", kChunked + "0\r\nX: y\n\r\n", 400, "invalid_chunk"},
+        Rejection{"trailer_bare_cr", kChunked + "0\r\nX: y\rZ: w\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"trailer_end_bare_lf", kChunked + "0\r\n\n", 400, "invalid_chunk"},
+        Rejection{"trailer_obs_fold", kChunked + "0\r\nX: y\r\n z\r\n\r\n", 400, "invalid_chunk"},
+        Rejection{"trailers_too_large", kChunked + "0\r\nX: " + std::string(1100, 't') + "\r\n\r\n",
+                  431, "header_too_large"},
+        // Head limits and the request line.
+        Rejection{"too_many_header_fields",
+                  "GET / HTTP/1.1\r\nHost: a\r\n" + repeat("a:\r\n", 100) + "\r\n", 431,
+                  "header_too_large"},
+        Rejection{"nine_empty_lines", repeat("\r\n", 9) + "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "malformed_request"},
+        Rejection{"http_2_0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505,
+                  "http_version_not_supported"},
+        Rejection{"http_0_9", "GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505,
+                  "http_version_not_supported"},
+        Rejection{"tab_in_target", "GET /a\tHTTP/1.0 HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "invalid_target"},
+        Rejection{"form_feed_in_target",
+                  "GET /a\x0c"
+                  "b HTTP/1.1\r\nHost: a\r\n\r\n",
+                  400, "invalid_target"},
+        Rejection{"fragment_in_target", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "invalid_target"},
+        Rejection{"dot_dot_segments", "GET /../../etc HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "invalid_target"},
+        Rejection{"dot_dot_at_end", "GET /a/.. HTTP/1.1\r\nHost: a\r\n\r\n", 400, "invalid_target"},
+        Rejection{"dot_segment", "GET /a/./b HTTP/1.1\r\nHost: a\r\n\r\n", 400, "invalid_target"},
+        Rejection{"encoded_dot_dot", "GET /%2e%2E/etc HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "invalid_target"},
+        Rejection{"dot_dot_encoded_slash", "GET /a/..%2fetc HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "invalid_target"},
+        Rejection{"dot_dot_backslash", "GET /a\\..\\etc HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "invalid_target"},
+        Rejection{"asterisk_for_get", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                  "malformed_request"}),
     [](const ::testing::TestParamInfo<Rejection>& p) { return std::string(p.param.name); });
+
+struct Accepted {
+  const char* name;
+  std::string input;
+  std::string target;
+  std::string body;
+};
+
+void PrintTo(const Accepted& a, std::ostream* os) {
+  *os << a.name;
+}
+
+class Accepts : public ::testing::TestWithParam<Accepted> {};
+
+// Whole, split at every byte, and one byte at a time: the same request.
+TEST_P(Accepts, WhereverTheBytesSplit) {
+  const Accepted& c = GetParam();
+  const std::string next = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+  auto check = [&](Feeder& f, Progress p, const std::string& where) {
+    ASSERT_EQ(p, Progress::kComplete) << c.name << " " << where << ": " << f.reader.error().detail;
+    EXPECT_EQ(f.reader.request().target(), c.target) << where;
+    EXPECT_EQ(f.reader.request().body, c.body) << where;
+    EXPECT_EQ(f.pending(), next) << where << ": the next request's bytes are left alone";
+  };
+  std::string all = c.input + next;
+  for (size_t cut = 1; cut < c.input.size(); ++cut) {
+    Feeder f;
+    Progress p = f.feed(c.input.substr(0, cut)).progress;
+    ASSERT_EQ(p, Progress::kNeedMore) << c.name << " split at " << cut;
+    check(f, f.feed(all.substr(cut)).progress, "split at " + std::to_string(cut));
+  }
+  Feeder bytewise;
+  Progress p = Progress::kNeedMore;
+  size_t fed = 0;
+  while (p == Progress::kNeedMore && fed < c.input.size()) {
+    p = bytewise.feed(c.input.substr(fed++, 1)).progress;
+  }
+  EXPECT_EQ(fed, c.input.size()) << "complete before its last byte";
+  bytewise.feed(next);  // a complete request takes nothing more until next()
+  check(bytewise, p, "byte by byte");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Framing, Accepts,
+    ::testing::Values(
+        Accepted{"chunked_with_extensions_and_trailers",
+                 kChunked + "4;name=value;q=\"a b\"\r\nWiki\r\n5 ;ext\r\npedia\r\n0;last\r\n"
+                            "X-Trailer: t\r\nY: u\r\n\r\n",
+                 "/x", "Wikipedia"},
+        Accepted{"chunked_upper_hex_and_leading_zeros",
+                 kChunked + "000A\r\n0123456789\r\n00\r\n\r\n", "/x", "0123456789"},
+        Accepted{"chunked_sixteen_digit_size",
+                 kChunked + std::string(15, '0') + "3\r\nabc\r\n0\r\n\r\n", "/x", "abc"},
+        Accepted{"content_length", "PUT /c HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+                 "/c", "hello"},
+        Accepted{"eight_empty_lines", repeat("\r\n", 8) + "GET /e HTTP/1.1\r\nHost: a\r\n\r\n",
+                 "/e", ""},
+        Accepted{"hundred_header_fields",
+                 "GET /h HTTP/1.1\r\nHost: a\r\n" + repeat("a:\r\n", 99) + "\r\n", "/h", ""},
+        Accepted{"high_bytes_percent_encoded",
+                 "GET /caf\xc3\xa9?q=\xff HTTP/1.1\r\nHost: a\r\n\r\n", "/caf%C3%A9?q=%FF", ""},
+        Accepted{"dots_inside_segments", "GET /a/..b/.c/...?x=/../ HTTP/1.1\r\nHost: a\r\n\r\n",
+                 "/a/..b/.c/...?x=/../", ""},
+        Accepted{"asterisk_form_options", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", "*", ""},
+        Accepted{"http_1_0", "GET /old HTTP/1.0\r\n\r\n", "/old", ""}),
+    [](const ::testing::TestParamInfo<Accepted>& p) { return std::string(p.param.name); });
+
+TEST(HttpRequestReader, TrailersAreDroppedNotForwarded) {
+  Feeder f;
+  ASSERT_EQ(f.feed(kChunked + "1\r\na\r\n0\r\nHost: evil\r\nContent-Length: 9\r\n\r\n").progress,
+            Progress::kComplete);
+  EXPECT_EQ(f.reader.request().headers.count("host"), 1u);
+  EXPECT_EQ(f.reader.request().headers.count("content-length"), 0u);
+  EXPECT_EQ(f.reader.request().body, "a");
+}
 
 TEST(HttpRequestReader, ObsFoldSplitAcrossReadsIsStillRejected) {
   Feeder f;

@@ -16,6 +16,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+const std::string kChunked = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
 struct BadInput {
   const char* name;
   std::string bytes;
@@ -105,8 +107,63 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"chunked_body_too_large",
                  "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3e9\r\n" +
                      std::string(1001, 'c') + "\r\n0\r\n\r\n",
-                 413, "body_too_large"}),
+                 413, "body_too_large"},
+        // Chunk framing that llhttp 8.1.0 accepts (it skips the two bytes after chunk data).
+        BadInput{"chunk_data_not_followed_by_crlf", kChunked + "5\r\nhelloXX0\r\n\r\n", 400,
+                 "invalid_chunk"},
+        BadInput{"chunk_smuggles_a_request",
+                 kChunked + "5\r\nhello\nc0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                 "invalid_chunk"},
+        BadInput{"chunk_size_bare_lf", kChunked + "5\nhello\r\n0\r\n\r\n", 400, "invalid_chunk"},
+        BadInput{"chunk_ext_bare_cr", kChunked + "5;a\rb\r\nhello\r\n0\r\n\r\n", 400,
+                 "invalid_chunk"},
+        BadInput{"chunk_ext_unbounded",
+                 kChunked + "5;a" + std::string(17000, 'x') + "\r\nhello\r\n0\r\n\r\n", 400,
+                 "invalid_chunk"},
+        BadInput{"trailer_bare_lf", kChunked + "5\r\nhello\r\n0\r\nX: y\n\r\n", 400,
+                 "invalid_chunk"},
+        // Head limits, request line, target.
+        BadInput{"too_many_header_fields",
+                 "GET /x HTTP/1.1\r\nHost: a\r\n" + repeat("a:\r\n", 100) + "\r\n", 431,
+                 "header_too_large"},
+        BadInput{"nine_empty_lines", repeat("\r\n", 9) + "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                 "malformed_request"},
+        BadInput{"http_2_0", "GET /x HTTP/2.0\r\nHost: a\r\n\r\n", 505,
+                 "http_version_not_supported"},
+        BadInput{"http_0_9", "GET /x HTTP/0.9\r\nHost: a\r\n\r\n", 505,
+                 "http_version_not_supported"},
+        BadInput{"tab_in_target", "GET /a\tHTTP/1.0 HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                 "invalid_target"},
+        BadInput{"dot_segments", "GET /../../etc HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                 "invalid_target"},
+        BadInput{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 405,
+                 "method_not_allowed"},
+        BadInput{"absolute_form", "GET http://evil/x HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+                 "malformed_request"}),
     [](const ::testing::TestParamInfo<BadInput>& p) { return std::string(p.param.name); });
+
+// With the head limit raised, a head of 65,000 empty fields used to cost the
+// worker seconds (the hop-by-hop check ran once per field over all fields).
+TEST(ManyHeaderFields, AreRefusedAtTheCapWithoutStallingTheWorker) {
+  TestUpstream upstream;
+  Sidecar sidecar(upstream.port(), {{"STREAMSHIFT_MAX_HEADER_BYTES", "262144"}});
+  ASSERT_TRUE(sidecar.ready());
+  TestClient client(sidecar.port());
+  auto started = std::chrono::steady_clock::now();
+  // The sidecar answers after the 101st field and closes: the rest of the
+  // send may fail, which is fine.
+  client.send("GET /x HTTP/1.1\r\nHost: a\r\n" + repeat("a:\r\n", 65000) + "\r\n");
+  auto response = client.read_response(seconds(10));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 431);
+  EXPECT_NE(response->body.find("\"error\":\"header_too_large\""), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, seconds(2));
+  EXPECT_EQ(upstream.request_count(), 0u);
+  TestClient next(sidecar.port());
+  auto ok = next.request(make_request("GET", "/", "", repeat("X-F: v\r\n", 98)));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << "99 fields and Host are within the cap";
+}
 
 TEST(SlowClient, Gets408AfterTheClientTimeout) {
   TestUpstream upstream;

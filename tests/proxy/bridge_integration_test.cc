@@ -290,6 +290,51 @@ TEST_F(Bridge, UpstreamClosingIdleConnectionsIsNoticedWithoutErrors) {
   EXPECT_EQ(upstream_.connections_accepted(), 20);
 }
 
+TEST_F(Bridge, JoinsEveryForwardedForField) {
+  start();
+  TestClient client(sidecar_->port());
+  auto response = client.request(make_request(
+      "GET", "/xff", "", "X-Forwarded-For: 192.0.2.1\r\nX-Forwarded-For: 198.51.100.2\r\n"));
+  ASSERT_TRUE(response);
+  ReceivedRequest got = upstream_.requests().at(0);
+  EXPECT_EQ(got.header_count("X-Forwarded-For"), 1u);
+  EXPECT_EQ(got.header("X-Forwarded-For"), "192.0.2.1, 198.51.100.2, 127.0.0.1");
+}
+
+TEST_F(Bridge, TheUpstreamGetsAPlainAsciiRequestLine) {
+  start();
+  TestClient client(sidecar_->port());
+  auto response = client.request(make_request("GET", "/caf\xc3\xa9?q=\xff"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(upstream_.requests().at(0).target, "/caf%C3%A9?q=%FF");
+}
+
+TEST_F(Bridge, ThePathPrefixCannotBeEscaped) {
+  start({{"STREAMSHIFT_UPSTREAM_URL",
+          "http://127.0.0.1:" + std::to_string(upstream_.port()) + "/api"}});
+  for (std::string target :
+       {"/../../etc/passwd", "/hub/../../admin", "/%2e%2e/admin", "/..%2fadmin"}) {
+    TestClient client(sidecar_->port());
+    auto response = client.request(make_request("GET", target));
+    ASSERT_TRUE(response) << target;
+    EXPECT_EQ(response->status, 400) << target;
+    EXPECT_NE(response->body.find("\"error\":\"invalid_target\""), std::string::npos) << target;
+  }
+  EXPECT_EQ(upstream_.request_count(), 0u);
+  TestClient client(sidecar_->port());
+  auto hub = client.request(make_request("GET", "/hub"));
+  ASSERT_TRUE(hub);
+  auto options = client.request("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_TRUE(options);
+  EXPECT_EQ(options->status, 200);
+  auto got = upstream_.requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].target, "/api/hub");
+  EXPECT_EQ(got[1].method, "OPTIONS");
+  EXPECT_EQ(got[1].target, "*");
+}
+
 TEST_F(Bridge, SeveralWorkersShareThePort) {
   start({{"STREAMSHIFT_WORKERS", "3"}});
   std::atomic<int> ok{0};

@@ -67,6 +67,33 @@ TEST_F(HttpBridgeHead, AppendsToForwardedForAndKeepsRequestId) {
   EXPECT_EQ(head.find("Content-Length"), std::string::npos);
 }
 
+TEST_F(HttpBridgeHead, JoinsEveryForwardedForFieldInOrder) {
+  std::string head = head_for(
+      "GET / HTTP/1.1\r\nHost: app\r\nX-Forwarded-For: 1.1.1.1\r\nX-Other: o\r\n"
+      "x-forwarded-for: 2.2.2.2, 3.3.3.3\r\nX-Forwarded-For:\r\n\r\n");
+  EXPECT_NE(head.find("X-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.7\r\n"),
+            std::string::npos)
+      << head;
+  size_t first = head.find("orwarded-For");
+  EXPECT_EQ(head.find("orwarded-For", first + 1), std::string::npos) << "one field: " << head;
+}
+
+TEST_F(HttpBridgeHead, AsteriskFormIsNotPrefixed) {
+  std::string head = head_for("OPTIONS * HTTP/1.1\r\nHost: app\r\n\r\n", "/api");
+  EXPECT_EQ(head.rfind("OPTIONS * HTTP/1.1\r\n", 0), 0u) << head;
+}
+
+TEST_F(HttpBridgeHead, DropsEveryFieldConnectionNamesWhateverItsCase) {
+  std::string head = head_for(
+      "GET / HTTP/1.1\r\nHost: app\r\nX-A: 1\r\nconnection: x-a , X-B\r\nx-b: 2\r\nX-A: 3\r\n"
+      "Connection: close,,x-c\r\nX-C: 4\r\nX-Kept: 5\r\nX-B-Not: 6\r\n\r\n");
+  for (const char* gone : {"X-A:", "x-b:", "X-C:", "onnection:"}) {
+    EXPECT_EQ(head.find(gone), std::string::npos) << gone << " in " << head;
+  }
+  EXPECT_NE(head.find("X-Kept: 5\r\n"), std::string::npos);
+  EXPECT_NE(head.find("X-B-Not: 6\r\n"), std::string::npos);
+}
+
 TEST_F(HttpBridgeHead, ChunkedBodiesLeaveWithContentLength) {
   std::string head = head_for(
       "POST /x HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");

@@ -462,9 +462,9 @@ TEST_F(RedisTransport, WhatTheRelayWouldRefuseGets400AndIsNotStored) {
       {"tab in X-Event-Id", with_header_id("a\tb"), "event_id"},
       {"0x01 in X-Event-Id", with_header_id("a\x01-b"), ""},
       {"0x7f in X-Event-Id", with_header_id("a\x7f-b"), ""},
-      {"tab in the query", post_event("/internal/broadcast/chat?a=\tb", chat_event("r")), "path"},
-      {"form feed in the query", post_event("/internal/broadcast/chat?a=\fb", chat_event("r")),
-       "path"},
+      // Refused by the ingress itself (400 invalid_target), before routing.
+      {"tab in the query", post_event("/internal/broadcast/chat?a=\tb", chat_event("r")), ""},
+      {"form feed in the query", post_event("/internal/broadcast/chat?a=\fb", chat_event("r")), ""},
   };
 
   for (const Case& c : cases) {

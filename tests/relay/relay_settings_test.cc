@@ -54,5 +54,12 @@ TEST(RelaySettings, BadValuesAreAllNamed) {
   }
 }
 
+TEST(RelaySettings, ReadsTheResponseBodyLimitItsPoolUses) {
+  EnvReader defaults = testing::env_from({});
+  EXPECT_EQ(load_relay_settings(defaults).max_response_bytes, 8u * 1024 * 1024);
+  EnvReader env = testing::env_from({{"STREAMSHIFT_MAX_RESPONSE_BYTES", "4096"}});
+  EXPECT_EQ(load_relay_settings(env).max_response_bytes, 4096u);
+}
+
 }  // namespace
 }  // namespace streamshift

@@ -223,6 +223,13 @@ std::string TestClient::read_until(std::string_view needle, std::chrono::millise
   return out;
 }
 
+std::string repeat(std::string_view s, size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
 std::string make_request(std::string_view method, std::string_view target, std::string_view body,
                          std::string_view extra_headers) {
   std::string r;

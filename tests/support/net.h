@@ -76,6 +76,9 @@ class TestClient {
 std::string make_request(std::string_view method, std::string_view target,
                          std::string_view body = {}, std::string_view extra_headers = {});
 
+/// `s` written `n` times over (header floods, long lines).
+std::string repeat(std::string_view s, size_t n);
+
 /// Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
