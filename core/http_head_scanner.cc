@@ -36,6 +36,7 @@ HeadScanner::Result HeadScanner::scan(const char* data, size_t len, size_t* used
           return fail(kind_ == Kind::kHead && lines_ == 0 ? Error::kLeadingWhitespace
                                                           : Error::kObsFold);
         }
+        if (c == ':' && !(kind_ == Kind::kHead && lines_ == 0)) return fail(Error::kEmptyName);
         line_empty_ = false;
         state_ = State::kInLine;
         [[fallthrough]];
@@ -93,6 +94,8 @@ std::string_view head_scan_error_text(HeadScanner::Error error) {
       return "head too large";
     case HeadScanner::Error::kTooManyFields:
       return "too many header fields";
+    case HeadScanner::Error::kEmptyName:
+      return "header field with an empty name";
   }
   return "unknown";
 }

@@ -8,6 +8,7 @@
 //
 //   line start --'\r'--> CR --'\n'--> line was empty? -- yes --> kEnd
 //     |   SP/HT: obs-fold (or, first line, leading whitespace)   \-- no --> line start
+//     |   ':' on a field line: empty field name
 //     |   '\n': bare LF                             other: bare CR
 //     v other
 //   in line --'\r'--> CR        ('\n': bare LF, NUL: refused)
@@ -43,6 +44,7 @@ class HeadScanner {
     kEmptyStartLine,
     kTooLarge,
     kTooManyFields,
+    kEmptyName,  // a field line that begins with ':'
   };
 
   HeadScanner(Kind kind, size_t max_bytes, size_t max_fields = kMaxHeaderFields)

@@ -206,7 +206,10 @@ Outcome run(std::string_view stream, const HttpRequestReader::Limits& limits, ui
       }
       if (p == Progress::kError) {
         const FramingError& e = reader.error();
-        FUZZ_CHECK(e.status >= 400 && e.status < 500 && !e.code.empty(),
+        // 4xx, or 505 for a version other than HTTP/1.0 and 1.1.
+        FUZZ_CHECK(((e.status >= 400 && e.status < 500) ||
+                    (e.status == 505 && e.code == "http_version_not_supported")) &&
+                       !e.code.empty(),
                    std::to_string(e.status) + " " + std::string(e.code));
         out.error_status = e.status;
         out.error_code = std::string(e.code);

@@ -422,14 +422,7 @@ TARGETS = {
 # fuzz/findings/<target>/regress-<name> instead of the corpus, so that the
 # committed seeds do not fail the suite. Move a name out of here (into the
 # corpus) once its fix is merged.
-FINDINGS = {
-    "http_request_reader": {"chunk-data-not-crlf", "chunk-data-bare-lf", "trailer-crlf-cr",
-                            "trailer-cr-only", "trailer-obs-fold", "too-many-empty-lines",
-                            "target-tab", "target-tab-version", "chunk-size-bare-cr",
-                            "last-chunk-bare-cr"},
-    "http_client_response": {"chunk-data-not-crlf", "trailer-crlf-cr", "crlf-cr-end", "reason-nul",
-                             "empty-name"},
-}
+FINDINGS = {}
 
 
 def rewrite(folder, prefix, files):

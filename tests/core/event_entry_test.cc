@@ -38,7 +38,7 @@ TEST(EventEntry, AValidEntryPasses) {
   e.room_id = "\t";
   e.event_type = "\x01";
   e.ts_ms = kMaxEntryTsMs;
-  e.path = "/a?b=\xff";
+  e.path = "/a?b=%FF";
   e.content_type = "";
   EXPECT_FALSE(check_entry(e));
   e.ts_ms = 0;

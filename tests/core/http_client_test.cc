@@ -252,6 +252,8 @@ INSTANTIATE_TEST_SUITE_P(
             UpstreamError::kBadResponse},
         HostileResponse{"nul_in_head", "HTTP/1.1 200 OK\r\nX: \0\r\nContent-Length: 0\r\n\r\n"s,
                         UpstreamError::kBadResponse},
+        HostileResponse{"empty_field_name", "HTTP/1.1 200 OK\r\n:x\r\nContent-Length: 0\r\n\r\n",
+                        UpstreamError::kBadResponse},
         HostileResponse{
             "te_and_cl",
             "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",

@@ -141,8 +141,11 @@ TEST(RelayEntry, ValuesThatWouldSplitTheReplayedRequestAreRefused) {
   EXPECT_EQ(refusal(with("event_type", "")), "invalid event_type");
   // The reason says which bytes the field allows.
   EXPECT_EQ(parse(with("path", "x")).malformed,
-            "invalid path: path must start with / and hold no control character (0x00-0x1F, "
-            "0x7F) and no space");
+            "invalid path: path must start with / and hold only 0x21-0x7E but # (no control "
+            "character, space, fragment or byte over 0x7E: the ingress percent-encodes those)");
+  // What the ingress never forwards as it is, the relay never replays.
+  EXPECT_EQ(refusal(with("path", "/a#b")), "invalid path");
+  EXPECT_EQ(refusal(with("path", "/caf\xe9")), "invalid path");
 }
 
 // The sidecar stamps ts_ms; anything outside [0, year 9999] would overflow
