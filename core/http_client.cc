@@ -435,6 +435,11 @@ int UpstreamConnection::on_header_value_complete(llhttp_t* p) {
 int UpstreamConnection::on_headers_complete(llhttp_t* p) {
   UpstreamConnection* c = self(p);
   int status = p->status_code;
+  if (status < 100 || status > 599) {
+    // llhttp 8.1.0 reads "HTTP/1.1 \r\n" as status 0.
+    c->refusal_ = "status code not in 100-599";
+    return -1;
+  }
   if (status >= 100 && status < 200) {
     if (status == 101) {
       c->refusal_ = "101 Switching Protocols, but no upgrade was asked for";
@@ -456,13 +461,18 @@ int UpstreamConnection::on_headers_complete(llhttp_t* p) {
     r.bodiless = true;
     return 1;  // no body follows, whatever Content-Length says
   }
-  if (status == 204 || status == 304) r.bodiless = true;
   // Only "chunked" can be decoded: anything else would reach the client as
   // coded bytes it was not told about (the field itself is hop-by-hop).
   if (size_t te = r.headers.count("transfer-encoding");
       te > 1 || (te == 1 && !iequals(*r.headers.find("transfer-encoding"), "chunked"))) {
     c->refusal_ = "Transfer-Encoding other than exactly \"chunked\"";
     return -1;
+  }
+  if (status == 204 || status == 304) {
+    // No body, whatever the head declares: bytes after the head are not
+    // this answer's, and the connection is not reused (trailing bytes).
+    r.bodiless = true;
+    return 1;
   }
   if ((p->flags & F_CHUNKED) && !r.bodiless) {
     // llhttp 8.1.0 does not check the CRLF after chunk data: ChunkedDecoder

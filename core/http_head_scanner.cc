@@ -9,6 +9,37 @@ inline bool is_special(unsigned char c) {
   return c <= '\r' && (c == '\r' || c == '\n' || c == '\0');
 }
 
+// RFC 9110 tchar.
+inline bool is_tchar(unsigned char c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Field-value bytes: visible characters, SP, HTAB and obs-text.
+inline bool is_value_byte(unsigned char c) {
+  return (c >= 0x20 && c != 0x7f) || c == '\t';
+}
+
 }  // namespace
 
 void HeadScanner::reset() {
@@ -36,8 +67,13 @@ HeadScanner::Result HeadScanner::scan(const char* data, size_t len, size_t* used
           return fail(kind_ == Kind::kHead && lines_ == 0 ? Error::kLeadingWhitespace
                                                           : Error::kObsFold);
         }
-        if (c == ':' && !(kind_ == Kind::kHead && lines_ == 0)) return fail(Error::kEmptyName);
         line_empty_ = false;
+        if (!(kind_ == Kind::kHead && lines_ == 0)) {
+          if (c == ':') return fail(Error::kEmptyName);
+          if (!is_tchar(c)) return fail(Error::kBadName);
+          state_ = State::kName;
+          break;
+        }
         state_ = State::kInLine;
         [[fallthrough]];
       case State::kInLine:
@@ -49,6 +85,26 @@ HeadScanner::Result HeadScanner::scan(const char* data, size_t len, size_t* used
         if (c == '\0') return fail(Error::kNul);
         state_ = State::kCr;
         break;
+      case State::kName:
+        while (is_tchar(c)) {
+          if (++i == len) goto out;
+          c = p[i];
+        }
+        if (c != ':') return fail(Error::kBadName);
+        state_ = State::kValue;
+        break;
+      case State::kValue:
+        while (is_value_byte(c)) {
+          if (++i == len) goto out;
+          c = p[i];
+        }
+        if (c == '\r') {
+          state_ = State::kCr;
+          break;
+        }
+        if (c == '\n') return fail(Error::kBareLf);
+        if (c == '\0') return fail(Error::kNul);
+        return fail(Error::kControlInValue);
       case State::kCr:
         if (c != '\n') return fail(Error::kBareCr);
         if (line_empty_) {
@@ -96,6 +152,10 @@ std::string_view head_scan_error_text(HeadScanner::Error error) {
       return "too many header fields";
     case HeadScanner::Error::kEmptyName:
       return "header field with an empty name";
+    case HeadScanner::Error::kBadName:
+      return "header field name that is not a token";
+    case HeadScanner::Error::kControlInValue:
+      return "control character in a header field value";
   }
   return "unknown";
 }

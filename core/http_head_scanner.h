@@ -13,6 +13,10 @@
 //     v other
 //   in line --'\r'--> CR        ('\n': bare LF, NUL: refused)
 //
+// A field line (not the start line) is checked as it goes: its name a token
+// up to ':', its value free of controls but HTAB. Trailers reach no other
+// parser, so this is their only check.
+//
 // Bounded: at most `max_bytes` bytes (counting the final empty line) and
 // `max_fields` field lines.
 #pragma once
@@ -44,7 +48,9 @@ class HeadScanner {
     kEmptyStartLine,
     kTooLarge,
     kTooManyFields,
-    kEmptyName,  // a field line that begins with ':'
+    kEmptyName,       // a field line that begins with ':'
+    kBadName,         // a field name that is not a token (or no ':')
+    kControlInValue,  // a control character other than HTAB in a field value
   };
 
   HeadScanner(Kind kind, size_t max_bytes, size_t max_fields = kMaxHeaderFields)
@@ -63,7 +69,7 @@ class HeadScanner {
   void reset();
 
  private:
-  enum class State : uint8_t { kLineStart, kInLine, kCr };
+  enum class State : uint8_t { kLineStart, kInLine, kName, kValue, kCr };
   Result fail(Error e) {
     error_ = e;
     return Result::kError;

@@ -252,6 +252,10 @@ INSTANTIATE_TEST_SUITE_P(
             UpstreamError::kBadResponse},
         HostileResponse{"nul_in_head", "HTTP/1.1 200 OK\r\nX: \0\r\nContent-Length: 0\r\n\r\n"s,
                         UpstreamError::kBadResponse},
+        HostileResponse{"no_status_code", "HTTP/1.1 \r\nContent-Length: 0\r\n\r\n",
+                        UpstreamError::kBadResponse},
+        HostileResponse{"status_code_over_599", "HTTP/1.1 999 X\r\nContent-Length: 0\r\n\r\n",
+                        UpstreamError::kBadResponse},
         HostileResponse{"empty_field_name", "HTTP/1.1 200 OK\r\n:x\r\nContent-Length: 0\r\n\r\n",
                         UpstreamError::kBadResponse},
         HostileResponse{
@@ -323,6 +327,23 @@ TEST_F(UpstreamPoolTest, ChunkedAnswersAreDecodedAndTheConnectionReused) {
   EXPECT_FALSE(a.headers.find("trailer").has_value());
   EXPECT_EQ(b.body, "abcde");
   EXPECT_EQ(upstream_.connections_accepted(), 1);
+}
+
+// A 204 has no body whatever its head declares: what follows the head is
+// not this answer's, and the connection is not reused for the next one.
+TEST_F(UpstreamPoolTest, A204NeverHasABodyAndBytesAfterItEndTheConnection) {
+  upstream_.set_handler(raw_reply(
+      "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n-hello\r\n0\r\n\r\n"));
+  make_pool(upstream_.port());
+  UpstreamResponse a = exchange("/a");
+  ASSERT_EQ(a.error, UpstreamError::kNone) << a.detail;
+  EXPECT_EQ(a.status, 204);
+  EXPECT_TRUE(a.bodiless);
+  EXPECT_EQ(a.body, "");
+  UpstreamResponse b = exchange("/b");
+  ASSERT_EQ(b.error, UpstreamError::kNone) << b.detail;
+  EXPECT_EQ(b.status, 204);
+  EXPECT_EQ(upstream_.connections_accepted(), 2);
 }
 
 TEST_F(UpstreamPoolTest, ReasonPhraseWithControlCharactersIsDropped) {
