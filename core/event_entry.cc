@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "core/http_message.h"
+
 namespace streamshift {
 namespace {
 
@@ -26,30 +28,6 @@ constexpr std::string_view kContentTypeRule =
 
 bool is_control(unsigned char c) {
   return c < 0x20 || c == 0x7f;
-}
-
-bool is_tchar(unsigned char c) {
-  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
 }
 
 bool valid_event_id(std::string_view s) {

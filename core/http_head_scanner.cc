@@ -1,38 +1,14 @@
 // The head pre-scan; see http_head_scanner.h.
 #include "core/http_head_scanner.h"
 
+#include "core/http_message.h"
+
 namespace streamshift {
 namespace {
 
 // CR, LF and NUL end the fast path through a line.
 inline bool is_special(unsigned char c) {
   return c <= '\r' && (c == '\r' || c == '\n' || c == '\0');
-}
-
-// RFC 9110 tchar.
-inline bool is_tchar(unsigned char c) {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
 }
 
 // Field-value bytes: visible characters, SP, HTAB and obs-text.

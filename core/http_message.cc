@@ -162,6 +162,30 @@ ForwardedFields::ForwardedFields(const HeaderBlock& headers) : headers_(headers)
   });
 }
 
+bool is_tchar(unsigned char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_field_text(std::string_view text) {
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);

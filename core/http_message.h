@@ -81,6 +81,9 @@ class ForwardedFields {
 /// HTAB, SP, visible ASCII and obs-text only: no control characters.
 bool is_field_text(std::string_view text);
 
+/// An RFC 9110 tchar: what a method or a header field name is made of.
+bool is_tchar(unsigned char c);
+
 /// A request as received by the ingress.
 struct HttpRequest {
   std::string_view method;  // static storage (llhttp's method names)
