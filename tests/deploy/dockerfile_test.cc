@@ -123,8 +123,8 @@ TEST(Dockerfile, TheRuntimeStageInstallsThePackagesOfEveryLibraryTheBinaryLinks)
   CommandOutput elf = run_command("readelf -d " + streamshift_binary());
   ASSERT_EQ(elf.status, 0);
   // In bookworm-slim already, or the sanitizer build's own runtimes.
-  const std::set<std::string> present = {"libc6", "libstdc++6", "libgcc-s1", "libasan8",
-                                         "libubsan1"};
+  const std::set<std::string> present = {"libc6",    "libstdc++6", "libgcc-s1",
+                                         "libasan8", "libubsan1",  "libtsan2"};
   std::set<std::string> needed;
   std::regex soname(R"(\(NEEDED\)\s+Shared library: \[([^\]]+)\])");
   for (std::sregex_iterator it(elf.text.begin(), elf.text.end(), soname), end; it != end; ++it) {
