@@ -83,7 +83,14 @@ void check_against_dom(const std::string& body, const Result& got) {
             : key == "user_id"    ? 3
                                   : -1;
     if (i < 0) continue;
-    if (i == 3 && value.is_null()) continue;
+    if (i == 3 && value.is_null()) {
+      // A later "user_id": null wins over an earlier value, as the last
+      // duplicate key wins everywhere (and in the app's own json module).
+      numeric[3] = false;
+      targets[3]->clear();
+      want.fields.has_user_id = false;
+      continue;
+    }
     if (value.is_string()) {
       *targets[i] = std::string(std::string_view(value));
       numeric[i] = false;
