@@ -22,7 +22,7 @@ constexpr std::string_view kMethodRule =
     "method must be an HTTP token: 1 or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~";
 constexpr std::string_view kPathRule =
     "path must start with / and hold only 0x21-0x7E but # (no control character, space, "
-    "fragment or byte over 0x7E: the ingress percent-encodes those)";
+    "fragment or byte over 0x7E: the ingress percent-encodes those), and no . or .. segment";
 constexpr std::string_view kContentTypeRule =
     "content_type must hold no control character (0x00-0x1F, 0x7F) other than tab";
 
@@ -47,14 +47,15 @@ bool valid_method(std::string_view s) {
 }
 
 // The request target goes into the replayed request line, exactly as the
-// ingress accepts one: no fragment, bytes >= 0x80 percent-encoded.
+// ingress accepts one: no fragment, no dot-segment, bytes >= 0x80
+// percent-encoded.
 bool valid_path(std::string_view s) {
   if (s.empty() || s.front() != '/') return false;
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     if (is_control(u) || u == ' ' || u == '#' || u >= 0x80) return false;
   }
-  return true;
+  return !has_dot_segment(s);
 }
 
 // A header field value (RFC 9110 5.5): tab is allowed inside.

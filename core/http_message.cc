@@ -186,6 +186,56 @@ bool is_tchar(unsigned char c) {
   }
 }
 
+namespace {
+
+// A path segment that is "." or "..", dots possibly percent-encoded (an
+// upstream such as Kestrel decodes %2E before removing dot-segments).
+bool is_dot_segment(std::string_view s) {
+  size_t dots = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (s[i] == '.') {
+      ++dots;
+      ++i;
+    } else if (s.size() - i >= 3 && s[i] == '%' && s[i + 1] == '2' &&
+               (s[i + 2] == 'e' || s[i + 2] == 'E')) {
+      ++dots;
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  return dots == 1 || dots == 2;
+}
+
+// Length of a segment separator at the start of `s`: '/', '\' or their
+// percent-encodings (some upstreams decode or normalise them), else 0.
+size_t separator_length(std::string_view s) {
+  if (s[0] == '/' || s[0] == '\\') return 1;
+  if (s.size() >= 3 && s[0] == '%') {
+    char a = s[1], b = static_cast<char>(s[2] | 0x20);
+    if ((a == '2' && b == 'f') || (a == '5' && b == 'c')) return 3;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool has_dot_segment(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  size_t start = 0;
+  for (size_t i = 0; i <= path.size();) {
+    size_t sep = i == path.size() ? 1 : separator_length(path.substr(i));
+    if (sep == 0) {
+      ++i;
+      continue;
+    }
+    if (is_dot_segment(path.substr(start, i - start))) return true;
+    i += sep;
+    start = i;
+  }
+  return false;
+}
+
 bool is_field_text(std::string_view text) {
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);

@@ -81,6 +81,11 @@ class ForwardedFields {
 /// HTAB, SP, visible ASCII and obs-text only: no control characters.
 bool is_field_text(std::string_view text);
 
+/// True when the path of `target` (before '?') has a "." or ".." segment,
+/// dots possibly percent-encoded, segments split at '/', '\\', %2F or %5C:
+/// what could climb out of an upstream's path prefix.
+bool has_dot_segment(std::string_view target);
+
 /// An RFC 9110 tchar: what a method or a header field name is made of.
 bool is_tchar(unsigned char c);
 

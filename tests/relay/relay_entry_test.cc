@@ -142,10 +142,14 @@ TEST(RelayEntry, ValuesThatWouldSplitTheReplayedRequestAreRefused) {
   // The reason says which bytes the field allows.
   EXPECT_EQ(parse(with("path", "x")).malformed,
             "invalid path: path must start with / and hold only 0x21-0x7E but # (no control "
-            "character, space, fragment or byte over 0x7E: the ingress percent-encodes those)");
+            "character, space, fragment or byte over 0x7E: the ingress percent-encodes those), "
+            "and no . or .. segment");
   // What the ingress never forwards as it is, the relay never replays.
   EXPECT_EQ(refusal(with("path", "/a#b")), "invalid path");
   EXPECT_EQ(refusal(with("path", "/caf\xe9")), "invalid path");
+  EXPECT_EQ(refusal(with("path", "/a/../b")), "invalid path");
+  EXPECT_EQ(refusal(with("path", "/a/%2e/b")), "invalid path");
+  EXPECT_EQ(refusal(with("path", "/a/.b/c?x=..")), "");
 }
 
 // The sidecar stamps ts_ms; anything outside [0, year 9999] would overflow
