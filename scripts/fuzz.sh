@@ -4,8 +4,10 @@
 # runs out of memory or times out; the reproducer is left in fuzz/artifacts/.
 # See docs/hardening/fuzz.md.
 #
-#   scripts/fuzz.sh [--merge] [--keep-going] [SECONDS] [TARGET...]
+#   scripts/fuzz.sh [--merge] [--keep-going] [--runs N] [SECONDS] [TARGET...]
 #
+# --runs N (the long runs of docs/hardening/fuzz.md): stop each target after N
+# executions instead of after SECONDS (SECONDS then only caps the time).
 # New inputs go to a working corpus (build-fuzz/fuzz-corpus/<target>), never
 # into the committed seeds (fuzz/corpus/<target>); --merge adds to the
 # committed seeds only the working inputs that bring new coverage.
@@ -16,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -34,18 +36,28 @@ targets_table=(
 
 merge=0
 keep_going=0
+runs=-1
 seconds=60
+seconds_given=0
 wanted=()
 while (($#)); do
   case $1 in
     --merge) merge=1 ;;
     --keep-going) keep_going=1 ;;
+    --runs)
+      [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --runs needs a number" >&2; exit 2; }
+      runs=$2
+      shift
+      ;;
     -h | --help) usage ;;
     *[!0-9]*) wanted+=("$1") ;;
-    *) seconds=$1 ;;
+    *) seconds=$1 seconds_given=1 ;;
   esac
   shift
 done
+
+# With --runs and no SECONDS, the number of executions alone ends a target.
+((runs >= 0 && !seconds_given)) && seconds=0
 
 names=()
 selected=()
@@ -93,11 +105,11 @@ for row in "${selected[@]}"; do
   work="$build/fuzz-corpus/$name"
   log="$build/fuzz-logs/$name.log"
   mkdir -p "$work"
-  echo "== $name: ${seconds}s, max_len $max_len"
+  echo "== $name: ${seconds}s (0: no limit), $runs runs (-1: no limit), max_len $max_len"
   mode=(-print_final_stats=1)
   ((keep_going)) && mode=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1)
   rc=0
-  "$build/bin/fuzz_$name" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+  "$build/bin/fuzz_$name" -max_total_time="$seconds" -runs="$runs" -max_len="$max_len" -timeout=10 \
     -rss_limit_mb=2048 -dict="fuzz/dict/$dict.dict" -artifact_prefix="fuzz/artifacts/$name-" \
     "${mode[@]}" "$work" "fuzz/corpus/$name" >"$log" 2>&1 || rc=$?
   cov=$(last_stat cov "$log")
