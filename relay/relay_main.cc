@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "core/admin_router.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
@@ -17,7 +18,7 @@ namespace {
 
 struct Signals {
   Relay* relay;
-  RelayAdmin* admin;
+  AdminListener* admin;
   uv_signal_t term, interrupt;
   bool draining = false;
 };
@@ -30,8 +31,8 @@ void on_signal(uv_signal_t* handle, int signum) {
            {{"signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"}});
   uv_close(reinterpret_cast<uv_handle_t*>(&s->term), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&s->interrupt), nullptr);
-  RelayAdmin* admin = s->admin;
-  s->relay->drain([admin] { admin->close([] {}); });
+  AdminListener* admin = s->admin;
+  s->relay->drain([admin] { admin->close("relay stopping", [] {}); });
 }
 
 }  // namespace
@@ -55,7 +56,8 @@ int run_relay() {
   Registry registry;
   RelayMetrics metrics(registry);
   Relay relay(loop, settings, metrics);
-  RelayAdmin admin(loop, settings, registry, relay);
+  AdminListener admin(loop, settings.admin_listen, registry,
+                      [&relay] { return relay_readiness(relay.not_ready_reason()); });
   Signals signals{&relay, &admin, {}, {}};
   uv_signal_init(loop, &signals.term);
   uv_signal_init(loop, &signals.interrupt);
