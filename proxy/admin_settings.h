@@ -14,8 +14,8 @@ struct AdminSettings {
   HostPort listen;
   std::string token;  // empty: the events API answers 403
   uint64_t cache_ms = 2000;
-  std::vector<std::string> streams;
-  std::string consumer_group = "signalr-consumers";
+  std::vector<std::string> streams;  // core/stream_settings.h
+  std::string consumer_group;
 };
 
 AdminSettings load_admin_settings(EnvReader& env);

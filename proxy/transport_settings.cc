@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/stream_settings.h"
+
 namespace streamshift {
 
 size_t TransportSettings::redis_connections_per_worker(int workers) const {
@@ -43,13 +45,11 @@ TransportSettings load_transport_settings(EnvReader& env) {
       "EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", 100, 10, 5000, "XADD timeout before falling back"));
   t.ack_status = static_cast<int>(env.integer("EVENT_TRANSPORT_ACK_STATUS", 202, 200, 299,
                                               "status answered for an event stored in Redis"));
-  if (auto ep = env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0", kRedisUrlFormat))
-    t.redis = *ep;
+  if (auto ep = load_redis_url(env)) t.redis = *ep;
   t.redis_max_connections = static_cast<int>(
       env.integer("REDIS_MAX_CONNECTIONS", 30, 1, 1000,
                   "Redis connections in all, split over the workers (at most 4 each)"));
-  t.redis_connect_timeout_ms = static_cast<uint64_t>(env.integer(
-      "REDIS_CONNECT_TIMEOUT_MS", 1000, 10, 60000, "Redis connect + AUTH/SELECT timeout"));
+  t.redis_connect_timeout_ms = load_redis_connect_timeout_ms(env);
   t.routes_file = env.text("STREAMSHIFT_ROUTES_FILE", "",
                            "YAML or JSON route table replacing the built-in routes");
   t.circuit_failures =

@@ -1,91 +1,94 @@
-// Running the relay: settings, loop, signals, admin listener; see relay_main.h.
+// The relay program; see relay_main.h.
 #include "relay/relay_main.h"
 
 #include <uv.h>
 
 #include <cstdio>
+#include <memory>
+#include <string>
 
+#include "core/admin_router.h"
+#include "core/config_report.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "core/process_runner.h"
 #include "relay/relay.h"
 #include "relay/relay_admin.h"
 #include "relay/relay_metrics.h"
+#include "relay/relay_settings.h"
 
 namespace streamshift {
 namespace {
 
-struct Signals {
-  Relay* relay;
-  RelayAdmin* admin;
-  uv_signal_t term, interrupt;
-  bool draining = false;
+// The relay and its admin listener, both on the main loop.
+class RelayProgram final : public Program {
+ public:
+  RelayProgram(uv_loop_t* loop, const RelaySettings& settings)
+      : settings_(settings),
+        metrics_(registry_),
+        relay_(loop, settings, metrics_),
+        admin_(loop, settings.admin_listen, registry_,
+               [this] { return relay_readiness(relay_.not_ready_reason()); }) {}
+
+  bool start() override {
+    if (int rc = admin_.start(); rc != 0) {
+      log_line(LogLevel::kError, "cannot listen (admin)",
+               {{"address",
+                 settings_.admin_listen.host + ":" + std::to_string(settings_.admin_listen.port)},
+                {"error", uv_error_text(rc)}});
+      return false;
+    }
+    relay_.start();
+    std::string streams;
+    for (const std::string& s : settings_.streams) streams += (streams.empty() ? "" : ",") + s;
+    log_line(LogLevel::kInfo, "relay started",
+             {{"streams", streams},
+              {"group", settings_.group},
+              {"consumer", settings_.consumer},
+              {"target", settings_.target.host + ":" + std::to_string(settings_.target.port) +
+                             settings_.target.path_prefix},
+              {"concurrency", static_cast<int64_t>(settings_.concurrency)},
+              {"admin", settings_.admin_listen.host + ":" + std::to_string(admin_.port())}});
+    return true;
+  }
+
+  void begin_drain() override {
+    relay_.drain([this] { admin_.close("relay stopping", [] {}); });
+  }
+
+  // Everything the relay and the listener hold is on the main loop, which
+  // the runner closes next.
+  void finish(Ending) override {}
+
+ private:
+  const RelaySettings& settings_;
+  Registry registry_;
+  RelayMetrics metrics_;
+  Relay relay_;
+  AdminListener admin_;
 };
 
-void on_signal(uv_signal_t* handle, int signum) {
-  auto* s = static_cast<Signals*>(handle->data);
-  if (s->draining) return;
-  s->draining = true;
-  log_line(LogLevel::kInfo, "shutting down: draining deliveries in flight",
-           {{"signal", signum == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  uv_close(reinterpret_cast<uv_handle_t*>(&s->term), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&s->interrupt), nullptr);
-  RelayAdmin* admin = s->admin;
-  s->relay->drain([admin] { admin->close([] {}); });
-}
-
 }  // namespace
+
+int check_relay_config(bool strict) {
+  EnvReader env;
+  RelaySettings settings = load_relay_settings(env);
+  if (strict) check_unknown_variables(env, strict);
+  print_configuration(env, "relay");
+  std::printf("consumer: %s in group %s; dead letters to %s\n", settings.consumer.c_str(),
+              settings.group.c_str(), settings.dlq_stream.c_str());
+  return configuration_status(env);
+}
 
 int run_relay() {
   EnvReader env;
   RelaySettings settings = load_relay_settings(env);
-  if (!env.ok()) {
-    std::fprintf(stderr, "streamshift relay: invalid configuration:\n%s",
-                 env.error_report().c_str());
-    for (const ConfigError& e : env.errors()) {
-      log_line(LogLevel::kError, "invalid configuration",
-               {{"variable", e.name}, {"value", e.value}, {"allowed", e.allowed}});
-    }
-    return 2;
-  }
-  set_log_level(settings.log_level);
-  ignore_sigpipe();
-
+  if (!env.ok()) return refuse_to_start(env, "streamshift relay");
+  prepare_process(settings.log_level);
   uv_loop_t* loop = uv_default_loop();
-  Registry registry;
-  RelayMetrics metrics(registry);
-  Relay relay(loop, settings, metrics);
-  RelayAdmin admin(loop, settings, registry, relay);
-  Signals signals{&relay, &admin, {}, {}};
-  uv_signal_init(loop, &signals.term);
-  uv_signal_init(loop, &signals.interrupt);
-  signals.term.data = signals.interrupt.data = &signals;
-  uv_signal_start(&signals.term, on_signal, SIGTERM);
-  uv_signal_start(&signals.interrupt, on_signal, SIGINT);
-
-  if (int rc = admin.start(); rc != 0) {
-    log_line(
-        LogLevel::kError, "cannot listen (admin)",
-        {{"address", settings.admin_listen.host + ":" + std::to_string(settings.admin_listen.port)},
-         {"error", uv_error_text(rc)}});
-    close_loop(loop);
-    return 1;
-  }
-  relay.start();
-  std::string streams;
-  for (const std::string& s : settings.streams) streams += (streams.empty() ? "" : ",") + s;
-  log_line(LogLevel::kInfo, "relay started",
-           {{"streams", streams},
-            {"group", settings.group},
-            {"consumer", settings.consumer},
-            {"target", settings.target.host + ":" + std::to_string(settings.target.port) +
-                           settings.target.path_prefix},
-            {"concurrency", static_cast<int64_t>(settings.concurrency)},
-            {"admin", settings.admin_listen.host + ":" + std::to_string(admin.port())}});
-  uv_run(loop, UV_RUN_DEFAULT);
-  close_loop(loop);
-  log_line(LogLevel::kInfo, "stopped");
-  return 0;
+  return run_process(loop, "shutting down: draining deliveries in flight",
+                     [&] { return std::make_unique<RelayProgram>(loop, settings); });
 }
 
 }  // namespace streamshift

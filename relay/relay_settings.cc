@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <climits>
+#include <utility>
 
+#include "core/stream_settings.h"
 #include "core/upstream_settings.h"
 
 namespace streamshift {
@@ -28,21 +30,16 @@ RelaySettings load_relay_settings(EnvReader& env) {
   if (auto url = env.http_url("STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:5000",
                               "where entries are delivered: the SignalR internal API"))
     s.target = *url;
-  if (auto ep = env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0", kRedisUrlFormat))
-    s.redis = *ep;
-  s.redis_connect_timeout_ms = milliseconds(env, "REDIS_CONNECT_TIMEOUT_MS", 1000, 10, 60000,
-                                            "Redis connect + AUTH/SELECT timeout");
+  if (auto ep = load_redis_url(env)) s.redis = *ep;
+  s.redis_connect_timeout_ms = load_redis_connect_timeout_ms(env);
   s.redis_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_REDIS_TIMEOUT_MS", 2000, 10, 60000,
                                     "deadline of each Redis command but the blocking read");
 
-  s.streams =
-      env.list("STREAMSHIFT_STREAMS", "events:chat,events:ticket,events:notification,events:remote",
-               "streams the relay consumes (comma-separated)");
-  if (s.streams.empty())
-    env.reject("STREAMSHIFT_STREAMS", "", "a comma-separated list of stream names");
-  s.group = env.text("EVENT_TRANSPORT_CONSUMER_GROUP", "signalr-consumers",
-                     "the consumer group the relays share");
-  if (s.group.empty()) env.reject("EVENT_TRANSPORT_CONSUMER_GROUP", "", "a non-empty group name");
+  StreamSettings streams =
+      load_stream_settings(env, {.streams = "streams the relay consumes (comma-separated)",
+                                 .group = "the consumer group the relays share"});
+  s.streams = std::move(streams.streams);
+  s.group = std::move(streams.group);
   s.consumer = env.text("STREAMSHIFT_CONSUMER_NAME", "",
                         "this relay's consumer name (default: the host name, i.e. the pod)");
   if (s.consumer.empty()) s.consumer = host_name();

@@ -19,8 +19,8 @@ struct RelaySettings {
   RedisEndpoint redis;
   uint64_t redis_connect_timeout_ms = 1000;
   uint64_t redis_timeout_ms = 2000;  // every command but the blocking read
-  std::vector<std::string> streams;
-  std::string group = "signalr-consumers";
+  std::vector<std::string> streams;  // core/stream_settings.h
+  std::string group;
   std::string consumer;              // STREAMSHIFT_CONSUMER_NAME, else the host name
   std::string group_start_id = "0";  // where a (re)created group starts
   int64_t read_count = 100;

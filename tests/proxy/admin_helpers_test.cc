@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "proxy/admin_server.h"
+#include "proxy/events_api.h"
 #include "proxy/lag_monitor.h"
 
 namespace streamshift {

@@ -1,0 +1,169 @@
+// The events API; see events_api.h.
+#include "proxy/events_api.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/http_message.h"
+#include "core/json.h"
+#include "core/json_writer.h"
+
+namespace streamshift {
+namespace {
+
+constexpr int64_t kDegradedLag = 100;    // from here on a stream is degraded
+constexpr int64_t kUnhealthyLag = 1000;  // above it, unhealthy
+
+std::string_view stream_status(const StreamLag& s) {
+  if (s.failed) return "unhealthy";
+  if (!s.lag) return "degraded";  // unknown lag: never reported as healthy
+  if (*s.lag > kUnhealthyLag) return "unhealthy";
+  if (*s.lag >= kDegradedLag || s.trimmed_unread) return "degraded";
+  return "healthy";
+}
+
+struct LagTotals {
+  int64_t total = 0;
+  int64_t max = 0;
+};
+
+LagTotals lag_totals(const LagSnapshot& snapshot) {
+  LagTotals t;
+  for (const StreamLag& s : snapshot.streams) {
+    if (s.lag && *s.lag > 0) {
+      t.total += *s.lag;
+      t.max = std::max(t.max, *s.lag);
+    }
+  }
+  return t;
+}
+
+void write_lag(JsonWriter& json, const StreamLag& s) {
+  json.key("lag");
+  if (s.failed) {
+    json.number(-1).key("error").string(s.error);
+  } else if (!s.lag) {
+    json.null().key("lag_unknown").string(s.lag_unknown_reason);
+  } else {
+    json.number(*s.lag);
+  }
+}
+
+}  // namespace
+
+std::string consumer_lag_document(const LagSnapshot& snapshot) {
+  JsonWriter json;
+  json.begin_object().key("streams").begin_object();
+  for (const StreamLag& s : snapshot.streams) {
+    json.key(s.name).begin_object();
+    write_lag(json, s);
+    json.key("consumers").begin_array();
+    for (const std::string& consumer : s.consumers) json.string(consumer);
+    json.end_array().key("trimmed_unread").boolean(s.trimmed_unread).end_object();
+  }
+  json.end_object();
+  json.key("total_lag").number(lag_totals(snapshot).total);
+  json.key("stream_count").number(snapshot.streams.size());
+  return json.end_object().take();
+}
+
+std::string streams_document(const LagSnapshot& snapshot, std::string_view group) {
+  JsonWriter json;
+  json.begin_object().key("streams").begin_array();
+  for (const StreamLag& s : snapshot.streams) {
+    json.begin_object().key("name").string(s.name);
+    json.key("length").number(s.length).key("groups").number(s.groups);
+    json.key("consumer_group").string(group);
+    if (s.failed) json.key("error").string(s.error);
+    json.end_object();
+  }
+  return json.end_array().end_object().take();
+}
+
+std::string health_document(const LagSnapshot& snapshot, std::string_view group,
+                            std::string_view transport_mode) {
+  int healthy = 0, degraded = 0, unhealthy = 0;
+  for (const StreamLag& s : snapshot.streams) {
+    std::string_view status = stream_status(s);
+    healthy += status == "healthy";
+    degraded += status == "degraded";
+    unhealthy += status == "unhealthy";
+  }
+  LagTotals totals = lag_totals(snapshot);
+  JsonWriter json;
+  json.begin_object();
+  json.key("status").string(unhealthy > 0 ? "unhealthy" : degraded > 0 ? "degraded" : "healthy");
+  json.key("redis_connected").boolean(snapshot.redis_connected);
+  json.key("transport_mode").string(transport_mode);
+  json.key("streams").begin_object();
+  json.key("healthy").number(healthy).key("degraded").number(degraded);
+  json.key("unhealthy").number(unhealthy).end_object();
+  json.key("max_lag").number(totals.max).key("total_lag").number(totals.total);
+  json.key("consumer_group").string(group);
+  return json.end_object().take();
+}
+
+std::string transport_mode(const TransportSettings& t) {
+  if (!t.use_redis_streams) return "http";
+  if (t.dual_write) return "dual_write";
+  if (t.redis_percentage >= 100) return "redis_streams";
+  if (t.redis_percentage <= 0) return "http";
+  return "mixed";
+}
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+  size_t n = std::max(a.size(), b.size());
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+EventsApi::EventsApi(std::string token, std::string transport_mode, LagMonitor& lag)
+    : token_(std::move(token)), transport_mode_(std::move(transport_mode)), lag_(lag) {}
+
+bool EventsApi::authorized(Exchange& exchange) const {
+  if (token_.empty()) {
+    exchange.respond_json(
+        403,
+        json_error_body("forbidden", "STREAMSHIFT_ADMIN_TOKEN is not set: the events API is off"));
+    return false;
+  }
+  std::string_view given = exchange.request().headers.find("authorization").value_or("");
+  bool bearer = given.size() > 7 && iequals(given.substr(0, 7), "bearer ");
+  if (!bearer || !constant_time_equals(given.substr(7), token_)) {
+    exchange.respond_json(401, json_error_body("unauthorized", "a valid bearer token is required"),
+                          "WWW-Authenticate: Bearer realm=\"streamshift\"\r\n");
+    return false;
+  }
+  return true;
+}
+
+void EventsApi::serve(Exchange& exchange, std::string_view endpoint) {
+  if (!authorized(exchange)) return;
+  using Document = std::string (*)(const EventsApi&, const LagSnapshot&);
+  Document document;
+  if (endpoint == "consumer-lag") {
+    document = [](const EventsApi&, const LagSnapshot& s) { return consumer_lag_document(s); };
+  } else if (endpoint == "streams") {
+    document = [](const EventsApi& api, const LagSnapshot& s) {
+      return streams_document(s, api.lag_.group());
+    };
+  } else if (endpoint == "health") {
+    document = [](const EventsApi& api, const LagSnapshot& s) {
+      return health_document(s, api.lag_.group(), api.transport_mode_);
+    };
+  } else {
+    exchange.respond_json(404, json_error_body("not_found", "no such events endpoint"));
+    return;
+  }
+  Exchange* ex = &exchange;
+  lag_.get([this, ex, document](const LagSnapshot& snapshot) {
+    ex->respond_json(200, document(*this, snapshot));
+  });
+}
+
+}  // namespace streamshift

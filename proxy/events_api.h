@@ -1,0 +1,53 @@
+// The events API of the consumer-lag monitoring document, on the admin
+// listener behind Authorization: Bearer STREAMSHIFT_ADMIN_TOKEN (no token
+// configured: 403; missing or wrong: 401 with WWW-Authenticate):
+//   /api/v1/events/consumer-lag   per stream: lag, consumers, trimmed_unread
+//   /api/v1/events/streams        per stream: length, groups, consumer_group
+//   /api/v1/events/health         healthy / degraded / unhealthy by lag
+// Each answer is built from one LagMonitor snapshot by a pure function.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/http_server.h"
+#include "proxy/lag_monitor.h"
+#include "proxy/transport_settings.h"
+
+namespace streamshift {
+
+class EventsApi {
+ public:
+  /// `token` empty: the API answers 403.
+  EventsApi(std::string token, std::string transport_mode, LagMonitor& lag);
+
+  /// Answers `endpoint` (the path after /api/v1/events/), after the
+  /// look-up when authorized.
+  void serve(Exchange& exchange, std::string_view endpoint);
+
+ private:
+  bool authorized(Exchange& exchange) const;
+
+  std::string token_;
+  std::string transport_mode_;
+  LagMonitor& lag_;
+};
+
+/// {"streams":{"<name>":{"lag":..,"consumers":[..],"trimmed_unread":..},..},
+///  "total_lag":..,"stream_count":..}; a failed look-up is lag -1 with
+/// "error", an unknown lag null with "lag_unknown".
+std::string consumer_lag_document(const LagSnapshot& snapshot);
+/// {"streams":[{"name":..,"length":..,"groups":..,"consumer_group":..},..]}
+std::string streams_document(const LagSnapshot& snapshot, std::string_view group);
+/// {"status":..,"redis_connected":..,"transport_mode":..,"streams":{"healthy":..,
+///  "degraded":..,"unhealthy":..},"max_lag":..,"total_lag":..,"consumer_group":..}
+std::string health_document(const LagSnapshot& snapshot, std::string_view group,
+                            std::string_view transport_mode);
+
+/// "http", "redis_streams", "dual_write" or "mixed": what the rollout sends where.
+std::string transport_mode(const TransportSettings& transport);
+
+/// Constant-time comparison (no early exit on the first differing byte).
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+}  // namespace streamshift
