@@ -1,13 +1,11 @@
 // The upstream keep-alive pool; see http_client.h for the lifecycle.
 #include "core/http_client.h"
 
-#include <llhttp.h>
 #include <sys/socket.h>
 
 #include <cstring>
 
-#include "core/chunked_decoder.h"
-#include "core/http_head_scanner.h"
+#include "core/http_response_reader.h"
 #include "core/log.h"
 #include "core/loop.h"
 
@@ -18,50 +16,15 @@ constexpr uint64_t kIdleConnectionTimeoutMs = 30000;
 
 }  // namespace
 
-std::string_view upstream_error_name(UpstreamError error) {
-  switch (error) {
-    case UpstreamError::kNone:
-      return "none";
-    case UpstreamError::kResolveFailed:
-      return "resolve_failed";
-    case UpstreamError::kConnectFailed:
-      return "connect_failed";
-    case UpstreamError::kConnectTimeout:
-      return "connect_timeout";
-    case UpstreamError::kTimeout:
-      return "timeout";
-    case UpstreamError::kClosed:
-      return "upstream_closed";
-    case UpstreamError::kBadResponse:
-      return "bad_response";
-    case UpstreamError::kResponseTooLarge:
-      return "response_too_large";
-    case UpstreamError::kShutdown:
-      return "shutdown";
-  }
-  return "unknown";
-}
-
 class UpstreamConnection {
  public:
   explicit UpstreamConnection(UpstreamPool* pool)
       : pool_(pool),
-        head_(HeadScanner::Kind::kHead, pool->options_.max_response_head_bytes),
-        chunked_(pool->options_.max_response_bytes, pool->options_.max_response_head_bytes) {
+        reader_({pool->options_.max_response_head_bytes, pool->options_.max_response_bytes}) {
     tcp_.data = this;
     timer_.data = this;
     connect_req_.data = this;
     write_req_.data = this;
-    llhttp_settings_init(&settings_);
-    settings_.on_status = on_status;
-    settings_.on_header_field = on_header_field;
-    settings_.on_header_value = on_header_value;
-    settings_.on_header_value_complete = on_header_value_complete;
-    settings_.on_headers_complete = on_headers_complete;
-    settings_.on_body = on_body;
-    settings_.on_message_complete = on_message_complete;
-    llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
-    parser_.data = this;
   }
 
   void connect(UpstreamPool::Pending pending);
@@ -85,20 +48,10 @@ class UpstreamConnection {
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_closed(uv_handle_t* h);
-  static int on_status(llhttp_t* p, const char* at, size_t len);
-  static int on_header_field(llhttp_t* p, const char* at, size_t len);
-  static int on_header_value(llhttp_t* p, const char* at, size_t len);
-  static int on_header_value_complete(llhttp_t* p);
-  static int on_headers_complete(llhttp_t* p);
-  static int on_body(llhttp_t* p, const char* at, size_t len);
-  static int on_message_complete(llhttp_t* p);
-  static UpstreamConnection* self(llhttp_t* p) { return static_cast<UpstreamConnection*>(p->data); }
 
-  void handle_bytes(const char* data, size_t len);
-  void fail_head_scan();
-  void decode_chunked(const char* data, size_t len);
-  void handle_eof();
+  void handle(HttpResponseReader::Progress progress);
   void finish(bool reusable);
+  void complete(UpstreamResponse& response);
   void complete_with_error(UpstreamError error, std::string detail);
   void start_timer(uint64_t ms) { uv_timer_start(&timer_, on_timer, ms, 0); }
 
@@ -107,26 +60,13 @@ class UpstreamConnection {
   uv_timer_t timer_;
   uv_connect_t connect_req_;
   uv_write_t write_req_;
-  llhttp_settings_t settings_;
-  llhttp_t parser_;
   State state_ = State::kConnecting;
   UpstreamPool::Pending current_;
   std::unique_ptr<UpstreamRequest> retired_;  // kept until its write completes
-  UpstreamResponse response_;
-  HeadScanner head_;
-  ChunkedDecoder chunked_;
-  std::string reason_;
+  HttpResponseReader reader_;
   char read_buf_[16 * 1024];
   int open_handles_ = 0;
   bool writing_ = false;
-  bool got_bytes_ = false;
-  bool message_done_ = false;
-  bool interim_ = false;
-  bool oversize_ = false;
-  std::string_view refusal_;   // why a callback refused the answer
-  bool in_head_ = true;        // the bytes being read belong to a response head
-  bool chunked_body_ = false;  // the body is decoded by chunked_, not llhttp
-  bool keep_alive_ = false;    // as the final head says
 };
 
 // ---- UpstreamConnection ----
@@ -166,14 +106,7 @@ void UpstreamConnection::on_connect(uv_connect_t* req, int status) {
 void UpstreamConnection::dispatch(UpstreamPool::Pending pending, bool reused) {
   current_ = std::move(pending);
   state_ = State::kBusy;
-  response_.clear();
-  reason_.clear();
-  got_bytes_ = message_done_ = interim_ = oversize_ = chunked_body_ = false;
-  refusal_ = {};
-  in_head_ = true;
-  head_.reset();
-  chunked_.reset();
-  llhttp_reset(&parser_);
+  reader_.reset(current_.request->is_head);
   uint64_t now = uv_now(pool_->loop_);
   start_timer(current_.deadline > now ? current_.deadline - now : 1);
   UpstreamRequest& r = *current_.request;
@@ -235,131 +168,59 @@ void UpstreamConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* 
     return;
   }
   if (nread == UV_EOF) {
-    c->handle_eof();
+    c->handle(c->reader_.eof());
   } else if (nread < 0) {
     c->complete_with_error(UpstreamError::kClosed,
                            "read: " + uv_error_text(static_cast<int>(nread)));
     c->close(UpstreamError::kClosed, "read error");
   } else {
-    c->handle_bytes(buf->base, static_cast<size_t>(nread));
+    c->handle(c->reader_.feed(buf->base, static_cast<size_t>(nread)));
   }
 }
 
-void UpstreamConnection::handle_bytes(const char* data, size_t len) {
-  got_bytes_ = true;
-  while (len > 0) {
-    if (chunked_body_) {
-      decode_chunked(data, len);
-      return;
-    }
-    // llhttp sees head bytes only once the scanner has passed them; a head
-    // is executed on its own, so an interim (1xx) answer's end restarts the
-    // scan and a chunked body goes to chunked_.
-    size_t n = len;
-    if (in_head_) {
-      HeadScanner::Result scanned = head_.scan(data, len, &n);
-      if (scanned == HeadScanner::Result::kError) {
-        fail_head_scan();
-        return;
-      }
-    }
-    llhttp_errno_t err = llhttp_execute(&parser_, data, n);
-    if (err == HPE_PAUSED && message_done_) {
-      bool trailing_bytes = llhttp_get_error_pos(&parser_) != data + len;
-      finish(!trailing_bytes && llhttp_should_keep_alive(&parser_) != 0);
-      return;
-    }
-    if (err != HPE_OK) {
-      if (oversize_) {
-        complete_with_error(UpstreamError::kResponseTooLarge,
-                            "response body exceeds " +
-                                std::to_string(pool_->options_.max_response_bytes) + " bytes");
-      } else if (!refusal_.empty()) {
-        complete_with_error(UpstreamError::kBadResponse, std::string(refusal_));
-      } else {
-        complete_with_error(UpstreamError::kBadResponse, std::string("malformed response: ") +
-                                                             llhttp_errno_name(err) + ": " +
-                                                             llhttp_get_error_reason(&parser_));
-      }
-      close(UpstreamError::kBadResponse, "bad response");
-      return;
-    }
-    data += n;
-    len -= n;
-  }
-}
-
-void UpstreamConnection::decode_chunked(const char* data, size_t len) {
-  size_t used = 0;
-  ChunkedDecoder::Result r = chunked_.decode(data, len, &response_.body, &used);
-  if (r == ChunkedDecoder::Result::kNeedMore) return;
-  if (r == ChunkedDecoder::Result::kDone) {
-    message_done_ = true;
-    finish(used == len && keep_alive_);
-    return;
-  }
-  bool too_large = chunked_.error() != ChunkedDecoder::Error::kInvalid;
-  complete_with_error(too_large ? UpstreamError::kResponseTooLarge : UpstreamError::kBadResponse,
-                      "chunked response body: " + chunked_.detail());
-  close(UpstreamError::kBadResponse, "bad chunked response body");
-}
-
-void UpstreamConnection::fail_head_scan() {
-  HeadScanner::Error e = head_.error();
-  if (e == HeadScanner::Error::kTooLarge || e == HeadScanner::Error::kTooManyFields) {
-    complete_with_error(UpstreamError::kResponseTooLarge,
-                        "response head exceeds " + std::to_string(head_.max_bytes()) +
-                            " bytes or " + std::to_string(head_.max_fields()) + " header fields");
-  } else {
-    complete_with_error(
-        UpstreamError::kBadResponse,
-        "malformed response: " + std::string(head_scan_error_text(e)) + " in the head");
-  }
-  close(UpstreamError::kBadResponse, "bad response head");
-}
-
-void UpstreamConnection::handle_eof() {
-  if (got_bytes_) {
-    llhttp_finish(&parser_);  // a body delimited by EOF ends here
-    if (message_done_) {
-      finish(false);
-      return;
+void UpstreamConnection::handle(HttpResponseReader::Progress progress) {
+  switch (progress) {
+    case HttpResponseReader::Progress::kNeedMore:
+      break;
+    case HttpResponseReader::Progress::kComplete:
+      finish(reader_.reusable());
+      break;
+    case HttpResponseReader::Progress::kError: {
+      const ResponseFramingError& e = reader_.error();
+      complete_with_error(e.error, e.detail);
+      close(UpstreamError::kNone, e.code);
+      break;
     }
   }
-  complete_with_error(UpstreamError::kClosed,
-                      got_bytes_ ? "upstream closed the connection mid-response"
-                                 : "upstream closed the connection before responding");
-  close(UpstreamError::kClosed, "closed by upstream");
 }
 
 void UpstreamConnection::finish(bool reusable) {
-  uv_timer_stop(&timer_);
-  UpstreamPool::Pending done = std::move(current_);
   state_ = State::kIdle;
-  done.request->on_done(response_);
-  if (writing_) {
-    retired_ = std::move(done.request);  // the upstream answered before reading it all
-    reusable = false;
-  }
+  // The upstream answered before reading all of the request: not reusable.
+  reusable = reusable && !writing_;
+  complete(reader_.response());
   if (state_ != State::kIdle) return;  // closed from inside the callback
   if (!reusable || pool_->shutting_down_) {
     close(UpstreamError::kNone, "not reusable");
     return;
   }
-  response_.clear();
   start_timer(kIdleConnectionTimeoutMs);
   pool_->connection_idle(this);
 }
 
-void UpstreamConnection::complete_with_error(UpstreamError error, std::string detail) {
+// The one way a request in flight ends: current_ is emptied before on_done
+// runs, so it runs once.
+void UpstreamConnection::complete(UpstreamResponse& response) {
   if (!current_.request) return;
   uv_timer_stop(&timer_);
-  UpstreamPool::Pending done = std::move(current_);
-  response_.clear();
-  response_.error = error;
-  response_.detail = std::move(detail);
-  done.request->on_done(response_);
-  if (writing_) retired_ = std::move(done.request);
+  std::unique_ptr<UpstreamRequest> done = std::move(current_.request);
+  done->on_done(response);
+  if (writing_) retired_ = std::move(done);  // its bytes are still being written
+}
+
+void UpstreamConnection::complete_with_error(UpstreamError error, std::string detail) {
+  UpstreamResponse response = UpstreamResponse::failure(error, std::move(detail));
+  complete(response);
 }
 
 void UpstreamConnection::close(UpstreamError error, std::string_view reason) {
@@ -412,106 +273,6 @@ void UpstreamConnection::on_timer(uv_timer_t* t) {
   }
 }
 
-int UpstreamConnection::on_status(llhttp_t* p, const char* at, size_t len) {
-  self(p)->reason_.append(at, len);
-  return HPE_OK;
-}
-
-int UpstreamConnection::on_header_field(llhttp_t* p, const char* at, size_t len) {
-  self(p)->response_.headers.append_name_fragment({at, len});
-  return HPE_OK;
-}
-
-int UpstreamConnection::on_header_value(llhttp_t* p, const char* at, size_t len) {
-  self(p)->response_.headers.append_value_fragment({at, len});
-  return HPE_OK;
-}
-
-int UpstreamConnection::on_header_value_complete(llhttp_t* p) {
-  self(p)->response_.headers.finish_value();
-  return HPE_OK;
-}
-
-int UpstreamConnection::on_headers_complete(llhttp_t* p) {
-  UpstreamConnection* c = self(p);
-  int status = p->status_code;
-  if (status < 100 || status > 599) {
-    // llhttp 8.1.0 reads "HTTP/1.1 \r\n" as status 0.
-    c->refusal_ = "status code not in 100-599";
-    return -1;
-  }
-  if (status >= 100 && status < 200) {
-    if (status == 101) {
-      c->refusal_ = "101 Switching Protocols, but no upgrade was asked for";
-      return -1;
-    }
-    c->interim_ = true;  // 100 Continue and friends: wait for the final answer
-    return HPE_OK;
-  }
-  c->in_head_ = false;
-  UpstreamResponse& r = c->response_;
-  r.status = status;
-  // llhttp 8.1.0 lets control characters (VT, FF...) through in the reason
-  // phrase; such a phrase is dropped and the canonical one sent instead.
-  if (is_field_text(c->reason_)) {
-    r.reason_len = static_cast<uint32_t>(c->reason_.size());
-    r.headers.stash(c->reason_, &r.reason_off);
-  }
-  if (c->current_.request && c->current_.request->is_head) {
-    r.bodiless = true;
-    return 1;  // no body follows, whatever Content-Length says
-  }
-  // Only "chunked" can be decoded: anything else would reach the client as
-  // coded bytes it was not told about (the field itself is hop-by-hop).
-  if (size_t te = r.headers.count("transfer-encoding");
-      te > 1 || (te == 1 && !iequals(*r.headers.find("transfer-encoding"), "chunked"))) {
-    c->refusal_ = "Transfer-Encoding other than exactly \"chunked\"";
-    return -1;
-  }
-  if (status == 204 || status == 304) {
-    // No body, whatever the head declares: bytes after the head are not
-    // this answer's, and the connection is not reused (trailing bytes).
-    r.bodiless = true;
-    return 1;
-  }
-  if ((p->flags & F_CHUNKED) && !r.bodiless) {
-    // llhttp 8.1.0 does not check the CRLF after chunk data: ChunkedDecoder
-    // takes the body (handle_bytes gave llhttp the head only).
-    c->chunked_body_ = true;
-    c->keep_alive_ = llhttp_should_keep_alive(p) != 0;
-    return HPE_OK;
-  }
-  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > c->pool_->options_.max_response_bytes) {
-    c->oversize_ = true;
-    return -1;
-  }
-  if (p->flags & F_CONTENT_LENGTH) r.body.reserve(p->content_length);
-  return HPE_OK;
-}
-
-int UpstreamConnection::on_body(llhttp_t* p, const char* at, size_t len) {
-  UpstreamConnection* c = self(p);
-  if (c->response_.body.size() + len > c->pool_->options_.max_response_bytes) {
-    c->oversize_ = true;
-    return -1;
-  }
-  c->response_.body.append(at, len);
-  return HPE_OK;
-}
-
-int UpstreamConnection::on_message_complete(llhttp_t* p) {
-  UpstreamConnection* c = self(p);
-  if (c->interim_) {
-    c->interim_ = false;
-    c->response_.clear();
-    c->reason_.clear();
-    c->head_.reset();  // the final answer's head follows
-    return HPE_OK;
-  }
-  c->message_done_ = true;
-  return HPE_PAUSED;
-}
-
 // ---- UpstreamPool ----
 
 UpstreamPool::UpstreamPool(uv_loop_t* loop, UpstreamOptions options)
@@ -535,9 +296,7 @@ void UpstreamPool::send(std::unique_ptr<UpstreamRequest> request) {
 }
 
 void UpstreamPool::fail(Pending& pending, UpstreamError error, std::string detail) {
-  UpstreamResponse response;
-  response.error = error;
-  response.detail = std::move(detail);
+  UpstreamResponse response = UpstreamResponse::failure(error, std::move(detail));
   pending.request->on_done(response);
 }
 

@@ -4,9 +4,8 @@
 //        |               | no: below max?  --> resolve (uv_getaddrinfo) --> connect
 //        |               | no: wait queue (deadline counts from send())
 //        v
-//   response head pre-scanned (HeadScanner: bare CR/LF, obs-fold, size and
-//   field count) --> head parsed by llhttp --> body by llhttp, or by
-//   ChunkedDecoder when chunked --> on_done(response) --> keep-alive? idle : close
+//   bytes read --> HttpResponseReader (core/http_response_reader.h: pre-scan,
+//   llhttp, chunked, limits) --> on_done(response) --> reusable? idle : close
 //
 // One request per connection at a time. A timed-out request closes its
 // connection (an HTTP/1.1 request cannot be cancelled on a live connection).
@@ -24,45 +23,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/http_message.h"
+#include "core/upstream_response.h"
 
 namespace streamshift {
-
-enum class UpstreamError {
-  kNone,
-  kResolveFailed,
-  kConnectFailed,
-  kConnectTimeout,
-  kTimeout,           // no complete response within the request timeout
-  kClosed,            // the upstream closed the connection before a complete response
-  kBadResponse,       // unparseable response
-  kResponseTooLarge,  // head over max_response_head_bytes or kMaxHeaderFields, or body over
-                      // max_response_bytes
-  kShutdown,
-};
-std::string_view upstream_error_name(UpstreamError error);
-
-struct UpstreamResponse {
-  UpstreamError error = UpstreamError::kNone;
-  std::string detail;
-  int status = 0;
-  uint32_t reason_off = 0, reason_len = 0;
-  HeaderBlock headers;
-  std::string body;
-  /// No body by its nature (answer to HEAD, 1xx, 204, 304): pass Content-Length through.
-  bool bodiless = false;
-
-  std::string_view reason() const { return headers.view(reason_off, reason_len); }
-  void clear() {
-    error = UpstreamError::kNone;
-    detail.clear();
-    status = 0;
-    reason_off = reason_len = 0;
-    headers.clear();
-    body.clear();
-    bodiless = false;
-  }
-};
 
 struct UpstreamRequest {
   std::string head;  // request line and headers, ending with an empty line
