@@ -4,15 +4,19 @@
 //        |               | no: below max?  --> resolve (uv_getaddrinfo) --> connect
 //        |               | no: wait queue (deadline counts from send())
 //        v
-//   response head pre-scanned (HeadScanner: bare CR/LF, obs-fold, size and
-//   field count) --> head parsed by llhttp --> body by llhttp, or by
-//   ChunkedDecoder when chunked --> on_done(response) --> keep-alive? idle : close
+//   bytes read --> HttpResponseReader (core/http_response_reader.h: pre-scan,
+//   llhttp, chunked, limits) --> on_done(response) --> reusable? idle : close
 //
 // One request per connection at a time. A timed-out request closes its
 // connection (an HTTP/1.1 request cannot be cancelled on a live connection).
 // A request is retried only when a pooled connection proves closed before
 // any byte of it was written (the stale keep-alive race), never after.
-// Every teardown goes through UpstreamConnection::close(reason).
+// Every teardown goes through UpstreamConnection::close(error, detail), and a
+// request ends exactly once (PendingRequest::complete).
+//
+// Files: the request and options (upstream_request.h), one connection
+// (upstream_connection.h), response framing (http_response_reader.h), the
+// response (upstream_response.h); the pool, queue and resolution here.
 #pragma once
 
 #include <uv.h>
@@ -21,77 +25,18 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <string>
-#include <string_view>
 
-#include "core/http_message.h"
+#include "core/intrusive_list.h"
+#include "core/upstream_connection.h"
+#include "core/upstream_request.h"
+#include "core/upstream_response.h"
 
 namespace streamshift {
 
-enum class UpstreamError {
-  kNone,
-  kResolveFailed,
-  kConnectFailed,
-  kConnectTimeout,
-  kTimeout,           // no complete response within the request timeout
-  kClosed,            // the upstream closed the connection before a complete response
-  kBadResponse,       // unparseable response
-  kResponseTooLarge,  // head over max_response_head_bytes or kMaxHeaderFields, or body over
-                      // max_response_bytes
-  kShutdown,
-};
-std::string_view upstream_error_name(UpstreamError error);
-
-struct UpstreamResponse {
-  UpstreamError error = UpstreamError::kNone;
-  std::string detail;
-  int status = 0;
-  uint32_t reason_off = 0, reason_len = 0;
-  HeaderBlock headers;
-  std::string body;
-  /// No body by its nature (answer to HEAD, 1xx, 204, 304): pass Content-Length through.
-  bool bodiless = false;
-
-  std::string_view reason() const { return headers.view(reason_off, reason_len); }
-  void clear() {
-    error = UpstreamError::kNone;
-    detail.clear();
-    status = 0;
-    reason_off = reason_len = 0;
-    headers.clear();
-    body.clear();
-    bodiless = false;
-  }
-};
-
-struct UpstreamRequest {
-  std::string head;  // request line and headers, ending with an empty line
-  std::string body;  // owned until written
-  /// Sent instead of `body` when that is empty: memory the caller keeps
-  /// valid until on_done has run (a relay re-sends one entry's body).
-  std::string_view borrowed_body;
-  bool is_head = false;
-  /// Called exactly once; may run inside send() when the request fails at once.
-  std::function<void(UpstreamResponse& response)> on_done;
-};
-
-struct UpstreamOptions {
-  std::string host;
-  uint16_t port = 80;
-  uint64_t connect_timeout_ms = 1000;
-  uint64_t request_timeout_ms = 10000;
-  size_t max_connections = 64;
-  size_t max_response_bytes = 8 * 1024 * 1024;  // body (STREAMSHIFT_MAX_RESPONSE_BYTES)
-  size_t max_response_head_bytes = 64 * 1024;   // status line + header fields
-  uint64_t dns_ttl_ms = 30000;
-};
-
-class UpstreamConnection;
-
-class UpstreamPool {
+class UpstreamPool : private UpstreamConnection::Owner {
  public:
   UpstreamPool(uv_loop_t* loop, UpstreamOptions options);
-  ~UpstreamPool();
+  ~UpstreamPool() override;
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
 
@@ -101,33 +46,33 @@ class UpstreamPool {
   /// connections; `on_closed` runs when the last connection handle is closed.
   void shutdown(std::function<void()> on_closed);
 
-  size_t connection_count() const { return connection_count_; }
-  size_t idle_count() const;
+  size_t connection_count() const { return connections_.size(); }
+  size_t idle_count() const { return idle_.size(); }
   /// Requests sent again after a pooled connection proved stale.
   uint64_t stale_retries() const { return stale_retries_; }
   /// Connections opened so far.
   uint64_t connections_opened() const { return connections_opened_; }
 
  private:
-  friend class UpstreamConnection;
-  struct Pending {
-    std::unique_ptr<UpstreamRequest> request;
-    uint64_t deadline;
-  };
-
-  void submit(Pending pending);
+  void submit(PendingRequest pending);
   /// Starts `pending` on an idle or new connection; false (and untouched) if none.
-  bool try_dispatch(Pending& pending);
+  bool try_dispatch(PendingRequest& pending);
+  UpstreamConnection* take_idle();
   void pump();
+  void arm_queue_timer();
+  static void on_queue_timer(uv_timer_t* t);
+  /// Fails every queued request.
+  void fail_queued(UpstreamError error, const std::string& detail);
   void resolve();
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
-  static void on_queue_timer(uv_timer_t* t);
-  void arm_queue_timer();
-  void fail(Pending& pending, UpstreamError error, std::string detail);
-  void connection_idle(UpstreamConnection* c);
-  void connection_closed(UpstreamConnection* c);
-  UpstreamConnection* take_idle();
-  void take_idle_specific(UpstreamConnection* c);
+  /// Runs on_closed_ once shutdown() has closed the last connection.
+  void notify_if_closed();
+
+  // UpstreamConnection::Owner
+  void connection_idle(UpstreamConnection* c) override;
+  void connection_closing(UpstreamConnection* c) override;
+  void connection_closed(UpstreamConnection* c) override;
+  void resend(PendingRequest pending) override;
 
   uv_loop_t* loop_;
   UpstreamOptions options_;
@@ -137,10 +82,9 @@ class UpstreamPool {
   uint64_t resolved_at_ = 0;
   uv_getaddrinfo_t resolve_req_;
   uv_timer_t queue_timer_;
-  std::deque<Pending> queue_;
-  UpstreamConnection* connections_ = nullptr;  // intrusive list
-  UpstreamConnection* idle_ = nullptr;         // LIFO stack through idle_next
-  size_t connection_count_ = 0;
+  std::deque<PendingRequest> queue_;
+  IntrusiveList<UpstreamConnection, &UpstreamConnection::all_hook> connections_;
+  IntrusiveList<UpstreamConnection, &UpstreamConnection::idle_hook> idle_;  // most recent first
   uint64_t stale_retries_ = 0;
   uint64_t connections_opened_ = 0;
   bool shutting_down_ = false;

@@ -200,6 +200,14 @@ RESPONSE_SEEDS = {
     "nul-in-value": (0, response("HTTP/1.1 200 OK", "X: a\0b\r\nContent-Length: 0\r\n")),
     "truncated": (0, response("HTTP/1.1 200 OK", "Content-Length: 10\r\n", "abc")),
     "nothing": (0, ""),
+    # A 1xx ends at its empty line whatever it declares (RFC 9112 6.3).
+    "interim-declaring-body": (0, "HTTP/1.1 103 Early Hints\r\nContent-Length: 2\r\n\r\n" +
+                               response("HTTP/1.1 200 OK", "Content-Length: 2\r\n", "ok")),
+    # Two faults in one head (llhttp's, then the pre-scan's): one refusal however it is cut.
+    "head-two-faults": (0, response("HTTP/1.1 200 OK", "Content-Length: x\r\n" + "X:\r\n" * 101)),
+    # A "next response" after this one: the connection must not be reused.
+    "bytes-after-chunked": (0, chunked_response("2\r\nok\r\n0\r\n\r\n") +
+                            response("HTTP/1.1 200 OK", "Content-Length: 0\r\n")),
 }
 
 
@@ -207,6 +215,8 @@ def client_response_seeds():
     out = {}
     for name, (flags, stream) in RESPONSE_SEEDS.items():
         out[name] = bytes([flags, 0x03]) + stream.encode("latin-1")
+    # Split byte 8: one byte per read.
+    out["chunked-byte-at-a-time"] = bytes([0, 0x08]) + RESPONSE_SEEDS["chunked-trailer"][1].encode()
     return out
 
 

@@ -62,15 +62,19 @@ class UpstreamPoolTest : public ::testing::Test {
 
   // Runs the loop until every result is in, or fails after a deadline.
   void run_until(std::initializer_list<std::optional<UpstreamResponse>*> results) {
-    auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    auto done = [&] {
+    run_until_true([&] {
       for (auto* r : results) {
         if (!r->has_value()) return false;
       }
       return true;
-    };
+    });
+  }
+
+  template <class Condition>
+  void run_until_true(Condition done) {
+    auto deadline = std::chrono::steady_clock::now() + seconds(10);
     while (!done()) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no answer in time";
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not in time";
       uv_run(&loop_, UV_RUN_ONCE);
     }
   }
@@ -91,6 +95,55 @@ TEST_F(UpstreamPoolTest, ReusesAKeepAliveConnection) {
   EXPECT_EQ(b->body, "ok");
   EXPECT_EQ(upstream_.connections_accepted(), 1);
   EXPECT_EQ(pool_->idle_count(), 1u);
+}
+
+// Idle connections are a stack: the one that answered last is reused first
+// (the likeliest to be still open; the others can age out).
+TEST_F(UpstreamPoolTest, ReusesTheConnectionThatAnsweredLastFirst) {
+  upstream_.set_handler([](const ReceivedRequest& req) {
+    UpstreamReply r;
+    if (req.target == "/slow") r.delay = milliseconds(300);
+    return r;
+  });
+  make_pool(upstream_.port());
+  std::optional<UpstreamResponse> slow, fast, next;
+  send("/slow", &slow);
+  send("/fast", &fast);
+  run_until({&fast});
+  run_until({&slow});
+  ASSERT_EQ(pool_->idle_count(), 2u);
+  send("/next", &next);
+  run_until({&next});
+  EXPECT_EQ(next->status, 200);
+  auto connection_of = [&](std::string_view target) {
+    for (const ReceivedRequest& r : upstream_.requests()) {
+      if (r.target == target) return r.connection;
+    }
+    return -1;
+  };
+  EXPECT_NE(connection_of("/slow"), connection_of("/fast"));
+  EXPECT_EQ(connection_of("/next"), connection_of("/slow"));
+  EXPECT_EQ(upstream_.connections_accepted(), 2);
+}
+
+// A pooled connection the upstream closes leaves the pool, idle stack
+// included, and is never handed a request again.
+TEST_F(UpstreamPoolTest, AnIdleConnectionTheUpstreamClosesLeavesThePool) {
+  upstream_.set_handler([](const ReceivedRequest&) {
+    UpstreamReply r;
+    r.body = "ok";
+    r.close_after = true;
+    return r;
+  });
+  make_pool(upstream_.port());
+  UpstreamResponse a = exchange("/a");
+  ASSERT_EQ(a.error, UpstreamError::kNone) << a.detail;
+  run_until_true([&] { return pool_->connection_count() == 0; });
+  EXPECT_EQ(pool_->idle_count(), 0u);
+  UpstreamResponse b = exchange("/b");
+  EXPECT_EQ(b.error, UpstreamError::kNone) << b.detail;
+  EXPECT_EQ(pool_->stale_retries(), 0u);
+  EXPECT_EQ(pool_->connections_opened(), 2u);
 }
 
 TEST_F(UpstreamPoolTest, RetriesOnlyWhenAPooledConnectionProvesClosedBeforeWriting) {
