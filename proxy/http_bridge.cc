@@ -96,27 +96,28 @@ std::string HttpBridge::upstream_head(const HttpRequest& request, std::string_vi
   return head;
 }
 
-void HttpBridge::send_detached(std::string head, std::string body, ForwardAccounting accounting,
+bool HttpBridge::answered(const UpstreamResponse& r, uint64_t started_ns, const HttpTally& tally) {
+  double seconds = static_cast<double>(uv_hrtime() - started_ns) / 1e9;
+  int status = r.error == UpstreamError::kNone ? r.status : 0;
+  bool ok = status >= 200 && status < 300;
+  if (metrics_ != nullptr) metrics_->observe_upstream(status, seconds);
+  tally.answered(ok, seconds);
+  return ok;
+}
+
+void HttpBridge::send_detached(std::string head, std::string body, HttpTally tally,
                                std::function<void(bool ok)> done) {
   auto upstream_request = std::make_unique<UpstreamRequest>();
   upstream_request->head = std::move(head);
   upstream_request->body = std::move(body);
   uint64_t started = uv_hrtime();
-  upstream_request->on_done = [started, accounting, metrics = metrics_,
-                               done = std::move(done)](UpstreamResponse& r) {
-    int status = r.error == UpstreamError::kNone ? r.status : 0;
-    bool ok = status >= 200 && status < 300;
-    if (metrics != nullptr) {
-      double seconds = static_cast<double>(uv_hrtime() - started) / 1e9;
-      metrics->observe_upstream(status, seconds);
-      if (accounting.event != nullptr) {
-        accounting.event->publish_http->Observe(seconds);
-        (ok ? accounting.event->http_success : accounting.event->http_failure)->Increment();
-      }
-    }
+  upstream_request->on_done = [this, started, tally, done = std::move(done)](UpstreamResponse& r) {
+    bool ok = answered(r, started, tally);
     if (!ok) {
       log_line(LogLevel::kWarn, "coalesced event not delivered over HTTP",
-               {{"status", status}, {"error", upstream_error_name(r.error)}, {"detail", r.detail}});
+               {{"status", r.error == UpstreamError::kNone ? r.status : 0},
+                {"error", upstream_error_name(r.error)},
+                {"detail", r.detail}});
     }
     done(ok);
   };
@@ -124,7 +125,7 @@ void HttpBridge::send_detached(std::string head, std::string body, ForwardAccoun
 }
 
 void HttpBridge::forward(Exchange& exchange, std::string extra_response_headers,
-                         std::string_view event_id, ForwardAccounting accounting) {
+                         std::string_view event_id, HttpTally tally) {
   HttpRequest& request = exchange.request();
   auto upstream_request = std::make_unique<UpstreamRequest>();
   upstream_request->head = upstream_head(request, exchange.client_ip(), event_id);
@@ -132,19 +133,9 @@ void HttpBridge::forward(Exchange& exchange, std::string extra_response_headers,
   upstream_request->is_head = request.method == "HEAD";
   Exchange* ex = &exchange;
   uint64_t started = uv_hrtime();
-  upstream_request->on_done = [ex, extra = std::move(extra_response_headers), started, accounting,
-                               metrics = metrics_](UpstreamResponse& r) {
-    if (metrics != nullptr) {
-      double seconds = static_cast<double>(uv_hrtime() - started) / 1e9;
-      int status = r.error == UpstreamError::kNone ? r.status : 0;
-      metrics->observe_upstream(status, seconds);
-      bool ok = status >= 200 && status < 300;
-      if (accounting.event != nullptr) {
-        accounting.event->publish_http->Observe(seconds);
-        (ok ? accounting.event->http_success : accounting.event->http_failure)->Increment();
-      }
-      if (Counter* c = ok ? accounting.on_success : accounting.on_failure) c->Increment();
-    }
+  upstream_request->on_done = [this, ex, extra = std::move(extra_response_headers), started,
+                               tally](UpstreamResponse& r) {
+    answered(r, started, tally);
     if (r.error != UpstreamError::kNone) {
       int status = status_for_upstream_error(r.error);
       log_line(LogLevel::kWarn, "upstream request failed",

@@ -14,16 +14,10 @@
 #include "core/http_server.h"
 #include "core/ids.h"
 #include "core/net_address.h"
+#include "proxy/event_accounting.h"
 #include "proxy/proxy_metrics.h"
 
 namespace streamshift {
-
-/// What an answer from the upstream counts toward, for an event.
-struct ForwardAccounting {
-  EventTypeMetrics* event = nullptr;  // events_published_total{transport="http"} and latency
-  Counter* on_success = nullptr;      // e.g. dual_write_success_total{transport="http"}
-  Counter* on_failure = nullptr;
-};
 
 class HttpBridge : public RequestHandler {
  public:
@@ -39,11 +33,11 @@ class HttpBridge : public RequestHandler {
   /// With an `event_id`, the upstream request carries it as X-Event-Id
   /// (replacing the client's), so the consumer side can drop duplicates.
   void forward(Exchange& exchange, std::string extra_response_headers,
-               std::string_view event_id = {}, ForwardAccounting accounting = {});
+               std::string_view event_id = {}, HttpTally tally = {});
 
   /// Sends a request that no client waits for (a coalesced event's trailing
   /// edge); `done(ok)` runs when the upstream has answered or failed.
-  void send_detached(std::string head, std::string body, ForwardAccounting accounting,
+  void send_detached(std::string head, std::string body, HttpTally tally,
                      std::function<void(bool ok)> done);
 
   /// The request head toward the upstream (exposed for tests).
@@ -51,6 +45,9 @@ class HttpBridge : public RequestHandler {
                             std::string_view event_id = {});
 
  private:
+  /// Counts an upstream answer (or failure); true for a 2xx.
+  bool answered(const UpstreamResponse& r, uint64_t started_ns, const HttpTally& tally);
+
   UpstreamPool& pool_;
   HttpUrl upstream_;
   ProxyMetrics* metrics_;

@@ -8,30 +8,16 @@ namespace {
 constexpr const char* kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "error"};
 }
 
-std::string_view lost_reason_name(LostReason reason) {
-  return reason == LostReason::kRedisFailed ? "redis_failed" : "http_failed";
-}
-
 ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
     : registry(r),
       publish_duration(r.AddHistogram(
           "event_publish_duration_seconds",
           "Time to publish an event to its transport (XADD reply, or the upstream's answer)")),
-      published(r.AddCounter("events_published_total",
-                             "Events published, by transport, event type and outcome")),
       delivery_duration(r.AddHistogram(
           "event_delivery_duration_seconds",
           "End-to-end latency from ingress to delivery to SignalR (observed by the relay)")),
-      coalesced(r.AddCounter("events_coalesced_total",
-                             "Events dropped by coalescing (merged into a later one)")),
       dual_write_status(
           r.AddGauge("event_dual_write_status", "1 when dual write is on, else 0").Add({})),
-      refused_503(r.AddCounter("streamshift_events_refused_total",
-                               "Events answered 503 because Redis failed and HTTP fallback is off")
-                      .Add({})),
-      bad_events(r.AddCounter("streamshift_events_invalid_total",
-                              "Event requests refused with 400 (bad body)")
-                     .Add({})),
       redis_connections_ready(
           r.AddGauge("streamshift_redis_connections_ready", "Redis connections ready, all workers")
               .Add({})),
@@ -43,24 +29,8 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
                              .Add({})),
       draining(
           r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})),
-      coalescer_overflow(
-          r.AddCounter("streamshift_coalescer_overflow_total",
-                       "Events passed through uncoalesced because the key cap was reached")
-              .Add({})) {
-  auto& fallback_family =
-      r.AddCounter("event_transport_fallback_total", "Events that fell back to HTTP, by reason");
-  for (int i = 0; i < static_cast<int>(FallbackReason::kCount); ++i) {
-    fallback[i] = &fallback_family.Add(
-        {{"reason", std::string(fallback_reason_name(static_cast<FallbackReason>(i)))}});
-  }
-  auto& dw_success =
-      r.AddCounter("dual_write_success_total", "Dual-write copies that succeeded, by transport");
-  auto& dw_failure =
-      r.AddCounter("dual_write_failure_total", "Dual-write copies that failed, by transport");
-  dual_write_success_redis = &dw_success.Add({{"transport", "redis_streams"}});
-  dual_write_failure_redis = &dw_failure.Add({{"transport", "redis_streams"}});
-  dual_write_success_http = &dw_success.Add({{"transport", "http"}});
-  dual_write_failure_http = &dw_failure.Add({{"transport", "http"}});
+      counts_(std::make_shared<EventCounts>(workers)) {
+  r.Attach(counts_);
   dual_write_status.Set(t.dual_write ? 1 : 0);
   rollout_percentage.Set(t.use_redis_streams ? t.redis_percentage : 0);
   r.AddGauge("streamshift_rollout_info", "The transport settings in force (value 1)")
@@ -85,11 +55,6 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
                                        "Upstream latency: request sent to complete answer")
                             .Add({});
   for (int w = 0; w < workers; ++w) circuit_open.Add({{"worker", std::to_string(w)}}).Set(0);
-  auto& lost = r.AddCounter("streamshift_events_lost_total",
-                            "Events acknowledged to the app (202 coalesced) that never reached "
-                            "SignalR, by reason");
-  for (int i = 0; i < static_cast<int>(LostReason::kCount); ++i)
-    lost_[i] = &lost.Add({{"reason", std::string(lost_reason_name(static_cast<LostReason>(i)))}});
   auto& refused = r.AddCounter("streamshift_connections_refused_total",
                                "Client connections closed as soon as they came, by reason");
   for (int i = 0; i < static_cast<int>(Refusal::kCount); ++i)
@@ -109,17 +74,9 @@ EventTypeMetrics* ProxyMetrics::for_event_type(std::string_view event_type) {
     if (it != event_types_.end()) return &it->second;
   }
   EventTypeMetrics m;
+  m.slot = counts_->slot(sanitize_label_value(key));
   m.publish_http = &publish_duration.Add({{"transport", "http"}, {"event_type", key}});
   m.publish_redis = &publish_duration.Add({{"transport", "redis_streams"}, {"event_type", key}});
-  m.http_success =
-      &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "success"}});
-  m.http_failure =
-      &published.Add({{"transport", "http"}, {"event_type", key}, {"status", "failure"}});
-  m.redis_success =
-      &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "success"}});
-  m.redis_failure =
-      &published.Add({{"transport", "redis_streams"}, {"event_type", key}, {"status", "failure"}});
-  m.coalesced = &coalesced.Add({{"event_type", key}});
   return &event_types_.emplace(key, m).first->second;
 }
 

@@ -1,15 +1,27 @@
 // XADD of an event entry; see stream_entry.h.
 #include "proxy/stream_entry.h"
 
+#include <hiredis/hiredis.h>
+
 #include <charconv>
 
 namespace streamshift {
+
+XaddReply read_xadd_reply(const RedisResult& result) {
+  XaddReply r;
+  r.status = result.status;
+  r.error = result.error;
+  r.stored = result.status == RedisStatus::kOk && result.reply != nullptr &&
+             result.reply->type == REDIS_REPLY_STRING;
+  if (r.stored) r.entry_id = std::string_view(result.reply->str, result.reply->len);
+  return r;
+}
 
 void publish_entry(RedisClient& redis, const StreamEntry& e, int64_t max_len, uint64_t timeout_ms,
                    RedisCallback callback, void* data) {
   char max_len_text[24];
   auto max_len_end = std::to_chars(max_len_text, max_len_text + sizeof max_len_text, max_len).ptr;
-  EncodedEntry fields(e.contract());
+  EncodedEntry fields(e.contract);
   constexpr size_t kHead = 6;
   const char* argv[kHead + EncodedEntry::kMaxStrings];
   size_t lens[kHead + EncodedEntry::kMaxStrings];

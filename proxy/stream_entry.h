@@ -12,31 +12,19 @@ namespace streamshift {
 
 struct StreamEntry {
   std::string_view stream;
-  std::string_view event_id;
-  std::string_view event_type;
-  std::string_view room_id;
-  std::string_view user_id;
-  bool has_user_id = false;
-  int64_t ts_ms = 0;
-  std::string_view method;
-  std::string_view path;  // the request target: path and query
-  std::string_view content_type;
-  std::string_view body;  // verbatim
-
-  /// The contract's values (without the stream).
-  EventEntry contract() const {
-    return {.event_id = event_id,
-            .event_type = event_type,
-            .room_id = room_id,
-            .user_id = user_id,
-            .has_user_id = has_user_id,
-            .ts_ms = ts_ms,
-            .method = method,
-            .path = path,
-            .content_type = content_type,
-            .body = body};
-  }
+  EventEntry contract;  // the entry's values: views (into a request, or a held event)
 };
+
+/// What an XADD's answer means, for every caller (fresh, held and shadow copies): stored
+/// only with a string reply, the entry id; any other reply, an error, a timeout or a lost
+/// connection is a failure.
+struct XaddReply {
+  bool stored = false;
+  std::string_view entry_id;  // when stored; valid during the callback only
+  RedisStatus status = RedisStatus::kOk;
+  std::string_view error;  // for kErrorReply
+};
+XaddReply read_xadd_reply(const RedisResult& result);
 
 /// XADD <stream> MAXLEN ~ <max_len> * v 1 event_id ... body <body>, through
 /// redisAsyncCommandArgv (binary safe; hiredis copies the arguments). The

@@ -37,8 +37,12 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
     redis.on_ready_change = [ready](int delta) { ready->Increment(delta); };
     redis_ = std::make_unique<RedisClient>(&loop_, redis);
   }
-  router_ = std::make_unique<EventRouter>(&loop_, routes, transport, *bridge_, redis_.get(),
-                                          &metrics, index);
+  clock_ = std::make_unique<LoopClock>(&loop_);
+  accounting_ = std::make_unique<EventAccounting>(metrics, index);
+  links_ = std::make_unique<LiveLinks>(redis_.get(), *bridge_, transport);
+  sender_ = std::make_unique<EventSenderImpl>(transport, *clock_, *links_, *accounting_);
+  router_ =
+      std::make_unique<EventRouter>(routes, transport, *sender_, *links_, *accounting_, *clock_);
 
   ServerOptions server;
   server.listen = settings.listen;

@@ -13,7 +13,11 @@
 #include "core/http_server.h"
 #include "core/redis_client.h"
 #include "proxy/admin_server.h"
+#include "proxy/event_accounting.h"
+#include "proxy/event_clock.h"
+#include "proxy/event_links.h"
 #include "proxy/event_router.h"
+#include "proxy/event_sender.h"
 #include "proxy/http_bridge.h"
 #include "proxy/proxy_settings.h"
 #include "proxy/routes.h"
@@ -38,7 +42,7 @@ class Worker {
   /// Waits for the loop thread to end.
   void join();
   /// Valid after join().
-  const TransportStats& stats() const { return router_->stats(); }
+  const TransportStats& stats() const { return accounting_->stats(); }
   const WorkerHealth& health() const { return health_; }
 
  private:
@@ -59,6 +63,10 @@ class Worker {
   std::unique_ptr<UpstreamPool> pool_;
   std::unique_ptr<HttpBridge> bridge_;
   std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<LoopClock> clock_;
+  std::unique_ptr<EventAccounting> accounting_;
+  std::unique_ptr<LiveLinks> links_;
+  std::unique_ptr<EventSenderImpl> sender_;
   std::unique_ptr<EventRouter> router_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
