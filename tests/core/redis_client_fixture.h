@@ -81,16 +81,27 @@ class RedisClientTest : public ::testing::Test {
     return true;
   }
 
-  Outcome send(std::vector<std::string> args, uint64_t timeout_ms = 1000) {
-    Outcome o;
+  // Runs the loop until `n` connections are ready.
+  bool ready(size_t n = 1) {
+    return run_until([&] { return client_->ready_connections() == n; });
+  }
+
+  // Sends without waiting; `o` records the outcome.
+  void start_command(const std::vector<std::string>& args, uint64_t timeout_ms, Outcome* o) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
-    for (auto& a : args) {
+    for (const auto& a : args) {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
     client_->command(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout_ms, record,
-                     &o);
+                     o);
+  }
+
+  // Sends and runs the loop until the outcome is known.
+  Outcome send(const std::vector<std::string>& args, uint64_t timeout_ms = 1000) {
+    Outcome o;
+    start_command(args, timeout_ms, &o);
     EXPECT_TRUE(run_until([&] { return o.status.has_value(); }));
     return o;
   }

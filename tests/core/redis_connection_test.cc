@@ -118,11 +118,9 @@ TEST_F(RedisConnectionTest, ShutdownLetsRepliesInFlightArrive) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
   make_client(local(redis.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   Outcome slow;
-  const char* argv[] = {"DEBUG", "SLEEP", "0.2"};
-  size_t lens[] = {5, 5, 3};
-  client_->command(3, argv, lens, 5000, record, &slow);
+  start_command({"DEBUG", "SLEEP", "0.2"}, 5000, &slow);
   bool closed = false;
   client_->shutdown([&] { closed = true; });
   EXPECT_EQ(client_->ready_connections(), 0u);  // no new commands meanwhile
@@ -136,12 +134,10 @@ TEST_F(RedisConnectionTest, TheCapOnCommandsInFlightRefusesTheNextOne) {
   RedisOptions o = options(local(redis.port()));
   o.max_in_flight = 2;
   make_client(o);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   redis.pause();
   std::vector<Outcome> outcomes(3);
-  const char* argv[] = {"PING"};
-  size_t lens[] = {4};
-  for (auto& out : outcomes) client_->command(1, argv, lens, 10000, record, &out);
+  for (auto& out : outcomes) start_command({"PING"}, 10000, &out);
   EXPECT_EQ(outcomes[2].status, RedisStatus::kOverloaded);  // at once
   redis.resume();
   ASSERT_TRUE(run_until([&] { return outcomes[0].status && outcomes[1].status; }));
