@@ -1,6 +1,7 @@
 // One pipelined hiredis connection; see redis_connection.h for its states.
 #include "core/redis_connection.h"
 
+#include <cassert>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -87,6 +88,9 @@ void RedisConnection::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* r
 }
 
 void RedisConnection::connect() {
+  // The last context's commands were all answered when it was freed: the
+  // queue matches replies to commands by order alone.
+  assert(commands_.size() == 0);
   // A numeric address: hiredis' own getaddrinfo does not block on it.
   redisAsyncContext* ac = redisAsyncConnect(address_.c_str(), client_->options_.endpoint.port);
   if (ac == nullptr) {
