@@ -15,7 +15,8 @@
 // frees the command's record. A connection owing too many late replies, or
 // one for too long, is dropped and reconnected; replies over the bounds of
 // RedisReplyLimits fail the connection too. Modelled on h2o's hiredis
-// wrapper.
+// wrapper. A connection's states: redis_connection.h; its commands in
+// flight and their deadlines: redis_command_queue.h.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -24,11 +25,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/backoff.h"
 #include "core/redis_reply_limits.h"
 #include "core/redis_url.h"
 
@@ -72,6 +73,7 @@ class RedisConnection;
 class RedisClient {
  public:
   RedisClient(uv_loop_t* loop, RedisOptions options);
+  /// After shutdown's on_closed has run (or after the loop was closed).
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -98,15 +100,16 @@ class RedisClient {
 
  private:
   friend class RedisConnection;
-  void connection_closed();
+  // A connection freed itself (in its timers' close callbacks).
+  void connection_closed(int index);
 
   uv_loop_t* loop_;
   RedisOptions options_;
-  std::vector<std::unique_ptr<RedisConnection>> connections_;
+  JitterRandom jitter_;                        // reconnection delays
+  std::vector<RedisConnection*> connections_;  // null once closed
   size_t next_ = 0;
   size_t open_connections_ = 0;
   uint64_t connects_ = 0;
-  uint64_t jitter_state_;
   bool shutting_down_ = false;
   std::vector<std::function<void()>> on_closed_;
 };

@@ -15,11 +15,11 @@
 // write cannot finish (a full socket buffer, a connect in progress) does
 // the adapter poll for POLLOUT. Read interest stays on for the connection's
 // life.
-#pragma once
-
 //
 // The adapter also holds the context's ReplyGuard (redis_reply_limits.h)
 // and checks, after every read, what the reader buffers.
+#pragma once
+
 #include <hiredis/async.h>
 #include <uv.h>
 

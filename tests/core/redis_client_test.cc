@@ -11,91 +11,17 @@
 #include <string>
 #include <thread>
 
+#include "tests/core/redis_client_fixture.h"
 #include "tests/support/fake_redis.h"
 #include "tests/support/net.h"
 #include "tests/support/redis_server.h"
 
-namespace streamshift {
+namespace streamshift::redis_test {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::FakeRedis;
 using testing::RedisServer;
-
-struct Outcome {
-  std::optional<RedisStatus> status;
-  std::string text;
-};
-
-void record(void* data, const RedisResult& r) {
-  auto* o = static_cast<Outcome*>(data);
-  EXPECT_FALSE(o->status.has_value()) << "callback ran twice";
-  o->status = r.status;
-  if (r.reply != nullptr && r.reply->str != nullptr) o->text.assign(r.reply->str, r.reply->len);
-  if (r.status == RedisStatus::kErrorReply) o->text = std::string(r.error);
-}
-
-class RedisClientTest : public ::testing::Test {
- protected:
-  RedisClientTest() { uv_loop_init(&loop_); }
-  ~RedisClientTest() override {
-    if (client_) {
-      client_->shutdown([] {});
-      client_->close_now();
-      uv_run(&loop_, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&loop_);
-  }
-
-  void make_client(RedisEndpoint endpoint, size_t connections = 1, RedisReplyLimits limits = {}) {
-    RedisOptions o;
-    o.endpoint = std::move(endpoint);
-    o.connections = connections;
-    o.limits = limits;
-    o.connect_timeout_ms = 500;
-    o.backoff_initial_ms = 20;
-    o.backoff_max_ms = 100;
-    client_ = std::make_unique<RedisClient>(&loop_, o);
-    client_->start();
-  }
-
-  RedisEndpoint local(uint16_t port) {
-    RedisEndpoint e;
-    e.host = "127.0.0.1";
-    e.port = port;
-    return e;
-  }
-
-  // Runs the loop until `done()` or a deadline.
-  template <typename Pred>
-  bool run_until(Pred done, milliseconds limit = milliseconds(10000)) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_NOWAIT);
-      std::this_thread::sleep_for(milliseconds(1));
-    }
-    return true;
-  }
-
-  Outcome send(std::vector<std::string> args, uint64_t timeout_ms = 1000) {
-    Outcome o;
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    client_->command(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout_ms, record,
-                     &o);
-    EXPECT_TRUE(run_until([&] { return o.status.has_value(); }));
-    return o;
-  }
-
-  uv_loop_t loop_;
-  std::unique_ptr<RedisClient> client_;
-};
 
 TEST_F(RedisClientTest, RefusedConnectionIsReportedAndRetried) {
   uint16_t closed = testing::free_port();
@@ -107,7 +33,7 @@ TEST_F(RedisClientTest, RefusedConnectionIsReportedAndRetried) {
   // Redis appears on that port: the backoff loop connects.
   RedisServer late({}, closed);
   ASSERT_TRUE(late.ready());
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"PING"}).text, "PONG");
 }
 
@@ -115,19 +41,17 @@ TEST_F(RedisClientTest, ResetConnectionFailsInFlightCommandsAndReconnects) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
   make_client(local(redis.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   // A blocking command in flight, then the server kills our connection.
   Outcome blocked;
-  const char* argv[] = {"BLPOP", "nothing", "5"};
-  size_t lens[] = {5, 7, 1};
-  client_->command(3, argv, lens, 8000, record, &blocked);
+  start_command({"BLPOP", "nothing", "5"}, 8000, &blocked);
   ASSERT_TRUE(run_until([&] {
     return redis.command({"CLIENT", "LIST"}).str.find("cmd=blpop") != std::string::npos;
   }));
   redis.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
   ASSERT_TRUE(run_until([&] { return blocked.status.has_value(); }));
   EXPECT_EQ(blocked.status, RedisStatus::kConnectionLost);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"PING"}).text, "PONG");
   EXPECT_GE(client_->connects(), 2u);
 }
@@ -136,7 +60,7 @@ TEST_F(RedisClientTest, TimeoutAnswersAtOnceAndTheLateReplyIsIgnored) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
   make_client(local(redis.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   auto started = std::chrono::steady_clock::now();
   Outcome slow = send({"DEBUG", "SLEEP", "0.5"}, 100);
   EXPECT_EQ(slow.status, RedisStatus::kTimeout);
@@ -151,12 +75,10 @@ TEST_F(RedisClientTest, StalledServerTimesOutEveryCommand) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
   make_client(local(redis.port()), 2);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 2; }));
+  ASSERT_TRUE(ready(2));
   redis.pause();
   std::vector<Outcome> outcomes(20);
-  const char* argv[] = {"PING"};
-  size_t lens[] = {4};
-  for (auto& o : outcomes) client_->command(1, argv, lens, 50, record, &o);
+  for (auto& o : outcomes) start_command({"PING"}, 50, &o);
   bool all = run_until([&] {
     for (auto& o : outcomes) {
       if (!o.status) return false;
@@ -174,12 +96,10 @@ TEST_F(RedisClientTest, ShutdownAfterCloseNowStillReportsTheEnd) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
   make_client(local(redis.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   redis.pause();
   Outcome waiting;
-  const char* argv[] = {"PING"};
-  size_t lens[] = {4};
-  client_->command(1, argv, lens, 10000, record, &waiting);
+  start_command({"PING"}, 10000, &waiting);
   client_->close_now();
   bool told = false;
   client_->shutdown([&] { told = true; });
@@ -196,7 +116,7 @@ TEST_F(RedisClientTest, ErrorRepliesAreReported) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
   make_client(local(redis.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   Outcome o = send({"XADD", "s", "MAXLEN", "~", "notanumber", "*", "a", "b"});
   EXPECT_EQ(o.status, RedisStatus::kErrorReply);
   EXPECT_NE(o.text.find("ERR"), std::string::npos);
@@ -210,7 +130,7 @@ TEST_F(RedisClientTest, AuthenticatesWithAPasswordAndSelectsTheDatabase) {
   e.password = "s3cret";
   e.db = 2;
   make_client(e);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"SET", "in-db-2", "yes"}).status, RedisStatus::kOk);
   EXPECT_EQ(redis.command({"SELECT", "2"}).str, "OK");
   EXPECT_EQ(redis.command({"EXISTS", "in-db-2"}).integer, 0);  // a fresh connection is on db 0
@@ -229,7 +149,7 @@ TEST_F(RedisClientTest, AuthenticatesAsAnAclUser) {
   e.user = "publisher";
   e.password = "pub-pass";
   make_client(e);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   Outcome ok = send({"XADD", "events:chat", "*", "a", "b"});
   EXPECT_EQ(ok.status, RedisStatus::kOk);
   Outcome denied = send({"XADD", "other", "*", "a", "b"});
@@ -256,7 +176,7 @@ TEST_F(RedisClientTest, AnArrayOfTwoBillionElementsFailsTheConnectionNotTheProce
     return FakeRedis::Reply{"*2000000000\r\n", "$1\r\na\r\n"};
   });
   make_client(local(fake.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"GET", "k"}, 5000).status, RedisStatus::kConnectionLost);
   EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
   EXPECT_LT(fake.most_sent_before_close(), 32 * kMiB);               // socket buffers, no more
@@ -268,7 +188,7 @@ TEST_F(RedisClientTest, AGigabyteBulkStringFailsAtItsDeclaredLength) {
     return FakeRedis::Reply{"$1073741824\r\n", std::string(4096, 'x')};
   });
   make_client(local(fake.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"GET", "k"}, 5000).status, RedisStatus::kConnectionLost);
   EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
   EXPECT_LT(fake.most_sent_before_close(), 32 * kMiB);
@@ -282,7 +202,7 @@ TEST_F(RedisClientTest, AReplyOverItsByteBoundFails) {
   RedisReplyLimits limits;
   limits.max_reply_bytes = 4 * kMiB;
   make_client(local(fake.port()), 1, limits);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"LRANGE", "k", "0", "-1"}, 5000).status, RedisStatus::kConnectionLost);
   EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
   EXPECT_LT(fake.most_sent_before_close(), 4 * kMiB + 32 * kMiB);
@@ -295,7 +215,7 @@ TEST_F(RedisClientTest, AnEndlessLineFailsAtTheBufferedBytesBound) {
   RedisReplyLimits limits;
   limits.max_bulk_bytes = kMiB;
   make_client(local(fake.port()), 1, limits);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"ECHO", "x"}, 5000).status, RedisStatus::kConnectionLost);
   EXPECT_TRUE(fake.wait_closed_by_client(1, seconds(5)));
   EXPECT_LT(fake.most_sent_before_close(), kMiB + 32 * kMiB);
@@ -306,11 +226,9 @@ TEST_F(RedisClientTest, RepliesOwedToTimedOutCommandsPilingUpDropTheConnection) 
   RedisReplyLimits limits;
   limits.max_late_replies = 3;
   make_client(local(fake.port()), 1, limits);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   std::vector<Outcome> outcomes(5);
-  const char* argv[] = {"GET", "k"};
-  size_t lens[] = {3, 1};
-  for (auto& o : outcomes) client_->command(2, argv, lens, 50, record, &o);
+  for (auto& o : outcomes) start_command({"GET", "k"}, 50, &o);
   ASSERT_TRUE(run_until([&] {
     return std::all_of(outcomes.begin(), outcomes.end(), [](auto& o) { return o.status; });
   }));
@@ -324,7 +242,7 @@ TEST_F(RedisClientTest, AReplyOwedTooLongDropsTheConnection) {
   RedisReplyLimits limits;
   limits.late_reply_grace_ms = 300;
   make_client(local(fake.port()), 1, limits);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(send({"GET", "k"}, 50).status, RedisStatus::kTimeout);
   // Still owed 300 ms after its deadline: the connection goes.
@@ -337,7 +255,7 @@ TEST_F(RedisClientTest, RealRepliesWithinTheBoundsAreUntouchedAndTheBoundsAreExa
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
   make_client(local(redis.port()));
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   std::string big(10 * kMiB, 'b');
   EXPECT_EQ(send({"SET", "big", big}, 5000).status, RedisStatus::kOk);
   EXPECT_EQ(send({"GET", "big"}, 5000).text.size(), big.size());
@@ -355,18 +273,18 @@ TEST_F(RedisClientTest, RealRepliesWithinTheBoundsAreUntouchedAndTheBoundsAreExa
   limits.max_array_elements = 1000;
   limits.max_bulk_bytes = kMiB;
   make_client(local(redis.port()), 1, limits);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"SET", "mib", std::string(kMiB, 'm')}).status, RedisStatus::kOk);
   EXPECT_EQ(send({"SET", "over", std::string(kMiB + 1, 'o')}).status, RedisStatus::kOk);
   EXPECT_EQ(send({"GET", "mib"}).text.size(), kMiB);
   EXPECT_EQ(send({"LRANGE", "list", "0", "999"}).status, RedisStatus::kOk);
   EXPECT_EQ(send({"LRANGE", "list", "0", "1000"}).status, RedisStatus::kConnectionLost);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"GET", "over"}).status, RedisStatus::kConnectionLost);
-  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 1; }));
+  ASSERT_TRUE(ready());
   EXPECT_EQ(send({"PING"}).text, "PONG");
   EXPECT_EQ(connects, 1u);
 }
 
 }  // namespace
-}  // namespace streamshift
+}  // namespace streamshift::redis_test
