@@ -1,8 +1,7 @@
 // The relay: consumes the event streams in a consumer group and replays
 // each entry as the app's original HTTP call to the SignalR internal API,
 // at least once, with nothing lost. This class wires its parts together
-// and holds the drain and shutdown sequence; docs/architecture.md walks
-// one entry through them.
+// and holds the drain and shutdown sequence.
 //
 //   ConsumerGroups   XGROUP CREATE .. MKSTREAM (again on NOGROUP)
 //        |
