@@ -1,24 +1,25 @@
 // One entry's way through the relay, from read to ack, and the only place
 // its EntryStage changes (enter(): one function per arrow below).
 //
-//   read, scanned or claimed; RoomBudget holds it (else it is set aside)
+//   read, scanned or claimed, and held by RoomBudget (else set aside)
 //      |
-//    kRead ------ deleted (trimmed while pending): ack only, counted lost ----------+
-//      |    \---- malformed: dead letter --------------------------------------------+
-//      | dedup on          \ dedup off                                              |
-//      v                    \                                                       |
-//   kChecking --marked-------\------------ duplicate: ack only -------------------->+
-//      | not marked (or unknown: a duplicate beats a loss)                          |
-//      v                      v                                                     |
-//    kQueued  (RoomQueues: one at a time per room, CONCURRENCY rooms at once)       |
-//      | its room's turn ---- delivered here a moment ago: duplicate, ack only ---->+
-//      v                                                                            v
-//   kDelivering --2xx: ack + delivered mark ----------------------------------> kFinalizing
-//   --done--> gone
-//      |  ^     \--other 4xx, or MAX_DELIVERIES attempts: dead letter --------->   |   ^
-//      v  | due                                                            failed  v   | due
-//   kBackoff  (5xx, 408, 429, no answer: backoff)                          kFinalizeBackoff
-//             the room keeps only its head, the rest is set aside
+//    kRead ----------------------------------------+ deleted while pending: ack only, lost
+//      | dedup on       | dedup off                | malformed: dead letter
+//      v                |                          |
+//   kChecking ----------|--------------------------+ marked: duplicate, ack only
+//      | not marked     |                          |
+//      v (or unknown)   v                          |
+//    kQueued   in order per room,                  |
+//      |       CONCURRENCY rooms at once           |
+//      | its room's turn --------------------------+ delivered here a moment ago: ack only
+//      v                                           |
+//   kDelivering -----------------------------------+ 2xx: ack and delivered mark;
+//      |    ^                                      | other 4xx, MAX_DELIVERIES: dead letter
+//      v    | due                                  v
+//   kBackoff  5xx, 408, 429, no answer        kFinalizing --done--> gone
+//             (its room keeps only its head)    |    ^
+//                                        failed v    | due
+//                                         kFinalizeBackoff
 //
 // Released (gone from memory, left pending in Redis under this consumer):
 // set aside by RoomBudget (from kRead, kChecking, or kQueued behind a failing
