@@ -4,40 +4,17 @@
 #include <hiredis/hiredis.h>
 
 #include "core/loop.h"
-#include "core/stream_id.h"
 
 namespace streamshift {
 namespace {
 
 enum class Kind { kStream, kGroups, kConsumers };
 
-// The value after `key` in a flat RESP2 key/value array, or null.
-const redisReply* field(const redisReply* r, std::string_view key) {
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return nullptr;
-  for (size_t i = 0; i + 1 < r->elements; i += 2) {
-    const redisReply* k = r->element[i];
-    if ((k->type == REDIS_REPLY_STRING || k->type == REDIS_REPLY_STATUS) &&
-        std::string_view(k->str, k->len) == key) {
-      return r->element[i + 1];
-    }
-  }
-  return nullptr;
-}
-
-std::string text(const redisReply* r) {
-  if (r == nullptr || r->str == nullptr) return "";
-  return std::string(r->str, r->len);
-}
-
 bool missing_key(std::string_view error) {
   return error.find("no such key") != std::string_view::npos || error.rfind("NOGROUP", 0) == 0;
 }
 
 }  // namespace
-
-bool stream_id_less(const std::string& a, const std::string& b) {
-  return StreamId::parse(a).value_or(StreamId{}) < StreamId::parse(b).value_or(StreamId{});
-}
 
 struct LagMonitor::Round {
   LagMonitor* monitor;
@@ -159,18 +136,17 @@ void LagMonitor::on_reply(void* data, const RedisResult& result) {
                     : "redis " + std::string(redis_status_name(result.status));
     }
   } else if (reply->kind == Kind::kStream) {
-    if (const redisReply* len = field(r, "length")) s.length = len->integer;
-    if (const redisReply* groups = field(r, "groups")) s.groups = groups->integer;
-    s.max_deleted_id = text(field(r, "max-deleted-entry-id"));
-  } else if (reply->kind == Kind::kGroups && r->type == REDIS_REPLY_ARRAY) {
-    for (size_t i = 0; i < r->elements; ++i) {
-      const redisReply* g = r->element[i];
-      if (text(field(g, "name")) != self->group_) continue;
+    XinfoStream info = parse_xinfo_stream(r);
+    s.length = info.length;
+    s.groups = info.groups;
+    s.max_deleted_id = std::move(info.max_deleted_id);
+  } else if (reply->kind == Kind::kGroups) {
+    XinfoGroup group = parse_xinfo_group(r, self->group_);
+    if (group.found) {
       s.group_exists = true;
-      s.last_delivered_id = text(field(g, "last-delivered-id"));
-      const redisReply* lag = field(g, "lag");
-      if (lag != nullptr && lag->type == REDIS_REPLY_INTEGER) {
-        s.lag = lag->integer;
+      s.last_delivered_id = std::move(group.last_delivered_id);
+      if (group.lag) {
+        s.lag = *group.lag;
       } else {
         s.lag_unknown_reason =
             "Redis reports no lag for this group (entries deleted inside its unread range, or the "
@@ -178,9 +154,8 @@ void LagMonitor::on_reply(void* data, const RedisResult& result) {
             "was created at an arbitrary id)";
       }
     }
-  } else if (reply->kind == Kind::kConsumers && r->type == REDIS_REPLY_ARRAY) {
-    for (size_t i = 0; i < r->elements; ++i)
-      s.consumers.push_back(text(field(r->element[i], "name")));
+  } else {
+    s.consumers = parse_xinfo_consumers(r);
   }
   if (--round->pending == 0) self->finish(round);
 }
@@ -198,10 +173,7 @@ void LagMonitor::finish(Round* round) {
       s.lag = 0;  // no group yet: the document's NOGROUP rule
       s.lag_unknown_reason.clear();
     }
-    if (s.group_exists && !s.max_deleted_id.empty() && s.max_deleted_id != "0-0") {
-      std::string delivered = s.last_delivered_id.empty() ? "0-0" : s.last_delivered_id;
-      s.trimmed_unread = stream_id_less(delivered, s.max_deleted_id);
-    }
+    if (s.group_exists) s.trimmed_unread = trimmed_unread(s.last_delivered_id, s.max_deleted_id);
   }
   round->snapshot.redis_connected =
       round->snapshot.redis_connected || redis_.ready_connections() > 0;

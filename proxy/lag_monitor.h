@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/redis_client.h"
+#include "core/stream_lag.h"
 
 namespace streamshift {
 
@@ -90,8 +91,5 @@ class LagMonitor {
   /// Rounds of Redis look-ups done so far (for tests of the cache).
   uint64_t rounds() const { return rounds_; }
 };
-
-/// "1700000000000-5" < "1700000000001-0": stream id order.
-bool stream_id_less(const std::string& a, const std::string& b);
 
 }  // namespace streamshift

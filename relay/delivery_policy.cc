@@ -1,7 +1,5 @@
-// Delivery outcomes, backoff and the replayed request; see delivery_policy.h.
+// Delivery outcomes and the replayed request; see delivery_policy.h.
 #include "relay/delivery_policy.h"
-
-#include <algorithm>
 
 namespace streamshift {
 
@@ -19,15 +17,8 @@ DeliveryOutcome classify_delivery(const UpstreamResponse& response) {
   return DeliveryOutcome::kPermanent;
 }
 
-uint64_t retry_delay_ms(int attempt, uint64_t initial_ms, uint64_t max_ms, uint64_t random) {
-  uint64_t d = initial_ms;
-  for (int i = 1; i < attempt && d < max_ms; ++i) d *= 2;
-  d = std::min(d, max_ms);
-  uint64_t half = d / 2;
-  return half + (d - half == 0 ? 0 : random % (d - half + 1));
-}
-
-std::string replay_request_head(const RelayEntry& entry, const HttpUrl& target) {
+std::string replay_request_head(const RelayEntry& e, const HttpUrl& target) {
+  const EventEntry& entry = e.event;
   std::string head;
   head.reserve(160 + target.path_prefix.size() + entry.path.size() + entry.content_type.size() +
                entry.event_id.size());

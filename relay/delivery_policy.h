@@ -1,5 +1,5 @@
-// What the relay does with the target's answer to one delivery, and how
-// long it waits before trying again:
+// What the relay does with the target's answer to one delivery (the wait
+// before trying again is core/backoff.h's):
 //   2xx                                         delivered: ack
 //   5xx, 408, 429, timeout, connection errors   retryable: back off, try again
 //   anything else (other 4xx, 3xx, 1xx)         permanent: dead-letter
@@ -17,11 +17,6 @@
 namespace streamshift {
 
 DeliveryOutcome classify_delivery(const UpstreamResponse& response);
-
-/// Exponential backoff with jitter for the attempt that just failed
-/// (1-based): a uniformly drawn delay in [d/2, d], d = min(max, initial * 2^(attempt-1)).
-/// `random` is any 64-bit random value.
-uint64_t retry_delay_ms(int attempt, uint64_t initial_ms, uint64_t max_ms, uint64_t random);
 
 /// The request line and headers that replay `entry` to `target`: the
 /// entry's method, the target's path prefix + the entry's path, its content

@@ -1,8 +1,6 @@
 // Parsing and checking stream entries; see relay_entry.h.
 #include "relay/relay_entry.h"
 
-#include "core/event_entry.h"
-
 namespace streamshift {
 
 std::string_view reply_text(const redisReply* r) {
@@ -13,8 +11,12 @@ std::string_view reply_text(const redisReply* r) {
 std::string RelayEntry::room_key() const {
   std::string key = std::to_string(stream_index);
   key += ':';
-  key += room_id;
+  key += event.room_id;
   return key;
+}
+
+StreamId RelayEntry::stream_id() const {
+  return StreamId::parse(id).value_or(StreamId{});
 }
 
 void parse_entry_fields(RelayEntry& e, const redisReply* field_array) {
@@ -31,16 +33,7 @@ void parse_entry_fields(RelayEntry& e, const redisReply* field_array) {
     e.fields.emplace_back(std::string(reply_text(field_array->element[i])),
                           std::string(reply_text(field_array->element[i + 1])));
   }
-  EventEntry entry;
-  e.malformed = decode_entry(e.fields, &entry);
-  e.event_id = entry.event_id;
-  e.event_type = entry.event_type;
-  e.room_id = entry.room_id;
-  e.ts_ms = entry.ts_ms;
-  e.method = entry.method;
-  e.path = entry.path;
-  e.content_type = entry.content_type;
-  e.body = entry.body;
+  e.malformed = decode_entry(e.fields, &e.event);
 }
 
 void parse_entries(const redisReply* entries, size_t stream_index,

@@ -13,12 +13,18 @@
 #include <utility>
 #include <vector>
 
+#include "core/event_entry.h"
+#include "core/stream_id.h"
+#include "relay/relay_metrics.h"
+
 namespace streamshift {
 
-/// Where an entry is in the relay.
+/// Where an entry is in the relay; the transitions are drawn in
+/// delivery_lifecycle.h, the only place that changes them.
 enum class EntryStage {
-  kQueued,           // waiting for its room (or a free slot)
+  kRead,             // just read or claimed, held
   kChecking,         // asking Redis whether its event_id was already delivered
+  kQueued,           // waiting for its room (or a free slot)
   kDelivering,       // a request to the target is in flight
   kBackoff,          // waiting to retry the delivery
   kFinalizing,       // ack (with the delivered mark) or dead-letter + ack in flight
@@ -43,13 +49,14 @@ struct RelayEntry {
   /// Why the entry cannot be delivered; empty when it can.
   std::string malformed;
 
-  // Views into `fields` (valid once parsed; fields never change after).
-  std::string_view event_id, event_type, room_id, method, path, content_type, body;
-  int64_t ts_ms = 0;
+  /// The contract's values: views into `fields` (valid once parsed; fields
+  /// never change after).
+  EventEntry event;
 
   // Delivery state, owned by the relay.
-  EntryStage stage = EntryStage::kQueued;
+  EntryStage stage = EntryStage::kRead;
   Finalize finalize = Finalize::kAckOnly;
+  DeadLetterReason dead_letter_reason = DeadLetterReason::kMalformed;  // with kDeadLetter
   int attempts = 0;         // deliveries tried by this relay
   std::string last_error;   // of the last failed attempt
   uint64_t touched_ms = 0;  // when its idle time in Redis was last reset (read, claim, refresh)
@@ -57,6 +64,8 @@ struct RelayEntry {
 
   /// Key for per-room ordering: entries of one room in one stream.
   std::string room_key() const;
+  /// The entry's id as a StreamId (0-0 when it does not parse).
+  StreamId stream_id() const;
 };
 
 /// A string or status reply's text; empty for anything else.

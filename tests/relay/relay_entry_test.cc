@@ -11,33 +11,13 @@
 #include <vector>
 
 #include "core/event_entry.h"
+#include "tests/core/resp.h"
 
 namespace streamshift {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-Reply parse_resp(const std::string& bytes) {
-  redisReader* reader = redisReaderCreate();
-  redisReaderFeed(reader, bytes.data(), bytes.size());
-  void* reply = nullptr;
-  EXPECT_EQ(redisReaderGetReply(reader, &reply), REDIS_OK);
-  redisReaderFree(reader);
-  return Reply(static_cast<redisReply*>(reply));
-}
-
-std::string bulk(const std::string& s) {
-  return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
-}
-
-std::string fields_resp(const std::vector<std::string>& kv) {
-  std::string out = "*" + std::to_string(kv.size()) + "\r\n";
-  for (const std::string& s : kv) out += bulk(s);
-  return out;
-}
+using resp::bulk;
+using resp::Reply;
 
 std::vector<std::string> valid_fields() {
   return {"v",
@@ -62,7 +42,7 @@ std::vector<std::string> valid_fields() {
 
 RelayEntry parse(const std::vector<std::string>& kv) {
   RelayEntry e;
-  Reply r = parse_resp(fields_resp(kv));
+  Reply r = resp::parse(resp::bulks(kv));
   parse_entry_fields(e, r.get());
   return e;
 }
@@ -71,12 +51,12 @@ TEST(RelayEntry, AValidEntryExposesItsFieldsAndKeepsTheBodyBytes) {
   RelayEntry e = parse(valid_fields());
   EXPECT_EQ(e.malformed, "");
   EXPECT_FALSE(e.deleted);
-  EXPECT_EQ(e.event_id, "ev-1");
-  EXPECT_EQ(e.room_id, "r-1");
-  EXPECT_EQ(e.ts_ms, 17);
-  EXPECT_EQ(e.method, "POST");
-  EXPECT_EQ(e.path, "/x?y=1");
-  EXPECT_EQ(e.body, std::string_view("{\"a\":\"\0\"}", 10));
+  EXPECT_EQ(e.event.event_id, "ev-1");
+  EXPECT_EQ(e.event.room_id, "r-1");
+  EXPECT_EQ(e.event.ts_ms, 17);
+  EXPECT_EQ(e.event.method, "POST");
+  EXPECT_EQ(e.event.path, "/x?y=1");
+  EXPECT_EQ(e.event.body, std::string_view("{\"a\":\"\0\"}", 10));
   EXPECT_EQ(e.fields.size(), 9u);
 }
 
@@ -168,7 +148,7 @@ TEST(RelayEntry, ATsMsOutOfRangeIsMalformed) {
 TEST(RelayEntry, ATabInsideTheContentTypeIsDelivered) {
   RelayEntry e = parse(with("content_type", "application/json;\tcharset=utf-8"));
   EXPECT_EQ(e.malformed, "");
-  EXPECT_EQ(e.content_type, "application/json;\tcharset=utf-8");
+  EXPECT_EQ(e.event.content_type, "application/json;\tcharset=utf-8");
 }
 
 // One check for both programs: over many generated entries, what the
@@ -231,14 +211,14 @@ TEST(RelayEntry, TheRelayAcceptsExactlyWhatTheSidecarsCheckAccepts) {
     }
     ++accepted;
     ASSERT_EQ(relayed.malformed, "") << testing::PrintToString(kv);
-    EXPECT_EQ(relayed.event_id, entry.event_id);
-    EXPECT_EQ(relayed.event_type, entry.event_type);
-    EXPECT_EQ(relayed.room_id, entry.room_id);
-    EXPECT_EQ(relayed.ts_ms, entry.ts_ms);
-    EXPECT_EQ(relayed.method, entry.method);
-    EXPECT_EQ(relayed.path, entry.path);
-    EXPECT_EQ(relayed.content_type, entry.content_type);
-    EXPECT_EQ(relayed.body, entry.body);
+    EXPECT_EQ(relayed.event.event_id, entry.event_id);
+    EXPECT_EQ(relayed.event.event_type, entry.event_type);
+    EXPECT_EQ(relayed.event.room_id, entry.room_id);
+    EXPECT_EQ(relayed.event.ts_ms, entry.ts_ms);
+    EXPECT_EQ(relayed.event.method, entry.method);
+    EXPECT_EQ(relayed.event.path, entry.path);
+    EXPECT_EQ(relayed.event.content_type, entry.content_type);
+    EXPECT_EQ(relayed.event.body, entry.body);
   }
   // The generator reaches both sides of the check.
   EXPECT_GT(accepted, 2000);
@@ -246,10 +226,10 @@ TEST(RelayEntry, TheRelayAcceptsExactlyWhatTheSidecarsCheckAccepts) {
 }
 
 TEST(RelayEntry, ANilFieldListMeansDeletedWhilePending) {
-  Reply r = parse_resp(
+  Reply r = resp::parse(
       "*2\r\n"
       "*2\r\n" +
-      bulk("1-0") + fields_resp(valid_fields()) + "*2\r\n" + bulk("2-0") + "*-1\r\n");
+      bulk("1-0") + resp::bulks(valid_fields()) + "*2\r\n" + bulk("2-0") + "*-1\r\n");
   std::vector<std::unique_ptr<RelayEntry>> out;
   parse_entries(r.get(), 3, out);
   ASSERT_EQ(out.size(), 2u);
@@ -261,16 +241,16 @@ TEST(RelayEntry, ANilFieldListMeansDeletedWhilePending) {
 }
 
 TEST(RelayEntry, AReadReplyIsSplitByStreamName) {
-  std::string entry = "*1\r\n*2\r\n" + bulk("5-1") + fields_resp(valid_fields());
-  Reply r = parse_resp("*3\r\n*2\r\n" + bulk("events:ticket") + entry + "*2\r\n" + bulk("unknown") +
-                       entry + "*2\r\n" + bulk("events:chat") + entry);
+  std::string entry = "*1\r\n*2\r\n" + bulk("5-1") + resp::bulks(valid_fields());
+  Reply r = resp::parse("*3\r\n*2\r\n" + bulk("events:ticket") + entry + "*2\r\n" +
+                        bulk("unknown") + entry + "*2\r\n" + bulk("events:chat") + entry);
   std::vector<std::unique_ptr<RelayEntry>> out;
   parse_read_reply(r.get(), {"events:chat", "events:ticket"}, out);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0]->stream_index, 1u);
   EXPECT_EQ(out[1]->stream_index, 0u);
   EXPECT_NE(out[0]->room_key(), RelayEntry{}.room_key());
-  Reply nil = parse_resp("*-1\r\n");
+  Reply nil = resp::parse("*-1\r\n");
   parse_read_reply(nil.get(), {"events:chat"}, out);
   EXPECT_EQ(out.size(), 2u);
 }

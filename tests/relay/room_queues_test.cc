@@ -16,7 +16,7 @@ class RoomQueuesTest : public ::testing::Test {
     entries_.emplace_back();
     RelayEntry& e = entries_.back();
     e.fields.emplace_back("room_id", room);
-    e.room_id = e.fields.back().second;
+    e.event.room_id = e.fields.back().second;
     e.id = id;
     e.stream_index = stream;
     return &e;

@@ -1,0 +1,94 @@
+// The relay's two Redis connections; see relay_redis.h.
+#include "relay/relay_redis.h"
+
+#include <memory>
+
+namespace streamshift {
+namespace {
+
+struct Command {
+  RelayMetrics* metrics;
+  RedisDone done;
+  static void on_reply(void* data, const RedisResult& result) {
+    std::unique_ptr<Command> c(static_cast<Command*>(data));
+    if (result.status != RedisStatus::kOk) c->metrics->redis_errors.Increment();
+    c->done(result);
+  }
+};
+
+}  // namespace
+
+bool is_nogroup(const RedisResult& r) {
+  return r.status == RedisStatus::kErrorReply && r.error.find("NOGROUP") != std::string_view::npos;
+}
+
+bool may_have_run(const RedisResult& r) {
+  return r.status == RedisStatus::kTimeout || r.status == RedisStatus::kConnectionLost;
+}
+
+std::string describe(const RedisResult& r) {
+  if (r.status == RedisStatus::kErrorReply) return std::string(r.error);
+  return std::string(redis_status_name(r.status));
+}
+
+RelayRedisImpl::RelayRedisImpl(uv_loop_t* loop, const RelaySettings& settings,
+                               RelayMetrics& metrics)
+    : settings_(settings),
+      metrics_(metrics),
+      reader_(loop, options("relay-read", &Hooks::reader_ready)),
+      // After a reconnect the server may be a fresh one (restart without
+      // persistence): the commands hook makes sure the groups exist.
+      commands_(loop, options("relay", &Hooks::commands_ready)) {}
+
+RedisOptions RelayRedisImpl::options(std::string name,
+                                     std::function<void()> RelayRedis::Hooks::*hook) {
+  return RedisOptions{.name = std::move(name),
+                      .endpoint = settings_.redis,
+                      .connections = 1,
+                      .connect_timeout_ms = settings_.redis_connect_timeout_ms,
+                      .on_ready_change = [this, hook](int delta) {
+                        metrics_.redis_connections_ready.Increment(delta);
+                        if (delta > 0 && hooks_.*hook) (hooks_.*hook)();
+                      }};
+}
+
+void RelayRedisImpl::start(Hooks hooks) {
+  hooks_ = std::move(hooks);
+  reader_.start();
+  commands_.start();
+}
+
+void RelayRedisImpl::command(const RedisArgs& args, RedisDone done) {
+  send(commands_, args, std::move(done), settings_.redis_timeout_ms);
+}
+
+void RelayRedisImpl::read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) {
+  send(reader_, args, std::move(done), timeout_ms);
+}
+
+void RelayRedisImpl::send(RedisClient& client, const RedisArgs& args, RedisDone done,
+                          uint64_t timeout_ms) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* c = new Command{&metrics_, std::move(done)};
+  client.command(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout_ms,
+                 Command::on_reply, c);
+}
+
+void RelayRedisImpl::close_reader(std::function<void()> on_closed) {
+  reader_.shutdown(std::move(on_closed));
+  reader_.close_now();
+}
+
+void RelayRedisImpl::close_commands(std::function<void()> on_closed) {
+  commands_.shutdown(std::move(on_closed));
+  commands_.close_now();
+}
+
+}  // namespace streamshift

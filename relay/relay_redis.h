@@ -1,0 +1,76 @@
+// What the relay's parts ask of Redis, behind one small interface so each
+// part is unit-tested against a fake (tests/relay/relay_fakes.h). The
+// Impl holds two clients of core's RedisClient: one connection blocks in
+// XREADGROUP, the other carries everything else, pipelined.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/redis_client.h"
+#include "relay/relay_metrics.h"
+#include "relay/relay_settings.h"
+
+namespace streamshift {
+
+using RedisArgs = std::vector<std::string>;
+/// Runs exactly once per command, maybe before the call returns.
+using RedisDone = std::function<void(const RedisResult&)>;
+
+/// NOGROUP as Redis's own reply, or inside a script's error ("ERR ... NOGROUP ...").
+bool is_nogroup(const RedisResult& r);
+/// A command that may have run in Redis although its reply never came.
+bool may_have_run(const RedisResult& r);
+/// The error reply's text, or the status's name, for log lines.
+std::string describe(const RedisResult& r);
+
+class RelayRedis {
+ public:
+  struct Hooks {
+    std::function<void()> reader_ready;    // the reading connection (re)connected
+    std::function<void()> commands_ready;  // the commands connection (re)connected
+  };
+
+  virtual ~RelayRedis() = default;
+  /// Starts connecting both connections.
+  virtual void start(Hooks hooks) = 0;
+  /// On the commands connection, with the Redis timeout as its deadline.
+  virtual void command(const RedisArgs& args, RedisDone done) = 0;
+  /// On the reading connection, with its own deadline (a blocking read's).
+  virtual void read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) = 0;
+  virtual bool reader_ready() const = 0;
+  virtual bool commands_ready() const = 0;
+  /// Cuts the reading connection now (a blocked read fails at once).
+  virtual void close_reader(std::function<void()> on_closed) = 0;
+  /// Closes the commands connection now: commands in flight fail.
+  virtual void close_commands(std::function<void()> on_closed) = 0;
+};
+
+class RelayRedisImpl final : public RelayRedis {
+ public:
+  RelayRedisImpl(uv_loop_t* loop, const RelaySettings& settings, RelayMetrics& metrics);
+
+  void start(Hooks hooks) override;
+  void command(const RedisArgs& args, RedisDone done) override;
+  void read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) override;
+  bool reader_ready() const override { return reader_.ready_connections() > 0; }
+  bool commands_ready() const override { return commands_.ready_connections() > 0; }
+  void close_reader(std::function<void()> on_closed) override;
+  void close_commands(std::function<void()> on_closed) override;
+
+ private:
+  RedisOptions options(std::string name, std::function<void()> RelayRedis::Hooks::*hook);
+  void send(RedisClient& client, const RedisArgs& args, RedisDone done, uint64_t timeout_ms);
+
+  const RelaySettings& settings_;
+  RelayMetrics& metrics_;
+  Hooks hooks_;
+  RedisClient reader_;    // blocking XREADGROUP only
+  RedisClient commands_;  // everything else, pipelined
+};
+
+}  // namespace streamshift

@@ -1,0 +1,85 @@
+// Reading the streams in the consumer group; what is read goes to the
+// delivery lifecycle by callback.
+//
+//   groups ready --> XREADGROUP .. STREAMS <s..> <cursor..>   own pending, paged by cursor
+//                      | an empty page                  ^
+//                      v                                | a reply that never came (it may
+//                    XREADGROUP .. BLOCK .. STREAMS <s..> >   have handed us entries)
+//
+//   a failed read: again after a backoff (50 ms doubling to 2 s, jittered);
+//   NOGROUP: ConsumerGroups::lost(), reading resumes once it is created.
+//
+// Entries set aside (room_budget.h) come back from the own pending list:
+// XREADGROUP .. STREAMS <s> <id> on the commands connection (it never
+// blocks), one scan per stream at a time, paged by the read budget. Reads,
+// scans and claims ask for no more than HeldEntries::read_budget().
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/backoff.h"
+#include "core/stream_id.h"
+#include "relay/consumer_groups.h"
+#include "relay/held_entries.h"
+#include "relay/relay_clock.h"
+#include "relay/relay_redis.h"
+#include "relay/relay_settings.h"
+#include "relay/room_budget.h"
+
+namespace streamshift {
+
+class StreamReader {
+ public:
+  using Entries = std::vector<std::unique_ptr<RelayEntry>>;
+  /// Entries read; `scanned` when a scan of set-aside entries returned them.
+  using OnEntries = std::function<void(Entries& entries, bool scanned)>;
+
+  StreamReader(RelayRedis& redis, RelayClock& clock, const RelaySettings& settings,
+               HeldEntries& held, RoomBudget& budget, ConsumerGroups& groups, OnEntries on_entries);
+
+  /// A round of group creation ended: read (the own pending list first when
+  /// the groups are new), or try again after a backoff.
+  void on_groups(ConsumerGroups::Result result);
+  /// Reads when the groups exist, the reading connection is up, the budget
+  /// has room and no read or retry is pending.
+  void maybe_read();
+  /// Reads the own pending list again before new entries.
+  void recheck_own_pending();
+  /// Starts a scan of every stream whose spilled rooms can move.
+  void maybe_scan();
+  /// Draining: nothing more is read; what comes back stays pending in Redis.
+  void stop();
+
+ private:
+  enum class Phase { kOwnPending, kNew };
+
+  void on_read(const RedisResult& result);
+  void schedule_retry();
+  void scan(size_t stream);
+  void on_scanned(size_t stream, const RedisResult& result);
+
+  RelayRedis& redis_;
+  const RelaySettings& settings_;
+  HeldEntries& held_;
+  RoomBudget& budget_;
+  ConsumerGroups& groups_;
+  OnEntries on_entries_;
+  RelayTimer& retry_timer_;
+  RelayTimer& scan_retry_timer_;
+  JitterRandom random_;
+
+  bool stopped_ = false;
+  Phase phase_ = Phase::kOwnPending;
+  std::vector<std::string> pending_cursors_;  // per stream, in the kOwnPending phase
+  bool reading_ = false;
+  int failures_ = 0;
+  std::vector<std::optional<StreamId>> scan_next_;  // per stream: the running scan reads after
+  std::vector<bool> scanning_;                      // per stream: a scan page in flight
+};
+
+}  // namespace streamshift
