@@ -165,7 +165,7 @@ class Services:
             s.sendall(cmd.encode())
             return s.recv(65536).decode(errors="replace")
 
-    def sidecar(self, name, extra_env):
+    def sidecar(self, name, extra_env, binary=None):
         port, admin = free_port(), free_port()
         env = {
             "STREAMSHIFT_LISTEN": f"127.0.0.1:{port}",
@@ -178,7 +178,8 @@ class Services:
             "LOG_LEVEL": "warn",
         }
         env.update(extra_env)
-        p = self.start(name, [os.path.join(self.build, "streamshift"), "proxy"], env, port=port)
+        binary = binary or os.path.join(self.build, "streamshift")
+        p = self.start(name, [binary, "proxy"], env, port=port)
         if not wait_http_ok(admin, "/readyz"):
             die(f"{name} never became ready")
         return port, p
@@ -266,6 +267,8 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.build = os.path.join(ROOT, args.build)
+        # Another streamshift binary (the previous commit's), run as one more peer.
+        self.previous = os.path.abspath(args.previous) if args.previous else None
         self.load_bin = os.path.join(self.build, "streamshift-load")
         s = args.smoke
         self.duration_ms = 300 if s else args.duration_ms
@@ -367,10 +370,15 @@ class Bench:
                    ("streamshift", bridge_port, "events", (("streamshift", bridge),)),
                    ("haproxy", haproxy_port, "events", (("haproxy", haproxy),)),
                    ("nginx", nginx_port, "events", (("nginx", nginx),))]
+        started = [bridge, haproxy, nginx]
+        if self.previous:
+            prev_port, prev = svc.sidecar("streamshift-previous-bridge", {}, self.previous)
+            targets.append(("streamshift-previous", prev_port, "events", (("streamshift", prev),)))
+            started.append(prev)
         rates = [("max", 0)] + [(str(x), x) for x in self.rates]
         self.results["http"] = {"idle_rss_mb": {"streamshift": idle_rss},
                                 "runs": self.series(targets, rates)}
-        for p in (bridge, haproxy, nginx):
+        for p in started:
             svc.stop(p)
 
     def redis_path(self):
@@ -382,10 +390,17 @@ class Bench:
         webdis_port, webdis = svc.webdis()
         targets = [("streamshift", port, "events", (("streamshift", sidecar),)),
                    ("webdis", webdis_port, "webdis", (("webdis", webdis),))]
+        started = [sidecar, webdis]
+        if self.previous:
+            prev_port, prev = svc.sidecar("streamshift-previous-redis", {
+                "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
+                "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100"}, self.previous)
+            targets.append(("streamshift-previous", prev_port, "events", (("streamshift", prev),)))
+            started.append(prev)
         rates = [("max", 0)] + [(str(x), x) for x in self.rates]
         self.results["redis"] = {"idle_rss_mb": {"streamshift": idle_rss},
                                  "runs": self.series(targets, rates, sink=False)}
-        for p in (sidecar, webdis):
+        for p in started:
             svc.stop(p)
 
     def end_to_end(self):
@@ -724,10 +739,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=5,
                     help="rounds of the HTTP, Redis and end-to-end scenarios, peers interleaved; "
                     "each figure is the median over them (default: %(default)s)")
+    ap.add_argument("--previous", metavar="BINARY",
+                    help="another streamshift binary (build the previous commit) run beside this "
+                    "one in the HTTP and Redis scenarios, interleaved, as 'streamshift-previous'; "
+                    "with --only only")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
     ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing): "
                     "print their results as JSON instead of writing the report")
     args = ap.parse_args()
+    if args.previous and not args.only:
+        ap.error("--previous needs --only: the report has no column for it")
+    if args.previous and not os.access(args.previous, os.X_OK):
+        ap.error(f"--previous {args.previous}: not an executable")
     Bench(args).run()
     if not args.only:
         print(f"bench: wrote {os.path.join(args.out, 'BENCHMARKS.md')}")
