@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"

@@ -2,6 +2,7 @@
 // refreshed on a schedule, and dropped, never frozen, when a refresh fails.
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"

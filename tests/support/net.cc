@@ -14,7 +14,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <thread>
+
+#include "tests/support/eventually.h"
 
 namespace streamshift::testing {
 namespace {
@@ -99,16 +100,13 @@ int connect_loopback(uint16_t port) {
 }
 
 bool wait_port_open(uint16_t port, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    int fd = connect_loopback(port);
-    if (fd >= 0) {
-      close(fd);
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return eventually(
+      [&] {
+        int fd = connect_loopback(port);
+        if (fd >= 0) close(fd);
+        return fd >= 0;
+      },
+      timeout);
 }
 
 bool send_all(int fd, std::string_view data) {
@@ -244,15 +242,6 @@ std::string make_request(std::string_view method, std::string_view target, std::
   r += "\r\n";
   r += body;
   return r;
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 std::optional<ParsedResponse> http_get(uint16_t port, std::string_view path) {

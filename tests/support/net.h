@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,9 +77,6 @@ std::string make_request(std::string_view method, std::string_view target,
 
 /// `s` written `n` times over (header floods, long lines).
 std::string repeat(std::string_view s, size_t n);
-
-/// Polls `condition` every few milliseconds until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 /// GET `path` on 127.0.0.1:port; nullopt when nothing answered.
 std::optional<ParsedResponse> http_get(uint16_t port, std::string_view path);

@@ -2,6 +2,7 @@
 // environment, stdout and stderr captured to a file, signals, exit status.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -31,10 +32,14 @@ class ChildProcess {
   bool running();
   /// What the process printed so far (stdout and stderr).
   std::string output() const;
-  /// Polls output() until it contains `text`.
-  bool wait_output(const std::string& text, std::chrono::milliseconds timeout) const;
+  /// Polls output() until it contains `text`; converts to bool.
+  ::testing::AssertionResult wait_output(const std::string& text,
+                                         std::chrono::milliseconds timeout) const;
 
  private:
+  /// Collects the exit status if the process has ended; true once it has.
+  bool reap();
+
   pid_t pid_ = -1;
   int exit_code_ = -1;
   bool exited_ = false;
