@@ -315,12 +315,13 @@ TEST_F(Admin, ProbesReportLivenessReadinessAndDraining) {
   ASSERT_TRUE(slow.send(make_request("GET", "/slow")));
   ASSERT_TRUE(upstream_.wait_for_requests(1, seconds(5)));
   sidecar_->process().signal(SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + seconds(5);
   std::optional<ParsedResponse> draining;
-  while (std::chrono::steady_clock::now() < deadline) {
-    draining = admin_get(sidecar_->admin_port(), "/readyz", "");
-    if (draining && draining->status == 503) break;
-  }
+  eventually(
+      [&] {
+        draining = admin_get(sidecar_->admin_port(), "/readyz", "");
+        return draining && draining->status == 503;
+      },
+      seconds(5));
   ASSERT_TRUE(draining);
   EXPECT_EQ(draining->status, 503);
   EXPECT_NE(draining->body.find("\"status\":\"draining\""), std::string::npos);

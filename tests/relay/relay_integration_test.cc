@@ -670,14 +670,16 @@ TEST_P(FailingRoom, EntriesSetAsideAreNotTakenOverByAnotherRelay) {
   env["STREAMSHIFT_CONSUMER_NAME"] = "relay-b";
   auto b = start_relay(env);
   ASSERT_TRUE(b->ready());
-  // Several claim periods of relay-b (every 450 ms for entries idle 900 ms).
-  auto until = Clock::now() + milliseconds(3000);
-  while (Clock::now() < until) {
-    std::map<std::string, long long> by = pending_by_consumer();
-    ASSERT_EQ(by["relay-a"], 400);
-    ASSERT_EQ(by.count("relay-b"), 0u);
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  // Several claim periods of relay-b (every 450 ms for entries idle 900 ms):
+  // all 400 stay pending under relay-a, none moves to relay-b.
+  std::map<std::string, long long> by;
+  ASSERT_FALSE(eventually(
+      [&] {
+        by = pending_by_consumer();
+        return by["relay-a"] != 400 || by.count("relay-b") != 0;
+      },
+      milliseconds(3000), "an entry pending under relay-a moved"))
+      << "pending under relay-a: " << by["relay-a"] << ", under relay-b: " << by["relay-b"];
   EXPECT_EQ(b->metric("streamshift_relay_claimed_total"), 0);
   EXPECT_LE(a->metric("streamshift_relay_held_entries"), 16);
   recover_and_check_order(400, *a);
