@@ -231,7 +231,11 @@ TEST_F(RedisTransport, DebugSleepTimesOutToo) {
   start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
          {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "300"}});
   std::thread sleeper([&] { redis_->command({"DEBUG", "SLEEP", "1"}); });
-  std::this_thread::sleep_for(milliseconds(100));  // let DEBUG SLEEP reach the server first
+  // DEBUG SLEEP has reached the server once a PING goes unanswered (not
+  // ASSERT: the sleeper must be joined).
+  EXPECT_TRUE(eventually(
+      [&] { return redis_->command({"PING"}, milliseconds(100)).type == REDIS_REPLY_ERROR; },
+      seconds(5), "redis-server busy in DEBUG SLEEP"));
   TestClient client(sidecar_->port());
   auto r = client.request(post_event("/internal/broadcast/chat", chat_event("r")));
   sleeper.join();

@@ -15,6 +15,7 @@
 
 #include "tests/support/eventually.h"
 #include "tests/support/net.h"
+#include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_upstream.h"
@@ -814,7 +815,18 @@ TEST_F(Relay, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
   ASSERT_TRUE(eventually([&] { return target_.arrived() == 1; }, seconds(10)));
   xadd(redis_, "stuck-ack", "r-2");
   ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)));
-  std::this_thread::sleep_for(milliseconds(300));  // lag look-ups pile up meanwhile
+  // Redis is stopped: what the relay sends it (the ack, a round of lag
+  // look-ups every 100 ms) piles up unread. Wait for three more writes.
+  size_t unread = unread_bytes(redis_.port());
+  int writes = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        size_t now = unread_bytes(redis_.port());
+        writes += now > unread ? 1 : 0;
+        unread = now;
+        return writes >= 3;
+      },
+      seconds(10), "three more writes to the stopped Redis"));
   auto started = std::chrono::steady_clock::now();
   relay->process().signal(SIGTERM);
   int code = relay->process().wait(seconds(30));

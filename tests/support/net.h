@@ -16,6 +16,10 @@ namespace streamshift::testing {
 /// A port that was free a moment ago on 127.0.0.1.
 uint16_t free_port();
 
+/// A socket listening on 127.0.0.1 on a port the kernel picks, written to
+/// `port`; -1 on failure.
+int listen_loopback(uint16_t* port, int backlog);
+
 /// Connects to 127.0.0.1:port; -1 on failure.
 int connect_loopback(uint16_t port);
 

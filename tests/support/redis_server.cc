@@ -142,8 +142,10 @@ bool RedisServer::restart() {
   return ready_;
 }
 
-RedisValue RedisServer::command(const std::vector<std::string>& args) const {
-  timeval tv{2, 0};
+RedisValue RedisServer::command(const std::vector<std::string>& args,
+                                std::chrono::milliseconds timeout) const {
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
   RedisValue result;
   if (c == nullptr || c->err != 0) {
