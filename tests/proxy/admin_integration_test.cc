@@ -61,8 +61,7 @@ TEST_F(Admin, MetricsPassPromtoolAfterTrafficThroughBothTransports) {
          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "50"},
          {"EVENT_TRANSPORT_ROLLOUT_KEY", "random"},
          {"STREAMSHIFT_WORKERS", "2"}});
-  ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                              seconds(5)));
+  ASSERT_TRUE(sidecar_->wait_redis_connected());
   // Both workers' connections up before traffic, so no event falls back
   // (a loaded machine under the sanitizers can take seconds).
   ASSERT_TRUE(eventually(

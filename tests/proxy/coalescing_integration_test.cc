@@ -49,8 +49,7 @@ class Coalescing : public ::testing::Test {
     env.emplace("EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000");
     sidecar_ = std::make_unique<Sidecar>(upstream_.port(), env);
     ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
-    ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                                seconds(5)));
+    ASSERT_TRUE(sidecar_->wait_redis_connected());
   }
   TestUpstream upstream_;
   RedisServer redis_;

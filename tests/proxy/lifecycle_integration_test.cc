@@ -216,10 +216,8 @@ TEST(Shutdown, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
                                     {"STREAMSHIFT_ADMIN_TOKEN", "t0ken-for-tests"},
                                     {"STREAMSHIFT_DRAIN_TIMEOUT_MS", "2000"}});
   ASSERT_TRUE(sidecar.ready());
-  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"admin\"",
-                                            seconds(10)));
-  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                            seconds(10)));
+  ASSERT_TRUE(sidecar.wait_redis_connected("admin"));
+  ASSERT_TRUE(sidecar.wait_redis_connected("events"));
   redis.pause();
   {
     TestClient admin(sidecar.admin_port());

@@ -57,8 +57,7 @@ class RedisTransport : public ::testing::Test {
     env.emplace("EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000");
     sidecar_ = std::make_unique<Sidecar>(upstream_.port(), env);
     ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
-    ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                                seconds(5)));
+    ASSERT_TRUE(sidecar_->wait_redis_connected());
   }
   std::string stop() {
     sidecar_->process().signal(SIGTERM);
@@ -504,9 +503,7 @@ TEST_F(RedisTransport, AuthenticatesWithPasswordAndAclUserFromRedisUrl) {
                                        {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"},
                                        {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});
     ASSERT_TRUE(sidecar.ready());
-    ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                              seconds(5)))
-        << sidecar.process().output();
+    ASSERT_TRUE(sidecar.wait_redis_connected());
     TestClient client(sidecar.port());
     auto r = client.request(post_event("/internal/broadcast/chat", chat_event("r")));
     ASSERT_TRUE(r);

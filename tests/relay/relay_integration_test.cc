@@ -18,6 +18,7 @@
 #include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/stream_entries.h"
 #include "tests/support/test_upstream.h"
 
 namespace streamshift::testing {
@@ -27,37 +28,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr const char* kGroup = "signalr-consumers";
-
-// XADD in the sidecar's contract v1; the body names the event and room
-// unless given.
-std::string xadd(const RedisServer& redis, const std::string& event_id,
-                 const std::string& room = "r-1", const std::string& stream = "events:chat",
-                 std::string body = {}, const std::string& ts_ms = "1700000000000") {
-  if (body.empty()) body = "{\"event_id\":\"" + event_id + "\",\"room_id\":\"" + room + "\"}";
-  RedisValue r = redis.command({"XADD",
-                                stream,
-                                "*",
-                                "v",
-                                "1",
-                                "event_id",
-                                event_id,
-                                "event_type",
-                                "chat_message",
-                                "room_id",
-                                room,
-                                "ts_ms",
-                                ts_ms,
-                                "method",
-                                "POST",
-                                "path",
-                                "/internal/broadcast/chat",
-                                "content_type",
-                                "application/json",
-                                "body",
-                                body});
-  EXPECT_EQ(r.type, REDIS_REPLY_STRING) << r.str;
-  return r.str;
-}
 
 long long pending(const RedisServer& redis, const std::string& stream) {
   RedisValue r = redis.command({"XPENDING", stream, kGroup});
@@ -141,8 +111,7 @@ class Relay : public ::testing::Test {
                                            {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
                                            {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"}});
     EXPECT_TRUE(sidecar->ready()) << sidecar->process().output();
-    EXPECT_TRUE(sidecar->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                               seconds(10)));
+    EXPECT_TRUE(sidecar->wait_redis_connected());
     return sidecar;
   }
   RedisServer redis_;

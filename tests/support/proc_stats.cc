@@ -1,11 +1,35 @@
 // Readings from /proc; see proc_stats.h.
 #include "tests/support/proc_stats.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
 
 namespace streamshift::testing {
+
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && (fields >> f); ++i) {
+    if (i >= 14) ticks += std::stod(f);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long peak_rss_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) / 1024;
+  }
+  return -1;
+}
 
 size_t unread_bytes(uint16_t port) {
   // Lines: "sl local_address rem_address st tx_queue:rx_queue ...", in hex.

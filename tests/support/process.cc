@@ -121,6 +121,13 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
   }
 }
 
+::testing::AssertionResult Sidecar::wait_redis_connected(std::string_view client) const {
+  std::string line = "\"msg\":\"redis connected\",\"client\":\"" + std::string(client) + "\"";
+  ::testing::AssertionResult connected = process_->wait_output(line, std::chrono::seconds(10));
+  if (!connected) connected << "\n" << process_->output();
+  return connected;
+}
+
 RelayProcess::RelayProcess(const std::string& redis_url, uint16_t target_port,
                            std::map<std::string, std::string> env) {
   for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {

@@ -54,6 +54,10 @@ class Sidecar {
   uint16_t admin_port() const { return admin_port_; }
   ChildProcess& process() { return *process_; }
   bool ready() const { return ready_; }
+  /// Waits (generously) for the log line of a Redis client connected:
+  /// "events" (the transport) or "admin" (the events API). On failure the
+  /// message holds the sidecar's output.
+  ::testing::AssertionResult wait_redis_connected(std::string_view client = "events") const;
 
  private:
   uint16_t port_ = 0;
