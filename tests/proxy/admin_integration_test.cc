@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -60,8 +61,7 @@ TEST_F(Admin, MetricsPassPromtoolAfterTrafficThroughBothTransports) {
          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "50"},
          {"EVENT_TRANSPORT_ROLLOUT_KEY", "random"},
          {"STREAMSHIFT_WORKERS", "2"}});
-  ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                              seconds(5)));
+  ASSERT_TRUE(sidecar_->wait_redis_connected());
   // Both workers' connections up before traffic, so no event falls back
   // (a loaded machine under the sanitizers can take seconds).
   ASSERT_TRUE(eventually(
@@ -314,12 +314,13 @@ TEST_F(Admin, ProbesReportLivenessReadinessAndDraining) {
   ASSERT_TRUE(slow.send(make_request("GET", "/slow")));
   ASSERT_TRUE(upstream_.wait_for_requests(1, seconds(5)));
   sidecar_->process().signal(SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + seconds(5);
   std::optional<ParsedResponse> draining;
-  while (std::chrono::steady_clock::now() < deadline) {
-    draining = admin_get(sidecar_->admin_port(), "/readyz", "");
-    if (draining && draining->status == 503) break;
-  }
+  eventually(
+      [&] {
+        draining = admin_get(sidecar_->admin_port(), "/readyz", "");
+        return draining && draining->status == 503;
+      },
+      seconds(5));
   ASSERT_TRUE(draining);
   EXPECT_EQ(draining->status, 503);
   EXPECT_NE(draining->body.find("\"status\":\"draining\""), std::string::npos);

@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -29,14 +30,13 @@ std::string typing(const std::string& type, const std::string& room, const std::
                       "Content-Type: application/json\r\n");
 }
 
-bool wait_xlen(const RedisServer& redis, const std::string& stream, long long n,
-               seconds limit = seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (redis.command({"XLEN", stream}).integer >= n) return true;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return false;
+::testing::AssertionResult wait_xlen(const RedisServer& redis, const std::string& stream,
+                                     long long n) {
+  return eventually(
+      [&] {
+        return redis.command({"XLEN", stream}).integer >= n;
+      },
+      seconds(5), "XLEN " + stream + " >= " + std::to_string(n));
 }
 
 class Coalescing : public ::testing::Test {
@@ -49,8 +49,7 @@ class Coalescing : public ::testing::Test {
     env.emplace("EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000");
     sidecar_ = std::make_unique<Sidecar>(upstream_.port(), env);
     ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
-    ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                                seconds(5)));
+    ASSERT_TRUE(sidecar_->wait_redis_connected());
   }
   TestUpstream upstream_;
   RedisServer redis_;
@@ -218,19 +217,19 @@ TEST_F(Coalescing, RealisticTypingWorkloadIsReducedAndEveryFinalStateArrives) {
   }
   for (auto& t : users) t.join();
   // Every key's final typing_stop must land; wait for it.
-  auto deadline = std::chrono::steady_clock::now() + seconds(5);
   std::map<std::string, std::string> last;
   std::vector<StreamEntryView> entries;
-  while (std::chrono::steady_clock::now() < deadline) {
-    entries = read_stream(redis_, "events:chat");
-    last.clear();
-    for (const auto& e : entries)
-      last[e.field("room_id") + "/" + e.field("user_id")] = e.field("event_type");
-    bool all_stopped = last.size() == kUsers;
-    for (const auto& [k, v] : last) all_stopped = all_stopped && v == "typing_stop";
-    if (all_stopped) break;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+  eventually(
+      [&] {
+        entries = read_stream(redis_, "events:chat");
+        last.clear();
+        for (const auto& e : entries)
+          last[e.field("room_id") + "/" + e.field("user_id")] = e.field("event_type");
+        return last.size() == kUsers && std::all_of(last.begin(), last.end(), [](const auto& kv) {
+                 return kv.second == "typing_stop";
+               });
+      },
+      seconds(5));
   ASSERT_EQ(sent.load(), kUsers * 22);
   ASSERT_EQ(last.size(), static_cast<size_t>(kUsers));
   for (const auto& [key, state] : last) EXPECT_EQ(state, "typing_stop") << key;

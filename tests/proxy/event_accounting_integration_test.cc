@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/test_upstream.h"

@@ -6,11 +6,11 @@
 // redis-server in redis_transport_integration_test.cc.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 
 #include "tests/support/fake_redis.h"
 #include "tests/support/net.h"
+#include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
 #include "tests/support/test_upstream.h"
 
@@ -19,16 +19,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// Peak resident memory of a process, in MiB (VmHWM); -1 when unknown.
-long peak_rss_mib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-  }
-  return -1;
-}
 
 struct Hostile {
   const char* name;
@@ -49,8 +39,7 @@ TEST_P(HostileRedis, TheConnectionFailsNeverTheProcess) {
                                     {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
                                     {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "1000"}});
   ASSERT_TRUE(sidecar.ready()) << sidecar.process().output();
-  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                            seconds(10)));
+  ASSERT_TRUE(sidecar.wait_redis_connected());
   long baseline = peak_rss_mib(sidecar.process().pid());
   TestClient client(sidecar.port());
   // Each event goes out on the next ready connection of the worker (up to

@@ -9,7 +9,9 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
+#include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_upstream.h"
@@ -214,10 +216,8 @@ TEST(Shutdown, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
                                     {"STREAMSHIFT_ADMIN_TOKEN", "t0ken-for-tests"},
                                     {"STREAMSHIFT_DRAIN_TIMEOUT_MS", "2000"}});
   ASSERT_TRUE(sidecar.ready());
-  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"admin\"",
-                                            seconds(10)));
-  ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                            seconds(10)));
+  ASSERT_TRUE(sidecar.wait_redis_connected("admin"));
+  ASSERT_TRUE(sidecar.wait_redis_connected("events"));
   redis.pause();
   {
     TestClient admin(sidecar.admin_port());
@@ -226,11 +226,14 @@ TEST(Shutdown, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
                                 seconds(10));
     ASSERT_TRUE(health);
   }
+  size_t unread = unread_bytes(redis.port());
+  std::string event = "{\"event_type\":\"chat_message\",\"room_id\":\"r\"}";
   TestClient client(sidecar.port());
-  ASSERT_TRUE(client.send(make_request("POST", "/internal/broadcast/chat",
-                                       "{\"event_type\":\"chat_message\",\"room_id\":\"r\"}",
+  ASSERT_TRUE(client.send(make_request("POST", "/internal/broadcast/chat", event,
                                        "Content-Type: application/json\r\n")));
-  std::this_thread::sleep_for(milliseconds(200));  // the XADD is written meanwhile
+  // The XADD, which carries the event, waits unread in the stopped Redis's socket.
+  ASSERT_TRUE(eventually([&] { return unread_bytes(redis.port()) >= unread + event.size(); },
+                         seconds(10), "the XADD written to Redis"));
   auto started = std::chrono::steady_clock::now();
   sidecar.process().signal(SIGTERM);
   int code = sidecar.process().wait(seconds(30));

@@ -1,13 +1,13 @@
 // What one client may hold, through the real binary: the connection cap
 // (STREAMSHIFT_MAX_CONNECTIONS) and running out of file descriptors.
 #include <gtest/gtest.h>
-#include <unistd.h>
+#include <signal.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
+#include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
 #include "tests/support/test_upstream.h"
 
@@ -16,20 +16,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// user + system CPU seconds a process has used.
-double cpu_seconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  std::istringstream fields(line.substr(line.rfind(')') + 2));
-  std::string f;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && (fields >> f); ++i) {
-    if (i >= 14) ticks += std::stod(f);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 TEST(Limits, ConnectionsOverTheCapAreClosedAtOnceAndCounted) {
   TestUpstream upstream;

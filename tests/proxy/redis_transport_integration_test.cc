@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -56,8 +57,7 @@ class RedisTransport : public ::testing::Test {
     env.emplace("EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000");
     sidecar_ = std::make_unique<Sidecar>(upstream_.port(), env);
     ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
-    ASSERT_TRUE(sidecar_->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                                seconds(5)));
+    ASSERT_TRUE(sidecar_->wait_redis_connected());
   }
   std::string stop() {
     sidecar_->process().signal(SIGTERM);
@@ -230,7 +230,11 @@ TEST_F(RedisTransport, DebugSleepTimesOutToo) {
   start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
          {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "300"}});
   std::thread sleeper([&] { redis_->command({"DEBUG", "SLEEP", "1"}); });
-  std::this_thread::sleep_for(milliseconds(100));  // let DEBUG SLEEP reach the server first
+  // DEBUG SLEEP has reached the server once a PING goes unanswered (not
+  // ASSERT: the sleeper must be joined).
+  EXPECT_TRUE(eventually(
+      [&] { return redis_->command({"PING"}, milliseconds(100)).type == REDIS_REPLY_ERROR; },
+      seconds(5), "redis-server busy in DEBUG SLEEP"));
   TestClient client(sidecar_->port());
   auto r = client.request(post_event("/internal/broadcast/chat", chat_event("r")));
   sleeper.join();
@@ -269,15 +273,12 @@ TEST_F(RedisTransport, RedisKilledUnderLoadWithFallbackLosesNothing) {
     });
   }
   auto wait_sent = [&](size_t n) {
-    auto deadline = std::chrono::steady_clock::now() + seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (sent.size() >= n) return true;
-      }
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return false;
+    return eventually(
+        [&] {
+          std::lock_guard<std::mutex> lock(mu);
+          return sent.size() >= n;
+        },
+        seconds(20), std::to_string(n) + " events acknowledged");
   };
   ASSERT_TRUE(wait_sent(300));
   redis_->kill_hard();
@@ -297,13 +298,12 @@ TEST_F(RedisTransport, RedisKilledUnderLoadWithFallbackLosesNothing) {
   EXPECT_GT(in_stream, 0u);
   EXPECT_GT(upstream_.request_count(), 0u);
   TestClient client(sidecar_->port());
-  auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  bool back_on_redis = false;
-  while (!back_on_redis && std::chrono::steady_clock::now() < deadline) {
-    auto r = client.request(post_event("/internal/broadcast/chat", chat_event("after")));
-    back_on_redis = r && r->status == 202;
-  }
-  EXPECT_TRUE(back_on_redis);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = client.request(post_event("/internal/broadcast/chat", chat_event("after")));
+        return r && r->status == 202;
+      },
+      seconds(10), "an event stored in Redis again (202)"));
 }
 
 TEST_F(RedisTransport, WithoutFallbackEveryEventIsStoredOrRefused) {
@@ -352,13 +352,12 @@ TEST_F(RedisTransport, CircuitOpensThenAProbeClosesIt) {
     EXPECT_EQ(r->header("X-Event-Transport"), "http");
   }
   ASSERT_TRUE(redis_->restart());
-  auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  bool closed = false;
-  while (!closed && std::chrono::steady_clock::now() < deadline) {
-    auto r = client.request(post_event("/internal/broadcast/chat", chat_event("r")));
-    closed = r && r->status == 202;
-  }
-  EXPECT_TRUE(closed);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto r = client.request(post_event("/internal/broadcast/chat", chat_event("r")));
+        return r && r->status == 202;
+      },
+      seconds(10), "the circuit closed: an event stored in Redis (202)"));
   std::string out = stop();
   EXPECT_GE(total(out, "circuit_open"), 5) << out;
   EXPECT_GE(total(out, "connection_lost"), 3) << out;
@@ -378,11 +377,7 @@ TEST_F(RedisTransport, DualWriteAnswersFromHttpAndShadowsIntoTheStream) {
   }
   EXPECT_EQ(upstream_.request_count(), 10u);
   // The shadow copy is asynchronous: the app's answer does not wait for it.
-  auto deadline = std::chrono::steady_clock::now() + seconds(5);
-  while (redis_->command({"XLEN", "events:chat"}).integer < 10 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(milliseconds(5));
-  }
+  eventually([&] { return redis_->command({"XLEN", "events:chat"}).integer >= 10; }, seconds(5));
   auto entries = read_stream(*redis_, "events:chat");
   ASSERT_EQ(entries.size(), 10u);
   // Shadow copies ride several pipelined connections: any order, all there.
@@ -508,9 +503,7 @@ TEST_F(RedisTransport, AuthenticatesWithPasswordAndAclUserFromRedisUrl) {
                                        {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"},
                                        {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});
     ASSERT_TRUE(sidecar.ready());
-    ASSERT_TRUE(sidecar.process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                              seconds(5)))
-        << sidecar.process().output();
+    ASSERT_TRUE(sidecar.wait_redis_connected());
     TestClient client(sidecar.port());
     auto r = client.request(post_event("/internal/broadcast/chat", chat_event("r")));
     ASSERT_TRUE(r);

@@ -13,9 +13,12 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
+#include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/stream_entries.h"
 #include "tests/support/test_upstream.h"
 
 namespace streamshift::testing {
@@ -25,37 +28,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr const char* kGroup = "signalr-consumers";
-
-// XADD in the sidecar's contract v1; the body names the event and room
-// unless given.
-std::string xadd(const RedisServer& redis, const std::string& event_id,
-                 const std::string& room = "r-1", const std::string& stream = "events:chat",
-                 std::string body = {}, const std::string& ts_ms = "1700000000000") {
-  if (body.empty()) body = "{\"event_id\":\"" + event_id + "\",\"room_id\":\"" + room + "\"}";
-  RedisValue r = redis.command({"XADD",
-                                stream,
-                                "*",
-                                "v",
-                                "1",
-                                "event_id",
-                                event_id,
-                                "event_type",
-                                "chat_message",
-                                "room_id",
-                                room,
-                                "ts_ms",
-                                ts_ms,
-                                "method",
-                                "POST",
-                                "path",
-                                "/internal/broadcast/chat",
-                                "content_type",
-                                "application/json",
-                                "body",
-                                body});
-  EXPECT_EQ(r.type, REDIS_REPLY_STRING) << r.str;
-  return r.str;
-}
 
 long long pending(const RedisServer& redis, const std::string& stream) {
   RedisValue r = redis.command({"XPENDING", stream, kGroup});
@@ -139,8 +111,7 @@ class Relay : public ::testing::Test {
                                            {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
                                            {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"}});
     EXPECT_TRUE(sidecar->ready()) << sidecar->process().output();
-    EXPECT_TRUE(sidecar->process().wait_output("\"msg\":\"redis connected\",\"client\":\"events\"",
-                                               seconds(10)));
+    EXPECT_TRUE(sidecar->wait_redis_connected());
     return sidecar;
   }
   RedisServer redis_;
@@ -669,14 +640,16 @@ TEST_P(FailingRoom, EntriesSetAsideAreNotTakenOverByAnotherRelay) {
   env["STREAMSHIFT_CONSUMER_NAME"] = "relay-b";
   auto b = start_relay(env);
   ASSERT_TRUE(b->ready());
-  // Several claim periods of relay-b (every 450 ms for entries idle 900 ms).
-  auto until = Clock::now() + milliseconds(3000);
-  while (Clock::now() < until) {
-    std::map<std::string, long long> by = pending_by_consumer();
-    ASSERT_EQ(by["relay-a"], 400);
-    ASSERT_EQ(by.count("relay-b"), 0u);
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  // Several claim periods of relay-b (every 450 ms for entries idle 900 ms):
+  // all 400 stay pending under relay-a, none moves to relay-b.
+  std::map<std::string, long long> by;
+  ASSERT_FALSE(eventually(
+      [&] {
+        by = pending_by_consumer();
+        return by["relay-a"] != 400 || by.count("relay-b") != 0;
+      },
+      milliseconds(3000), "an entry pending under relay-a moved"))
+      << "pending under relay-a: " << by["relay-a"] << ", under relay-b: " << by["relay-b"];
   EXPECT_EQ(b->metric("streamshift_relay_claimed_total"), 0);
   EXPECT_LE(a->metric("streamshift_relay_held_entries"), 16);
   recover_and_check_order(400, *a);
@@ -811,7 +784,18 @@ TEST_F(Relay, DrainTimeoutBoundsTheWaitForAStoppedRedis) {
   ASSERT_TRUE(eventually([&] { return target_.arrived() == 1; }, seconds(10)));
   xadd(redis_, "stuck-ack", "r-2");
   ASSERT_TRUE(eventually([&] { return target_.delivered_count() == 1; }, seconds(10)));
-  std::this_thread::sleep_for(milliseconds(300));  // lag look-ups pile up meanwhile
+  // Redis is stopped: what the relay sends it (the ack, a round of lag
+  // look-ups every 100 ms) piles up unread. Wait for three more writes.
+  size_t unread = unread_bytes(redis_.port());
+  int writes = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        size_t now = unread_bytes(redis_.port());
+        writes += now > unread ? 1 : 0;
+        unread = now;
+        return writes >= 3;
+      },
+      seconds(10), "three more writes to the stopped Redis"));
   auto started = std::chrono::steady_clock::now();
   relay->process().signal(SIGTERM);
   int code = relay->process().wait(seconds(30));

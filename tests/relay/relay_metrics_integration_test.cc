@@ -2,9 +2,11 @@
 // refreshed on a schedule, and dropped, never frozen, when a refresh fails.
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/stream_entries.h"
 #include "tests/support/test_upstream.h"
 
 namespace streamshift::testing {
@@ -19,30 +21,7 @@ constexpr const char* kDepth = "event_queue_depth{stream=\"events:chat\"}";
 TEST(RelayMetrics, LagAndDepthAreRefreshedAndDroppedWhenRedisStopsAnswering) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
-  for (int i = 0; i < 3; ++i) {
-    std::string id = "e" + std::to_string(i);
-    redis.command({"XADD",
-                   "events:chat",
-                   "*",
-                   "v",
-                   "1",
-                   "event_id",
-                   id,
-                   "event_type",
-                   "chat_message",
-                   "room_id",
-                   "r",
-                   "ts_ms",
-                   "1700000000000",
-                   "method",
-                   "POST",
-                   "path",
-                   "/internal/broadcast/chat",
-                   "content_type",
-                   "application/json",
-                   "body",
-                   "{}"});
-  }
+  for (int i = 0; i < 3; ++i) xadd(redis, "e" + std::to_string(i), "r", "events:chat", "{}");
   TestUpstream target;
   RelayProcess relay(redis.url(), target.port(),
                      {{"STREAMSHIFT_RELAY_LAG_INTERVAL_MS", "200"},

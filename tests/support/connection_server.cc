@@ -1,29 +1,19 @@
 // One thread per connection on a loopback listener; see connection_server.h.
 #include "tests/support/connection_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "tests/support/net.h"
+
 namespace streamshift::testing {
 
 ConnectionServer::ConnectionServer(Serve serve, Closed closed)
     : serve_(std::move(serve)), closed_(std::move(closed)) {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  listen(listen_fd_, 512);
+  listen_fd_ = listen_loopback(&port_, 512);
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 

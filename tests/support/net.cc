@@ -14,7 +14,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <thread>
+
+#include "tests/support/eventually.h"
 
 namespace streamshift::testing {
 namespace {
@@ -83,6 +84,23 @@ uint16_t free_port() {
   return 0;
 }
 
+int listen_loopback(uint16_t* port, int backlog) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || listen(fd, backlog) != 0) {
+    close(fd);
+    return -1;
+  }
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
 int connect_loopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -99,16 +117,13 @@ int connect_loopback(uint16_t port) {
 }
 
 bool wait_port_open(uint16_t port, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    int fd = connect_loopback(port);
-    if (fd >= 0) {
-      close(fd);
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return eventually(
+      [&] {
+        int fd = connect_loopback(port);
+        if (fd >= 0) close(fd);
+        return fd >= 0;
+      },
+      timeout);
 }
 
 bool send_all(int fd, std::string_view data) {
@@ -244,15 +259,6 @@ std::string make_request(std::string_view method, std::string_view target, std::
   r += "\r\n";
   r += body;
   return r;
-}
-
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 std::optional<ParsedResponse> http_get(uint16_t port, std::string_view path) {

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +15,10 @@ namespace streamshift::testing {
 
 /// A port that was free a moment ago on 127.0.0.1.
 uint16_t free_port();
+
+/// A socket listening on 127.0.0.1 on a port the kernel picks, written to
+/// `port`; -1 on failure.
+int listen_loopback(uint16_t* port, int backlog);
 
 /// Connects to 127.0.0.1:port; -1 on failure.
 int connect_loopback(uint16_t port);
@@ -78,9 +81,6 @@ std::string make_request(std::string_view method, std::string_view target,
 
 /// `s` written `n` times over (header floods, long lines).
 std::string repeat(std::string_view s, size_t n);
-
-/// Polls `condition` every few milliseconds until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 /// GET `path` on 127.0.0.1:port; nullopt when nothing answered.
 std::optional<ParsedResponse> http_get(uint16_t port, std::string_view path);

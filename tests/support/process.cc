@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 
 namespace streamshift::testing {
@@ -63,19 +63,16 @@ void ChildProcess::signal(int sig) {
 }
 
 int ChildProcess::wait(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!exited_) {
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      exited_ = true;
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return exit_code_;
+  return eventually([&] { return reap(); }, timeout) ? exit_code_ : -1;
+}
+
+bool ChildProcess::reap() {
+  if (exited_) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  exited_ = true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return true;
 }
 
 bool ChildProcess::running() {
@@ -89,13 +86,10 @@ std::string ChildProcess::output() const {
   return ss.str();
 }
 
-bool ChildProcess::wait_output(const std::string& text, std::chrono::milliseconds timeout) const {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (output().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+::testing::AssertionResult ChildProcess::wait_output(const std::string& text,
+                                                     std::chrono::milliseconds timeout) const {
+  return eventually([&] { return output().find(text) != std::string::npos; }, timeout,
+                    "the output shows " + text);
 }
 
 Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env) {
@@ -115,14 +109,23 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
       e.emplace("STREAMSHIFT_WORKERS", workers);
     process_ =
         std::make_unique<ChildProcess>(std::vector<std::string>{streamshift_binary(), "proxy"}, e);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     bool listening = false;
-    while (!listening && process_->running() && std::chrono::steady_clock::now() < deadline) {
-      listening = process_->wait_output("\"msg\":\"listening\"", std::chrono::milliseconds(20));
-    }
+    eventually(
+        [&] {
+          listening = process_->output().find("\"msg\":\"listening\"") != std::string::npos;
+          return listening || !process_->running();
+        },
+        std::chrono::seconds(10));
     ready_ = listening && wait_port_open(port_, std::chrono::seconds(5));
     if (!ready_ && process_->output().find("EADDRINUSE") == std::string::npos) break;
   }
+}
+
+::testing::AssertionResult Sidecar::wait_redis_connected(std::string_view client) const {
+  std::string line = "\"msg\":\"redis connected\",\"client\":\"" + std::string(client) + "\"";
+  ::testing::AssertionResult connected = process_->wait_output(line, std::chrono::seconds(10));
+  if (!connected) connected << "\n" << process_->output();
+  return connected;
 }
 
 RelayProcess::RelayProcess(const std::string& redis_url, uint16_t target_port,

@@ -2,6 +2,7 @@
 // environment, stdout and stderr captured to a file, signals, exit status.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -31,10 +32,14 @@ class ChildProcess {
   bool running();
   /// What the process printed so far (stdout and stderr).
   std::string output() const;
-  /// Polls output() until it contains `text`.
-  bool wait_output(const std::string& text, std::chrono::milliseconds timeout) const;
+  /// Polls output() until it contains `text`; converts to bool.
+  ::testing::AssertionResult wait_output(const std::string& text,
+                                         std::chrono::milliseconds timeout) const;
 
  private:
+  /// Collects the exit status if the process has ended; true once it has.
+  bool reap();
+
   pid_t pid_ = -1;
   int exit_code_ = -1;
   bool exited_ = false;
@@ -49,6 +54,10 @@ class Sidecar {
   uint16_t admin_port() const { return admin_port_; }
   ChildProcess& process() { return *process_; }
   bool ready() const { return ready_; }
+  /// Waits (generously) for the log line of a Redis client connected:
+  /// "events" (the transport) or "admin" (the events API). On failure the
+  /// message holds the sidecar's output.
+  ::testing::AssertionResult wait_redis_connected(std::string_view client = "events") const;
 
  private:
   uint16_t port_ = 0;

@@ -10,8 +10,8 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 
 namespace streamshift::testing {
@@ -101,21 +101,21 @@ bool RedisServer::launch() {
     execv(args[0], args.data());
     _exit(127);
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: the port was taken, say
-      pid_ = -1;
-      return false;
-    }
-    RedisValue pong = command({"PING"});
-    if (pong.type == REDIS_REPLY_STATUS ||
-        (pong.type == REDIS_REPLY_ERROR && pong.str.find("NOAUTH") == 0)) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  bool answering = false;
+  eventually(
+      [&] {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: the port was taken, say
+          pid_ = -1;
+          return true;
+        }
+        RedisValue pong = command({"PING"});
+        answering = pong.type == REDIS_REPLY_STATUS ||
+                    (pong.type == REDIS_REPLY_ERROR && pong.str.find("NOAUTH") == 0);
+        return answering;
+      },
+      std::chrono::seconds(10));
+  return answering;
 }
 
 std::string RedisServer::url(const std::string& userinfo) const {
@@ -142,8 +142,10 @@ bool RedisServer::restart() {
   return ready_;
 }
 
-RedisValue RedisServer::command(const std::vector<std::string>& args) const {
-  timeval tv{2, 0};
+RedisValue RedisServer::command(const std::vector<std::string>& args,
+                                std::chrono::milliseconds timeout) const {
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
   RedisValue result;
   if (c == nullptr || c->err != 0) {

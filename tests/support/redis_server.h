@@ -42,7 +42,9 @@ class RedisServer {
   bool restart();
 
   /// Runs a command on a fresh connection (AUTH with `password` if set).
-  RedisValue command(const std::vector<std::string>& args) const;
+  /// No answer within `timeout` is an error reply.
+  RedisValue command(const std::vector<std::string>& args,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
   void set_password(std::string user, std::string password) {
     user_ = std::move(user);
     password_ = std::move(password);

@@ -1,0 +1,36 @@
+// Contract v1 entries for tests; see stream_entries.h.
+#include "tests/support/stream_entries.h"
+
+#include <gtest/gtest.h>
+
+namespace streamshift::testing {
+
+std::string xadd(const RedisServer& redis, const std::string& event_id, const std::string& room,
+                 const std::string& stream, std::string body, const std::string& ts_ms) {
+  if (body.empty()) body = "{\"event_id\":\"" + event_id + "\",\"room_id\":\"" + room + "\"}";
+  RedisValue r = redis.command({"XADD",
+                                stream,
+                                "*",
+                                "v",
+                                "1",
+                                "event_id",
+                                event_id,
+                                "event_type",
+                                "chat_message",
+                                "room_id",
+                                room,
+                                "ts_ms",
+                                ts_ms,
+                                "method",
+                                "POST",
+                                "path",
+                                "/internal/broadcast/chat",
+                                "content_type",
+                                "application/json",
+                                "body",
+                                body});
+  EXPECT_EQ(r.type, REDIS_REPLY_STRING) << r.str;
+  return r.str;
+}
+
+}  // namespace streamshift::testing

@@ -1,0 +1,19 @@
+// Entries of the stream contract v1 written straight into Redis, as the
+// sidecar writes them: where the relay's tests start.
+#pragma once
+
+#include <string>
+
+#include "tests/support/redis_server.h"
+
+namespace streamshift::testing {
+
+/// XADDs an entry with every field of contract v1 (a chat_message for
+/// POST /internal/broadcast/chat, application/json); the body names the
+/// event and the room unless given. Returns the entry's id; a refusal fails
+/// the test.
+std::string xadd(const RedisServer& redis, const std::string& event_id,
+                 const std::string& room = "r-1", const std::string& stream = "events:chat",
+                 std::string body = {}, const std::string& ts_ms = "1700000000000");
+
+}  // namespace streamshift::testing
