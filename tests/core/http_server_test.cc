@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/completion.h"
+#include "tests/support/eventually.h"
 #include "tests/support/net.h"
 
 namespace streamshift {
