@@ -73,13 +73,15 @@ void HttpListener::on_connection(uv_stream_t* listener, int status) {
 
 // Over the connection cap: accepted and closed at once (the client sees
 // its connection end, not a timeout), counted, logged at most once a second.
+// Counted first: uv_close closes the socket at once, and a client that saw
+// its connection end must find it counted.
 void HttpListener::refuse(uv_stream_t* listener) {
+  note_refusal(Refusal::kMaxConnections, 0);
   auto* tcp = new uv_tcp_t;
   uv_tcp_init(loop_, tcp);
   uv_accept(listener, reinterpret_cast<uv_stream_t*>(tcp));
   uv_close(reinterpret_cast<uv_handle_t*>(tcp),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-  note_refusal(Refusal::kMaxConnections, 0);
 }
 
 void HttpListener::note_refusal(Refusal why, int status) {
