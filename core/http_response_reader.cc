@@ -211,7 +211,17 @@ int HttpResponseReader::check_head() {
     response_.bodiless = true;
     return 1;
   }
-  if (parser_.flags & F_CHUNKED) {
+  if (h.count("transfer-encoding") == 1) {
+    // Exactly "chunked" (checked above), decided here rather than by
+    // llhttp's F_CHUNKED: llhttp 8.1.0 does not see "chunked" followed by a
+    // TAB (trailing whitespace the field's value excludes) and would read
+    // the chunks as a body up to EOF. With Content-Length as well, the two
+    // framings disagree: refused, as the ingress refuses it.
+    if (parser_.flags & F_CONTENT_LENGTH) {
+      fail(UpstreamError::kBadResponse, "invalid_framing",
+           "both Transfer-Encoding and Content-Length");
+      return HPE_USER;
+    }
     // llhttp 8.1.0 does not check the CRLF after chunk data: ChunkedDecoder
     // takes the body (feed gave llhttp the head only).
     chunked_body_ = true;

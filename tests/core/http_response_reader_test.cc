@@ -116,6 +116,12 @@ INSTANTIATE_TEST_SUITE_P(
                  kOk + "Transfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\n"
                        "Trailer: dropped\r\n\r\n",
                  false, false, 200, "OK", "abcde", false, true},
+        // Found by the fuzzer: llhttp 8.1.0 does not see "chunked" before a TAB
+        // and read the chunks as a body up to EOF. Not reused: llhttp still
+        // thinks the body ends at EOF.
+        Accepted{"chunked_then_tab",
+                 kOk + "Transfer-Encoding: chunked\t\r\n\r\n3\r\nabc\r\n0\r\n\r\n", false, false,
+                 200, "OK", "abc", false, false},
         Accepted{"until_eof", kOk + "Content-Type: text/plain\r\n\r\nuntil the end", false, true,
                  200, "OK", "until the end", false, false},
         Accepted{"until_eof_empty", kOk + "\r\n", false, true, 200, "OK", "", false, false},
@@ -288,6 +294,9 @@ INSTANTIATE_TEST_SUITE_P(
                 UpstreamError::kBadResponse, "bare_cr"},
         Refusal{"bare_lf", "HTTP/1.1 200 OK\nContent-Length: 0\n\n", UpstreamError::kBadResponse,
                 "bare_lf"},
+        Refusal{"chunked_then_tab_and_content_length",
+                kOk + "Transfer-Encoding: chunked\t\r\nContent-Length: 3\r\n\r\nabc",
+                UpstreamError::kBadResponse, "invalid_framing"},
         Refusal{"bare_lf_in_head", kOk + "X: a\nContent-Length: 0\r\n\r\n",
                 UpstreamError::kBadResponse, "bare_lf"},
         Refusal{"obs_fold", kOk + "X: a\r\n Content-Length: 2\r\nContent-Length: 2\r\n\r\nok",
