@@ -29,8 +29,8 @@ class StreamReaderTest : public fakes::PartsTest {
     groups_up();
     redis_.answer("XREADGROUP", resp::array({}));
     for (uint64_t ms = 1; ms <= last; ++ms) budget_.admit("0:r", 0, StreamId{ms, 0});
-    budget_.left("0:r");
-    budget_.left("0:r");
+    budget_.left("0:r", StreamId{1, 0});
+    budget_.left("0:r", StreamId{2, 0});
     reader_.maybe_scan();
   }
   // Keeps what was handed over, as the lifecycle does.
