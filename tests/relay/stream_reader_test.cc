@@ -156,6 +156,23 @@ TEST_F(StreamReaderTest, AFailedReadIsRetriedAfterABackoffAndALostReplyRereadsOw
   EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 10 STREAMS events:a events:b 0 0"));
 }
 
+// A claim's lost reply asks for the own pending list while a blocking read
+// of new entries is in flight: that read's answer is no page of the own
+// pending list, and the list is read from its start after it.
+TEST_F(StreamReaderTest, ANewReadAnsweredAfterARecheckIsNotTakenAsTheOwnPendingList) {
+  groups_up();
+  redis_.answer("XREADGROUP", resp::array({}));
+  reader_.recheck_own_pending();
+  redis_.answer("XREADGROUP GROUP g me COUNT 10 BLOCK", resp::array({}));
+  EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 10 STREAMS events:a events:b 0 0"));
+  redis_.answer("XREADGROUP", resp::array({}));
+  reader_.recheck_own_pending();
+  redis_.answer("XREADGROUP GROUP g me COUNT 10 BLOCK",
+                fakes::read_resp("events:a", {fakes::entry_resp("5-0", "r")}));
+  EXPECT_EQ(handed_, (std::vector<std::string>{"5-0"}));
+  EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 10 STREAMS events:a events:b 0 0"));
+}
+
 TEST_F(StreamReaderTest, NogroupOnAReadCreatesTheGroupsAgainAndReadsOwnPending) {
   groups_up();
   redis_.answer("XREADGROUP", resp::array({}));
