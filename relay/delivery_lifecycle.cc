@@ -280,7 +280,7 @@ void DeliveryLifecycle::release(RelayEntry* e) {
 }
 
 void DeliveryLifecycle::forget(RelayEntry* e) {
-  if (in_budget(*e)) budget_.left(e->room_key());
+  if (in_budget(*e)) budget_.left(e->room_key(), e->stream_id());
   held_.remove(*e);
   metrics_.held.Set(static_cast<double>(held_.size()));
   hooks_.left();

@@ -17,8 +17,8 @@ RoomBudget::Room& RoomBudget::room(const std::string& key, size_t stream) {
 bool RoomBudget::admit(const std::string& key, size_t stream, StreamId id) {
   Room& r = room(key, stream);
   bool in_line = !r.spilled || id <= r.after;
-  if (in_line && r.held < cap(r)) {
-    ++r.held;
+  if (in_line && r.held.size() < cap(r)) {
+    hold(r, id);
     return true;
   }
   widen(key, r, id);
@@ -37,8 +37,8 @@ bool RoomBudget::admit_scanned(const std::string& key, size_t stream, StreamId i
     }
     if (id > r.last) {
       unspill(key, r);  // what was set aside is no longer pending here
-    } else if (r.held < cap(r)) {
-      ++r.held;
+    } else if (r.held.size() < cap(r) && (r.held.empty() || r.held.back() < id)) {
+      hold(r, id);
       r.after = id;
       if (r.after == r.last) unspill(key, r);
       return true;
@@ -59,11 +59,16 @@ void RoomBudget::set_aside(const std::string& key, size_t stream, StreamId id) {
   widen(key, room(key, stream), id);
 }
 
-void RoomBudget::left(const std::string& key) {
+void RoomBudget::hold(Room& r, StreamId id) {
+  r.held.insert(std::upper_bound(r.held.begin(), r.held.end(), id), id);
+}
+
+void RoomBudget::left(const std::string& key, StreamId id) {
   auto it = rooms_.find(key);
   if (it == rooms_.end()) return;
   Room& r = it->second;
-  if (r.held > 0) --r.held;
+  auto held = std::lower_bound(r.held.begin(), r.held.end(), id);
+  if (held != r.held.end() && *held == id) r.held.erase(held);
   if (r.spilled && wants_scan(r)) scans_[r.stream].wanted = true;
   maybe_erase(key);
 }
@@ -100,12 +105,12 @@ void RoomBudget::unspill(const std::string& key, Room& r) {
 
 void RoomBudget::maybe_erase(const std::string& key) {
   auto it = rooms_.find(key);
-  if (it != rooms_.end() && it->second.held == 0 && !it->second.spilled && !it->second.failing)
+  if (it != rooms_.end() && it->second.held.empty() && !it->second.spilled && !it->second.failing)
     rooms_.erase(it);
 }
 
 bool RoomBudget::wants_scan(const Room& r) const {
-  return !r.failing && r.held <= cap(r) / 2;
+  return !r.failing && r.held.size() <= cap(r) / 2;
 }
 
 bool RoomBudget::covered(const Room& r, const Scan& s) const {
@@ -139,7 +144,7 @@ bool RoomBudget::scan_page_done(size_t stream, std::optional<StreamId> last) {
     if (!covered(r, s)) continue;
     if (!last || r.last <= s.position) {
       emptied.push_back(key);  // nothing of it was left in the pending list
-    } else if (!r.failing && r.held < cap(r)) {
+    } else if (!r.failing && r.held.size() < cap(r)) {
       go_on = true;
     }
   }
@@ -189,7 +194,7 @@ bool RoomBudget::spilled(const std::string& key) const {
 
 size_t RoomBudget::held(const std::string& key) const {
   auto it = rooms_.find(key);
-  return it == rooms_.end() ? 0 : it->second.held;
+  return it == rooms_.end() ? 0 : it->second.held.size();
 }
 
 }  // namespace streamshift

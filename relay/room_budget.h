@@ -24,11 +24,16 @@
 //   admit_scanned(id) in id order: an entry in (after, last] is next in line when
 //                       the scan started at or below `after` and has set aside no
 //                       entry of the room yet; held (after = id) while under the
-//                       cap, else the room waits for the next scan ("blocked")
+//                       cap and no newer entry of the room is held, else the room
+//                       waits for the next scan ("blocked")
 //   scan_page_done    a room whose (after, last] the scan covered without finding
 //                       anything left (taken over, trimmed) is no longer spilled;
 //                       the scan goes on while a room can still take entries
 //
+// A newer entry held while older ones were set aside (it was waiting for its
+// duplicate check when its room's head failed) is set aside in turn when it
+// may not queue (may_queue()); until it has left, a scan hands back nothing
+// of its room, or the older entries would queue behind it.
 // An entry set aside at an id the running scan has already passed blocks its
 // room for that scan, so a room never leaves the spilled state while one of
 // its entries is still set aside. Set-aside entries stay pending under this
@@ -67,7 +72,7 @@ class RoomBudget {
   /// A held entry is set aside after all; left() follows.
   void set_aside(const std::string& room, size_t stream, StreamId id);
   /// A held entry left memory.
-  void left(const std::string& room);
+  void left(const std::string& room, StreamId id);
   /// The room's head failed a delivery (its cap drops to 1), or finished.
   void set_failing(const std::string& room, bool failing);
 
@@ -91,7 +96,7 @@ class RoomBudget {
  private:
   struct Room {
     size_t stream = 0;
-    size_t held = 0;
+    std::vector<StreamId> held;  // the ids held, ascending
     bool failing = false;
     bool spilled = false;
     StreamId after, last;       // set-aside entries lie in (after, last]
@@ -105,6 +110,7 @@ class RoomBudget {
   };
 
   size_t cap(const Room& r) const { return r.failing ? 1 : room_cap_; }
+  static void hold(Room& r, StreamId id);
   bool wants_scan(const Room& r) const;
   bool covered(const Room& r, const Scan& s) const;
   Room& room(const std::string& key, size_t stream);

@@ -76,9 +76,9 @@ void StreamReader::maybe_read() {
   held_.reserve(count);
   redis_.read(
       args,
-      [this, count](const RedisResult& r) {
+      [this, count, phase = phase_](const RedisResult& r) {
         held_.unreserve(count);
-        on_read(r);
+        on_read(r, phase);
       },
       timeout);
 }
@@ -90,7 +90,7 @@ void StreamReader::recheck_own_pending() {
   std::fill(pending_cursors_.begin(), pending_cursors_.end(), "0");
 }
 
-void StreamReader::on_read(const RedisResult& r) {
+void StreamReader::on_read(const RedisResult& r, Phase sent_in) {
   reading_ = false;
   if (stopped_) return;  // what Redis handed us stays pending
   if (is_nogroup(r)) {
@@ -111,7 +111,9 @@ void StreamReader::on_read(const RedisResult& r) {
   failures_ = 0;
   Entries entries;
   parse_read_reply(r.reply, settings_.streams, entries);
-  if (phase_ == Phase::kOwnPending) {
+  // A read of new entries answered after a recheck was asked for is no
+  // page of the own pending list: that is read from its start next.
+  if (phase_ == Phase::kOwnPending && sent_in == Phase::kOwnPending) {
     if (entries.empty()) {
       phase_ = Phase::kNew;
     } else {

@@ -58,7 +58,7 @@ class StreamReader {
  private:
   enum class Phase { kOwnPending, kNew };
 
-  void on_read(const RedisResult& result);
+  void on_read(const RedisResult& result, Phase sent_in);
   void schedule_retry();
   void scan(size_t stream);
   void on_scanned(size_t stream, const RedisResult& result);

@@ -25,6 +25,25 @@ class RelayTest : public fakes::PartsTest {
     relay_.drain([this] { ++stopped_; });
   }
 
+  // Answers the oldest MGET: no event delivered yet.
+  void answer_mget() {
+    std::vector<std::string> nils(redis_.find("MGET").args.size() - 1, resp::nil());
+    redis_.answer("MGET", resp::array(nils));
+  }
+
+  // The first words of the scan in flight (XREADGROUP from an id, on the
+  // commands connection), or "" when none is.
+  std::string scan_pending() const {
+    for (const auto& call : redis_.pending()) {
+      if (call.on_reader || call.args.empty() || call.args[0] != "XREADGROUP") continue;
+      std::string prefix;
+      for (size_t i = 0; i < 8 && i < call.args.size(); ++i)
+        prefix += (prefix.empty() ? "" : " ") + call.args[i];
+      return prefix;
+    }
+    return "";
+  }
+
   fakes::FakeTarget target_;
   Relay relay_{RelayIo{redis_, clock_, target_}, settings_, metrics_};
   int stopped_ = 0;
@@ -118,6 +137,51 @@ TEST_F(RelayTest, AnAckFailingWhileDrainingIsTriedAgainBeforeTheRelayStops) {
   redis_.answer("EVAL", resp::integer(1));
   EXPECT_EQ(redis_.count("EVAL"), 2u);
   EXPECT_EQ(stopped_, 1);
+}
+
+// A room's next entry, read while the entries before it are handed back,
+// waits for them: r's head 3-0 fails while 5-0 (read after a scan for q
+// was sent) waits for its duplicate check; 4-0 is set aside, 3-0 succeeds,
+// and the scan hands 4-0 back before 5-0's check answers.
+TEST_F(RelayTest, AnEntryCheckedWhileOlderOnesOfItsRoomComeBackIsNotDeliveredBeforeThem) {
+  up();
+  redis_.answer("XREADGROUP",
+                read_resp("events:a", {entry_resp("1-0", "q"), entry_resp("2-0", "q"),
+                                       entry_resp("3-0", "r"), entry_resp("4-0", "r")}));
+  answer_mget();
+  // q's head fails: 2-0 is set aside; its retry succeeds and q is scanned.
+  target_.answer("ev-1-0", 503);
+  clock_.advance(100);
+  target_.answer("ev-1-0", 200);
+  ASSERT_FALSE(scan_pending().empty());
+  // 5-0 arrives (Redis ran that read before the scan); its check waits.
+  redis_.answer("XREADGROUP GROUP g me COUNT 10 BLOCK",
+                read_resp("events:a", {entry_resp("5-0", "r")}));
+  ASSERT_TRUE(redis_.has("MGET"));
+  // r's head fails: 4-0 is set aside; the retry succeeds.
+  target_.answer("ev-3-0", 503);
+  clock_.advance(100);
+  target_.answer("ev-3-0", 200);
+  // The scan hands back q's 2-0 and r's 4-0 (5-0 is held), then 5-0's check answers.
+  redis_.answer(scan_pending(),
+                read_resp("events:a", {entry_resp("2-0", "q"), entry_resp("4-0", "r"),
+                                       entry_resp("5-0", "r")}));
+  // Everything then runs its course: r's entries reach the target in stream order.
+  std::vector<std::string> r_order;
+  for (int step = 0; step < 20; ++step) {
+    if (redis_.has("MGET")) {
+      answer_mget();
+    } else if (std::string scan = scan_pending(); !scan.empty()) {
+      redis_.answer(scan, read_resp("events:a", {entry_resp("4-0", "r"), entry_resp("5-0", "r")}));
+    } else if (!target_.requests().empty()) {
+      const std::string& head = target_.requests().front()->head;
+      for (const char* id : {"4-0", "5-0"})
+        if (head.find(std::string("X-Event-Id: ev-") + id + "\r") != std::string::npos)
+          r_order.push_back(id);
+      target_.answer("", 200);
+    }
+  }
+  EXPECT_EQ(r_order, (std::vector<std::string>{"4-0", "5-0"}));
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 namespace streamshift {
 namespace {
 
@@ -20,20 +23,30 @@ class RoomBudgetTest : public ::testing::Test {
     for (uint64_t i = from; i <= to; ++i) {
       if (budget_.admit(room, 0, id(i))) held.push_back(i);
     }
+    for (uint64_t i : held) held_[room].insert(i);
     return held;
   }
   // A scan page of (room, id) entries in id order; returns the ids held.
   std::vector<uint64_t> scan(const std::vector<std::pair<std::string, uint64_t>>& page) {
     std::vector<uint64_t> held;
     for (const auto& [room, i] : page) {
-      if (budget_.admit_scanned(room, 0, id(i))) held.push_back(i);
+      if (budget_.admit_scanned(room, 0, id(i))) {
+        held.push_back(i);
+        held_[room].insert(i);
+      }
     }
     return held;
   }
+  // The `n` oldest entries `room` holds leave.
   void leave(const std::string& room, int n) {
-    for (int i = 0; i < n; ++i) budget_.left(room);
+    for (int i = 0; i < n; ++i) leave_id(room, *held_[room].begin());
+  }
+  void leave_id(const std::string& room, uint64_t i) {
+    held_[room].erase(i);
+    budget_.left(room, id(i));
   }
   RoomBudget budget_{3, 1};
+  std::map<std::string, std::set<uint64_t>> held_;  // what the budget holds, per room
 };
 
 TEST_F(RoomBudgetTest, HoldsUpToTheCapAndSetsAsideTheRest) {
@@ -130,7 +143,7 @@ TEST_F(RoomBudgetTest, AHeldEntryWaitingToQueueIsSetAsideBehindAnOlderOne) {
   admit("a", 1, 3);  // 1 delivering, 2 queued, 3 waiting for its duplicate check
   budget_.set_failing("a", true);
   budget_.set_aside("a", 0, id(2));  // queued behind the failing head
-  budget_.left("a");
+  leave_id("a", 2);
   EXPECT_FALSE(budget_.may_queue("a", id(3)));
   EXPECT_TRUE(budget_.may_queue("b", id(3)));
 }
@@ -142,9 +155,31 @@ TEST_F(RoomBudgetTest, SetAsideBehindTheRunningScanKeepsTheRoomSpilled) {
   EXPECT_EQ(scan({{"a", 4}, {"a", 5}}), (std::vector<uint64_t>{4, 5}));
   // a-4 is set aside again (its room started failing) after the scan passed it.
   budget_.set_aside("a", 0, id(4));
-  budget_.left("a");
+  leave_id("a", 4);
   EXPECT_FALSE(budget_.scan_page_done(0, id(9)));  // a-6 not seen: it was taken over
   EXPECT_TRUE(budget_.spilled("a"));               // but a-4 is still set aside
+}
+
+// 3 was waiting for its duplicate check when the head failed and 2 was set
+// aside; the head then succeeded. A scan handing 2 back before 3 is set
+// aside would queue 2 behind 3: the room waits for 3 to leave.
+TEST_F(RoomBudgetTest, AScanHandsNothingBackWhileANewerEntryOfTheRoomIsHeld) {
+  admit("a", 1, 3);
+  budget_.set_failing("a", true);
+  budget_.set_aside("a", 0, id(2));
+  leave_id("a", 2);
+  budget_.set_failing("a", false);  // 1 delivered
+  leave("a", 1);                    // and acked
+  ASSERT_EQ(budget_.next_scan(0), id(2).before());
+  EXPECT_TRUE(scan({{"a", 2}, {"a", 3}}).empty());  // 3: held, not handed over again
+  EXPECT_FALSE(budget_.may_queue("a", id(3)));
+  budget_.set_aside("a", 0, id(3));
+  leave_id("a", 3);
+  EXPECT_FALSE(budget_.scan_page_done(0, id(3)));
+  EXPECT_TRUE(budget_.spilled("a"));
+  ASSERT_EQ(budget_.next_scan(0), id(2).before());
+  EXPECT_EQ(scan({{"a", 2}, {"a", 3}}), (std::vector<uint64_t>{2, 3}));
+  EXPECT_FALSE(budget_.spilled("a"));
 }
 
 }  // namespace

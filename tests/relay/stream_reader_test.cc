@@ -29,8 +29,8 @@ class StreamReaderTest : public fakes::PartsTest {
     groups_up();
     redis_.answer("XREADGROUP", resp::array({}));
     for (uint64_t ms = 1; ms <= last; ++ms) budget_.admit("0:r", 0, StreamId{ms, 0});
-    budget_.left("0:r");
-    budget_.left("0:r");
+    budget_.left("0:r", StreamId{1, 0});
+    budget_.left("0:r", StreamId{2, 0});
     reader_.maybe_scan();
   }
   // Keeps what was handed over, as the lifecycle does.
@@ -153,6 +153,23 @@ TEST_F(StreamReaderTest, AFailedReadIsRetriedAfterABackoffAndALostReplyRereadsOw
   EXPECT_GE(due, 50u);  // the second failure in a row: 100 ms, jittered
   EXPECT_LE(due, 100u);
   clock_.advance(due);
+  EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 10 STREAMS events:a events:b 0 0"));
+}
+
+// A claim's lost reply asks for the own pending list while a blocking read
+// of new entries is in flight: that read's answer is no page of the own
+// pending list, and the list is read from its start after it.
+TEST_F(StreamReaderTest, ANewReadAnsweredAfterARecheckIsNotTakenAsTheOwnPendingList) {
+  groups_up();
+  redis_.answer("XREADGROUP", resp::array({}));
+  reader_.recheck_own_pending();
+  redis_.answer("XREADGROUP GROUP g me COUNT 10 BLOCK", resp::array({}));
+  EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 10 STREAMS events:a events:b 0 0"));
+  redis_.answer("XREADGROUP", resp::array({}));
+  reader_.recheck_own_pending();
+  redis_.answer("XREADGROUP GROUP g me COUNT 10 BLOCK",
+                fakes::read_resp("events:a", {fakes::entry_resp("5-0", "r")}));
+  EXPECT_EQ(handed_, (std::vector<std::string>{"5-0"}));
   EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 10 STREAMS events:a events:b 0 0"));
 }
 
