@@ -12,7 +12,7 @@
 #include "core/http_client.h"
 #include "core/http_server.h"
 #include "core/redis_client.h"
-#include "proxy/admin_server.h"
+#include "proxy/admin_probes.h"
 #include "proxy/event_accounting.h"
 #include "proxy/event_clock.h"
 #include "proxy/event_links.h"
