@@ -77,7 +77,7 @@ TEST(StreamLag, TrimmingBeforeTheGroupReadIsLossAndOnlyThen) {
   EXPECT_TRUE(trimmed_unread("", "1-0"));  // never read anything
   EXPECT_FALSE(trimmed_unread("6-0", "6-0"));
   EXPECT_FALSE(trimmed_unread("10-0", "9-5"));  // ids compare as numbers, not text
-  EXPECT_FALSE(trimmed_unread("", "0-0"));  // nothing deleted
+  EXPECT_FALSE(trimmed_unread("", "0-0"));      // nothing deleted
   EXPECT_FALSE(trimmed_unread("", ""));
 }
 

@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "tests/support/fake_redis.h"
 #include "tests/support/eventually.h"
+#include "tests/support/fake_redis.h"
 #include "tests/support/net.h"
 #include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
