@@ -114,8 +114,10 @@ HttpResponseReader::Progress HttpResponseReader::decode_chunked(const char* data
 
 HttpResponseReader::Progress HttpResponseReader::eof() {
   if (error_.error != UpstreamError::kNone) return Progress::kError;
-  if (!message_done_ && started_) {
-    llhttp_finish(&parser_);  // a body delimited by EOF ends here
+  // A body delimited by EOF ends here; a chunked one never does (llhttp may
+  // think otherwise: see check_head).
+  if (!message_done_ && started_ && !chunked_body_) {
+    llhttp_finish(&parser_);
     keep_alive_ = false;
   }
   if (message_done_) return Progress::kComplete;

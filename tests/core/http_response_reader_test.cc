@@ -294,6 +294,8 @@ INSTANTIATE_TEST_SUITE_P(
                 UpstreamError::kBadResponse, "bare_cr"},
         Refusal{"bare_lf", "HTTP/1.1 200 OK\nContent-Length: 0\n\n", UpstreamError::kBadResponse,
                 "bare_lf"},
+        Refusal{"chunked_then_tab_cut_by_eof", kOk + "Transfer-Encoding: chunked\t\r\n\r\n5\r\nab",
+                UpstreamError::kClosed, "incomplete_response"},
         Refusal{"chunked_then_tab_and_content_length",
                 kOk + "Transfer-Encoding: chunked\t\r\nContent-Length: 3\r\n\r\nabc",
                 UpstreamError::kBadResponse, "invalid_framing"},
