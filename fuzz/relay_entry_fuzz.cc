@@ -80,7 +80,7 @@ void check_replay(const RelayEntry& e, const std::string& what) {
   std::string head = replay_request_head(e, target);
   // Only the relay's own line breaks: request line, Host, [Content-Type],
   // Content-Length, X-Event-Id, X-Event-Transport, and the empty line.
-  size_t lines = e.content_type.empty() ? 6 : 7;
+  size_t lines = e.event.content_type.empty() ? 6 : 7;
   size_t crlf = 0;
   for (size_t p = head.find("\r\n"); p != std::string::npos; p = head.find("\r\n", p + 2)) ++crlf;
   size_t cr = 0, lf = 0;
@@ -96,10 +96,10 @@ void check_replay(const RelayEntry& e, const std::string& what) {
 
   HttpRequestReader::Limits limits;
   limits.max_header_bytes = head.size() + 1;
-  limits.max_body_bytes = e.body.size();
+  limits.max_body_bytes = e.event.body.size();
   HttpRequestReader reader(limits);
   std::string wire = head;
-  wire.append(e.body);
+  wire.append(e.event.body);
   size_t used = 0;
   auto p = reader.consume(wire.data(), wire.size(), &used);
   if (p == HttpRequestReader::Progress::kNeedMore) {
@@ -120,11 +120,11 @@ void check_replay(const RelayEntry& e, const std::string& what) {
              what + "\n  head: " + printable(head));
   HttpRequest& r = reader.request();
   FUZZ_CHECK(
-      r.method == e.method && r.target() == "/base" + std::string(e.path) && r.body == e.body,
+      r.method == e.event.method && r.target() == "/base" + std::string(e.event.path) && r.body == e.event.body,
       what + "\n  head: " + printable(head));
   FUZZ_CHECK(r.headers.size() == lines - 2, what + "\n  head: " + printable(head));
   auto id = r.headers.find("x-event-id");
-  FUZZ_CHECK(id && *id == trimmed(e.event_id), what + "\n  head: " + printable(head));
+  FUZZ_CHECK(id && *id == trimmed(e.event.event_id), what + "\n  head: " + printable(head));
 }
 
 void check_entry(const RelayEntry& e) {
@@ -137,24 +137,24 @@ void check_entry(const RelayEntry& e) {
   }
   if (!e.malformed.empty()) return;  // dead-lettered, never replayed
   FUZZ_CHECK(first_value(e, "v") == "1", what);
-  const std::string_view* views[] = {&e.event_id, &e.event_type,   &e.room_id, &e.method,
-                                     &e.path,     &e.content_type, &e.body};
+  const std::string_view* views[] = {&e.event.event_id, &e.event.event_type,   &e.event.room_id, &e.event.method,
+                                     &e.event.path,     &e.event.content_type, &e.event.body};
   const char* names[] = {"event_id", "event_type",   "room_id", "method",
                          "path",     "content_type", "body"};
   for (size_t i = 0; i < 7; ++i) {
     FUZZ_CHECK(inside(*views[i], e), what);
     FUZZ_CHECK(*views[i] == first_value(e, names[i]), what + " (" + names[i] + ")");
   }
-  FUZZ_CHECK(!e.event_id.empty() && !has_control(e.event_id), what);
-  FUZZ_CHECK(!e.room_id.empty(), what);
+  FUZZ_CHECK(!e.event.event_id.empty() && !has_control(e.event.event_id), what);
+  FUZZ_CHECK(!e.event.room_id.empty(), what);
   FUZZ_CHECK(
-      !e.method.empty() && !has_control(e.method) && e.method.find(' ') == std::string_view::npos,
+      !e.event.method.empty() && !has_control(e.event.method) && e.event.method.find(' ') == std::string_view::npos,
       what);
-  FUZZ_CHECK(!e.path.empty() && e.path[0] == '/' && !has_control(e.path) &&
-                 e.path.find(' ') == std::string_view::npos,
+  FUZZ_CHECK(!e.event.path.empty() && e.event.path[0] == '/' && !has_control(e.event.path) &&
+                 e.event.path.find(' ') == std::string_view::npos,
              what);
   // A header value: HTAB is allowed inside it (RFC 9110), no other control.
-  std::string content_type(e.content_type);
+  std::string content_type(e.event.content_type);
   for (char& c : content_type) c = c == '\t' ? ' ' : c;
   FUZZ_CHECK(!has_control(content_type), what);
   check_replay(e, what);
