@@ -46,6 +46,18 @@ class BenchDocs(unittest.TestCase):
         self.assertIn(f"`--rounds N` ({rounds})", re.sub(r"\s+", " ", read("loadtest/README.md")))
 
 
+class BenchPrevious(unittest.TestCase):
+    def test_previous_needs_only_and_an_executable(self):
+        def run(*args):
+            return subprocess.run([sys.executable, BENCH, *args], capture_output=True, text=True)
+        r = run("--previous", sys.executable)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--previous needs --only", r.stderr)
+        r = run("--only", "http", "--previous", os.path.join(ROOT, "README.md"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("not an executable", r.stderr)
+
+
 class BenchServers(unittest.TestCase):
     def test_webdis_and_redis_write_only_into_the_bench_dir(self):
         for tool, package in (("redis-server", "redis-server"), ("webdis", "webdis")):
