@@ -61,10 +61,10 @@ HttpResponseReader::Progress HttpResponseReader::feed(const char* data, size_t l
         return Progress::kNeedMore;
       }
       if (head_bytes_.empty()) {
-        p = execute(data, n);
+        p = execute_head(data, n);
       } else {
         head_bytes_.append(data, n);
-        p = execute(head_bytes_.data(), head_bytes_.size());
+        p = execute_head(head_bytes_.data(), head_bytes_.size());
         head_bytes_.clear();
       }
     } else {
@@ -79,6 +79,36 @@ HttpResponseReader::Progress HttpResponseReader::feed(const char* data, size_t l
     if (p == Progress::kError) return p;
   }
   return Progress::kNeedMore;
+}
+
+namespace {
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// "HTTP/d.d SP 3DIGIT" then SP or the line's end (RFC 9112 4), after the
+// empty lines a head may start with. llhttp 8.1.0 takes any number of status
+// digits ("0100" is 100, an interim answer), where a strict reader sees a
+// final answer: the two would frame the rest of the stream differently.
+bool status_line_ok(std::string_view head) {
+  while (!head.empty() && (head.front() == '\r' || head.front() == '\n')) head.remove_prefix(1);
+  if (head.size() < 13 || head.substr(0, 5) != "HTTP/" || !is_digit(head[5]) || head[6] != '.' ||
+      !is_digit(head[7]) || head[8] != ' ') {
+    return true;  // llhttp refuses what is not a status line at all
+  }
+  return is_digit(head[9]) && is_digit(head[10]) && is_digit(head[11]) &&
+         (head[12] == ' ' || head[12] == '\r' || head[12] == '\n');
+}
+
+}  // namespace
+
+HttpResponseReader::Progress HttpResponseReader::execute_head(const char* data, size_t len) {
+  if (!status_line_ok({data, len})) {
+    return fail(UpstreamError::kBadResponse, "invalid_status",
+                "status code not exactly three digits");
+  }
+  return execute(data, len);
 }
 
 HttpResponseReader::Progress HttpResponseReader::execute(const char* data, size_t len) {

@@ -83,6 +83,8 @@ class HttpResponseReader {
   Progress fail(UpstreamError error, std::string_view code, std::string detail);
   Progress fail_body_too_large();
   Progress fail_head_scan();
+  /// Runs llhttp over one whole head, once its status line is well formed.
+  Progress execute_head(const char* data, size_t len);
   Progress fail_from_parser(llhttp_errno_t err);
   int check_head();
 

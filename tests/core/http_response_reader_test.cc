@@ -294,6 +294,12 @@ INSTANTIATE_TEST_SUITE_P(
                 UpstreamError::kBadResponse, "bare_cr"},
         Refusal{"bare_lf", "HTTP/1.1 200 OK\nContent-Length: 0\n\n", UpstreamError::kBadResponse,
                 "bare_lf"},
+        // Found by the fuzzer: llhttp 8.1.0 reads "0100" as 100, an interim answer.
+        Refusal{"four_digit_interim_status",
+                "HTTP/1.1 0100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+                UpstreamError::kBadResponse, "invalid_status"},
+        Refusal{"four_digit_final_status", "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+                UpstreamError::kBadResponse, "invalid_status"},
         Refusal{"chunked_then_tab_cut_by_eof", kOk + "Transfer-Encoding: chunked\t\r\n\r\n5\r\nab",
                 UpstreamError::kClosed, "incomplete_response"},
         Refusal{"chunked_then_tab_and_content_length",
