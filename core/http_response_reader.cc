@@ -237,6 +237,13 @@ int HttpResponseReader::check_head() {
          "Transfer-Encoding other than exactly \"chunked\"");
     return HPE_USER;
   }
+  // llhttp 8.1.0 takes any number of leading zeros; a strict reader (and
+  // ours on the request side) stops at 19 digits, so such a length is
+  // refused rather than read two ways.
+  if (std::optional<std::string_view> cl = h.find("content-length"); cl && cl->size() > 19) {
+    fail(UpstreamError::kBadResponse, "invalid_framing", "Content-Length longer than 19 digits");
+    return HPE_USER;
+  }
   if (status == 204 || status == 304) {
     // No body, whatever the head declares: bytes after the head are not
     // this answer's, and the connection is not reused (trailing bytes).

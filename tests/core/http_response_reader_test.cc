@@ -300,6 +300,10 @@ INSTANTIATE_TEST_SUITE_P(
                 UpstreamError::kBadResponse, "invalid_status"},
         Refusal{"four_digit_final_status", "HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
                 UpstreamError::kBadResponse, "invalid_status"},
+        // Found by the fuzzer: llhttp 8.1.0 reads 29 zeros as a length of 0.
+        Refusal{"content_length_over_19_digits",
+                kOk + "Content-Length: " + std::string(29, '0') + "\r\n\r\n",
+                UpstreamError::kBadResponse, "invalid_framing"},
         Refusal{"chunked_then_tab_cut_by_eof", kOk + "Transfer-Encoding: chunked\t\r\n\r\n5\r\nab",
                 UpstreamError::kClosed, "incomplete_response"},
         Refusal{"chunked_then_tab_and_content_length",
