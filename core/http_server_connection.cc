@@ -13,6 +13,10 @@ constexpr size_t kReadChunk = 16 * 1024;
 // Above this many bytes queued toward a slow client, pipelined requests wait.
 constexpr size_t kWriteHighWater = 1024 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// After an error answer: how long, and how many bytes of the rest of the
+// request, to read and drop before closing (see linger()).
+constexpr uint64_t kLingerMs = 2000;
+constexpr size_t kLingerMaxBytes = 8 * 1024 * 1024;
 
 }  // namespace
 
@@ -76,6 +80,10 @@ void ServerConnection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
 void ServerConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
   auto* c = static_cast<ServerConnection*>(s->data);
   if (nread == 0 || c->closing_) return;
+  if (c->lingering_) {
+    c->discard(nread);
+    return;
+  }
   if (nread < 0) {
     if (nread != UV_EOF) {
       c->close("read error: " + uv_error_text(static_cast<int>(nread)));
@@ -169,6 +177,7 @@ void ServerConnection::reject(const FramingError& error) {
   pause_reading();
   if (server_->options_.observer != nullptr)
     server_->options_.observer->on_response(error.status, 0);
+  linger_after_write_ = true;
   send(&r, true);
 }
 
@@ -213,8 +222,42 @@ void ServerConnection::send(Response* response, bool close_after) {
   if (rc != 0) {
     close("write failed: " + uv_error_text(rc));
   } else if (close_after && writer_.in_flight() == 0) {
-    close("answered with Connection: close");
+    finish_after_answer();
   }
+}
+
+void ServerConnection::finish_after_answer() {
+  if (linger_after_write_ && !client_eof_) {
+    linger();
+  } else {
+    close(client_eof_ ? "client half-closed" : "answered with Connection: close");
+  }
+}
+
+// An error answer can come while the client is still sending the request
+// (a body over a limit or the budget). Closing with unread bytes makes the
+// kernel reset the connection, and a reset can destroy the answer before
+// the client reads it. So, as nginx's lingering close does: send FIN after
+// the answer, read and drop what still comes, and close on the client's
+// EOF, or after kLingerMs or kLingerMaxBytes, whichever comes first.
+void ServerConnection::linger() {
+  lingering_ = true;
+  uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t*, int) {});
+  arm_timer(TimerMode::kLinger);
+  reading_ = true;
+  int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read);
+  if (rc != 0) close("lingering close: " + uv_error_text(rc));
+}
+
+void ServerConnection::discard(ssize_t nread) {
+  if (nread < 0) {
+    close(nread == UV_EOF ? "answered an error; the client closed" : "answered an error");
+    return;
+  }
+  in_.commit(static_cast<size_t>(nread));
+  in_.consume(in_.size());
+  lingered_bytes_ += static_cast<size_t>(nread);
+  if (lingered_bytes_ > kLingerMaxBytes) close("answered an error; the client kept sending");
 }
 
 void ServerConnection::on_written(void* self, int status) {
@@ -223,7 +266,7 @@ void ServerConnection::on_written(void* self, int status) {
   if (status < 0) {
     c->close("write failed: " + uv_error_text(status));
   } else if (c->writer_.in_flight() == 0 && (c->close_after_write_ || c->client_eof_)) {
-    c->close(c->client_eof_ ? "client half-closed" : "answered with Connection: close");
+    c->finish_after_answer();
   } else if (!c->handling_) {
     c->process_input();
   }
@@ -242,6 +285,9 @@ void ServerConnection::arm_timer(TimerMode mode) {
     case TimerMode::kClient:
       uv_timer_start(&timer_, on_timer, server_->options_.client_timeout_ms, 0);
       break;
+    case TimerMode::kLinger:
+      uv_timer_start(&timer_, on_timer, kLingerMs, 0);
+      break;
   }
 }
 
@@ -251,6 +297,8 @@ void ServerConnection::on_timer(uv_timer_t* t) {
   c->timer_mode_ = TimerMode::kNone;
   if (mode == TimerMode::kIdle) {
     c->close("idle timeout");
+  } else if (mode == TimerMode::kLinger) {
+    c->close("answered an error; lingering close timed out");
   } else if (mode == TimerMode::kClient) {
     FramingError e;
     e.status = 408;

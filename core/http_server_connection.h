@@ -18,6 +18,9 @@
 // Reading pauses while an answer is being handled and pipelined bytes pile
 // up, or while more than 1 MiB waits to be written to the client.
 //
+// After an error answer the connection lingers before it closes: FIN sent,
+// what the client still sends read and dropped (see linger()).
+//
 // Every teardown goes through close(reason). The connection is freed only
 // after its two handles are closed and its exchange answered.
 #pragma once
@@ -61,7 +64,7 @@ class ServerConnection {
   ListHook<ServerConnection> hook;  // the server's list
 
  private:
-  enum class TimerMode { kNone, kIdle, kClient };
+  enum class TimerMode { kNone, kIdle, kClient, kLinger };
 
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
@@ -75,6 +78,10 @@ class ServerConnection {
   void reject(const FramingError& error);
   // Sends `response` (or, without one, 100 Continue); closes after it when asked.
   void send(Response* response, bool close_after);
+  // After the last answer was written: linger() or close().
+  void finish_after_answer();
+  void linger();
+  void discard(ssize_t nread);
   void arm_timer(TimerMode mode);
   void pause_reading();
   void resume_reading();
@@ -86,6 +93,7 @@ class ServerConnection {
   HttpServer* server_;
   uv_tcp_t tcp_;
   uv_timer_t timer_;
+  uv_shutdown_t shutdown_req_;
   HttpRequestReader reader_;
   Exchange exchange_;
   ResponseWriter writer_;
@@ -93,12 +101,15 @@ class ServerConnection {
   std::string client_ip_;
   uint64_t request_started_ns_ = 0;
   size_t body_share_ = 0;  // bytes of the body budget this request holds
+  size_t lingered_bytes_ = 0;
   int open_handles_ = 0;
   TimerMode timer_mode_ = TimerMode::kNone;
-  bool handling_ = false;           // the handler has the request; respond() not yet called
-  bool closing_ = false;            // close() was called
-  bool close_after_write_ = false;  // the answer going out is the last one
-  bool client_eof_ = false;         // the client half-closed: answer, then close
+  bool handling_ = false;            // the handler has the request; respond() not yet called
+  bool closing_ = false;             // close() was called
+  bool close_after_write_ = false;   // the answer going out is the last one
+  bool client_eof_ = false;          // the client half-closed: answer, then close
+  bool linger_after_write_ = false;  // the last answer is an error: linger()
+  bool lingering_ = false;           // reading only to drop what comes
   bool reading_ = false;
   bool processing_ = false;  // inside process_input(): no re-entry
 };

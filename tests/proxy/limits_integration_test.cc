@@ -127,5 +127,27 @@ TEST(Limits, TheBodyBudgetBoundsWhatSlowClientsHoldAndOthersAreStillServed) {
   EXPECT_EQ(big->status, 200);
 }
 
+// An error answer reaches a client that is still sending its body: the
+// sidecar reads and drops the rest (a lingering close) instead of closing
+// with unread bytes, which resets the connection and can destroy the answer
+// before the client reads it, or fail the client's send.
+TEST(Limits, AnErrorAnswerReachesAClientStillSendingItsBody) {
+  TestUpstream upstream;
+  Sidecar sidecar(upstream.port(), {{"STREAMSHIFT_MAX_BODY_BYTES", "1024"}});
+  ASSERT_TRUE(sidecar.ready()) << sidecar.process().output();
+  for (int round = 0; round < 5; ++round) {
+    // Far more than the socket buffers hold: the send completes only if
+    // the sidecar keeps reading after it has answered.
+    std::string body(4 * 1024 * 1024, 'x');
+    TestClient client(sidecar.port());
+    auto r = client.request(make_request("POST", "/too-big", body), seconds(10));
+    ASSERT_TRUE(r) << "round " << round << ": the answer was lost";
+    EXPECT_EQ(r->status, 413);
+    EXPECT_NE(r->body.find("\"body_too_large\""), std::string::npos) << r->body;
+    EXPECT_TRUE(client.wait_closed(seconds(5)));
+  }
+  EXPECT_EQ(upstream.requests().size(), 0u);
+}
+
 }  // namespace
 }  // namespace streamshift::testing
