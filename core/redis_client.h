@@ -25,12 +25,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/backoff.h"
 #include "core/redis_reply_limits.h"
+#include "core/redis_tls.h"
 #include "core/redis_url.h"
 
 namespace streamshift {
@@ -57,6 +59,8 @@ using RedisCallback = void (*)(void* data, const RedisResult& result);
 struct RedisOptions {
   std::string name = "redis";  // in log lines: which client this is
   RedisEndpoint endpoint;
+  /// Set: every connection speaks TLS with this context (rediss://).
+  std::shared_ptr<const RedisTlsContext> tls;
   size_t connections = 1;
   uint64_t connect_timeout_ms = 1000;
   size_t max_in_flight = 4096;   // per connection
@@ -87,6 +91,10 @@ class RedisClient {
                RedisCallback callback, void* data);
 
   size_t ready_connections() const;
+  /// Why the last connection failed or was lost ("connect timeout",
+  /// "certificate verify failed: ...", for logs and health); empty once a
+  /// connection is ready again.
+  const std::string& last_error() const { return last_error_; }
   /// Connections established (including re-connections) so far.
   uint64_t connects() const { return connects_; }
 
@@ -110,6 +118,7 @@ class RedisClient {
   size_t next_ = 0;
   size_t open_connections_ = 0;
   uint64_t connects_ = 0;
+  std::string last_error_;
   bool shutting_down_ = false;
   std::vector<std::function<void()>> on_closed_;
 };

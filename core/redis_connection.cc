@@ -176,6 +176,7 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
   c->set_state(State::kReady);
   c->attempt_ = 0;
   ++c->client_->connects_;
+  c->client_->last_error_.clear();
   log_line(LogLevel::kInfo, "redis connected",
            {{"client", c->client_->options_.name},
             {"connection", c->index_},
@@ -216,6 +217,7 @@ void RedisConnection::close(std::string_view reason) {
     }
     maybe_finish();
   } else if (!retry_scheduled) {
+    client_->last_error_ = reason;
     schedule_reconnect(reason, was_ready);
   }
 }

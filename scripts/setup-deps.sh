@@ -8,13 +8,15 @@ set -euo pipefail
 #   setup-deps.sh build   what building the binary needs (the Dockerfile)
 packages=(
   build-essential cmake pkg-config
-  libuv1-dev libhiredis-dev node-llhttp
+  libuv1-dev libhiredis-dev libssl-dev node-llhttp
   libsimdjson-dev libyaml-cpp-dev prometheus-cpp-dev libbenchmark-dev
 )
 if [[ "${1:-all}" != build ]]; then
   packages+=(
   googletest libgtest-dev
   redis-server redis-tools prometheus
+  # the TLS tests' certificates (made by the fixture)
+  openssl
   curl python3
   # the bench's peers and plots (its smoke run is part of the suite)
   haproxy nginx-light webdis gnuplot-nox
