@@ -23,6 +23,14 @@ struct RedisTlsSettings {
   bool insecure_skip_verify = false;  // REDIS_TLS_INSECURE_SKIP_VERIFY (development only)
 };
 
+/// Why a context could not be built: the variable at fault, what it must
+/// name, and what is wrong with it (never a byte of the files' contents).
+struct RedisTlsError {
+  std::string variable;  // "REDIS_TLS_CA_FILE"
+  std::string expected;  // "a readable PEM file of CA certificates"
+  std::string problem;   // "cannot read /x: No such file or directory"
+};
+
 class RedisTlsContext {
  public:
   /// TLS 1.2 or newer; the peer verified (unless insecure_skip_verify)
@@ -31,6 +39,9 @@ class RedisTlsContext {
   /// fault ("REDIS_TLS_CA_FILE: cannot read /x: No such file or directory").
   static std::shared_ptr<const RedisTlsContext> create(const RedisTlsSettings& settings,
                                                        std::string* error);
+  /// The same, the error in parts (for the configuration report).
+  static std::shared_ptr<const RedisTlsContext> load(const RedisTlsSettings& settings,
+                                                     RedisTlsError* error);
   ~RedisTlsContext();
   RedisTlsContext(const RedisTlsContext&) = delete;
   RedisTlsContext& operator=(const RedisTlsContext&) = delete;
