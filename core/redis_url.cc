@@ -44,14 +44,17 @@ void append_percent_encoded(std::string& out, std::string_view s) {
 }  // namespace
 
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    *why = url.substr(0, 9) == "rediss://" ? "TLS (rediss://) is not supported by hiredis 0.14"
-                                           : "must start with redis://";
+  RedisEndpoint ep;
+  std::string_view rest;
+  if (url.starts_with("redis://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("rediss://")) {
+    rest = url.substr(9);
+    ep.tls = true;
+  } else {
+    *why = "must start with redis:// or rediss://";
     return std::nullopt;
   }
-  std::string_view rest = url.substr(kScheme.size());
-  RedisEndpoint ep;
   size_t at = rest.rfind('@');
   if (at != std::string_view::npos) {
     std::string_view userinfo = rest.substr(0, at);
@@ -102,7 +105,7 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
 }
 
 std::string redacted_redis_url(const RedisEndpoint& ep) {
-  std::string out = "redis://";
+  std::string out = ep.tls ? "rediss://" : "redis://";
   if (!ep.user.empty() || !ep.password.empty()) {
     append_percent_encoded(out, ep.user);
     out += ep.password.empty() ? ":@" : ":****@";

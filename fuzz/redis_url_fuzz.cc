@@ -4,7 +4,8 @@
 //
 // Input: the value of REDIS_URL. Checked:
 //  - parse_redis_url never crashes; a refusal says why without echoing the
-//    userinfo; an accepted URL has a host, a db in 0..15;
+//    userinfo; an accepted URL has a host, a db in 0..15, and TLS exactly
+//    when it is rediss://;
 //  - masking hides the password: for any input with userinfo (accepted, or
 //    refused, since the error report shows refused values masked too), the
 //    masked text is the same whatever the password's bytes are (the
@@ -23,17 +24,24 @@
 namespace streamshift::fuzz {
 namespace {
 
-constexpr std::string_view kScheme = "redis://";
+// The length of the scheme parse_redis_url accepts at the start of `url`, or 0.
+size_t scheme_size(std::string_view url) {
+  for (std::string_view scheme : {"redis://", "rediss://"}) {
+    if (url.substr(0, scheme.size()) == scheme) return scheme.size();
+  }
+  return 0;
+}
 
 // Where parse_redis_url takes the password from: [begin, end) in `url`.
 bool password_span(std::string_view url, size_t* begin, size_t* end) {
-  if (url.substr(0, kScheme.size()) != kScheme) return false;
-  std::string_view rest = url.substr(kScheme.size());
+  size_t scheme = scheme_size(url);
+  if (scheme == 0) return false;
+  std::string_view rest = url.substr(scheme);
   size_t at = rest.rfind('@');
   if (at == std::string_view::npos) return false;
   size_t colon = rest.substr(0, at).find(':');
-  *begin = kScheme.size() + (colon == std::string_view::npos ? 0 : colon + 1);
-  *end = kScheme.size() + at;
+  *begin = scheme + (colon == std::string_view::npos ? 0 : colon + 1);
+  *end = scheme + at;
   return true;
 }
 
@@ -82,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } else {
     FUZZ_CHECK(!ep->host.empty() && ep->db >= 0 && ep->db <= 15, what);
+    FUZZ_CHECK(ep->tls == (scheme_size(url) == 9), what);
   }
   if (!has_password || begin == end) return 0;
 
@@ -95,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string ignored;
     auto ep2 = parse_redis_url(other, &ignored);
     FUZZ_CHECK(ep2 && ep2->host == ep->host && ep2->port == ep->port && ep2->user == ep->user &&
-                   ep2->db == ep->db,
+                   ep2->db == ep->db && ep2->tls == ep->tls,
                what);
   }
   return 0;

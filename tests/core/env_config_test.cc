@@ -78,21 +78,23 @@ TEST(EnvReader, RedisUrlIsShownFromTheParsedEndpoint) {
   EXPECT_EQ(shown_redis_url("redis://app%3Aone:pw@[::1]:7000/3"),
             "redis://app%3Aone:****@[::1]:7000/3\n");
   EXPECT_EQ(shown_redis_url("redis://h"), "redis://h:6379/0\n");
+  EXPECT_EQ(shown_redis_url("rediss://:s://:*secret@host:6380/2"), "rediss://:****@host:6380/2\n");
 }
 
 TEST(EnvReader, AnInvalidUrlShowsOnlyItsSchemeAndLength) {
   bool valid = true;
   std::string shown = shown_redis_url("redis://:topsecret@h/99", &valid);
   EXPECT_FALSE(valid);
-  EXPECT_EQ(shown,
-            "redis://<invalid, 23 bytes>\nREDIS_URL=\"redis://<invalid, 23 bytes>\": invalid, "
-            "allowed: redis://[[user]:password@]host[:port][/db]: database must be a number from 0 "
-            "to 15\n");
+  EXPECT_EQ(
+      shown,
+      "redis://<invalid, 23 bytes>\nREDIS_URL=\"redis://<invalid, 23 bytes>\": invalid, "
+      "allowed: redis[s]://[[user]:password@]host[:port][/db]: database must be a number from "
+      "0 to 15\n");
   // A bare password, or a URL missing its scheme: nothing of it.
   EXPECT_EQ(shown_redis_url("hunter2hunter2").find("hunter"), std::string::npos);
   EXPECT_EQ(shown_redis_url(":s3cr3t@redis:6379").find("s3cr3t"), std::string::npos);
-  EXPECT_EQ(shown_redis_url("rediss://:s3cr3t@redis:6379").substr(0, 28),
-            "rediss://<invalid, 27 bytes>");
+  EXPECT_EQ(shown_redis_url("rediss://:s3cr3t@redis:6379/16").substr(0, 28),
+            "rediss://<invalid, 30 bytes>");
 
   auto env =
       env_from({{"UP", "http://user:s3cr3t@signalr:5000"}, {"OK", "http://signalr:80/api/"}});
@@ -108,8 +110,8 @@ TEST(EnvReader, AnInvalidUrlShowsOnlyItsSchemeAndLength) {
 // unless it is also part of what is public anyway (host, port, user...).
 TEST(EnvReader, NoPasswordBytesSurviveMaskingOfGeneratedUrls) {
   const std::string kParseErrors =
-      "TLS (rediss://) is not supported by hiredis 0.14\nmust start with redis://\ndatabase must "
-      "be a number from 0 to 15\nhost is missing\nhost or port is malformed";
+      "must start with redis:// or rediss://\ndatabase must be a number from 0 to 15\nhost is "
+      "missing\nhost or port is malformed";
   std::mt19937_64 rng(7);
   const std::string alphabet =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@/:%*?#[]!$&'()+,;= "

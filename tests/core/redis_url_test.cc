@@ -25,13 +25,40 @@ TEST(RedisUrl, AllShapes) {
   auto v6 = parse_redis_url("redis://[::1]:6390", &why);
   ASSERT_TRUE(v6);
   EXPECT_EQ(v6->host, "::1");
+  EXPECT_FALSE(plain->tls);
+  EXPECT_FALSE(full->tls);
+}
+
+TEST(RedisUrl, RedissIsTlsWithTheSameShapeAndDefaultPort) {
+  std::string why;
+  auto bare = parse_redis_url("rediss://redis.internal", &why);
+  ASSERT_TRUE(bare) << why;
+  EXPECT_TRUE(bare->tls);
+  EXPECT_EQ(bare->host, "redis.internal");
+  EXPECT_EQ(bare->port, 6379);
+  EXPECT_EQ(bare->db, 0);
+  auto azure = parse_redis_url("rediss://:k%2Fey@cache.redis.cache.windows.net:6380/2", &why);
+  ASSERT_TRUE(azure) << why;
+  EXPECT_TRUE(azure->tls);
+  EXPECT_EQ(azure->password, "k/ey");
+  EXPECT_EQ(azure->port, 6380);
+  EXPECT_EQ(azure->db, 2);
+  auto acl = parse_redis_url("rediss://app:pw@[::1]:7000", &why);
+  ASSERT_TRUE(acl) << why;
+  EXPECT_TRUE(acl->tls);
+  EXPECT_EQ(acl->user, "app");
+  EXPECT_EQ(acl->host, "::1");
+  EXPECT_EQ(redacted_redis_url(*acl), "rediss://app:****@[::1]:7000/0");
+  EXPECT_EQ(redacted_redis_url(*bare), "rediss://redis.internal:6379/0");
 }
 
 TEST(RedisUrl, RejectsWithoutEchoingThePassword) {
   std::string why;
-  EXPECT_FALSE(parse_redis_url("rediss://h", &why));
-  EXPECT_NE(why.find("TLS"), std::string::npos);
   EXPECT_FALSE(parse_redis_url("http://h", &why));
+  EXPECT_EQ(why, "must start with redis:// or rediss://");
+  EXPECT_FALSE(parse_redis_url("redisss://h", &why));
+  EXPECT_FALSE(parse_redis_url("rediss://:topsecret@h/99", &why));
+  EXPECT_EQ(why.find("topsecret"), std::string::npos);
   EXPECT_FALSE(parse_redis_url("redis://:topsecret@h/99", &why));
   EXPECT_EQ(why.find("topsecret"), std::string::npos);
   EXPECT_FALSE(parse_redis_url("redis://h:0", &why));
@@ -40,8 +67,9 @@ TEST(RedisUrl, RejectsWithoutEchoingThePassword) {
 
 TEST(RedisUrl, RedactedUrlParsesBackToTheSameEndpoint) {
   std::string why;
-  for (const char* url : {"redis://app%3A%40x:p%40ss@10.0.0.5:6380/3", "redis://:pw@[::1]:1/15",
-                          "redis://host", "redis://user:@host"}) {
+  for (const char* url :
+       {"redis://app%3A%40x:p%40ss@10.0.0.5:6380/3", "redis://:pw@[::1]:1/15", "redis://host",
+        "redis://user:@host", "rediss://u:p@h:6380/1", "rediss://h"}) {
     auto ep = parse_redis_url(url, &why);
     ASSERT_TRUE(ep) << url << ": " << why;
     std::string shown = redacted_redis_url(*ep);
@@ -51,6 +79,7 @@ TEST(RedisUrl, RedactedUrlParsesBackToTheSameEndpoint) {
     EXPECT_EQ(back->host, ep->host) << shown;
     EXPECT_EQ(back->port, ep->port) << shown;
     EXPECT_EQ(back->db, ep->db) << shown;
+    EXPECT_EQ(back->tls, ep->tls) << shown;
     EXPECT_EQ(back->password, ep->password.empty() ? "" : "****") << shown;
   }
   auto ep = parse_redis_url("redis://app%3A%40x:p%40ss@10.0.0.5:6380/3", &why);
@@ -65,10 +94,10 @@ namespace {
 
 TEST(RedisUrl, AHostWithControlBytesOrSpacesIsRefused) {
   std::string why;
-  for (std::string_view url : {std::string_view("redis://ho st:6379"),
-                               std::string_view("redis://host\n:6379"),
-                               std::string_view("redis://h\0st", 12), std::string_view("redis://h\x7fst"),
-                               std::string_view("redis://\xbfhost")}) {
+  for (std::string_view url :
+       {std::string_view("redis://ho st:6379"), std::string_view("redis://host\n:6379"),
+        std::string_view("redis://h\0st", 12), std::string_view("redis://h\x7fst"),
+        std::string_view("redis://\xbfhost")}) {
     EXPECT_FALSE(parse_redis_url(url, &why)) << url;
   }
   EXPECT_TRUE(parse_redis_url("redis://redis.internal:6380/1", &why)) << why;

@@ -46,6 +46,7 @@ const Secret kValid[] = {
      {"p@ss", "ssw0rd"},
      "redis://:****@127.0.0.1:16379/0"},
     {"redis://:s://:*secret@host:6380/2", {"secret", "s://:*s"}, "redis://:****@host:6380/2"},
+    {"rediss://:s://:*secret@host:6380/2", {"secret", "s://:*s"}, "rediss://:****@host:6380/2"},
 };
 
 void expect_no_password(const std::string& output, const std::vector<std::string>& parts,
@@ -74,7 +75,7 @@ TEST(ConfigSecrets, AnInvalidRedisUrlIsNeverEchoed) {
   const Secret kInvalid[] = {
       {"redis://:Zm9v/YmFyc2VjcmV0@127.0.0.1:16379/99", {"Zm9v", "YmFyc2VjcmV0"}, ""},
       {"redis://:p@ssw0rdXYZ@127.0.0.1:99999", {"p@ss", "ssw0rd"}, ""},
-      {"rediss://:s://:*secret@host:6380/2", {"secret", "s://:*s"}, ""},
+      {"rediss://:s://:*secret@host:6380/16", {"secret", "s://:*s"}, ""},
       {"hunter2-pasted-alone", {"hunter2", "pasted"}, ""},
   };
   for (const Secret& s : kInvalid) {
