@@ -3,16 +3,20 @@
 // (REDIS_URL, REDIS_CONNECT_TIMEOUT_MS), which streams (STREAMSHIFT_STREAMS)
 // and the consumer group (EVENT_TRANSPORT_CONSUMER_GROUP). Each program
 // reads them at its own place in its check-config listing, and says in its
-// own words what it does with the streams and the group.
+// own words what it does with the streams and the group. The TLS of the
+// Redis connections (REDIS_TLS_*) is read here too: one context per
+// process, built before any loop runs.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/env_config.h"
+#include "core/redis_tls.h"
 #include "core/redis_url.h"
 
 namespace streamshift {
@@ -39,5 +43,25 @@ std::optional<RedisEndpoint> load_redis_url(EnvReader& env);
 
 /// REDIS_CONNECT_TIMEOUT_MS: connect + AUTH/SELECT, 10-60000, default 1000.
 uint64_t load_redis_connect_timeout_ms(EnvReader& env);
+
+/// REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE,
+/// REDIS_TLS_SERVER_NAME and REDIS_TLS_INSECURE_SKIP_VERIFY, all declared
+/// whatever the URL. For a rediss:// `url`: the context every Redis
+/// connection of the process shares, its files read now; a file that
+/// cannot be used is an error against its variable. nullptr for redis://
+/// (where a REDIS_TLS_* value asking for TLS is an error: it would
+/// otherwise be ignored and the traffic left in clear), when refused, and
+/// when `url` is invalid (its own error says why).
+std::shared_ptr<const RedisTlsContext> load_redis_tls(EnvReader& env,
+                                                      const std::optional<RedisEndpoint>& url);
+
+/// How the connections to `redis` are protected by `tls` (what
+/// load_redis_tls gave), in words for check-config: "off (REDIS_URL is
+/// redis://)", "verified: ...", "NOT VERIFIED: ..." or "refused: ...".
+std::string redis_tls_summary(const RedisEndpoint& redis, const RedisTlsContext* tls);
+
+/// At every start: a warning log line when REDIS_TLS_INSECURE_SKIP_VERIFY
+/// is in force.
+void warn_if_redis_tls_unverified(const RedisTlsContext* tls);
 
 }  // namespace streamshift

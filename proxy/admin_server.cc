@@ -12,6 +12,7 @@ RedisOptions lag_redis_options(const TransportSettings& transport) {
   RedisOptions redis;
   redis.name = "admin";
   redis.endpoint = transport.redis;
+  redis.tls = transport.redis_tls;
   redis.connections = 1;
   redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
   return redis;

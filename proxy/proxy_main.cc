@@ -15,6 +15,7 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/process_runner.h"
+#include "core/stream_settings.h"
 #include "proxy/admin_server.h"
 #include "proxy/proxy_metrics.h"
 #include "proxy/proxy_settings.h"
@@ -161,6 +162,9 @@ int check_proxy_config(bool strict) {
                 r.event_type.empty() ? "" : " event_type=", r.event_type.c_str());
   }
   std::printf("decision: %s\n", decision(settings.transport).c_str());
+  std::printf(
+      "redis tls: %s\n",
+      redis_tls_summary(settings.transport.redis, settings.transport.redis_tls.get()).c_str());
   return configuration_status(env);
 }
 
@@ -170,6 +174,7 @@ int run_proxy() {
   RouteTable routes = load_routes(settings, env);
   if (!env.ok()) return refuse_to_start(env, "streamshift");
   prepare_process(settings.log_level);
+  warn_if_redis_tls_unverified(settings.transport.redis_tls.get());
   for (const std::string& name : unknown_variables(env)) {
     log_line(LogLevel::kWarn, "variable set but not used (a typo?)", {{"variable", name}});
   }

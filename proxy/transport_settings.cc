@@ -45,11 +45,13 @@ TransportSettings load_transport_settings(EnvReader& env) {
       "EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", 100, 10, 5000, "XADD timeout before falling back"));
   t.ack_status = static_cast<int>(env.integer("EVENT_TRANSPORT_ACK_STATUS", 202, 200, 299,
                                               "status answered for an event stored in Redis"));
-  if (auto ep = load_redis_url(env)) t.redis = *ep;
+  std::optional<RedisEndpoint> url = load_redis_url(env);
+  if (url) t.redis = *url;
   t.redis_max_connections = static_cast<int>(
       env.integer("REDIS_MAX_CONNECTIONS", 30, 1, 1000,
                   "Redis connections in all, split over the workers (at most 4 each)"));
   t.redis_connect_timeout_ms = load_redis_connect_timeout_ms(env);
+  t.redis_tls = load_redis_tls(env, url);
   t.routes_file = env.text("STREAMSHIFT_ROUTES_FILE", "",
                            "YAML or JSON route table replacing the built-in routes");
   t.circuit_failures =

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/env_config.h"
+#include "core/redis_tls.h"
 #include "core/redis_url.h"
 
 namespace streamshift {
@@ -41,6 +43,8 @@ struct TransportSettings {
   uint64_t publish_timeout_ms = 100;
   int ack_status = 202;
   RedisEndpoint redis;
+  /// rediss://: the context every Redis connection (workers, admin) shares.
+  std::shared_ptr<const RedisTlsContext> redis_tls;
   int redis_max_connections = 30;
   uint64_t redis_connect_timeout_ms = 1000;
   std::string routes_file;

@@ -31,6 +31,7 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
     RedisOptions redis;
     redis.name = "events";
     redis.endpoint = transport.redis;
+    redis.tls = transport.redis_tls;
     redis.connections = transport.redis_connections_per_worker(settings.workers);
     redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
     Gauge* ready = &metrics.redis_connections_ready;

@@ -13,6 +13,7 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/process_runner.h"
+#include "core/stream_settings.h"
 #include "relay/relay.h"
 #include "relay/relay_admin.h"
 #include "relay/relay_metrics.h"
@@ -78,6 +79,8 @@ int check_relay_config(bool strict) {
   print_configuration(env, "relay");
   std::printf("consumer: %s in group %s; dead letters to %s\n", settings.consumer.c_str(),
               settings.group.c_str(), settings.dlq_stream.c_str());
+  std::printf("redis tls: %s\n",
+              redis_tls_summary(settings.redis, settings.redis_tls.get()).c_str());
   return configuration_status(env);
 }
 
@@ -86,6 +89,7 @@ int run_relay() {
   RelaySettings settings = load_relay_settings(env);
   if (!env.ok()) return refuse_to_start(env, "streamshift relay");
   prepare_process(settings.log_level);
+  warn_if_redis_tls_unverified(settings.redis_tls.get());
   uv_loop_t* loop = uv_default_loop();
   return run_process(loop, "shutting down: draining deliveries in flight",
                      [&] { return std::make_unique<RelayProgram>(loop, settings); });

@@ -44,7 +44,7 @@ RedisOptions RelayRedisImpl::options(std::string name,
                                      std::function<void()> RelayRedis::Hooks::*hook) {
   return RedisOptions{.name = std::move(name),
                       .endpoint = settings_.redis,
-                      .tls = nullptr,
+                      .tls = settings_.redis_tls,
                       .connections = 1,
                       .connect_timeout_ms = settings_.redis_connect_timeout_ms,
                       .on_ready_change = [this, hook](int delta) {

@@ -30,8 +30,10 @@ RelaySettings load_relay_settings(EnvReader& env) {
   if (auto url = env.http_url("STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:5000",
                               "where entries are delivered: the SignalR internal API"))
     s.target = *url;
-  if (auto ep = load_redis_url(env)) s.redis = *ep;
+  std::optional<RedisEndpoint> url = load_redis_url(env);
+  if (url) s.redis = *url;
   s.redis_connect_timeout_ms = load_redis_connect_timeout_ms(env);
+  s.redis_tls = load_redis_tls(env, url);
   s.redis_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_REDIS_TIMEOUT_MS", 2000, 10, 60000,
                                     "deadline of each Redis command but the blocking read");
 

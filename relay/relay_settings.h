@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/env_config.h"
 #include "core/log.h"
 #include "core/net_address.h"
+#include "core/redis_tls.h"
 #include "core/redis_url.h"
 
 namespace streamshift {
@@ -17,6 +19,7 @@ namespace streamshift {
 struct RelaySettings {
   HttpUrl target;  // STREAMSHIFT_RELAY_TARGET_URL: the SignalR internal API
   RedisEndpoint redis;
+  std::shared_ptr<const RedisTlsContext> redis_tls;  // rediss://: shared by both connections
   uint64_t redis_connect_timeout_ms = 1000;
   uint64_t redis_timeout_ms = 2000;  // every command but the blocking read
   std::vector<std::string> streams;  // core/stream_settings.h

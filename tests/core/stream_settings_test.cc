@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/env_map.h"
+#include "tests/support/tls_certs.h"
 
 namespace streamshift {
 namespace {
@@ -54,6 +55,141 @@ TEST(StreamSettings, RedisUrlAndConnectTimeoutAreReadAndChecked) {
   EXPECT_FALSE(load_redis_url(bad));
   load_redis_connect_timeout_ms(bad);
   ASSERT_EQ(bad.errors().size(), 2u) << bad.error_report();
+}
+
+// load_redis_tls over `vars` (REDIS_URL among them).
+struct TlsLoad {
+  std::shared_ptr<const RedisTlsContext> tls;
+  std::vector<ConfigError> errors;
+  std::vector<ConfigEntry> entries;
+};
+TlsLoad load_tls(std::map<std::string, std::string> vars) {
+  EnvReader env = testing::env_from(std::move(vars));
+  std::optional<RedisEndpoint> url = load_redis_url(env);
+  TlsLoad out;
+  out.tls = load_redis_tls(env, url);
+  out.errors = env.errors();
+  out.entries = env.entries();
+  return out;
+}
+
+TEST(RedisTlsSettings, AllFiveAreListedAndNothingIsBuiltForRedis) {
+  TlsLoad plain = load_tls({});
+  EXPECT_EQ(plain.tls, nullptr);
+  EXPECT_TRUE(plain.errors.empty());
+  std::vector<std::string> names;
+  for (const ConfigEntry& e : plain.entries) names.push_back(e.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"REDIS_URL", "REDIS_TLS_CA_FILE", "REDIS_TLS_CERT_FILE",
+                                      "REDIS_TLS_KEY_FILE", "REDIS_TLS_SERVER_NAME",
+                                      "REDIS_TLS_INSECURE_SKIP_VERIFY"}));
+  // As the ConfigMaps list them: empty, or false.
+  TlsLoad listed = load_tls({{"REDIS_TLS_CA_FILE", ""},
+                             {"REDIS_TLS_CERT_FILE", ""},
+                             {"REDIS_TLS_KEY_FILE", ""},
+                             {"REDIS_TLS_SERVER_NAME", ""},
+                             {"REDIS_TLS_INSECURE_SKIP_VERIFY", "false"}});
+  EXPECT_EQ(listed.tls, nullptr);
+  EXPECT_TRUE(listed.errors.empty());
+}
+
+TEST(RedisTlsSettings, AskingForTlsWithARedisUrlIsAnErrorPerVariable) {
+  TlsLoad load = load_tls({{"REDIS_URL", "redis://:pw@redis:6379"},
+                           {"REDIS_TLS_CA_FILE", "/etc/ca.crt"},
+                           {"REDIS_TLS_SERVER_NAME", "redis.internal"},
+                           {"REDIS_TLS_INSECURE_SKIP_VERIFY", "true"}});
+  EXPECT_EQ(load.tls, nullptr);
+  ASSERT_EQ(load.errors.size(), 3u);
+  EXPECT_EQ(load.errors[0].name, "REDIS_TLS_CA_FILE");
+  EXPECT_EQ(load.errors[0].value, "/etc/ca.crt");
+  EXPECT_EQ(load.errors[0].allowed,
+            "unset or empty while REDIS_URL is redis:// (no TLS); for TLS, a rediss:// URL");
+  EXPECT_EQ(load.errors[1].name, "REDIS_TLS_SERVER_NAME");
+  EXPECT_EQ(load.errors[2].name, "REDIS_TLS_INSECURE_SKIP_VERIFY");
+}
+
+TEST(RedisTlsSettings, AnInvalidUrlAddsNoTlsErrorOfItsOwn) {
+  TlsLoad load = load_tls({{"REDIS_URL", "redis://h/99"}, {"REDIS_TLS_CA_FILE", "/etc/ca.crt"}});
+  EXPECT_EQ(load.tls, nullptr);
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].name, "REDIS_URL");
+}
+
+TEST(RedisTlsSettings, RedissBuildsTheContextFromTheFiles) {
+  testing::TestCertificates certs;
+  ASSERT_TRUE(certs.ok());
+  TlsLoad system_store = load_tls({{"REDIS_URL", "rediss://redis:6380"}});
+  ASSERT_NE(system_store.tls, nullptr);
+  EXPECT_TRUE(system_store.tls->verify());
+
+  TlsLoad mtls = load_tls({{"REDIS_URL", "rediss://:pw@10.0.0.5:6380/1"},
+                           {"REDIS_TLS_CA_FILE", certs.ca()},
+                           {"REDIS_TLS_CERT_FILE", certs.client_cert()},
+                           {"REDIS_TLS_KEY_FILE", certs.client_key()},
+                           {"REDIS_TLS_SERVER_NAME", "redis.internal"}});
+  ASSERT_NE(mtls.tls, nullptr);
+  EXPECT_TRUE(mtls.errors.empty());
+  EXPECT_EQ(mtls.tls->server_name(), "redis.internal");
+  EXPECT_NE(SSL_CTX_get0_certificate(mtls.tls->ctx()), nullptr);
+
+  TlsLoad insecure =
+      load_tls({{"REDIS_URL", "rediss://redis"}, {"REDIS_TLS_INSECURE_SKIP_VERIFY", "yes"}});
+  ASSERT_NE(insecure.tls, nullptr);
+  EXPECT_FALSE(insecure.tls->verify());
+}
+
+TEST(RedisTlsSettings, AFileThatCannotBeUsedIsAnErrorAgainstItsVariable) {
+  testing::TestCertificates certs;
+  ASSERT_TRUE(certs.ok());
+  TlsLoad missing =
+      load_tls({{"REDIS_URL", "rediss://redis"}, {"REDIS_TLS_CA_FILE", certs.file("nope.pem")}});
+  EXPECT_EQ(missing.tls, nullptr);
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].name, "REDIS_TLS_CA_FILE");
+  EXPECT_EQ(missing.errors[0].value, certs.file("nope.pem"));
+  EXPECT_EQ(missing.errors[0].allowed, "a readable PEM file of CA certificates: cannot read " +
+                                           certs.file("nope.pem") + ": No such file or directory");
+
+  TlsLoad mismatch = load_tls({{"REDIS_URL", "rediss://redis"},
+                               {"REDIS_TLS_CERT_FILE", certs.client_cert()},
+                               {"REDIS_TLS_KEY_FILE", certs.server_key()}});
+  ASSERT_EQ(mismatch.errors.size(), 1u);
+  EXPECT_EQ(mismatch.errors[0].name, "REDIS_TLS_KEY_FILE");
+  EXPECT_NE(mismatch.errors[0].allowed.find("does not match the certificate"), std::string::npos);
+
+  TlsLoad no_key =
+      load_tls({{"REDIS_URL", "rediss://redis"}, {"REDIS_TLS_CERT_FILE", certs.client_cert()}});
+  ASSERT_EQ(no_key.errors.size(), 1u);
+  EXPECT_EQ(no_key.errors[0].name, "REDIS_TLS_KEY_FILE");
+  EXPECT_EQ(no_key.errors[0].value, "");
+}
+
+TEST(RedisTlsSettings, AServerNameMustBeAHostName) {
+  TlsLoad load =
+      load_tls({{"REDIS_URL", "rediss://10.0.0.5"}, {"REDIS_TLS_SERVER_NAME", "redis internal"}});
+  ASSERT_EQ(load.errors.size(), 1u);
+  EXPECT_EQ(load.errors[0].name, "REDIS_TLS_SERVER_NAME");
+}
+
+TEST(RedisTlsSettings, TheSummarySaysWhetherTheServerIsVerified) {
+  RedisEndpoint plain;
+  EXPECT_EQ(redis_tls_summary(plain, nullptr), "off (REDIS_URL is redis://)");
+  RedisEndpoint tls;
+  tls.tls = true;
+  EXPECT_EQ(redis_tls_summary(tls, nullptr), "refused: see the REDIS_TLS_* errors");
+  TlsLoad verified = load_tls({{"REDIS_URL", "rediss://redis"}});
+  ASSERT_NE(verified.tls, nullptr);
+  EXPECT_EQ(redis_tls_summary(tls, verified.tls.get()),
+            "verified: the server's certificate, and its name (the URL's host)");
+  TlsLoad named =
+      load_tls({{"REDIS_URL", "rediss://10.0.0.5"}, {"REDIS_TLS_SERVER_NAME", "redis.internal"}});
+  ASSERT_NE(named.tls, nullptr);
+  EXPECT_EQ(redis_tls_summary(tls, named.tls.get()),
+            "verified: the server's certificate, and its name redis.internal");
+  TlsLoad insecure =
+      load_tls({{"REDIS_URL", "rediss://redis"}, {"REDIS_TLS_INSECURE_SKIP_VERIFY", "true"}});
+  ASSERT_NE(insecure.tls, nullptr);
+  EXPECT_EQ(redis_tls_summary(tls, insecure.tls.get()).rfind("NOT VERIFIED", 0), 0u);
 }
 
 }  // namespace

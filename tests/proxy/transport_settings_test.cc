@@ -23,6 +23,21 @@ TEST(TransportSettings, DefaultsAreTheGuides) {
   EXPECT_EQ(t.redis_max_connections, 30);
 }
 
+TEST(TransportSettings, RedissCarriesTheTlsContextEveryConnectionUses) {
+  auto plain = env_from({});
+  EXPECT_EQ(load_transport_settings(plain).redis_tls, nullptr);
+  auto env = env_from({{"REDIS_URL", "rediss://:pw@redis:6380/1"}});
+  TransportSettings t = load_transport_settings(env);
+  ASSERT_TRUE(env.ok()) << env.error_report();
+  EXPECT_TRUE(t.redis.tls);
+  ASSERT_NE(t.redis_tls, nullptr);
+  EXPECT_TRUE(t.redis_tls->verify());
+  auto bad = env_from({{"REDIS_URL", "rediss://redis"}, {"REDIS_TLS_CA_FILE", "/nonexistent"}});
+  EXPECT_EQ(load_transport_settings(bad).redis_tls, nullptr);
+  ASSERT_EQ(bad.errors().size(), 1u);
+  EXPECT_EQ(bad.errors()[0].name, "REDIS_TLS_CA_FILE");
+}
+
 TEST(TransportSettings, QuickstartAliasIsAccepted) {
   auto env = env_from({{"EVENT_TRANSPORT_REDIS_PERCENTAGE", "10"}});
   EXPECT_EQ(load_transport_settings(env).redis_percentage, 10);

@@ -24,6 +24,22 @@ TEST(RelaySettings, DefaultsFollowTheIssueAndTheGuide) {
   EXPECT_GT(s.max_held(), static_cast<size_t>(s.read_count));
 }
 
+TEST(RelaySettings, RedissCarriesTheTlsContextOfBothConnections) {
+  EnvReader plain = testing::env_from({});
+  EXPECT_EQ(load_relay_settings(plain).redis_tls, nullptr);
+  EnvReader env = testing::env_from(
+      {{"REDIS_URL", "rediss://redis:6380"}, {"REDIS_TLS_INSECURE_SKIP_VERIFY", "true"}});
+  RelaySettings s = load_relay_settings(env);
+  ASSERT_TRUE(env.ok()) << env.error_report();
+  ASSERT_NE(s.redis_tls, nullptr);
+  EXPECT_FALSE(s.redis_tls->verify());
+  EnvReader bad = testing::env_from(
+      {{"REDIS_URL", "rediss://redis"}, {"REDIS_TLS_KEY_FILE", "/nonexistent.key"}});
+  EXPECT_EQ(load_relay_settings(bad).redis_tls, nullptr);
+  ASSERT_EQ(bad.errors().size(), 1u);
+  EXPECT_EQ(bad.errors()[0].name, "REDIS_TLS_CERT_FILE");
+}
+
 TEST(RelaySettings, OverridesAreRead) {
   EnvReader env = testing::env_from({{"STREAMSHIFT_RELAY_TARGET_URL", "http://signalr:8080/api"},
                                      {"STREAMSHIFT_CONSUMER_NAME", "pod-7"},
