@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/redis_tls.h"
+
 namespace streamshift {
 namespace {
 thread_local int t_shard = 0;
@@ -217,6 +219,16 @@ void add_build_info(Registry& registry, std::string_view program) {
             {"libuv", uv_version_string()},
             {"hiredis", hiredis}})
       .Set(1);
+}
+
+void add_redis_tls_verify(Registry& registry, const RedisTlsContext* tls) {
+  if (tls == nullptr) return;
+  registry
+      .AddGauge("streamshift_redis_tls_verify",
+                "1: the Redis server's TLS certificate and name are verified; 0: "
+                "REDIS_TLS_INSECURE_SKIP_VERIFY (no series without TLS)")
+      .Add({})
+      .Set(tls->verify() ? 1 : 0);
 }
 
 }  // namespace streamshift

@@ -37,6 +37,8 @@
 
 namespace streamshift {
 
+class RedisTlsContext;
+
 /// Shards per metric: the admin thread (0) and up to 63 workers.
 inline constexpr int kMetricShards = 64;
 
@@ -152,5 +154,10 @@ void set_gauge_or_remove(Family<Gauge>& family, const Labels& labels, std::optio
 
 /// streamshift_build_info{version,program,libuv,hiredis} 1.
 void add_build_info(Registry& registry, std::string_view program);
+
+/// streamshift_redis_tls_verify: 1 when the Redis server's certificate and
+/// name are verified (rediss://), 0 with REDIS_TLS_INSECURE_SKIP_VERIFY;
+/// no series without TLS (`tls` null: redis://, nothing to verify).
+void add_redis_tls_verify(Registry& registry, const RedisTlsContext* tls);
 
 }  // namespace streamshift

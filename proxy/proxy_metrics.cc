@@ -60,6 +60,7 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
   for (int i = 0; i < static_cast<int>(Refusal::kCount); ++i)
     refused_[i] = &refused.Add({{"reason", std::string(refusal_name(static_cast<Refusal>(i)))}});
   add_build_info(r, "proxy");
+  add_redis_tls_verify(r, t.redis_tls.get());
   r.Attach(std::make_shared<ProcessMetrics>());
 }
 

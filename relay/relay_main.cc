@@ -27,7 +27,7 @@ class RelayProgram final : public Program {
  public:
   RelayProgram(uv_loop_t* loop, const RelaySettings& settings)
       : settings_(settings),
-        metrics_(registry_),
+        metrics_(registry_, settings.redis_tls.get()),
         relay_(loop, settings, metrics_),
         admin_(loop, settings.admin_listen, registry_,
                [this] { return relay_readiness(relay_.not_ready_reason()); }) {}

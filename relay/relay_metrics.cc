@@ -5,7 +5,7 @@
 
 namespace streamshift {
 
-RelayMetrics::RelayMetrics(Registry& r)
+RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
     : registry(r),
       consumer_lag(r.AddGauge("event_consumer_lag",
                               "Unprocessed entries in the consumer group, per stream")),
@@ -61,6 +61,7 @@ RelayMetrics::RelayMetrics(Registry& r)
   dead_lettered_[static_cast<int>(DeadLetterReason::kMalformed)] =
       &dlq.Add({{"reason", "malformed"}});
   add_build_info(r, "relay");
+  add_redis_tls_verify(r, redis_tls);
   r.Attach(std::make_shared<ProcessMetrics>());
 }
 

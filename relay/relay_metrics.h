@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/metrics.h"
+#include "core/redis_tls.h"
 
 namespace streamshift {
 
@@ -24,7 +25,8 @@ enum class DeadLetterReason { kPermanentStatus, kMaxDeliveries, kMalformed, kCou
 
 class RelayMetrics {
  public:
-  explicit RelayMetrics(Registry& registry);
+  /// `redis_tls`: the connections' TLS (null: redis://), for its gauge.
+  RelayMetrics(Registry& registry, const RedisTlsContext* redis_tls);
 
   /// Distinct event_type label values are capped; beyond the cap, "other".
   static constexpr size_t kMaxEventTypes = 64;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/process_metrics.h"
+#include "core/redis_tls.h"
 
 namespace streamshift {
 namespace {
@@ -125,6 +126,30 @@ TEST(Metrics, BuildInfoAndProcessMetricsAreExposed) {
     EXPECT_NE(text.find(std::string("\n") + name), std::string::npos) << name << "\n" << text;
   }
   EXPECT_EQ(text.find("process_resident_memory_bytes 0\n"), std::string::npos);
+}
+
+TEST(Metrics, TheTlsVerifyGaugeSaysWhetherTheRedisServerIsChecked) {
+  Registry plain;
+  add_redis_tls_verify(plain, nullptr);
+  EXPECT_EQ(plain.Serialize().find("streamshift_redis_tls_verify"), std::string::npos);
+
+  RedisTlsSettings settings;
+  settings.enabled = true;
+  std::string error;
+  auto verified = RedisTlsContext::create(settings, &error);
+  ASSERT_NE(verified, nullptr) << error;
+  Registry on;
+  add_redis_tls_verify(on, verified.get());
+  EXPECT_NE(on.Serialize().find("\nstreamshift_redis_tls_verify 1\n"), std::string::npos)
+      << on.Serialize();
+
+  settings.insecure_skip_verify = true;
+  auto unverified = RedisTlsContext::create(settings, &error);
+  ASSERT_NE(unverified, nullptr) << error;
+  Registry off;
+  add_redis_tls_verify(off, unverified.get());
+  EXPECT_NE(off.Serialize().find("\nstreamshift_redis_tls_verify 0\n"), std::string::npos)
+      << off.Serialize();
 }
 
 // The hand-written serializer printed 9 significant digits: a start time of

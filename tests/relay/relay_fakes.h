@@ -130,7 +130,7 @@ class PartsTest : public ::testing::Test {
 
   RelaySettings settings_ = test_settings();
   Registry registry_;
-  RelayMetrics metrics_{registry_};
+  RelayMetrics metrics_{registry_, nullptr};
   FakeRedis redis_;
   FakeClock clock_;
   HeldEntries held_{settings_.max_held(), static_cast<size_t>(settings_.read_count)};
