@@ -94,6 +94,7 @@ std::string health_document(const LagSnapshot& snapshot, std::string_view group,
   json.begin_object();
   json.key("status").string(unhealthy > 0 ? "unhealthy" : degraded > 0 ? "degraded" : "healthy");
   json.key("redis_connected").boolean(snapshot.redis_connected);
+  if (!snapshot.redis_connected) json.key("redis_error").string(snapshot.redis_error);
   json.key("transport_mode").string(transport_mode);
   json.key("streams").begin_object();
   json.key("healthy").number(healthy).key("degraded").number(degraded);

@@ -40,7 +40,9 @@ std::string consumer_lag_document(const LagSnapshot& snapshot);
 /// {"streams":[{"name":..,"length":..,"groups":..,"consumer_group":..},..]}
 std::string streams_document(const LagSnapshot& snapshot, std::string_view group);
 /// {"status":..,"redis_connected":..,"transport_mode":..,"streams":{"healthy":..,
-///  "degraded":..,"unhealthy":..},"max_lag":..,"total_lag":..,"consumer_group":..}
+///  "degraded":..,"unhealthy":..},"max_lag":..,"total_lag":..,"consumer_group":..},
+/// the consumer-lag document's shape; while Redis is not connected, with
+/// "redis_error" after "redis_connected" (why: a TLS failure, a refusal).
 std::string health_document(const LagSnapshot& snapshot, std::string_view group,
                             std::string_view transport_mode);
 

@@ -177,6 +177,10 @@ void LagMonitor::finish(Round* round) {
   }
   round->snapshot.redis_connected =
       round->snapshot.redis_connected || redis_.ready_connections() > 0;
+  if (!round->snapshot.redis_connected) {
+    round->snapshot.redis_error =
+        redis_.last_error().empty() ? "not connected yet" : redis_.last_error();
+  }
   cached_ = round->snapshot;
   cached_at_ = uv_now(loop_);
   for (Done& done : round->waiting) done(*cached_);

@@ -43,6 +43,9 @@ struct StreamLag {
 struct LagSnapshot {
   std::vector<StreamLag> streams;
   bool redis_connected = false;
+  /// Not connected: why (RedisClient::last_error(), "certificate verify
+  /// failed: ..."), or that no attempt has ended yet.
+  std::string redis_error;
 };
 
 class LagMonitor {

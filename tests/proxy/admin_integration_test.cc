@@ -209,6 +209,29 @@ TEST_F(Admin, ConsumerLagStreamsAndHealthReportKnownLag) {
   EXPECT_EQ(metrics->body.find("event_queue_depth{"), std::string::npos) << metrics->body;
 }
 
+// Only while Redis is not connected, health says why (the connection
+// layer's last error): a refused connection here, a TLS failure in
+// tests/proxy/redis_tls_integration_test.cc.
+TEST_F(Admin, HealthSaysWhyRedisIsNotConnected) {
+  Sidecar sidecar(upstream_.port(),
+                  {{"REDIS_URL", "redis://127.0.0.1:" + std::to_string(free_port())},
+                   {"STREAMSHIFT_ADMIN_TOKEN", kToken},
+                   {"REDIS_CONNECT_TIMEOUT_MS", "200"},
+                   {"STREAMSHIFT_ADMIN_CACHE_MS", "0"}});
+  ASSERT_TRUE(sidecar.ready()) << sidecar.process().output();
+  std::string body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto h = admin_get(sidecar.admin_port(), "/api/v1/events/health");
+        body = h ? h->body : "";
+        return body.find("\"redis_connected\":false,\"redis_error\":\"") != std::string::npos &&
+               body.find("not connected yet") == std::string::npos;
+      },
+      seconds(20), "health naming the connection's failure"))
+      << body;
+  EXPECT_NE(body.find("\"status\":\"unhealthy\""), std::string::npos) << body;
+}
+
 TEST_F(Admin, HealthThresholdsAtTheirBoundaries) {
   ASSERT_TRUE(redis_.ready());
   make_stream(redis_, "b:99", 99);

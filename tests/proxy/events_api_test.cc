@@ -69,6 +69,24 @@ TEST(EventsApi, HealthDocumentCountsStreamsByStatus) {
             "\"total_lag\":1550,\"consumer_group\":\"signalr-consumers\"}");
 }
 
+TEST(EventsApi, HealthSaysWhyRedisIsNotConnectedAndOnlyThen) {
+  LagSnapshot down;
+  down.redis_error = "certificate verify failed: unable to get local issuer certificate";
+  StreamLag failed;
+  failed.name = "s";
+  failed.failed = true;
+  failed.error = "redis disconnected";
+  down.streams.push_back(failed);
+  EXPECT_EQ(health_document(down, "g", "redis_streams"),
+            "{\"status\":\"unhealthy\",\"redis_connected\":false,\"redis_error\":\"certificate "
+            "verify failed: unable to get local issuer certificate\",\"transport_mode\":\"redis_"
+            "streams\",\"streams\":{\"healthy\":0,\"degraded\":0,\"unhealthy\":1},\"max_lag\":0,"
+            "\"total_lag\":0,\"consumer_group\":\"g\"}");
+  LagSnapshot up = mixed();
+  up.redis_error = "stale";
+  EXPECT_EQ(health_document(up, "g", "mixed").find("redis_error"), std::string::npos);
+}
+
 TEST(EventsApi, HealthThresholdsAtTheirBoundaries) {
   struct Case {
     int64_t lag;
