@@ -36,6 +36,15 @@ RedisValue convert(const redisReply* r) {
 
 RedisServer::RedisServer(std::vector<std::string> extra_args, uint16_t port)
     : args_(std::move(extra_args)) {
+  start(port);
+}
+
+RedisServer::RedisServer(RedisTlsPort tls, std::vector<std::string> extra_args)
+    : args_(std::move(extra_args)), tls_(std::move(tls)) {
+  start(0);
+}
+
+void RedisServer::start(uint16_t port) {
   if (access("/usr/bin/redis-server", X_OK) != 0) {
     ADD_FAILURE()
         << "redis-server is not installed: install Debian's redis-server (scripts/setup-deps.sh)";
@@ -45,6 +54,7 @@ RedisServer::RedisServer(std::vector<std::string> extra_args, uint16_t port)
   dir_ = mkdtemp(tmpl);
   for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
     port_ = port != 0 ? port : free_port();
+    if (tls_) tls_port_ = free_port();
     ready_ = launch();
     if (!ready_ && pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -86,6 +96,12 @@ bool RedisServer::launch() {
     argv.push_back("--appendonly");
     argv.push_back("no");
   }
+  if (tls_) {
+    argv.insert(argv.end(),
+                {"--tls-port", std::to_string(tls_port_), "--tls-cert-file", tls_->cert_file,
+                 "--tls-key-file", tls_->key_file, "--tls-ca-cert-file", tls_->ca_file,
+                 "--tls-auth-clients", tls_->auth_clients ? "yes" : "no"});
+  }
   argv.insert(argv.end(), args_.begin(), args_.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -121,6 +137,11 @@ bool RedisServer::launch() {
 std::string RedisServer::url(const std::string& userinfo) const {
   return "redis://" + (userinfo.empty() ? "" : userinfo + "@") +
          "127.0.0.1:" + std::to_string(port_);
+}
+
+std::string RedisServer::tls_url(const std::string& userinfo, const std::string& host) const {
+  return "rediss://" + (userinfo.empty() ? "" : userinfo + "@") + host + ":" +
+         std::to_string(tls_port_);
 }
 
 void RedisServer::pause() {

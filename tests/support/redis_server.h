@@ -1,7 +1,8 @@
 // A real redis-server for tests, on a free port in its own temporary
 // directory, with pause (SIGSTOP), resume, kill and restart; plus a blocking
 // hiredis client for assertions. A missing redis-server fails the test
-// with the package to install.
+// with the package to install. Optionally with a TLS port beside the
+// plaintext one (which the test's own assertions keep using).
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,11 +24,22 @@ struct RedisValue {
   std::vector<RedisValue> elements;
 };
 
+/// redis-server's TLS port: its certificate and key, the CA that client
+/// certificates must chain to, and whether it demands one.
+struct RedisTlsPort {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  bool auth_clients = false;  // --tls-auth-clients yes|no
+};
+
 class RedisServer {
  public:
   /// Starts redis-server with `extra_args` (e.g. {"--requirepass", "pw"}),
   /// on `port` if given, else on a free one.
   explicit RedisServer(std::vector<std::string> extra_args = {}, uint16_t port = 0);
+  /// The same plus a TLS port (a free one, kept across restarts).
+  RedisServer(RedisTlsPort tls, std::vector<std::string> extra_args = {});
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -34,6 +47,10 @@ class RedisServer {
   bool ready() const { return ready_; }
   uint16_t port() const { return port_; }
   std::string url(const std::string& userinfo = "") const;
+  /// With a TLS port: its number, and rediss://[userinfo@]host:tls_port.
+  uint16_t tls_port() const { return tls_port_; }
+  std::string tls_url(const std::string& userinfo = "",
+                      const std::string& host = "127.0.0.1") const;
 
   void pause();      // SIGSTOP
   void resume();     // SIGCONT
@@ -51,8 +68,11 @@ class RedisServer {
   }
 
  private:
+  void start(uint16_t port);
   bool launch();
   std::vector<std::string> args_;
+  std::optional<RedisTlsPort> tls_;
+  uint16_t tls_port_ = 0;
   std::string dir_;
   uint16_t port_;
   pid_t pid_ = -1;

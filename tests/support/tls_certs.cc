@@ -32,6 +32,8 @@ TestCertificates::TestCertificates() {
         make_ca("other-ca", "/CN=streamshift unrelated CA") &&
         make_signed("server", "/CN=localhost",
                     {"subjectAltName=DNS:localhost,IP:127.0.0.1", "extendedKeyUsage=serverAuth"}) &&
+        make_signed("localhost-only", "/CN=localhost",
+                    {"subjectAltName=DNS:localhost", "extendedKeyUsage=serverAuth"}) &&
         make_signed("client", "/CN=streamshift-client", {"extendedKeyUsage=clientAuth"}) &&
         make_signed("wrong-name", "/CN=wrong.example",
                     {"subjectAltName=DNS:wrong.example", "extendedKeyUsage=serverAuth"});

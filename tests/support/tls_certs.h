@@ -1,8 +1,9 @@
 // Certificates for the TLS tests, made by the `openssl` command line tool
 // in a temporary directory when constructed, removed when destroyed: a CA,
-// a server certificate it signs for localhost and 127.0.0.1, a client
-// certificate it signs, a server certificate it signs for another name, and
-// an unrelated second CA. EC P-256 keys (quick to make), unencrypted, valid
+// a server certificate it signs for localhost and 127.0.0.1, one for
+// localhost only (connecting by address then needs REDIS_TLS_SERVER_NAME),
+// a client certificate it signs, a server certificate it signs for another
+// name, and an unrelated second CA. EC P-256 keys (quick to make), unencrypted, valid
 // for two days. A missing openssl fails the test with the package to
 // install.
 #pragma once
@@ -30,6 +31,8 @@ class TestCertificates {
   std::string server_key() const { return file("server.key"); }
   std::string client_cert() const { return file("client.crt"); }
   std::string client_key() const { return file("client.key"); }
+  std::string localhost_only_cert() const { return file("localhost-only.crt"); }
+  std::string localhost_only_key() const { return file("localhost-only.key"); }
   std::string wrong_name_cert() const { return file("wrong-name.crt"); }  // wrong.example
   std::string wrong_name_key() const { return file("wrong-name.key"); }
   std::string other_ca() const { return file("other-ca.crt"); }
