@@ -27,6 +27,7 @@ LABEL org.opencontainers.image.title="streamshift" \
       org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libuv1 libhiredis0.14 libsimdjson14 libyaml-cpp0.7 libprometheus-cpp-core1.0 \
+    libssl3 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 streamshift \
  && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin streamshift

@@ -1,4 +1,4 @@
-// Pipelined hiredis connections on a libuv loop; see redis_client.h.
+// Pipelined Redis connections on a libuv loop; see redis_client.h.
 #include "core/redis_client.h"
 
 #include "core/completion.h"
@@ -60,12 +60,12 @@ size_t RedisClient::ready_connections() const {
   return n;
 }
 
-void RedisClient::command(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
-                          RedisCallback callback, void* data) {
+void RedisClient::command(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback,
+                          void* data) {
   RedisStatus refused = RedisStatus::kNotConnected;
   for (size_t tries = 0; tries < connections_.size() && !shutting_down_; ++tries) {
     RedisConnection* c = connections_[next_++ % connections_.size()];
-    if (c != nullptr && c->send(argc, argv, argvlen, timeout_ms, callback, data, &refused)) return;
+    if (c != nullptr && c->send(args, timeout_ms, callback, data, &refused)) return;
   }
   RedisResult result;
   result.status = refused;

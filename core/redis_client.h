@@ -1,22 +1,23 @@
-// The Redis client of one event loop: a few pipelined hiredis async
-// connections, each with a connect timer, AUTH/SELECT on connect,
-// reconnection with exponential backoff and jitter, a cap on commands in
-// flight, and a per-command deadline.
+// The Redis client of one event loop: a few pipelined connections of our
+// own (plaintext or TLS), each with a connect timer, AUTH/SELECT on
+// connect, reconnection with exponential backoff and jitter, a cap on
+// commands in flight, and a per-command deadline.
 //
-//   command() --> ready connection (round robin) --> redisAsyncCommandArgv
+//   command() --> ready connection (round robin) --> batch of this loop turn
 //                    |                                  | one write per loop turn
 //                    | none ready: kNotConnected         v
 //                    | over the cap: kOverloaded      replies in FIFO order
 //                    v                                  |
 //                 callback now             callback(reply) unless timed out
 //
-// hiredis 0.14 cannot cancel a command: when a deadline passes the caller
-// is answered kTimeout at once and the late reply, when it comes, only
-// frees the command's record. A connection owing too many late replies, or
-// one for too long, is dropped and reconnected; replies over the bounds of
-// RedisReplyLimits fail the connection too. Modelled on h2o's hiredis
-// wrapper. A connection's states: redis_connection.h; its commands in
-// flight and their deadlines: redis_command_queue.h.
+// A pipelined command cannot be taken back: when a deadline passes the
+// caller is answered kTimeout at once and the late reply, when it comes,
+// only frees the command's record. A connection owing too many late
+// replies, or one for too long, is dropped and reconnected; replies over
+// the bounds of RedisReplyLimits fail the connection too. Modelled on h2o's
+// Redis client. A connection's states: redis_connection.h; its commands in
+// flight and their deadlines: redis_command_queue.h; its socket (plaintext
+// or TLS): redis_socket.h.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -56,6 +57,17 @@ struct RedisResult {
 /// Called exactly once per command.
 using RedisCallback = void (*)(void* data, const RedisResult& result);
 
+/// One command's arguments. Bit i of `borrowed` set: argv[i] is
+/// referenced, not copied (an event's body in its request's buffer); it
+/// must stay valid until the command's callback runs. Every other argument
+/// is copied before command() returns.
+struct RedisCommandArgs {
+  int argc;
+  const char* const* argv;
+  const size_t* lens;
+  uint64_t borrowed = 0;
+};
+
 struct RedisOptions {
   std::string name = "redis";  // in log lines: which client this is
   RedisEndpoint endpoint;
@@ -85,10 +97,14 @@ class RedisClient {
   /// Starts connecting every connection.
   void start();
 
-  /// Sends a command; hiredis copies argv, so it may be freed on return.
+  /// Sends a command (see RedisCommandArgs for what is copied).
   /// `callback` may run before command() returns (kNotConnected, kOverloaded).
+  void command(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback,
+               void* data);
   void command(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
-               RedisCallback callback, void* data);
+               RedisCallback callback, void* data) {
+    command(RedisCommandArgs{argc, argv, argvlen}, timeout_ms, callback, data);
+  }
 
   size_t ready_connections() const;
   /// Why the last connection failed or was lost ("connect timeout",

@@ -1,14 +1,15 @@
-// One pipelined hiredis connection; see redis_connection.h for its states.
+// One pipelined Redis connection; see redis_connection.h for its states.
 #include "core/redis_connection.h"
 
+#include <array>
 #include <cassert>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/log.h"
 #include "core/loop.h"
-#include "core/redis_uv_adapter.h"
 
 namespace streamshift {
 
@@ -17,13 +18,28 @@ RedisConnection::RedisConnection(RedisClient* client, int index) : client_(clien
     uv_timer_init(client->loop_, t);
     t->data = this;
   }
+  uv_idle_init(client->loop_, &flush_idle_);
+  uv_check_init(client->loop_, &flush_check_);
+  flush_idle_.data = this;
+  flush_check_.data = this;
   resolve_req_.data = this;
 }
 
-bool RedisConnection::handles_closed() const {
-  if (timers_closing_) return false;  // our close callbacks free it
-  for (const uv_timer_t* t : {&connect_timer_, &backoff_timer_, &deadline_timer_}) {
-    if (!uv_is_closing(reinterpret_cast<const uv_handle_t*>(t))) return false;
+namespace {
+uv_handle_t* as_handle(auto* h) {
+  return reinterpret_cast<uv_handle_t*>(h);
+}
+}  // namespace
+
+std::array<uv_handle_t*, 5> RedisConnection::handles() {
+  return {as_handle(&connect_timer_), as_handle(&backoff_timer_), as_handle(&deadline_timer_),
+          as_handle(&flush_idle_), as_handle(&flush_check_)};
+}
+
+bool RedisConnection::handles_closed() {
+  if (handles_closing_) return false;  // our close callbacks free it
+  for (uv_handle_t* h : handles()) {
+    if (!uv_is_closing(h)) return false;
   }
   return true;
 }
@@ -88,47 +104,38 @@ void RedisConnection::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* r
 }
 
 void RedisConnection::connect() {
-  // The last context's commands were all answered when it was freed: the
-  // queue matches replies to commands by order alone.
-  assert(commands_.size() == 0);
-  // A numeric address: hiredis' own getaddrinfo does not block on it.
-  redisAsyncContext* ac = redisAsyncConnect(address_.c_str(), client_->options_.endpoint.port);
-  if (ac == nullptr) {
-    close("out of memory");
+  // The last socket's commands were all answered when it closed: the queue
+  // matches replies to commands by order alone.
+  assert(commands_.size() == 0 && socket_ == nullptr);
+  const RedisOptions& o = client_->options_;
+  sockaddr_storage address;
+  if (!numeric_sockaddr(address_, o.endpoint.port, &address)) {
+    close("not an address: " + address_);
     return;
   }
-  std::string refused;
-  if (ac->err != 0) {
-    refused = std::string("connect: ") + ac->errstr;
-  } else if (int rc = redis_uv_attach(client_->loop_, ac, client_->options_.limits); rc != 0) {
-    refused = "attach: " + uv_error_text(rc);
-  }
-  if (!refused.empty()) {
-    redisAsyncFree(ac);  // never ours: close() has nothing to free
-    close(refused);
-    return;
-  }
-  ac->data = this;
-  ac_ = ac;
+  const std::string& tls_name =
+      o.tls != nullptr && !o.tls->server_name().empty() ? o.tls->server_name() : o.endpoint.host;
+  replies_ = std::make_unique<RedisReplyReader>(o.limits);
   set_state(State::kConnecting);
-  redisAsyncSetConnectCallback(ac, on_connect);
-  redisAsyncSetDisconnectCallback(ac, on_disconnect);
-  uv_timer_start(&connect_timer_, on_connect_timeout, client_->options_.connect_timeout_ms, 0);
+  uv_timer_start(&connect_timer_, on_connect_timeout, o.connect_timeout_ms, 0);
+  std::string error;
+  socket_ = RedisSocket::open(client_->loop_, reinterpret_cast<const sockaddr*>(&address),
+                              o.tls.get(), tls_name, this, &error);
+  if (socket_ == nullptr) close(error);
 }
 
-void RedisConnection::on_connect(const redisAsyncContext* ac, int status) {
-  auto* c = static_cast<RedisConnection*>(ac->data);
-  if (ac != c->ac_) return;
-  if (status != REDIS_OK) {
-    c->ac_ = nullptr;  // hiredis frees it after this returns, without on_disconnect
-    c->close(std::string("connect: ") + ac->errstr);
-    return;
-  }
-  c->handshake();
+void RedisConnection::on_connected() {
+  if (client_->options_.tls != nullptr) set_state(State::kTlsHandshake);
 }
 
-// Inside hiredis' connect callback, where the context must not be freed: a
-// command it refuses is left to the connect timer.
+void RedisConnection::on_open() {
+  handshake();
+}
+
+void RedisConnection::on_failed(std::string reason) {
+  close(reason);
+}
+
 void RedisConnection::handshake() {
   set_state(State::kHandshake);
   const RedisEndpoint& ep = client_->options_.endpoint;
@@ -143,7 +150,7 @@ void RedisConnection::handshake() {
     }
     argv.push_back(ep.password.c_str());
     lens.push_back(ep.password.size());
-    issue(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout, on_handshake_reply,
+    issue({static_cast<int>(argv.size()), argv.data(), lens.data()}, timeout, on_handshake_reply,
           this);
     ++handshake_left_;
   }
@@ -152,11 +159,12 @@ void RedisConnection::handshake() {
   size_t select_lens[] = {6, db.size()};
   const char* ping[] = {"PING"};
   size_t ping_len[] = {4};
-  if (ep.db != 0)
-    issue(2, select, select_lens, timeout, on_handshake_reply, this);
-  else
-    issue(1, ping, ping_len, timeout, on_handshake_reply, this);
   ++handshake_left_;
+  if (ep.db != 0) {
+    issue({2, select, select_lens}, timeout, on_handshake_reply, this);
+  } else {
+    issue({1, ping, ping_len}, timeout, on_handshake_reply, this);
+  }
 }
 
 void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) {
@@ -168,7 +176,7 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
                           : std::string(redis_status_name(result.status));
     log_line(LogLevel::kError, "redis handshake failed (AUTH or SELECT)",
              {{"connection", c->index_}, {"error", why}});
-    c->close("handshake: " + why);  // in a reply callback: hiredis defers the free
+    c->close("handshake: " + why);
     return;
   }
   if (--c->handshake_left_ > 0) return;
@@ -181,19 +189,42 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
            {{"client", c->client_->options_.name},
             {"connection", c->index_},
             {"address", c->address_ + ":" + std::to_string(c->client_->options_.endpoint.port)},
-            {"db", c->client_->options_.endpoint.db}});
+            {"db", c->client_->options_.endpoint.db},
+            {"tls", c->client_->options_.tls != nullptr}});
 }
 
-void RedisConnection::on_disconnect(const redisAsyncContext* ac, int status) {
-  auto* c = static_cast<RedisConnection*>(ac->data);
-  if (ac != c->ac_) return;  // one close() gave up
-  c->ac_ = nullptr;          // hiredis frees it after this returns
-  c->close(status == REDIS_OK ? std::string("disconnected")
-                              : std::string("connection lost: ") + ac->errstr);
+// Replies come in send order: each is the oldest command's.
+bool RedisConnection::on_bytes(const char* data, size_t len) {
+  RedisSocket* socket = socket_;
+  if (!replies_->feed(data, len)) {
+    close(replies_->error());
+    return false;
+  }
+  while (socket_ == socket) {
+    ReplyPtr reply = replies_->next();
+    if (reply == nullptr) {
+      if (!replies_->error().empty()) close(replies_->error());
+      break;
+    }
+    if (commands_.size() == 0) {
+      close("protocol error: a reply no command asked for");
+      break;
+    }
+    bool was_waiting = commands_.late() == 0;
+    commands_.reply(reply.get());  // the callback may send, or close this connection
+    if (socket_ != socket) break;
+    if (state_ == State::kDraining && commands_.size() == 0) {
+      close("shutting down");
+      break;
+    }
+    if (was_waiting) arm_deadline_timer();
+  }
+  return socket_ == socket;
 }
 
 void RedisConnection::on_connect_timeout(uv_timer_t* timer) {
-  static_cast<RedisConnection*>(timer->data)->close("connect timeout");
+  auto* c = static_cast<RedisConnection*>(timer->data);
+  c->close(c->state_ == State::kTlsHandshake ? "handshake timeout" : "connect timeout");
 }
 
 void RedisConnection::on_backoff_done(uv_timer_t* timer) {
@@ -203,20 +234,26 @@ void RedisConnection::on_backoff_done(uv_timer_t* timer) {
 void RedisConnection::close(std::string_view reason) {
   bool was_ready = state_ == State::kReady;
   bool was_down = state_ == State::kDown;
-  bool retry_scheduled = uv_is_active(reinterpret_cast<uv_handle_t*>(&backoff_timer_)) != 0;
+  bool retry_scheduled = uv_is_active(as_handle(&backoff_timer_)) != 0;
   set_state(State::kDown);
   uv_timer_stop(&connect_timer_);
   if (resolve_pending_) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
-  // Freeing runs every pending reply callback (kConnectionLost) now, or,
-  // inside a reply callback, right after it; callbacks may re-enter.
-  if (redisAsyncContext* ac = std::exchange(ac_, nullptr)) redisAsyncFree(ac);
+  // Nothing borrowed is referenced once the callbacks below run.
+  batch_.clear();
+  uv_idle_stop(&flush_idle_);
+  uv_check_stop(&flush_check_);
+  if (RedisSocket* s = std::exchange(socket_, nullptr)) s->close();
+  // Oldest first, kConnectionLost; callbacks may re-enter (a send is
+  // refused now, a close finds nothing left).
+  while (commands_.size() > 0) commands_.reply(nullptr);
+  if (!handles_closing_) arm_deadline_timer();
   if (stopping_) {
     if (!was_down && log_enabled(LogLevel::kDebug)) {
       log_line(LogLevel::kDebug, "redis connection closed",
                {{"client", client_->options_.name}, {"connection", index_}, {"reason", reason}});
     }
     maybe_finish();
-  } else if (!retry_scheduled) {
+  } else if (!retry_scheduled && !was_down) {
     client_->last_error_ = reason;
     schedule_reconnect(reason, was_ready);
   }
@@ -240,42 +277,47 @@ void RedisConnection::schedule_reconnect(std::string_view reason, bool was_ready
   uv_timer_start(&backoff_timer_, on_backoff_done, delay, 0);
 }
 
-bool RedisConnection::issue(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
+void RedisConnection::issue(const RedisCommandArgs& args, uint64_t timeout_ms,
                             RedisCallback callback, void* data) {
-  if (redisAsyncCommandArgv(ac_, on_reply, nullptr, argc, argv, argvlen) != REDIS_OK) return false;
+  if (batch_.empty()) {
+    uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
+    uv_check_start(&flush_check_, on_flush_check);
+  }
+  batch_.append(args.argc, args.argv, args.lens, args.borrowed);
   bool first_waiting = commands_.none_waiting();
   commands_.push(callback, data, uv_now(client_->loop_) + timeout_ms);
   if (first_waiting) arm_deadline_timer();
-  return true;
 }
 
-bool RedisConnection::send(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
+void RedisConnection::on_flush_check(uv_check_t* check) {
+  static_cast<RedisConnection*>(check->data)->flush();
+}
+
+void RedisConnection::flush() {
+  uv_idle_stop(&flush_idle_);
+  uv_check_stop(&flush_check_);
+  if (socket_ != nullptr) socket_->send(batch_);  // a failure closes this connection
+  batch_.clear();
+}
+
+bool RedisConnection::send(const RedisCommandArgs& args, uint64_t timeout_ms,
                            RedisCallback callback, void* data, RedisStatus* refused) {
+  const RedisOptions& o = client_->options_;
   if (state_ != State::kReady) {
     *refused = RedisStatus::kNotConnected;
     return false;
   }
-  if (commands_.size() >= client_->options_.max_in_flight) {
+  if (commands_.size() >= o.max_in_flight ||
+      socket_->queued_bytes() > o.limits.max_queued_write_bytes) {
     *refused = RedisStatus::kOverloaded;
     return false;
   }
-  if (!issue(argc, argv, argvlen, timeout_ms, callback, data)) {
-    *refused = RedisStatus::kConnectionLost;
-    return false;
-  }
+  issue(args, timeout_ms, callback, data);
   return true;
 }
 
-// hiredis calls back in send order: the reply is the oldest command's.
-void RedisConnection::on_reply(redisAsyncContext* ac, void* reply, void*) {
-  auto* c = static_cast<RedisConnection*>(ac->data);
-  bool was_waiting = c->commands_.late() == 0;
-  c->commands_.reply(static_cast<redisReply*>(reply));
-  if (was_waiting) c->arm_deadline_timer();
-}
-
 void RedisConnection::arm_deadline_timer() {
-  if (timers_closing_) return;  // a callback shut the connection down meanwhile
+  if (handles_closing_) return;  // a callback shut the connection down meanwhile
   std::optional<uint64_t> due = commands_.next_due(client_->options_.limits.late_reply_grace_ms);
   if (!due) {
     uv_timer_stop(&deadline_timer_);
@@ -288,12 +330,12 @@ void RedisConnection::arm_deadline_timer() {
 void RedisConnection::on_deadline(uv_timer_t* timer) {
   auto* c = static_cast<RedisConnection*>(timer->data);
   uint64_t now = uv_now(c->client_->loop_);
-  c->commands_.expire(now);
+  RedisSocket* socket = c->socket_;
+  c->commands_.expire(now);  // callbacks may close this connection
+  if (c->socket_ != socket || c->handles_closing_) return;
   std::string why = c->commands_.overdue(now, c->client_->options_.limits);
-  if (!why.empty() && c->ac_ != nullptr) {
-    // Fails like a read error: every command left gets kConnectionLost,
-    // then on_disconnect closes with "connection lost: <why>".
-    redis_uv_fail(c->ac_, why);
+  if (!why.empty()) {
+    c->close("connection lost: " + why);
     return;
   }
   c->arm_deadline_timer();
@@ -302,26 +344,24 @@ void RedisConnection::on_deadline(uv_timer_t* timer) {
 void RedisConnection::shutdown() {
   stopping_ = true;
   uv_timer_stop(&backoff_timer_);
-  if (state_ == State::kReady) {
-    set_state(State::kDraining);
-    redisAsyncDisconnect(ac_);  // after the replies in flight; may close() at once
+  if (state_ == State::kReady && commands_.size() > 0) {
+    set_state(State::kDraining);  // on_bytes closes after the last reply
   } else if (state_ != State::kDraining) {
     close("shutting down");
   }
 }
 
 void RedisConnection::maybe_finish() {
-  if (!stopping_ || state_ != State::kDown || ac_ != nullptr || resolve_pending_ || timers_closing_)
+  if (!stopping_ || state_ != State::kDown || socket_ != nullptr || resolve_pending_ ||
+      handles_closing_)
     return;
-  timers_closing_ = true;
-  for (uv_timer_t* t : {&connect_timer_, &backoff_timer_, &deadline_timer_}) {
-    close_handle(reinterpret_cast<uv_handle_t*>(t), on_timer_closed);
-  }
+  handles_closing_ = true;
+  for (uv_handle_t* h : handles()) close_handle(h, on_handle_closed);
 }
 
-void RedisConnection::on_timer_closed(uv_handle_t* handle) {
+void RedisConnection::on_handle_closed(uv_handle_t* handle) {
   auto* c = static_cast<RedisConnection*>(handle->data);
-  if (--c->open_timers_ > 0) return;
+  if (--c->open_handles_ > 0) return;
   RedisClient* client = c->client_;
   int index = c->index_;
   delete c;

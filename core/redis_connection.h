@@ -1,50 +1,61 @@
-// One pipelined hiredis connection of a RedisClient (internal to core).
+// One pipelined connection of a RedisClient (internal to core): commands
+// out through a RespWriter, replies in through a RedisReplyReader, matched
+// to the RedisCommandQueue in order, over one RedisSocket (plaintext or
+// TLS) per attempt.
 //
 // Its life (State; the flags beside it are separate members):
 //
 //   start() --host name--> kResolving --resolved--+
 //      |                                         v
-//      +--numeric host------------------------> kConnecting --TCP up--> kHandshake
-//                                                                          | AUTH, then
-//                                                                          | SELECT or PING: OK
-//                                                                          v
-//                                   shutdown(): kDraining <----------- kReady (commands)
-//                                   (the replies in flight,
-//                                    then hiredis disconnects)
+//      +--numeric host------------------------> kConnecting --TCP up--+
+//                                                                     | TLS: kTlsHandshake
+//                                                                     v
+//                                                                 kHandshake
+//                                                                     | AUTH, then SELECT
+//                                                                     | or PING: OK
+//                                                                     v
+//                       shutdown(): kDraining <----------------- kReady (commands)
+//                       (the replies in flight, then close)
 //
 //   shutdown() in any other state: close("shutting down") at once (a
 //   handshake has nothing of the caller's in flight).
 //
-//   any state --close(reason)--> kDown: the context freed (commands in
-//   flight get kConnectionLost), then
+//   any state --close(reason)--> kDown: the socket closed (it frees
+//   itself), the batch not yet written dropped, commands in flight
+//   answered kConnectionLost, then
 //     - not stopping_: backoff_timer_ (Backoff, jitter) --> start() again
-//     - stopping_, and no context nor address look-up left: the timers
+//     - stopping_, and no socket nor address look-up left: the handles
 //       close, and the last close callback frees the connection and tells
 //       the client.
 //
-// connect_timer_ runs from connect() until kReady; its expiry is
-// close("connect timeout"). deadline_timer_ follows the RedisCommandQueue
-// (the oldest waiting command's deadline, the oldest late one's grace).
+// Writing: issue() appends to the batch and arms flush_check_ (with
+// flush_idle_, so that the loop does not block first); the check callback,
+// right after the loop's I/O callbacks, hands the whole batch to the socket:
+// the commands of one loop turn leave in one write.
 //
-// Every teardown goes through close(reason), also when hiredis dropped the
-// context itself (on_connect failing, on_disconnect): ac_ is cleared first,
-// so close() frees only contexts hiredis still leaves to us. A context given
-// up is never ours again: hiredis callbacks about it are ignored.
+// connect_timer_ runs from connect() until kReady; its expiry is
+// close("connect timeout") or close("handshake timeout") (TLS).
+// deadline_timer_ follows the RedisCommandQueue (the oldest waiting
+// command's deadline, the oldest late one's grace).
 #pragma once
 
-#include <hiredis/async.h>
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/redis_client.h"
 #include "core/redis_command_queue.h"
+#include "core/redis_reply_reader.h"
+#include "core/redis_socket.h"
+#include "core/resp_writer.h"
 
 namespace streamshift {
 
-class RedisConnection {
+class RedisConnection final : private RedisSocket::Owner {
  public:
   RedisConnection(RedisClient* client, int index);
   RedisConnection(const RedisConnection&) = delete;
@@ -53,8 +64,8 @@ class RedisConnection {
   void start();
   bool ready() const { return state_ == State::kReady; }
   /// Sends a command; false with `*refused` set when it was not sent.
-  bool send(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
-            RedisCallback callback, void* data, RedisStatus* refused);
+  bool send(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback, void* data,
+            RedisStatus* refused);
   /// No more reconnections; a ready connection lets its replies in flight
   /// come first. The connection frees itself once everything is closed.
   void shutdown();
@@ -63,50 +74,59 @@ class RedisConnection {
 
   /// Handles never closed by us (the loop was closed under a client that
   /// was not shut down): true when the connection may be deleted.
-  bool handles_closed() const;
+  bool handles_closed();
 
  private:
-  enum class State { kDown, kResolving, kConnecting, kHandshake, kReady, kDraining };
+  enum class State { kDown, kResolving, kConnecting, kTlsHandshake, kHandshake, kReady, kDraining };
   // Every state change goes through here, so readiness is reported once.
   void set_state(State next);
 
   void resolve();
   void connect();
   void handshake();
-  bool issue(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
-             RedisCallback callback, void* data);
+  void issue(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback, void* data);
+  void flush();
   // The one teardown: see above.
   void close(std::string_view reason);
   void schedule_reconnect(std::string_view reason, bool was_ready);
   void arm_deadline_timer();
   void maybe_finish();
+  std::array<uv_handle_t*, 5> handles();
+
+  // RedisSocket::Owner
+  void on_connected() override;
+  void on_open() override;
+  bool on_bytes(const char* data, size_t len) override;
+  void on_failed(std::string reason) override;
 
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
-  static void on_connect(const redisAsyncContext* ac, int status);
-  static void on_disconnect(const redisAsyncContext* ac, int status);
-  static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_handshake_reply(void* data, const RedisResult& result);
   static void on_connect_timeout(uv_timer_t* timer);
   static void on_backoff_done(uv_timer_t* timer);
   static void on_deadline(uv_timer_t* timer);
-  static void on_timer_closed(uv_handle_t* handle);
+  static void on_flush_check(uv_check_t* check);
+  static void on_handle_closed(uv_handle_t* handle);
 
   RedisClient* client_;
   int index_;
   State state_ = State::kDown;
-  redisAsyncContext* ac_ = nullptr;
-  uv_timer_t connect_timer_;   // connect() until kReady
-  uv_timer_t backoff_timer_;   // kDown until the next attempt
-  uv_timer_t deadline_timer_;  // the command queue's next due time
+  RedisSocket* socket_ = nullptr;              // this attempt's; frees itself once closed
+  std::unique_ptr<RedisReplyReader> replies_;  // this attempt's
+  RespWriter batch_;                           // commands of this loop turn
+  uv_timer_t connect_timer_;                   // connect() until kReady
+  uv_timer_t backoff_timer_;                   // kDown until the next attempt
+  uv_timer_t deadline_timer_;                  // the command queue's next due time
+  uv_idle_t flush_idle_;                       // with a batch: the loop does not block
+  uv_check_t flush_check_;                     // with a batch: flush() after the I/O callbacks
   uv_getaddrinfo_t resolve_req_;
   std::string address_;  // numeric
   RedisCommandQueue commands_;
   uint32_t attempt_ = 0;  // failed attempts since the last kReady
   int handshake_left_ = 0;
-  int open_timers_ = 3;
+  int open_handles_ = 5;
   bool stopping_ = false;         // shutdown() asked: no more reconnections
   bool resolve_pending_ = false;  // resolve_req_ is out (its callback comes even if cancelled)
-  bool timers_closing_ = false;
+  bool handles_closing_ = false;
 };
 
 }  // namespace streamshift

@@ -35,6 +35,7 @@ void ReplyGuard::attach(redisReader* reader) {
 
 bool ReplyGuard::refuse(const std::string& why) {
   log_refusal(why);
+  if (refusal_.empty()) refusal_ = why;
   return false;
 }
 

@@ -42,6 +42,9 @@ struct RedisReplyLimits {
   size_t max_late_replies = 256;
   /// How long past its deadline a reply may still be owed.
   uint64_t late_reply_grace_ms = 10000;
+  /// Bytes of commands the kernel has not taken yet (a server that stopped
+  /// reading): past this, new commands are refused kOverloaded.
+  size_t max_queued_write_bytes = size_t{128} << 20;
 
   /// Bytes of one unfinished element the reader may buffer.
   size_t max_buffered_bytes() const { return max_bulk_bytes + (size_t{64} << 10); }
@@ -62,6 +65,9 @@ class ReplyGuard {
   /// bulk string's declared length, or bytes buffered for one element, over
   /// the bounds; logged), or empty.
   std::string check_buffered() const;
+  /// Why the object hooks refused a reply (hiredis then fails the reader
+  /// with its "out of memory"), or "".
+  const std::string& refusal() const { return refusal_; }
 
  private:
   static void* create_string(const redisReadTask* task, char* str, size_t len);
@@ -77,6 +83,7 @@ class ReplyGuard {
   redisReplyObjectFunctions inner_{};  // hiredis' own, which build the reply
   redisReplyObjectFunctions checked_{};
   size_t reply_bytes_ = 0;  // of the root reply being built
+  std::string refusal_;
 };
 
 }  // namespace streamshift

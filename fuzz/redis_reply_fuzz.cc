@@ -1,21 +1,20 @@
 // Fuzz target: the Redis reply path, a byte stream from a broken or hostile
-// "server" into the client's read side: hiredis 0.14's redisReader
-// (redisReaderCreate/Feed/GetReply) with the bounds every connection of
-// core/redis_client puts on it (ReplyGuard, core/redis_reply_limits.h),
-// driven as core/redis_uv_adapter drives it: reads of at most 16 KiB fed in
-// order, replies taken until none is complete, the buffered element checked,
-// and the first error drops the connection.
+// "server" into the client's read side: core/redis_reply_reader (hiredis
+// 0.14's reply reader with the bounds of RedisReplyLimits), driven as
+// RedisConnection drives it: reads of at most 64 KiB (a RedisSocket read)
+// fed in order, replies taken until none is complete, and the first error
+// drops the connection.
 //
 // Input: [split byte][the bytes the server sends]. Each input runs in one
-// piece and cut where the split byte says (pieces capped at 16 KiB).
-// Checked: an error is reported as an error (flag and text, no reply) and
-// costs only the connection; every reply is a well-formed tree (known
-// types, strings NUL-terminated at their length, arrays with every element
-// present, no more than the 8 nested arrays hiredis allows); the replies
-// hold no more payload than the bytes fed and the reader buffers no more
-// than was fed; the replies and the error do not depend on where the
-// stream was cut. An array header of two billion elements or a bulk string
-// of a gigabyte fails the connection without allocating for it.
+// piece and cut where the split byte says (pieces capped at 64 KiB).
+// Checked: an error is reported with its reason and costs only the
+// connection; every reply is a well-formed tree (known types, strings
+// NUL-terminated at their length, arrays with every element present, no
+// more than the 8 nested arrays hiredis allows); the replies hold no more
+// payload than the bytes fed and the reader buffers no more than was fed;
+// the replies and the error do not depend on where the stream was cut. An
+// array header of two billion elements or a bulk string of a gigabyte fails
+// the connection without allocating for it.
 #include <hiredis/hiredis.h>
 
 #include <cstdint>
@@ -24,13 +23,15 @@
 #include <string_view>
 #include <vector>
 
-#include "core/redis_reply_limits.h"
+#include "core/redis_reply_reader.h"
 #include "fuzz/fuzz_check.h"
 #include "fuzz/resp.h"
 #include "fuzz/splits.h"
 
 namespace streamshift::fuzz {
 namespace {
+
+constexpr size_t kReadSize = 64 * 1024;  // one RedisSocket read
 
 struct Outcome {
   std::vector<std::string> replies;  // canonical dumps
@@ -72,37 +73,30 @@ size_t check_tree(const redisReply* r, int depth, std::string& dump) {
 
 Outcome run(std::string_view stream, uint8_t split_seed) {
   Outcome out;
-  streamshift::ReplyGuard guard{streamshift::RedisReplyLimits{}};  // outlives the reader
-  Reader reader(redisReaderCreate());
-  FUZZ_CHECK(reader != nullptr, "redisReaderCreate");
-  guard.attach(reader.get());
+  streamshift::RedisReplyReader reader{streamshift::RedisReplyLimits{}};
+  FUZZ_CHECK(reader.error().empty(), "a reader broken before any byte");
   Splitter split(split_seed);
   size_t fed = 0, payload = 0;
   while (fed < stream.size()) {
     size_t n = split.next(stream.size() - fed);
-    if (n > kHiredisReadSize) n = kHiredisReadSize;
-    FUZZ_CHECK(redisReaderFeed(reader.get(), stream.data() + fed, n) == REDIS_OK, "feed");
+    if (n > kReadSize) n = kReadSize;
+    if (!reader.feed(stream.data() + fed, n)) {
+      FUZZ_CHECK(!reader.error().empty(), "a refused feed without its reason");
+      out.failed = true;
+      return out;
+    }
     fed += n;
-    for (;;) {
-      void* reply = nullptr;
-      if (redisReaderGetReply(reader.get(), &reply) != REDIS_OK) {
-        FUZZ_CHECK(reply == nullptr && reader->err != 0 && reader->errstr[0] != '\0',
-                   "an error without its flag and text");
-        out.failed = true;  // the client drops the connection here
-        return out;
-      }
-      if (reply == nullptr) break;  // wait for more bytes
-      Reply owned(static_cast<redisReply*>(reply));
+    while (streamshift::ReplyPtr reply = reader.next()) {
       std::string dump;
-      payload += check_tree(owned.get(), 0, dump);
+      payload += check_tree(reply.get(), 0, dump);
       FUZZ_CHECK(payload <= fed, "replies hold more than was fed");
       out.replies.push_back(std::move(dump));
     }
-    FUZZ_CHECK(reader->len <= fed, "the reader buffers more than was fed");
-    if (!guard.check_buffered().empty()) {
-      out.failed = true;  // over a bound: the client drops the connection here
+    if (!reader.error().empty()) {
+      out.failed = true;  // the connection drops here
       return out;
     }
+    FUZZ_CHECK(reader.buffered() <= fed, "the reader buffers more than was fed");
   }
   return out;
 }

@@ -60,7 +60,9 @@ void EventSenderImpl::send(Event&& e) {
     return;
   }
   auto* x = new Xadd{this, std::move(e), uv_hrtime()};
-  links_.xadd(x->event.entry(), on_xadd, x);
+  StreamEntry entry = x->event.entry();
+  entry.body_outlives_reply = true;  // x holds the event until on_xadd
+  links_.xadd(entry, on_xadd, x);
 }
 
 void EventSenderImpl::on_xadd(void* data, const RedisResult& result) {

@@ -38,7 +38,9 @@ void publish_entry(RedisClient& redis, const StreamEntry& e, int64_t max_len, ui
   push(std::string_view(max_len_text, static_cast<size_t>(max_len_end - max_len_text)));
   push("*");
   for (size_t i = 0; i < fields.size(); ++i) push(fields[i]);
-  redis.command(n, argv, lens, timeout_ms, callback, data);
+  // The body is the last value of the entry.
+  uint64_t borrowed = e.body_outlives_reply ? uint64_t{1} << (n - 1) : 0;
+  redis.command(RedisCommandArgs{n, argv, lens, borrowed}, timeout_ms, callback, data);
 }
 
 }  // namespace streamshift

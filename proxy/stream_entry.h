@@ -13,6 +13,9 @@ namespace streamshift {
 struct StreamEntry {
   std::string_view stream;
   EventEntry contract;  // the entry's values: views (into a request, or a held event)
+  /// The body stays valid until the XADD's callback has run: it is then
+  /// referenced where it is, not copied (RedisCommandArgs::borrowed).
+  bool body_outlives_reply = false;
 };
 
 /// What an XADD's answer means, for every caller (fresh, held and shadow copies): stored
@@ -26,10 +29,10 @@ struct XaddReply {
 };
 XaddReply read_xadd_reply(const RedisResult& result);
 
-/// XADD <stream> MAXLEN ~ <max_len> * v 1 event_id ... body <body>, through
-/// redisAsyncCommandArgv (binary safe; hiredis copies the arguments). The
-/// caller has checked the entry (check_entry): only what the relay accepts
-/// is stored.
+/// XADD <stream> MAXLEN ~ <max_len> * v 1 event_id ... body <body> (binary
+/// safe). The arguments are copied, except the body when the entry says it
+/// outlives the reply. The caller has checked the entry (check_entry): only
+/// what the relay accepts is stored.
 void publish_entry(RedisClient& redis, const StreamEntry& entry, int64_t max_len,
                    uint64_t timeout_ms, RedisCallback callback, void* data);
 

@@ -48,7 +48,7 @@ class SidecarTls : public ::testing::Test {
                      .key_file = key.empty() ? certs_.server_key() : key,
                      .ca_file = certs_.ca(),
                      .auth_clients = auth_clients};
-    redis_ = std::make_unique<RedisServer>(tls);
+    redis_ = RedisServer::with_tls(tls);
     ASSERT_TRUE(redis_->ready());
   }
 
@@ -283,12 +283,12 @@ TEST(TlsFixture, TheServerSpeaksTlsWithTheGeneratedCertificates) {
       << "redis-cli is missing: install Debian's redis-tools (scripts/setup-deps.sh)";
   TestCertificates certs;
   ASSERT_TRUE(certs.ok());
-  RedisServer redis(RedisTlsPort{.cert_file = certs.server_cert(),
-                                 .key_file = certs.server_key(),
-                                 .ca_file = certs.ca(),
-                                 .auth_clients = true});
-  ASSERT_TRUE(redis.ready());
-  std::string cli = "redis-cli -h 127.0.0.1 -p " + std::to_string(redis.tls_port()) + " --tls";
+  std::unique_ptr<RedisServer> redis = RedisServer::with_tls({.cert_file = certs.server_cert(),
+                                                              .key_file = certs.server_key(),
+                                                              .ca_file = certs.ca(),
+                                                              .auth_clients = true});
+  ASSERT_TRUE(redis->ready());
+  std::string cli = "redis-cli -h 127.0.0.1 -p " + std::to_string(redis->tls_port()) + " --tls";
   auto ping = [&](const std::string& options) {
     return run_command(cli + " " + options + " PING 2>&1").text;
   };
@@ -297,7 +297,7 @@ TEST(TlsFixture, TheServerSpeaksTlsWithTheGeneratedCertificates) {
   EXPECT_EQ(ping("--cacert " + certs.ca() + client + " --sni localhost"), "PONG\n");
   EXPECT_NE(ping("--cacert " + certs.ca()), "PONG\n");  // no client certificate
   EXPECT_NE(ping("--cacert " + certs.other_ca() + client), "PONG\n");
-  EXPECT_EQ(redis.command({"PING"}).str, "PONG");  // the plaintext port, for the tests' checks
+  EXPECT_EQ(redis->command({"PING"}).str, "PONG");  // the plaintext port, for the tests' checks
 }
 
 // What needs no server: the files are read before anything listens.

@@ -26,10 +26,10 @@ class RelayTls : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(certs_.ok()); }
 
   void start_redis(bool auth_clients) {
-    redis_ = std::make_unique<RedisServer>(RedisTlsPort{.cert_file = certs_.server_cert(),
-                                                        .key_file = certs_.server_key(),
-                                                        .ca_file = certs_.ca(),
-                                                        .auth_clients = auth_clients});
+    redis_ = RedisServer::with_tls(RedisTlsPort{.cert_file = certs_.server_cert(),
+                                                .key_file = certs_.server_key(),
+                                                .ca_file = certs_.ca(),
+                                                .auth_clients = auth_clients});
     ASSERT_TRUE(redis_->ready());
   }
 

@@ -39,9 +39,14 @@ RedisServer::RedisServer(std::vector<std::string> extra_args, uint16_t port)
   start(port);
 }
 
-RedisServer::RedisServer(RedisTlsPort tls, std::vector<std::string> extra_args)
+RedisServer::RedisServer(std::optional<RedisTlsPort> tls, std::vector<std::string> extra_args)
     : args_(std::move(extra_args)), tls_(std::move(tls)) {
   start(0);
+}
+
+std::unique_ptr<RedisServer> RedisServer::with_tls(RedisTlsPort tls,
+                                                   std::vector<std::string> extra_args) {
+  return std::unique_ptr<RedisServer>(new RedisServer(std::move(tls), std::move(extra_args)));
 }
 
 void RedisServer::start(uint16_t port) {

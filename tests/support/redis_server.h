@@ -38,8 +38,11 @@ class RedisServer {
   /// Starts redis-server with `extra_args` (e.g. {"--requirepass", "pw"}),
   /// on `port` if given, else on a free one.
   explicit RedisServer(std::vector<std::string> extra_args = {}, uint16_t port = 0);
-  /// The same plus a TLS port (a free one, kept across restarts).
-  RedisServer(RedisTlsPort tls, std::vector<std::string> extra_args = {});
+  /// The same plus a TLS port (a free one, kept across restarts). A
+  /// factory: a constructor would make RedisServer({"--requirepass", "pw"})
+  /// ambiguous.
+  static std::unique_ptr<RedisServer> with_tls(RedisTlsPort tls,
+                                               std::vector<std::string> extra_args = {});
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -68,6 +71,7 @@ class RedisServer {
   }
 
  private:
+  RedisServer(std::optional<RedisTlsPort> tls, std::vector<std::string> extra_args);
   void start(uint16_t port);
   bool launch();
   std::vector<std::string> args_;

@@ -1,0 +1,93 @@
+// How commands leave a Redis connection: the commands of one loop turn in
+// one write, and a borrowed argument too large for the socket's buffers
+// still arriving whole (the rest copied when the kernel takes only part).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tests/core/redis_client_fixture.h"
+#include "tests/support/connection_server.h"
+#include "tests/support/redis_server.h"
+
+namespace streamshift::redis_test {
+namespace {
+
+using testing::RedisServer;
+
+// Answers +PONG to every 14 bytes (one "*1\r\n$4\r\nPING\r\n"), and records
+// the size of every read.
+class RecordingPongServer {
+ public:
+  RecordingPongServer()
+      : server_([this](int fd, int) {
+          char buf[1 << 16];
+          size_t pending = 0;
+          for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
+            {
+              std::lock_guard<std::mutex> lock(mu_);
+              reads_.push_back(static_cast<size_t>(n));
+            }
+            for (pending += static_cast<size_t>(n); pending >= kPing.size();
+                 pending -= kPing.size())
+              send(fd, "+PONG\r\n", 7, MSG_NOSIGNAL);
+          }
+        }) {}
+  ~RecordingPongServer() { server_.stop(); }
+  uint16_t port() const { return server_.port(); }
+  std::vector<size_t> reads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reads_;
+  }
+  static constexpr std::string_view kPing = "*1\r\n$4\r\nPING\r\n";
+
+ private:
+  std::mutex mu_;
+  std::vector<size_t> reads_;
+  testing::ConnectionServer server_;
+};
+
+TEST_F(RedisClientTest, TheCommandsOfOneLoopTurnLeaveInOneWrite) {
+  RecordingPongServer server;
+  make_client(local(server.port()));
+  ASSERT_TRUE(ready());
+  ASSERT_EQ(server.reads(), std::vector<size_t>{RecordingPongServer::kPing.size()})
+      << "the handshake's PING";
+  std::vector<Outcome> outcomes(100);
+  for (Outcome& o : outcomes) start_command({"PING"}, 5000, &o);
+  ASSERT_TRUE(run_until([&] {
+    return std::all_of(outcomes.begin(), outcomes.end(),
+                       [](const Outcome& o) { return o.status.has_value(); });
+  }));
+  for (const Outcome& o : outcomes) EXPECT_EQ(o.text, "PONG");
+  EXPECT_EQ(server.reads(), (std::vector<size_t>{RecordingPongServer::kPing.size(),
+                                                 100 * RecordingPongServer::kPing.size()}));
+}
+
+TEST_F(RedisClientTest, ABorrowedValueLargerThanTheSocketBuffersArrivesWhole) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  make_client(local(redis.port()));
+  ASSERT_TRUE(ready());
+  std::string value(24 << 20, '\0');
+  for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>('a' + i * 7 % 26);
+  // Redis stopped: the kernel takes only part of the write, the rest waits.
+  redis.pause();
+  const char* argv[] = {"SET", "big", value.data()};
+  size_t lens[] = {3, 3, value.size()};
+  Outcome o;
+  client_->command(RedisCommandArgs{3, argv, lens, uint64_t{1} << 2}, 20000, record, &o);
+  run_until([] { return false; }, milliseconds(50));
+  redis.resume();
+  ASSERT_TRUE(run_until([&] { return o.status.has_value(); }, milliseconds(20000)));
+  EXPECT_EQ(o.status, RedisStatus::kOk);
+  EXPECT_EQ(o.text, "OK");
+  EXPECT_EQ(redis.command({"STRLEN", "big"}).integer, static_cast<long long>(value.size()));
+  EXPECT_TRUE(redis.command({"GET", "big"}, std::chrono::seconds(10)).str == value);
+}
+
+}  // namespace
+}  // namespace streamshift::redis_test
