@@ -28,6 +28,7 @@
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_upstream.h"
+#include "tests/support/tls_certs.h"
 
 namespace streamshift::testing {
 namespace {
@@ -161,12 +162,15 @@ class Manifests : public ::testing::Test {
 
 const std::vector<std::string> kOverlays = {"canary-10", "canary-25", "canary-50", "full",
                                             "rollback"};
+// The rollout steps, and the TLS variant (tested on its own below).
+const std::vector<std::string> kAllOverlays = {"canary-10", "canary-25", "canary-50",
+                                               "full",      "rollback",  "tls"};
 
 TEST_F(Manifests, EveryKustomizationRenders) {
   for (const std::string& dir : {std::string("base"), std::string("monitoring")}) {
     EXPECT_GE(render(dir).size(), 3u) << dir;
   }
-  for (const std::string& o : kOverlays) EXPECT_GE(render("overlays/" + o).size(), 5u) << o;
+  for (const std::string& o : kAllOverlays) EXPECT_GE(render("overlays/" + o).size(), 5u) << o;
 }
 
 TEST_F(Manifests, EachOverlayChangesExactlyTheEnvironmentValuesOfItsRolloutStep) {
@@ -263,7 +267,7 @@ TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCh
 // Secret with placeholders.
 TEST_F(Manifests, NoKustomizationRendersASecretWithData) {
   std::vector<std::string> dirs = {"base", "monitoring"};
-  for (const std::string& o : kOverlays) dirs.push_back("overlays/" + o);
+  for (const std::string& o : kAllOverlays) dirs.push_back("overlays/" + o);
   for (const std::string& dir : dirs) {
     for (const YAML::Node& d : render(dir)) {
       if (d["kind"].as<std::string>() != "Secret") continue;
@@ -295,6 +299,85 @@ TEST_F(Manifests, ThePodsReadTheSecretTheReadmeHasTheOperatorCreate) {
   EXPECT_EQ(secret["metadata"]["name"].as<std::string>(), "streamshift-secrets");
   EXPECT_EQ(secret["data"].size(), documented.size()) << made.text;
   for (const auto& [key, value] : documented) EXPECT_TRUE(secret["data"][key]) << key;
+}
+
+// The TLS overlay: the base plus the certificates' Secret, mounted
+// read-only into streamshift's containers only, and REDIS_TLS_* naming its
+// files. With those files (the fixture's certificates in their place) and a
+// rediss:// REDIS_URL, both programs accept the rendered environment; the
+// README's command makes the Secret the pods mount, with the files they read.
+TEST_F(Manifests, TheTlsOverlayMountsTheCertificatesBothProgramsAccept) {
+  const std::string kMount = "/etc/streamshift/redis-tls";
+  const std::map<std::string, std::string> kFiles = {{"REDIS_TLS_CA_FILE", "ca.crt"},
+                                                     {"REDIS_TLS_CERT_FILE", "tls.crt"},
+                                                     {"REDIS_TLS_KEY_FILE", "tls.key"}};
+  TestCertificates certs;
+  ASSERT_TRUE(certs.ok());
+  std::string dir = test_dir();
+  std::filesystem::copy_file(certs.ca(), dir + "/ca.crt");
+  std::filesystem::copy_file(certs.client_cert(), dir + "/tls.crt");
+  std::filesystem::copy_file(certs.client_key(), dir + "/tls.key");
+
+  std::vector<YAML::Node> base = render("base");
+  std::vector<YAML::Node> docs = render("overlays/tls");
+  ASSERT_EQ(docs.size(), base.size());
+  std::string secret_name;
+  struct Pod {
+    std::string program, config_map, deployment, list, container;
+  };
+  for (const Pod& p :
+       {Pod{"", "streamshift-config", "support-center-backend", "initContainers", "streamshift"},
+        Pod{"relay", "streamshift-relay-config", "streamshift-relay", "containers", "relay"}}) {
+    std::map<std::string, std::string> base_env = config_data(base, p.config_map);
+    std::map<std::string, std::string> env = config_data(docs, p.config_map);
+    ASSERT_EQ(env.size(), base_env.size()) << p.config_map;
+    for (const auto& [name, value] : base_env) {
+      auto file = kFiles.find(name);
+      EXPECT_EQ(env[name], file != kFiles.end() ? kMount + "/" + file->second : value)
+          << p.config_map << " " << name;
+    }
+    YAML::Node d = find(docs, "Deployment", p.deployment);
+    size_t mounts = 0;
+    for (const YAML::Node& c : all_containers(d)) {
+      for (const YAML::Node& m : c["volumeMounts"]) {
+        if (m["name"].as<std::string>() != "redis-tls") continue;
+        ++mounts;
+        EXPECT_EQ(c["name"].as<std::string>(), p.container) << "only streamshift reads the key";
+        EXPECT_EQ(m["mountPath"].as<std::string>(), kMount);
+        EXPECT_TRUE(m["readOnly"].as<bool>(false));
+      }
+    }
+    EXPECT_EQ(mounts, 1u) << p.deployment;
+    bool volume = false;
+    for (const YAML::Node& v : d["spec"]["template"]["spec"]["volumes"]) {
+      if (v["name"].as<std::string>() != "redis-tls") continue;
+      volume = true;
+      std::string name = v["secret"]["secretName"].as<std::string>("");
+      EXPECT_TRUE(secret_name.empty() || secret_name == name) << name;
+      secret_name = name;
+    }
+    EXPECT_TRUE(volume) << p.deployment;
+
+    std::string vars = " REDIS_URL='rediss://:pw@redis:6380/0'";
+    for (auto [name, value] : env) {
+      if (value.rfind(kMount, 0) == 0) value = dir + value.substr(kMount.size());
+      vars += " " + name + "='" + value + "'";
+    }
+    CommandOutput out = run_command("env -i PATH=/usr/bin:/bin" + vars + " " +
+                                    streamshift_binary() + " check-config " + p.program + " 2>&1");
+    EXPECT_EQ(out.status, 0) << p.deployment << "\n" << out.text;
+    EXPECT_NE(out.text.find("redis tls: verified"), std::string::npos) << out.text;
+  }
+
+  const std::string command = "kubectl create secret generic " + secret_name +
+                              " --from-file=ca.crt --from-file=tls.crt --from-file=tls.key";
+  ASSERT_NE(read_source("deploy/k8s/README.md").find(command), std::string::npos) << command;
+  CommandOutput made = run_command("cd " + dir + " && " + command + " --dry-run=client -o yaml");
+  ASSERT_EQ(made.status, 0) << made.text;
+  YAML::Node secret = YAML::Load(made.text);
+  EXPECT_EQ(secret["metadata"]["name"].as<std::string>(), "streamshift-redis-tls");
+  EXPECT_EQ(secret["data"].size(), kFiles.size());
+  for (const auto& [name, file] : kFiles) EXPECT_TRUE(secret["data"][file]) << file;
 }
 
 // The container's probes, as {path, port number}.
