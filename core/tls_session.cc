@@ -107,11 +107,15 @@ bool TlsSession::feed(const char* bytes, size_t len, Sink sink, void* data) {
 
 bool TlsSession::write(const char* bytes, size_t len) {
   if (!error_.empty()) return false;
-  ERR_clear_error();
-  size_t written = 0;
-  // The write BIO takes everything, so one call writes all of it.
-  if (SSL_write_ex(ssl_, bytes, len, &written) == 1 && written == len) return true;
-  return fail(0);
+  // With SSL_MODE_ENABLE_PARTIAL_WRITE a call may stop after one record.
+  while (len > 0) {
+    ERR_clear_error();
+    size_t written = 0;
+    if (SSL_write_ex(ssl_, bytes, len, &written) != 1) return fail(0);
+    bytes += written;
+    len -= written;
+  }
+  return true;
 }
 
 // The one place an OpenSSL failure becomes words.
