@@ -18,7 +18,7 @@ std::vector<std::string> unknown_variables(const EnvReader& env) {
     std::string_view entry(*p);
     std::string name(entry.substr(0, entry.find('=')));
     bool ours = name.starts_with("STREAMSHIFT_") || name.starts_with("EVENT_TRANSPORT_") ||
-                name.starts_with("EVENT_COALESCING_");
+                name.starts_with("EVENT_COALESCING_") || name.starts_with("REDIS_TLS_");
     if (ours && known.count(name) == 0) unknown.push_back(name);
   }
   return unknown;

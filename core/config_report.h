@@ -13,8 +13,9 @@
 namespace streamshift {
 
 /// Variables of the process environment with our prefixes (STREAMSHIFT_,
-/// EVENT_TRANSPORT_, EVENT_COALESCING_) that `env` never read: most likely
-/// typos.
+/// EVENT_TRANSPORT_, EVENT_COALESCING_, REDIS_TLS_) that `env` never read:
+/// most likely typos (REDIS_TLS_CA_FIEL would otherwise leave the system's
+/// CA store in force without a word).
 std::vector<std::string> unknown_variables(const EnvReader& env);
 
 /// check-config: each unknown variable is an error in `env` when `strict`

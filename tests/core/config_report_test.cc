@@ -30,11 +30,15 @@ TEST(ConfigReport, UnknownVariablesAreOursThatNothingRead) {
   ScopedVariable read("STREAMSHIFT_WORKERS", "2");
   ScopedVariable coalescing("EVENT_COALESCING_WINDOW", "1");
   ScopedVariable other("SOMEONE_ELSES_WORKER", "2");
+  ScopedVariable tls_typo("REDIS_TLS_CA_FIEL", "/etc/ca.crt");
+  ScopedVariable redis_other("REDIS_HOST", "redis");
   EnvReader env = testing::env_from({{"STREAMSHIFT_WORKERS", "2"}});
   env.integer("STREAMSHIFT_WORKERS", 1, 1, 64, "workers");
   std::vector<std::string> unknown = unknown_variables(env);
   EXPECT_TRUE(contains(unknown, "STREAMSHIFT_WORKER"));
   EXPECT_TRUE(contains(unknown, "EVENT_COALESCING_WINDOW"));
+  EXPECT_TRUE(contains(unknown, "REDIS_TLS_CA_FIEL"));
+  EXPECT_FALSE(contains(unknown, "REDIS_HOST"));  // not a prefix of ours
   EXPECT_FALSE(contains(unknown, "STREAMSHIFT_WORKERS"));
   EXPECT_FALSE(contains(unknown, "SOMEONE_ELSES_WORKER"));
 }
