@@ -40,6 +40,7 @@ NEEDED = {
     "nginx": "nginx-light",
     "webdis": "webdis",
     "gnuplot": "gnuplot-nox",
+    "openssl": "openssl",
 }
 
 
@@ -153,9 +154,36 @@ class Services:
         for _, p in reversed(self.procs):
             self.stop(p)
 
+    def tls_certs(self):
+        """A CA and a server certificate for 127.0.0.1, for Redis' TLS port."""
+        d = self.dir
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        steps = [
+            ["openssl", "req", "-x509", *ec, "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt",
+             "-days", "2", "-subj", "/CN=streamshift-bench-ca"],
+            ["openssl", "req", *ec, "-keyout", f"{d}/redis.key", "-out", f"{d}/redis.csr",
+             "-subj", "/CN=localhost"],
+            ["openssl", "x509", "-req", "-in", f"{d}/redis.csr", "-CA", f"{d}/ca.crt",
+             "-CAkey", f"{d}/ca.key", "-CAcreateserial", "-out", f"{d}/redis.crt", "-days", "2",
+             "-extfile", f"{d}/san.cnf"],
+        ]
+        with open(f"{d}/san.cnf", "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        for argv in steps:
+            out = subprocess.run(argv, capture_output=True, text=True)
+            if out.returncode != 0:
+                die(f"openssl failed ({' '.join(argv[:3])}): {out.stderr}")
+
     def redis(self):
+        """One redis-server, plaintext and TLS ports (TLS: rediss:// peers)."""
         self.redis_port = free_port()
+        self.redis_tls_port = free_port()
+        self.tls_certs()
+        d = self.dir
         self.start("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                             "--tls-port", str(self.redis_tls_port),
+                             "--tls-cert-file", f"{d}/redis.crt", "--tls-key-file", f"{d}/redis.key",
+                             "--tls-ca-cert-file", f"{d}/ca.crt", "--tls-auth-clients", "no",
                              "--save", "", "--appendonly", "no", "--dir", self.dir],
                    port=self.redis_port)
 
@@ -387,10 +415,16 @@ class Bench:
             "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
             "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100"})
         idle_rss = proc_status_kb(sidecar.pid, "VmRSS") / 1024.0
+        tls_port, tls_sidecar = svc.sidecar("streamshift-redis-tls", {
+            "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
+            "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100",
+            "REDIS_URL": f"rediss://127.0.0.1:{svc.redis_tls_port}/0",
+            "REDIS_TLS_CA_FILE": os.path.join(svc.dir, "ca.crt")})
         webdis_port, webdis = svc.webdis()
         targets = [("streamshift", port, "events", (("streamshift", sidecar),)),
+                   ("streamshift-tls", tls_port, "events", (("streamshift", tls_sidecar),)),
                    ("webdis", webdis_port, "webdis", (("webdis", webdis),))]
-        started = [sidecar, webdis]
+        started = [sidecar, tls_sidecar, webdis]
         if self.previous:
             prev_port, prev = svc.sidecar("streamshift-previous-redis", {
                 "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
@@ -625,8 +659,10 @@ def render_markdown(meta, r, rates, e2e_rates):
 
     red = r["redis"]["runs"]
     L.append("## 2. Redis path: streamshift (HTTP in, XADD, ack) vs Webdis (the same XADD)\n")
-    L.append("streamshift at 100% Redis Streams; Webdis receives `PUT /XADD/events:chat/MAXLEN/~/10000/*/"
-             "v/1/event_id/.../body` with the event as the body, so both write the same entry. "
+    L.append("streamshift at 100% Redis Streams, to Redis' plaintext port and (streamshift-tls) to "
+             "its TLS port (`rediss://`, TLS 1.3, the server certificate verified); Webdis "
+             "(plaintext only) receives `PUT /XADD/events:chat/MAXLEN/~/10000/*/"
+             "v/1/event_id/.../body` with the event as the body, so all write the same entry. "
              "Latency is the ack (the XADD's reply turned into an HTTP answer).\n")
     L.append("| Target | max req/s | " + " | ".join(f"p50 / p99 / p99.9 @ {x}/s" for x in rates) +
              " | best round p99 @ " + top + "/s | stalled rounds |")
