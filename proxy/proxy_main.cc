@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config_report.h"
+#include "core/ingress_budget_gauges.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
@@ -73,6 +74,7 @@ class Sidecar final : public Program {
         routes_(routes),
         metrics_(registry_, settings.transport, settings.workers),
         budgets_{SharedBudget(settings.max_connections), SharedBudget(settings.body_budget_bytes)} {
+    registry_.Attach(std::make_shared<IngressBudgetGauges>(budgets_));
     std::vector<const WorkerHealth*> health;
     for (int i = 0; i < settings.workers; ++i) {
       workers_.push_back(std::make_unique<Worker>(settings, routes, metrics_, i, budgets_));

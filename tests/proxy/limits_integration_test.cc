@@ -100,6 +100,13 @@ TEST(Limits, TheBodyBudgetBoundsWhatSlowClientsHoldAndOthersAreStillServed) {
   std::string head = "POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 80000\r\n\r\n";
   TestClient slow(sidecar.port());
   ASSERT_TRUE(slow.send(head + std::string(70000, 'a')));  // and then nothing for now
+  // The slow body holds its share before another comes (with several
+  // workers the other could otherwise be read first, and the slow one
+  // refused instead).
+  auto body_bytes = [&] {
+    return metric_sample(sidecar.admin_port(), "streamshift_ingress_body_bytes");
+  };
+  ASSERT_TRUE(eventually([&] { return body_bytes() == 70000.0; }, seconds(10)));
   ASSERT_TRUE(eventually(
       [&] {
         TestClient other(sidecar.port());
@@ -125,6 +132,7 @@ TEST(Limits, TheBodyBudgetBoundsWhatSlowClientsHoldAndOthersAreStillServed) {
   auto big = after.request(make_request("POST", "/big", std::string(50000, 'b')));
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 200);
+  EXPECT_TRUE(eventually([&] { return body_bytes() == 0.0; }, seconds(5)));
 }
 
 // An error answer reaches a client that is still sending its body: the

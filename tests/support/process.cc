@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -107,6 +108,9 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
     // test does not choose a number itself.
     if (const char* workers = std::getenv("STREAMSHIFT_TEST_WORKERS"))
       e.emplace("STREAMSHIFT_WORKERS", workers);
+    workers_ = e.count("STREAMSHIFT_WORKERS") ? std::stoi(e["STREAMSHIFT_WORKERS"]) : 1;
+    redis_max_connections_ =
+        e.count("REDIS_MAX_CONNECTIONS") ? std::stoi(e["REDIS_MAX_CONNECTIONS"]) : 30;
     process_ =
         std::make_unique<ChildProcess>(std::vector<std::string>{streamshift_binary(), "proxy"}, e);
     bool listening = false;
@@ -123,8 +127,29 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
 
 ::testing::AssertionResult Sidecar::wait_redis_connected(std::string_view client) const {
   std::string line = "\"msg\":\"redis connected\",\"client\":\"" + std::string(client) + "\"";
-  ::testing::AssertionResult connected = process_->wait_output(line, std::chrono::seconds(10));
-  if (!connected) connected << "\n" << process_->output();
+  // The transport: every worker's connections (the sidecar's own split of
+  // REDIS_MAX_CONNECTIONS, at most 4 each), or an event could meet a worker
+  // still connecting. The admin listener: one.
+  size_t expected = 1;
+  if (client == "events") {
+    int per_worker = std::clamp(redis_max_connections_ / std::max(workers_, 1), 1, 4);
+    expected = static_cast<size_t>(workers_ * per_worker);
+  }
+  size_t seen = 0;
+  ::testing::AssertionResult connected = eventually(
+      [&] {
+        std::string out = process_->output();
+        seen = 0;
+        for (size_t at = out.find(line); at != std::string::npos; at = out.find(line, at + 1))
+          ++seen;
+        return seen >= expected;
+      },
+      std::chrono::seconds(10));
+  if (!connected) {
+    connected << "\n"
+              << seen << " of " << expected << " Redis connections up\n"
+              << process_->output();
+  }
   return connected;
 }
 

@@ -54,9 +54,9 @@ class Sidecar {
   uint16_t admin_port() const { return admin_port_; }
   ChildProcess& process() { return *process_; }
   bool ready() const { return ready_; }
-  /// Waits (generously) for the log line of a Redis client connected:
-  /// "events" (the transport) or "admin" (the events API). On failure the
-  /// message holds the sidecar's output.
+  /// Waits (generously) for the Redis clients to connect: "events" (the
+  /// transport: every connection of every worker) or "admin" (the events
+  /// API). On failure the message holds the sidecar's output.
   ::testing::AssertionResult wait_redis_connected(std::string_view client = "events") const;
 
  private:
@@ -64,6 +64,8 @@ class Sidecar {
   uint16_t admin_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
   bool ready_ = false;
+  int workers_ = 1;                 // STREAMSHIFT_WORKERS as started
+  int redis_max_connections_ = 30;  // REDIS_MAX_CONNECTIONS as started
 };
 
 /// `streamshift relay` delivering to `target_port`, consuming from the
