@@ -329,6 +329,10 @@ void RedisConnection::arm_deadline_timer() {
 
 void RedisConnection::on_deadline(uv_timer_t* timer) {
   auto* c = static_cast<RedisConnection*>(timer->data);
+  // A command is answered only after its bytes have left (borrowed ones
+  // are referenced until then): a batch still waiting for its flush, one
+  // issued late in a loop turn, goes first.
+  if (!c->batch_.empty()) c->flush();
   uint64_t now = uv_now(c->client_->loop_);
   RedisSocket* socket = c->socket_;
   c->commands_.expire(now);  // callbacks may close this connection
