@@ -120,7 +120,11 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
           return listening || !process_->running();
         },
         std::chrono::seconds(10));
-    ready_ = listening && wait_port_open(port_, std::chrono::seconds(5));
+    // The admin listener runs on a thread of its own and can come up after
+    // the workers: wait for it too when it is the fixture's.
+    bool own_admin = env.count("STREAMSHIFT_ADMIN_LISTEN") == 0;
+    ready_ = listening && wait_port_open(port_, std::chrono::seconds(5)) &&
+             (!own_admin || wait_port_open(admin_port_, std::chrono::seconds(5)));
     if (!ready_ && process_->output().find("EADDRINUSE") == std::string::npos) break;
   }
 }
