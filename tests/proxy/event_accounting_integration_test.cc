@@ -92,7 +92,7 @@ TEST(EventAccounting, FallbacksCountTheFailedXaddAndTheHttpPublish) {
   ASSERT_TRUE(eventually(
       [&] { return metric_sample(admin, published("chat_message", "success", "http")) == 10.0; },
       seconds(5)))
-      << http_get(admin, "/metrics")->body;
+      << http_get(admin, "/metrics").value_or(ParsedResponse{}).body << sidecar.process().output();
   EXPECT_EQ(metric_sample(admin, published("chat_message", "failure", "redis_streams")), 10.0);
   double fallbacks = 0;
   for (const char* reason : {"redis_error", "timeout", "connection_lost", "circuit_open"}) {
@@ -149,7 +149,7 @@ TEST(EventAccounting, HeldEventsAreCountedWhenTheyAreSent) {
                metric_sample(admin, published("typing_start", "success", "http")) == 1.0;
       },
       seconds(5)))
-      << http_get(admin, "/metrics")->body;
+      << http_get(admin, "/metrics").value_or(ParsedResponse{}).body << sidecar.process().output();
 }
 
 }  // namespace
