@@ -57,7 +57,6 @@ class RedisSocket {
   bool send(RespWriter& batch);
   /// Bytes handed to libuv and not yet written to the kernel.
   size_t queued_bytes() const { return queued_bytes_; }
-  bool tls() const { return tls_ != nullptr; }
 
   /// Closes the socket; no callback reaches the owner after this.
   void close();

@@ -124,7 +124,6 @@ bool TlsSession::fail(int ssl_result) {
   unsigned long e = ERR_peek_error();
   long verified = SSL_get_verify_result(ssl_);
   if (kind == SSL_ERROR_ZERO_RETURN) {
-    closed_ = true;
     error_ = "tls: the server closed the session";
   } else if (verify_ && !handshake_done_ && verified != X509_V_OK) {
     if (verified == X509_V_ERR_HOSTNAME_MISMATCH || verified == X509_V_ERR_IP_ADDRESS_MISMATCH) {

@@ -40,8 +40,8 @@ class TlsSession {
   /// with error() set if it failed at once.
   bool start();
   /// Ciphertext from the socket: continues the handshake, then decrypts
-  /// into `sink`. False once the session failed (error()), or the server
-  /// closed it (closed()).
+  /// into `sink`. False once the session failed or the server closed it
+  /// (error() says which).
   bool feed(const char* bytes, size_t len, Sink sink, void* data);
   /// Encrypts plaintext (after the handshake); false with error() set.
   bool write(const char* bytes, size_t len);
@@ -55,8 +55,6 @@ class TlsSession {
   void output_sent() { out_.clear(); }
 
   bool handshake_done() const { return handshake_done_; }
-  /// The server sent close_notify.
-  bool closed() const { return closed_; }
   const std::string& error() const { return error_; }
 
  private:
@@ -69,7 +67,6 @@ class TlsSession {
   std::string name_;
   bool verify_;
   bool handshake_done_ = false;
-  bool closed_ = false;
   std::string error_;
 };
 
