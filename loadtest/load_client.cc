@@ -53,6 +53,7 @@ class LoadConnection {
     if (!try_write_all(stream, unsent, nbufs, &error) && error == 0) {
       write_req_.data = this;
       error = uv_write(&write_req_, stream, unsent, nbufs, on_write);
+      write_pending_ = error == 0;
     }
     if (error != 0) fail();
   }
@@ -75,7 +76,13 @@ class LoadConnection {
     if (busy_) {
       busy_ = false;
       client_->completed(*this, OutcomeLog::kFailed, true);
+    } else {
+      // An idle connection the target closed: off the free list, or it
+      // would be there twice once it reconnects (two requests at once on
+      // one connection).
+      client_->connection_lost(this);
     }
+    free_after_write_ = false;
     connected_ = false;
     if (open_) {
       open_ = false;
@@ -96,7 +103,17 @@ class LoadConnection {
     c->client_->connection_free(c);
   }
   static void on_write(uv_write_t* req, int status) {
-    if (status != 0 && status != UV_ECANCELED) static_cast<LoadConnection*>(req->data)->fail();
+    auto* c = static_cast<LoadConnection*>(req->data);
+    c->write_pending_ = false;
+    if (status == UV_ECANCELED) return;  // closed meanwhile
+    if (status != 0) {
+      c->fail();
+      return;
+    }
+    if (c->free_after_write_) {
+      c->free_after_write_ = false;
+      c->client_->connection_free(c);
+    }
   }
   static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) {
     auto* c = static_cast<LoadConnection*>(h->data);
@@ -125,6 +142,13 @@ class LoadConnection {
     c->client_->completed(*c, c->status_, false);
     if (!c->keep_alive_) {
       c->fail();
+      return;
+    }
+    // The answer can come in the loop turn in which the rest of the
+    // request was written, before the write's callback: write_req_ is
+    // still libuv's until then, so the next request waits for it.
+    if (c->write_pending_) {
+      c->free_after_write_ = true;
       return;
     }
     c->client_->connection_free(c);
@@ -159,6 +183,8 @@ class LoadConnection {
   bool final_ = false;
   bool answered_ = false;
   bool keep_alive_ = true;
+  bool write_pending_ = false;     // write_req_ is in libuv's hands
+  bool free_after_write_ = false;  // answered before the write's callback
   int status_ = 0;
 };
 
@@ -233,6 +259,10 @@ void LoadClient::issue(LoadConnection* c, uint64_t due_ns) {
   workload_.append_request(seq, due_ns, request);
   if (measuring(due_ns)) ++report_.sent;
   c->send(seq, due_ns, std::move(request));
+}
+
+void LoadClient::connection_lost(LoadConnection* c) {
+  free_.erase(std::remove(free_.begin(), free_.end(), c), free_.end());
 }
 
 void LoadClient::connection_free(LoadConnection* c) {

@@ -71,6 +71,7 @@ class LoadClient {
   /// Issues request `seq` due at `due_ns` on `c`.
   void issue(LoadConnection* c, uint64_t due_ns);
   void connection_free(LoadConnection* c);
+  void connection_lost(LoadConnection* c);  // an idle one closed
   void completed(const LoadConnection& c, int status, bool error);
   bool measuring(uint64_t due_ns) const { return due_ns >= measure_from_ns_; }
   void finish();

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -80,10 +81,11 @@ std::vector<Line> run_logged(uint16_t port, double rate, uint64_t duration_ms,
 }
 
 // A TCP listener on its own thread that reads each request and then either
-// closes the connection without an answer or holds it open, unanswered.
+// closes the connection without an answer, holds it open unanswered, or
+// answers 200 (keep-alive) and closes the idle connection 2 ms later.
 class SilentServer {
  public:
-  enum class Mode { kClose, kHold };
+  enum class Mode { kClose, kHold, kAnswerThenClose };
   explicit SilentServer(Mode mode) : mode_(mode) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -99,6 +101,7 @@ class SilentServer {
   ~SilentServer() {
     stop_ = true;
     thread_.join();
+    for (std::thread& t : answering_) t.join();
     for (int c : held_) ::close(c);
     ::close(fd_);
   }
@@ -115,6 +118,19 @@ class SilentServer {
         held_.push_back(c);
         continue;
       }
+      if (mode_ == Mode::kAnswerThenClose) {
+        answering_.emplace_back([c] {
+          pollfd r{c, POLLIN, 0};
+          char buf[4096];
+          if (poll(&r, 1, 2000) > 0 && read(c, buf, sizeof buf) > 0) {
+            static constexpr char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            (void)!write(c, kOk, sizeof kOk - 1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          }
+          ::close(c);
+        });
+        continue;
+      }
       pollfd r{c, POLLIN, 0};
       char buf[4096];
       if (poll(&r, 1, 1000) > 0) (void)!read(c, buf, sizeof buf);
@@ -126,6 +142,7 @@ class SilentServer {
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::vector<int> held_;
+  std::vector<std::thread> answering_;
   std::thread thread_;
 };
 
@@ -194,6 +211,25 @@ TEST(OutcomeLog, AConnectionClosedWithoutAnAnswerIsLoggedAsFailed) {
   }
   EXPECT_GT(failed, 0u);
   EXPECT_EQ(failed, report.errors);
+}
+
+// An idle connection closed by the target reconnects and is used again,
+// once: never two requests at once on one connection (each is answered).
+TEST(OutcomeLog, IdleConnectionsTheTargetClosesCarryOneRequestAtATime) {
+  SilentServer server(SilentServer::Mode::kAnswerThenClose);
+  LoadReport report;
+  std::vector<Line> lines = run_logged(server.port(), 200, 400, &report);
+  ASSERT_GT(lines.size(), 40u);
+  size_t answered = 0;
+  for (const Line& l : lines) {
+    if (l.status == 200) {
+      ++answered;
+    } else {
+      EXPECT_EQ(l.status, OutcomeLog::kUnanswered) << l.id;  // in flight at the end
+    }
+  }
+  EXPECT_EQ(report.errors, 0u);
+  EXPECT_GE(answered + 4, lines.size());
 }
 
 TEST(OutcomeLog, RequestsStillUnansweredWhenTheRunEndsAreLoggedAsSuch) {
