@@ -3,12 +3,13 @@
 // connect, reconnection with exponential backoff and jitter, a cap on
 // commands in flight, and a per-command deadline.
 //
-//   command() --> ready connection (round robin) --> batch of this loop turn
-//                    |                                  | one write per loop turn
-//                    | none ready: kNotConnected         v
-//                    | over the cap: kOverloaded      replies in FIFO order
-//                    v                                  |
-//                 callback now             callback(reply) unless timed out
+//   command() --> the current connection --------> batch of this loop turn
+//                 (the next one when it refuses)       | one write per loop turn
+//                    |                                 v
+//                    | none ready: kNotConnected    replies in FIFO order
+//                    | over the cap: kOverloaded       |
+//                    v                                 v
+//                 callback now           callback(reply) unless timed out
 //
 // A pipelined command cannot be taken back: when a deadline passes the
 // caller is answered kTimeout at once and the late reply, when it comes,
@@ -131,7 +132,7 @@ class RedisClient {
   RedisOptions options_;
   JitterRandom jitter_;                        // reconnection delays
   std::vector<RedisConnection*> connections_;  // null once closed
-  size_t next_ = 0;
+  size_t current_ = 0;                         // the connection that takes commands (see command())
   size_t open_connections_ = 0;
   uint64_t connects_ = 0;
   std::string last_error_;

@@ -20,6 +20,7 @@ using std::chrono::milliseconds;
 struct Outcome {
   std::optional<RedisStatus> status;
   std::string text;
+  long long integer = 0;  // an integer reply's
 };
 
 inline void record(void* data, const RedisResult& r) {
@@ -27,6 +28,7 @@ inline void record(void* data, const RedisResult& r) {
   EXPECT_FALSE(o->status.has_value()) << "callback ran twice";
   o->status = r.status;
   if (r.reply != nullptr && r.reply->str != nullptr) o->text.assign(r.reply->str, r.reply->len);
+  if (r.reply != nullptr && r.reply->type == REDIS_REPLY_INTEGER) o->integer = r.reply->integer;
   if (r.status == RedisStatus::kErrorReply) o->text = std::string(r.error);
 }
 

@@ -1,11 +1,14 @@
-// How commands leave a Redis connection: the commands of one loop turn in
-// one write, and a borrowed argument too large for the socket's buffers
-// still arriving whole (the rest copied when the kernel takes only part).
+// How commands leave a Redis client: all on one connection until it refuses
+// one, the commands of one loop turn in one write, and a borrowed argument
+// too large for the socket's buffers still arriving whole (the rest copied
+// when the kernel takes only part).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,6 +68,48 @@ TEST_F(RedisClientTest, TheCommandsOfOneLoopTurnLeaveInOneWrite) {
   for (const Outcome& o : outcomes) EXPECT_EQ(o.text, "PONG");
   EXPECT_EQ(server.reads(), (std::vector<size_t>{RecordingPongServer::kPing.size(),
                                                  100 * RecordingPongServer::kPing.size()}));
+}
+
+// CLIENT ID names the connection that ran it.
+TEST_F(RedisClientTest, OneConnectionTakesTheCommandsUntilItRefusesOne) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  RedisOptions o = options(local(redis.port()), 4);
+  o.max_in_flight = 3;
+  make_client(o);
+  ASSERT_TRUE(ready(4));
+
+  // Loop turns apart, one connection runs them all.
+  std::set<long long> ids;
+  for (int i = 0; i < 20; ++i) ids.insert(send({"CLIENT", "ID"}).integer);
+  ASSERT_EQ(ids.size(), 1u);
+  const long long first = *ids.begin();
+
+  // In one turn, past its cap of 3 in flight: the next connection takes the
+  // rest, then the one after it.
+  std::vector<Outcome> outcomes(8);
+  for (Outcome& out : outcomes) start_command({"CLIENT", "ID"}, 5000, &out);
+  ASSERT_TRUE(run_until([&] {
+    return std::all_of(outcomes.begin(), outcomes.end(),
+                       [](const Outcome& out) { return out.status.has_value(); });
+  }));
+  std::vector<long long> got;
+  for (const Outcome& out : outcomes) got.push_back(out.integer);
+  EXPECT_EQ(std::set<long long>(got.begin(), got.begin() + 3), std::set<long long>{first});
+  EXPECT_EQ(std::set<long long>(got.begin() + 3, got.begin() + 6).size(), 1u);
+  EXPECT_NE(got[3], first);
+  EXPECT_EQ(std::set<long long>(got.begin() + 6, got.end()).size(), 1u);
+  EXPECT_NE(got[6], first);
+  EXPECT_NE(got[6], got[3]);
+
+  // The connection now taking commands dropped by the server: another one
+  // takes over at once, while it reconnects.
+  const long long current = send({"CLIENT", "ID"}).integer;
+  ASSERT_EQ(redis.command({"CLIENT", "KILL", "ID", std::to_string(current)}).integer, 1);
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 3; }));
+  Outcome after = send({"CLIENT", "ID"});
+  EXPECT_EQ(after.status, RedisStatus::kOk);
+  EXPECT_NE(after.integer, current);
 }
 
 TEST_F(RedisClientTest, ABorrowedValueLargerThanTheSocketBuffersArrivesWhole) {
