@@ -62,20 +62,36 @@ size_t RedisClient::ready_connections() const {
 
 void RedisClient::command(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback,
                           void* data) {
-  // The current connection takes every command until it refuses one (it is
-  // down, or at its cap); then the next takes over. Spread round robin, the
-  // commands of one loop turn left in a write per connection and Redis read
-  // and answered them apiece, which showed in the ack tail at 10k/s
-  // (docs/BENCHMARKS.md); the other connections stand by, connected.
+  // The current connection takes every command, so that a loop turn's
+  // commands leave in one write and Redis reads and answers them in one go
+  // (spread round robin, they cost Redis a read and a write per connection,
+  // which showed in the ack tail: docs/BENCHMARKS.md). The next one takes
+  // over when it refuses one (down, or at its cap), when it owes a reply
+  // past its deadline (stalled: it keeps what it has, nothing more is piled
+  // on), and once every rotate_ms, so that every connection carries
+  // traffic and one that died idle is found under load. Only when every
+  // connection is behind does a behind one take commands.
   RedisStatus refused = RedisStatus::kNotConnected;
   const size_t n = connections_.size();
-  for (size_t tries = 0; tries < n && !shutting_down_; ++tries, current_ = (current_ + 1) % n) {
-    RedisConnection* c = connections_[current_];
-    if (c != nullptr && c->send(args, timeout_ms, callback, data, &refused)) return;
+  const uint64_t now = uv_now(loop_);
+  if (now - current_since_ >= options_.rotate_ms) advance(now);
+  for (int pass = 0; pass < 2 && !shutting_down_; ++pass) {
+    for (size_t tries = 0; tries < n; ++tries) {
+      RedisConnection* c = connections_[current_];
+      if (c != nullptr && (pass == 1 || !c->behind()) &&
+          c->send(args, timeout_ms, callback, data, &refused))
+        return;
+      advance(now);
+    }
   }
   RedisResult result;
   result.status = refused;
   callback(data, result);
+}
+
+void RedisClient::advance(uint64_t now) {
+  current_ = (current_ + 1) % connections_.size();
+  current_since_ = now;
 }
 
 void RedisClient::shutdown(std::function<void()> on_closed) {

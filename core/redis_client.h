@@ -4,7 +4,7 @@
 // commands in flight, and a per-command deadline.
 //
 //   command() --> the current connection --------> batch of this loop turn
-//                 (the next one when it refuses)       | one write per loop turn
+//                 (the next one: see command())        | one write per loop turn
 //                    |                                 v
 //                    | none ready: kNotConnected    replies in FIFO order
 //                    | over the cap: kOverloaded       |
@@ -80,6 +80,8 @@ struct RedisOptions {
   RedisReplyLimits limits = {};  // what one connection may make us hold
   uint64_t backoff_initial_ms = 50;
   uint64_t backoff_max_ms = 5000;
+  /// The connection taking commands hands over to the next this often.
+  uint64_t rotate_ms = 1000;
   /// Called with +1 when a connection becomes ready and -1 when it stops
   /// being ready (for a readiness gauge); on the loop's thread.
   std::function<void(int delta)> on_ready_change;
@@ -127,12 +129,14 @@ class RedisClient {
   friend class RedisConnection;
   // A connection freed itself (in its timers' close callbacks).
   void connection_closed(int index);
+  void advance(uint64_t now);  // the next connection takes commands
 
   uv_loop_t* loop_;
   RedisOptions options_;
   JitterRandom jitter_;                        // reconnection delays
   std::vector<RedisConnection*> connections_;  // null once closed
   size_t current_ = 0;                         // the connection that takes commands (see command())
+  uint64_t current_since_ = 0;                 // since when, on the loop's clock (ms)
   size_t open_connections_ = 0;
   uint64_t connects_ = 0;
   std::string last_error_;

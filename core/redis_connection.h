@@ -63,6 +63,8 @@ class RedisConnection final : private RedisSocket::Owner {
 
   void start();
   bool ready() const { return state_ == State::kReady; }
+  /// Owes a reply past its deadline: stalled, or Redis is.
+  bool behind() const { return commands_.late() > 0; }
   /// Sends a command; false with `*refused` set when it was not sent.
   bool send(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback, void* data,
             RedisStatus* refused);

@@ -1,7 +1,7 @@
-// How commands leave a Redis client: all on one connection until it refuses
-// one, the commands of one loop turn in one write, and a borrowed argument
-// too large for the socket's buffers still arriving whole (the rest copied
-// when the kernel takes only part).
+// How commands leave a Redis client: on one connection until it refuses
+// one, falls behind or its period ends, the commands of one loop turn in one write, and a borrowed
+// argument too large for the socket's buffers still arriving whole (the rest copied when the kernel
+// takes only part).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -76,6 +76,7 @@ TEST_F(RedisClientTest, OneConnectionTakesTheCommandsUntilItRefusesOne) {
   ASSERT_TRUE(redis.ready());
   RedisOptions o = options(local(redis.port()), 4);
   o.max_in_flight = 3;
+  o.rotate_ms = 600000;  // no hand-over by time in this test
   make_client(o);
   ASSERT_TRUE(ready(4));
 
@@ -110,6 +111,41 @@ TEST_F(RedisClientTest, OneConnectionTakesTheCommandsUntilItRefusesOne) {
   Outcome after = send({"CLIENT", "ID"});
   EXPECT_EQ(after.status, RedisStatus::kOk);
   EXPECT_NE(after.integer, current);
+}
+
+TEST_F(RedisClientTest, AConnectionOwingALateReplyIsPassedOver) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  RedisOptions o = options(local(redis.port()), 2);
+  o.rotate_ms = 600000;
+  make_client(o);
+  ASSERT_TRUE(ready(2));
+  const long long first = send({"CLIENT", "ID"}).integer;
+  // Blocked in Redis for 3 s, answered kTimeout after 50 ms: its connection
+  // owes the reply. A command queued behind it would wait the 3 s.
+  Outcome blocked;
+  start_command({"BLPOP", "nothing-here", "3"}, 50, &blocked);
+  ASSERT_TRUE(run_until([&] { return blocked.status.has_value(); }));
+  ASSERT_EQ(blocked.status, RedisStatus::kTimeout);
+  Outcome next = send({"CLIENT", "ID"}, 1000);
+  EXPECT_EQ(next.status, RedisStatus::kOk);
+  EXPECT_NE(next.integer, first);
+}
+
+TEST_F(RedisClientTest, TheConnectionTakingCommandsHandsOverOncePerRotation) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  RedisOptions o = options(local(redis.port()), 2);
+  o.rotate_ms = 200;
+  make_client(o);
+  ASSERT_TRUE(ready(2));
+  const long long first = send({"CLIENT", "ID"}).integer;
+  // Waiting out the period is the behaviour under test.
+  run_until([] { return false; }, milliseconds(250));
+  const long long second = send({"CLIENT", "ID"}).integer;
+  EXPECT_NE(second, first);
+  run_until([] { return false; }, milliseconds(250));
+  EXPECT_EQ(send({"CLIENT", "ID"}).integer, first);
 }
 
 TEST_F(RedisClientTest, ABorrowedValueLargerThanTheSocketBuffersArrivesWhole) {
