@@ -56,7 +56,7 @@ std::vector<Line> read_lines(const std::string& path) {
 // Runs the client at `rate` for `duration_ms` against `port`, logging
 // outcomes to a temp file; returns the lines.
 std::vector<Line> run_logged(uint16_t port, double rate, uint64_t duration_ms,
-                             LoadReport* report = nullptr) {
+                             LoadReport* report = nullptr, size_t connections = 4) {
   std::string path = temp_path();
   OutcomeLog log;
   EXPECT_TRUE(log.open(path));
@@ -65,7 +65,7 @@ std::vector<Line> run_logged(uint16_t port, double rate, uint64_t duration_ms,
   Workload workload({.kind = WorkloadKind::kChat});
   LoadOptions options;
   options.target = {"127.0.0.1", port};
-  options.connections = 4;
+  options.connections = connections;
   options.rate = rate;
   options.duration_ms = duration_ms;
   options.warmup_ms = 0;
@@ -82,7 +82,8 @@ std::vector<Line> run_logged(uint16_t port, double rate, uint64_t duration_ms,
 
 // A TCP listener on its own thread that reads each request and then either
 // closes the connection without an answer, holds it open unanswered, or
-// answers 200 (keep-alive) and closes the idle connection 2 ms later.
+// answers 200 (keep-alive), every other time after 40 ms, and closes the
+// connection once it is idle for 2 ms.
 class SilentServer {
  public:
   enum class Mode { kClose, kHold, kAnswerThenClose };
@@ -119,13 +120,17 @@ class SilentServer {
         continue;
       }
       if (mode_ == Mode::kAnswerThenClose) {
-        answering_.emplace_back([c] {
-          pollfd r{c, POLLIN, 0};
+        answering_.emplace_back([this, c] {
+          // Every other request (over all connections) answered at once,
+          // the others after 40 ms; a connection closed once idle for 2 ms
+          // (a keep-alive timeout).
+          static constexpr char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
           char buf[4096];
-          if (poll(&r, 1, 2000) > 0 && read(c, buf, sizeof buf) > 0) {
-            static constexpr char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+          for (int wait_ms = 2000;; wait_ms = 2) {
+            pollfd r{c, POLLIN, 0};
+            if (poll(&r, 1, wait_ms) <= 0 || read(c, buf, sizeof buf) <= 0) break;
+            if (answered_++ % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(40));
             (void)!write(c, kOk, sizeof kOk - 1);
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
           }
           ::close(c);
         });
@@ -141,6 +146,7 @@ class SilentServer {
   int fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> answered_{0};
   std::vector<int> held_;
   std::vector<std::thread> answering_;
   std::thread thread_;
@@ -214,22 +220,27 @@ TEST(OutcomeLog, AConnectionClosedWithoutAnAnswerIsLoggedAsFailed) {
 }
 
 // An idle connection closed by the target reconnects and is used again,
-// once: never two requests at once on one connection (each is answered).
+// once: never two requests at once on one connection, which lost the first
+// one's record (and once crashed libuv). A request sent just as the target
+// closes may fail; none may go unrecorded.
 TEST(OutcomeLog, IdleConnectionsTheTargetClosesCarryOneRequestAtATime) {
   SilentServer server(SilentServer::Mode::kAnswerThenClose);
   LoadReport report;
-  std::vector<Line> lines = run_logged(server.port(), 200, 400, &report);
-  ASSERT_GT(lines.size(), 40u);
+  // One connection, a request every 25 ms: one answered at once, its
+  // connection closed while idle and opened again; the next taking 40 ms,
+  // so the one after it comes while the connection is busy. It must wait.
+  std::vector<Line> lines = run_logged(server.port(), 40, 1200, &report, 1);
+  ASSERT_GT(lines.size(), 30u);
+  std::set<uint64_t> seqs;
   size_t answered = 0;
   for (const Line& l : lines) {
-    if (l.status == 200) {
-      ++answered;
-    } else {
-      EXPECT_EQ(l.status, OutcomeLog::kUnanswered) << l.id;  // in flight at the end
-    }
+    uint64_t seq = 0, intended = 0;
+    ASSERT_TRUE(parse_event_id(l.id, &seq, &intended)) << l.id;
+    EXPECT_TRUE(seqs.insert(seq).second) << "logged twice: " << l.id;
+    answered += l.status == 200;
   }
-  EXPECT_EQ(report.errors, 0u);
-  EXPECT_GE(answered + 4, lines.size());
+  EXPECT_EQ(*seqs.rbegin(), lines.size() - 1) << "a request issued was never logged";
+  EXPECT_GE(answered * 10, lines.size() * 8) << report.errors << " failed";
 }
 
 TEST(OutcomeLog, RequestsStillUnansweredWhenTheRunEndsAreLoggedAsSuch) {
