@@ -159,7 +159,7 @@ def attribute(data, rows, threshold_ns, names):
     CPUs, and how long each process was runnable but not running (its
     scheduling delay), against the same over the whole run."""
     slow = merge([(u, d) for u, _, d in rows if d - u > threshold_ns])
-    whole = merge([(rows[0][0], rows[-1][2])])
+    whole = merge([(rows[0][0], max(d for _, _, d in rows))])
     slow_starts, whole_starts = [a for a, _ in slow], [a for a, _ in whole]
     slow_ns = sum(b - a for a, b in slow) or 1
     whole_ns = sum(b - a for a, b in whole) or 1
@@ -245,8 +245,6 @@ class Tail:
                 "--users", "200", "--record", record]
         if "load" in self.pins:
             argv = ["taskset", "-c", self.pins["load"]] + argv
-        xadd_before = histogram(admin, "event_publish_duration_seconds", "redis_streams") \
-            if admin else {}
         perf = None
         if a.sched:
             # Recording from before the first request, so that every
@@ -262,17 +260,21 @@ class Tail:
         start_ns = time.monotonic_ns()
         load = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(a.warmup_ms / 1000.0)
-
+        # From here to the generator's exit: the measured period.
+        xadd_before = histogram(admin, "event_publish_duration_seconds", "redis_streams") \
+            if admin else {}
         mid = {"target": schedstat(proc.pid), "redis": schedstat(self.redis_pid)}
         mid_s = time.monotonic()
         steal_before = steal_jiffies()
         out, err = load.communicate(timeout=120)
-        if perf:
-            perf.send_signal(bench.signal.SIGINT)
-            perf.wait()
         after = {"target": schedstat(proc.pid), "redis": schedstat(self.redis_pid)}
         seconds = time.monotonic() - mid_s
         steal_ms_per_s = (steal_jiffies() - steal_before) * 1000.0 / os.sysconf("SC_CLK_TCK") / seconds
+        xadd_after = histogram(admin, "event_publish_duration_seconds", "redis_streams") \
+            if admin else {}
+        if perf:
+            perf.send_signal(bench.signal.SIGINT)
+            perf.wait()
         if load.returncode != 0:
             bench.die(f"streamshift-load failed: {err}")
         report = json.loads(out)
@@ -306,9 +308,7 @@ class Tail:
                 print(f"  {name} {key}: CPUs: {top(result['sched'][key]['cpu_share'])}; "
                       f"waiting: {top(result['sched'][key]['waiting_share'])}", flush=True)
         if admin:
-            result["xadd_share_over_1ms"] = share_above(
-                xadd_before, histogram(admin, "event_publish_duration_seconds", "redis_streams"),
-                "0.001")
+            result["xadd_share_over_1ms"] = share_above(xadd_before, xadd_after, "0.001")
         return result
 
     def run(self):
