@@ -70,19 +70,29 @@ TEST_F(RedisClientTest, TheCommandsOfOneLoopTurnLeaveInOneWrite) {
                                                  100 * RecordingPongServer::kPing.size()}));
 }
 
-// CLIENT ID names the connection that ran it.
-TEST_F(RedisClientTest, OneConnectionTakesTheCommandsUntilItRefusesOne) {
+// Which connection takes commands: `redis` up, a client of `connections`
+// ready. CLIENT ID names the connection that ran it.
+class WhichConnectionTest : public RedisClientTest {
+ protected:
+  bool start(size_t connections, uint64_t rotate_ms, size_t max_in_flight = 4096) {
+    if (!redis.ready()) return false;
+    RedisOptions o = options(local(redis.port()), connections);
+    o.max_in_flight = max_in_flight;
+    o.rotate_ms = rotate_ms;
+    make_client(o);
+    return ready(connections);
+  }
+  long long client_id() { return send({"CLIENT", "ID"}).integer; }
+  static constexpr uint64_t kNoRotation = 600000;
   RedisServer redis;
-  ASSERT_TRUE(redis.ready());
-  RedisOptions o = options(local(redis.port()), 4);
-  o.max_in_flight = 3;
-  o.rotate_ms = 600000;  // no hand-over by time in this test
-  make_client(o);
-  ASSERT_TRUE(ready(4));
+};
+
+TEST_F(WhichConnectionTest, OneConnectionTakesTheCommandsUntilItRefusesOne) {
+  ASSERT_TRUE(start(4, kNoRotation, 3));
 
   // Loop turns apart, one connection runs them all.
   std::set<long long> ids;
-  for (int i = 0; i < 20; ++i) ids.insert(send({"CLIENT", "ID"}).integer);
+  for (int i = 0; i < 20; ++i) ids.insert(client_id());
   ASSERT_EQ(ids.size(), 1u);
   const long long first = *ids.begin();
 
@@ -105,7 +115,7 @@ TEST_F(RedisClientTest, OneConnectionTakesTheCommandsUntilItRefusesOne) {
 
   // The connection now taking commands dropped by the server: another one
   // takes over at once, while it reconnects.
-  const long long current = send({"CLIENT", "ID"}).integer;
+  const long long current = client_id();
   ASSERT_EQ(redis.command({"CLIENT", "KILL", "ID", std::to_string(current)}).integer, 1);
   ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 3; }));
   Outcome after = send({"CLIENT", "ID"});
@@ -113,14 +123,9 @@ TEST_F(RedisClientTest, OneConnectionTakesTheCommandsUntilItRefusesOne) {
   EXPECT_NE(after.integer, current);
 }
 
-TEST_F(RedisClientTest, AConnectionOwingALateReplyIsPassedOver) {
-  RedisServer redis;
-  ASSERT_TRUE(redis.ready());
-  RedisOptions o = options(local(redis.port()), 2);
-  o.rotate_ms = 600000;
-  make_client(o);
-  ASSERT_TRUE(ready(2));
-  const long long first = send({"CLIENT", "ID"}).integer;
+TEST_F(WhichConnectionTest, AConnectionOwingALateReplyIsPassedOver) {
+  ASSERT_TRUE(start(2, kNoRotation));
+  const long long first = client_id();
   // Blocked in Redis for 3 s, answered kTimeout after 50 ms: its connection
   // owes the reply. A command queued behind it would wait the 3 s.
   Outcome blocked;
@@ -132,20 +137,15 @@ TEST_F(RedisClientTest, AConnectionOwingALateReplyIsPassedOver) {
   EXPECT_NE(next.integer, first);
 }
 
-TEST_F(RedisClientTest, TheConnectionTakingCommandsHandsOverOncePerRotation) {
-  RedisServer redis;
-  ASSERT_TRUE(redis.ready());
-  RedisOptions o = options(local(redis.port()), 2);
-  o.rotate_ms = 200;
-  make_client(o);
-  ASSERT_TRUE(ready(2));
-  const long long first = send({"CLIENT", "ID"}).integer;
+TEST_F(WhichConnectionTest, TheConnectionTakingCommandsHandsOverOncePerRotation) {
+  ASSERT_TRUE(start(2, 200));
+  const long long first = client_id();
   // Waiting out the period is the behaviour under test.
   run_until([] { return false; }, milliseconds(250));
-  const long long second = send({"CLIENT", "ID"}).integer;
+  const long long second = client_id();
   EXPECT_NE(second, first);
   run_until([] { return false; }, milliseconds(250));
-  EXPECT_EQ(send({"CLIENT", "ID"}).integer, first);
+  EXPECT_EQ(client_id(), first);
 }
 
 TEST_F(RedisClientTest, ABorrowedValueLargerThanTheSocketBuffersArrivesWhole) {
