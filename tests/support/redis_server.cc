@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support/eventually.h"
 #include "tests/support/net.h"
@@ -39,24 +40,39 @@ RedisServer::RedisServer(std::vector<std::string> extra_args, uint16_t port)
   start(port);
 }
 
-RedisServer::RedisServer(std::optional<RedisTlsPort> tls, std::vector<std::string> extra_args)
-    : args_(std::move(extra_args)), tls_(std::move(tls)) {
+RedisServer::RedisServer(std::optional<RedisTlsPort> tls, std::string sentinel_config,
+                         std::vector<std::string> extra_args)
+    : args_(std::move(extra_args)),
+      tls_(std::move(tls)),
+      sentinel_config_(std::move(sentinel_config)) {
   start(0);
 }
 
 std::unique_ptr<RedisServer> RedisServer::with_tls(RedisTlsPort tls,
                                                    std::vector<std::string> extra_args) {
-  return std::unique_ptr<RedisServer>(new RedisServer(std::move(tls), std::move(extra_args)));
+  return std::unique_ptr<RedisServer>(new RedisServer(std::move(tls), "", std::move(extra_args)));
+}
+
+std::unique_ptr<RedisServer> RedisServer::sentinel(std::string config) {
+  return std::unique_ptr<RedisServer>(new RedisServer(std::nullopt, std::move(config), {}));
+}
+
+std::string RedisServer::sentinel_config_path() const {
+  return dir_ + "/sentinel.conf";
 }
 
 void RedisServer::start(uint16_t port) {
   if (access("/usr/bin/redis-server", X_OK) != 0) {
-    ADD_FAILURE()
-        << "redis-server is not installed: install Debian's redis-server (scripts/setup-deps.sh)";
+    ADD_FAILURE() << "redis-server is not installed: install Debian's redis-server, which is also "
+                     "Sentinel (`redis-server --sentinel`) (scripts/setup-deps.sh)";
     return;
   }
   char tmpl[] = "/tmp/streamshift-redis-XXXXXX";
   dir_ = mkdtemp(tmpl);
+  if (!sentinel_config_.empty() && !(std::ofstream(sentinel_config_path()) << sentinel_config_)) {
+    ADD_FAILURE() << "cannot write " << sentinel_config_path();
+    return;
+  }
   for (int attempt = 0; attempt < 3 && !ready_; ++attempt) {
     port_ = port != 0 ? port : free_port();
     if (tls_) tls_port_ = free_port();
@@ -80,21 +96,11 @@ RedisServer::~RedisServer() {
 }
 
 bool RedisServer::launch() {
-  std::vector<std::string> argv = {"/usr/bin/redis-server",
-                                   "--port",
-                                   std::to_string(port_),
-                                   "--bind",
-                                   "127.0.0.1",
-                                   "--save",
-                                   "",
-                                   "--dir",
-                                   dir_,
-                                   "--daemonize",
-                                   "no",
-                                   "--loglevel",
-                                   "warning",
-                                   "--enable-debug-command",
-                                   "local"};
+  std::vector<std::string> argv = {"/usr/bin/redis-server"};
+  if (!sentinel_config_.empty()) argv.insert(argv.end(), {sentinel_config_path(), "--sentinel"});
+  argv.insert(argv.end(),
+              {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--dir", dir_,
+               "--daemonize", "no", "--loglevel", "warning", "--enable-debug-command", "local"});
   bool has_aof = false;
   for (const auto& a : args_) has_aof = has_aof || a == "--appendonly";
   if (!has_aof) {

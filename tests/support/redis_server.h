@@ -2,7 +2,8 @@
 // directory, with pause (SIGSTOP), resume, kill and restart; plus a blocking
 // hiredis client for assertions. A missing redis-server fails the test
 // with the package to install. Optionally with a TLS port beside the
-// plaintext one (which the test's own assertions keep using).
+// plaintext one (which the test's own assertions keep using), or as a
+// Sentinel (redis-server <conf> --sentinel) instead of a data node.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -43,6 +44,10 @@ class RedisServer {
   /// ambiguous.
   static std::unique_ptr<RedisServer> with_tls(RedisTlsPort tls,
                                                std::vector<std::string> extra_args = {});
+  /// A Sentinel: `redis-server <dir>/sentinel.conf --sentinel`, the file
+  /// starting as `config` (Sentinel rewrites it; restart() keeps what it
+  /// wrote, as a real restart would).
+  static std::unique_ptr<RedisServer> sentinel(std::string config);
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -71,11 +76,14 @@ class RedisServer {
   }
 
  private:
-  RedisServer(std::optional<RedisTlsPort> tls, std::vector<std::string> extra_args);
+  RedisServer(std::optional<RedisTlsPort> tls, std::string sentinel_config,
+              std::vector<std::string> extra_args);
   void start(uint16_t port);
   bool launch();
+  std::string sentinel_config_path() const;
   std::vector<std::string> args_;
   std::optional<RedisTlsPort> tls_;
+  std::string sentinel_config_;  // empty: a data node
   uint16_t tls_port_ = 0;
   std::string dir_;
   uint16_t port_;
