@@ -180,7 +180,8 @@ class Services:
         self.redis_tls_port = free_port()
         self.tls_certs()
         d = self.dir
-        self.redis_proc = self.start("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+        self.redis_proc = self.start("redis", [
+                             "redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
                              "--tls-port", str(self.redis_tls_port),
                              "--tls-cert-file", f"{d}/redis.crt", "--tls-key-file", f"{d}/redis.key",
                              "--tls-ca-cert-file", f"{d}/ca.crt", "--tls-auth-clients", "no",
