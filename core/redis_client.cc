@@ -21,6 +21,8 @@ std::string_view redis_status_name(RedisStatus status) {
       return "not_connected";
     case RedisStatus::kOverloaded:
       return "overloaded";
+    case RedisStatus::kNotReplicated:
+      return "not_replicated";
   }
   return "unknown";
 }

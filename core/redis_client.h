@@ -46,6 +46,8 @@ enum class RedisStatus {
   kConnectionLost,  // the connection dropped with the command in flight
   kNotConnected,    // no connection is ready
   kOverloaded,      // too many commands in flight
+  kNotReplicated,   // durable: fewer replicas than asked had it in time (reply
+                    // holds the command's own reply; error says how many)
 };
 std::string_view redis_status_name(RedisStatus status);
 
@@ -61,12 +63,15 @@ using RedisCallback = void (*)(void* data, const RedisResult& result);
 /// One command's arguments. Bit i of `borrowed` set: argv[i] is
 /// referenced, not copied (an event's body in its request's buffer); it
 /// must stay valid until the command's callback runs. Every other argument
-/// is copied before command() returns.
+/// is copied before command() returns. `replicas` > 0: a durable write,
+/// answered kOk only once that many replicas have it (a WAIT follows the
+/// loop turn's batch; see redis_command_queue.h), kNotReplicated otherwise.
 struct RedisCommandArgs {
   int argc;
   const char* const* argv;
   const size_t* lens;
   uint64_t borrowed = 0;
+  uint8_t replicas = 0;
 };
 
 struct RedisOptions {

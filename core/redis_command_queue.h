@@ -14,6 +14,19 @@
 //
 // The connection is dropped when too many replies are owed, or one for too
 // long (overdue(), RedisReplyLimits).
+//
+// Durable commands (RedisCommandArgs::replicas > 0) are followed, at the
+// end of their loop turn's batch, by one WAIT (push_wait()). A durable
+// command's reply is held, not answered, until that WAIT's reply says how
+// many replicas have it:
+//
+//   commands: [ X1 X2 WAIT | X3 ... ]     held: [ ]
+//   reply X1, X2 ------------------------> held: [ X1 X2 ]
+//   reply WAIT n: n >= replicas: X1, X2 answered with their own replies
+//                 n <  replicas: kNotReplicated (their replies attached)
+//
+// A held command keeps its deadline: expire() answers it kTimeout like a
+// waiting one, and the WAIT's verdict then skips it.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -26,6 +39,7 @@
 
 #include "core/redis_client.h"
 #include "core/redis_reply_limits.h"
+#include "core/redis_reply_reader.h"
 
 namespace streamshift {
 
@@ -34,12 +48,17 @@ RedisResult redis_result_of(const redisReply* reply);
 
 class RedisCommandQueue {
  public:
-  /// A command hiredis accepted, due by `deadline` (ms on the caller's clock).
-  void push(RedisCallback callback, void* data, uint64_t deadline);
+  /// A command sent, due by `deadline` (ms on the caller's clock). With
+  /// `replicas` > 0 its reply is held for the WAIT pushed after it.
+  void push(RedisCallback callback, void* data, uint64_t deadline, uint8_t replicas = 0);
+  /// The WAIT closing a batch of durable commands, asking for `replicas`.
+  void push_wait(uint8_t replicas, uint64_t deadline);
 
-  /// The reply to the oldest command: answers it, unless it timed out
-  /// already, and forgets it. NULL when the connection went.
-  void reply(const redisReply* reply);
+  /// The reply to the oldest command: answers it (or holds it, durable),
+  /// unless it timed out already, and forgets it. NULL when the connection
+  /// went. A reply that may be held is passed with its ownership.
+  void reply(ReplyPtr reply);
+  void reply(const redisReply* reply) { answer(reply, nullptr); }
 
   /// Answers kTimeout, oldest first, every waiting command whose deadline
   /// is at or before `now`; they stay, late, until their replies come.
@@ -54,20 +73,36 @@ class RedisCommandQueue {
   /// command is in flight.
   std::optional<uint64_t> next_due(uint64_t late_reply_grace_ms) const;
 
-  /// Commands sent and not yet replied to, late ones included.
+  /// Commands sent and not yet replied to, late ones included (a held
+  /// command's WAIT is still among them).
   size_t size() const { return commands_.size(); }
+  /// Durable commands replied to, waiting for their WAIT.
+  size_t held() const { return held_.size(); }
   size_t late() const { return late_; }
   /// True when no command waits for a reply within its deadline.
   bool none_waiting() const { return late_ == commands_.size(); }
 
  private:
   struct Command {
-    RedisCallback callback;  // null once answered (late)
+    RedisCallback callback;  // null once answered (late), and for a WAIT
     void* data;
     uint64_t deadline;
+    uint8_t replicas;  // durable: held for its WAIT; a WAIT: what it asks for
+    bool wait;
   };
+  struct Held {
+    RedisCallback callback;
+    void* data;
+    uint64_t deadline;
+    ReplyPtr reply;
+  };
+  void answer(const redisReply* reply, ReplyPtr* owned);
+  // The WAIT's reply (NULL: the connection went) decides for every held command.
+  void release(const redisReply* wait_reply, uint8_t replicas);
+
   std::deque<Command> commands_;  // oldest first
   size_t late_ = 0;               // the first late_ commands are late
+  std::deque<Held> held_;         // replied to, older than every command above
 };
 
 }  // namespace streamshift

@@ -1,6 +1,7 @@
 // One pipelined Redis connection; see redis_connection.h for its states.
 #include "core/redis_connection.h"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstring>
@@ -211,7 +212,7 @@ bool RedisConnection::on_bytes(const char* data, size_t len) {
       break;
     }
     bool was_waiting = commands_.late() == 0;
-    commands_.reply(reply.get());  // the callback may send, or close this connection
+    commands_.reply(std::move(reply));  // the callback may send, or close this connection
     if (socket_ != socket) break;
     if (state_ == State::kDraining && commands_.size() == 0) {
       close("shutting down");
@@ -240,6 +241,7 @@ void RedisConnection::close(std::string_view reason) {
   if (resolve_pending_) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
   // Nothing borrowed is referenced once the callbacks below run.
   batch_.clear();
+  batch_replicas_ = 0;
   uv_idle_stop(&flush_idle_);
   uv_check_stop(&flush_check_);
   if (RedisSocket* s = std::exchange(socket_, nullptr)) s->close();
@@ -285,8 +287,29 @@ void RedisConnection::issue(const RedisCommandArgs& args, uint64_t timeout_ms,
   }
   batch_.append(args.argc, args.argv, args.lens, args.borrowed);
   bool first_waiting = commands_.none_waiting();
-  commands_.push(callback, data, uv_now(client_->loop_) + timeout_ms);
+  uint64_t deadline = uv_now(client_->loop_) + timeout_ms;
+  commands_.push(callback, data, deadline, args.replicas);
+  if (args.replicas > 0) {
+    if (batch_replicas_ == 0 || deadline < batch_first_due_) batch_first_due_ = deadline;
+    if (batch_replicas_ == 0 || deadline > batch_last_due_) batch_last_due_ = deadline;
+    batch_replicas_ = std::max(batch_replicas_, args.replicas);
+  }
   if (first_waiting) arm_deadline_timer();
+}
+
+void RedisConnection::append_wait() {
+  // Redis must answer before the first deadline: a fifth of the time left
+  // (at least 1 ms) is kept for the reply's way back. WAIT 0 would block
+  // for ever, hence at least 1.
+  uint64_t now = uv_now(client_->loop_);
+  uint64_t left = batch_first_due_ > now ? batch_first_due_ - now : 0;
+  std::string replicas = std::to_string(batch_replicas_);
+  std::string wait_ms = std::to_string(std::max<uint64_t>(1, left - std::min(left, 1 + left / 5)));
+  const char* argv[] = {"WAIT", replicas.c_str(), wait_ms.c_str()};
+  size_t lens[] = {4, replicas.size(), wait_ms.size()};
+  batch_.append(3, argv, lens);
+  commands_.push_wait(batch_replicas_, batch_last_due_);
+  batch_replicas_ = 0;
 }
 
 void RedisConnection::on_flush_check(uv_check_t* check) {
@@ -296,6 +319,7 @@ void RedisConnection::on_flush_check(uv_check_t* check) {
 void RedisConnection::flush() {
   uv_idle_stop(&flush_idle_);
   uv_check_stop(&flush_check_);
+  if (batch_replicas_ > 0) append_wait();
   if (socket_ != nullptr) socket_->send(batch_);  // a failure closes this connection
   batch_.clear();
 }

@@ -31,7 +31,10 @@
 // Writing: issue() appends to the batch and arms flush_check_ (with
 // flush_idle_, so that the loop does not block first); the check callback,
 // right after the loop's I/O callbacks, hands the whole batch to the socket:
-// the commands of one loop turn leave in one write.
+// the commands of one loop turn leave in one write. A batch holding durable
+// commands ends with one WAIT for them all (redis_command_queue.h), whose
+// server-side timeout ends before the earliest of their deadlines, so that
+// Redis answers "too few replicas" before we would answer kTimeout.
 //
 // connect_timer_ runs from connect() until kReady; its expiry is
 // close("connect timeout") or close("handshake timeout") (TLS).
@@ -88,6 +91,7 @@ class RedisConnection final : private RedisSocket::Owner {
   void handshake();
   void issue(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback, void* data);
   void flush();
+  void append_wait();
   // The one teardown: see above.
   void close(std::string_view reason);
   void schedule_reconnect(std::string_view reason, bool was_ready);
@@ -115,6 +119,9 @@ class RedisConnection final : private RedisSocket::Owner {
   RedisSocket* socket_ = nullptr;              // this attempt's; frees itself once closed
   std::unique_ptr<RedisReplyReader> replies_;  // this attempt's
   RespWriter batch_;                           // commands of this loop turn
+  uint8_t batch_replicas_ = 0;                 // its durable commands: the most replicas asked
+  uint64_t batch_first_due_ = 0;               //   ... the earliest deadline
+  uint64_t batch_last_due_ = 0;                //   ... the latest deadline
   uv_timer_t connect_timer_;                   // connect() until kReady
   uv_timer_t backoff_timer_;                   // kDown until the next attempt
   uv_timer_t deadline_timer_;                  // the command queue's next due time

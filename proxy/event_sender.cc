@@ -18,6 +18,8 @@ FallbackReason reason_for(RedisStatus status) {
     case RedisStatus::kConnectionLost:
     case RedisStatus::kNotConnected:
       return FallbackReason::kConnectionLost;
+    case RedisStatus::kNotReplicated:
+      return FallbackReason::kReplicationTimeout;
     default:
       return FallbackReason::kRedisError;
   }
@@ -62,6 +64,7 @@ void EventSenderImpl::send(Event&& e) {
   auto* x = new Xadd{this, std::move(e), uv_hrtime()};
   StreamEntry entry = x->event.entry();
   entry.body_outlives_reply = true;  // x holds the event until on_xadd
+  entry.replicas = static_cast<uint8_t>(settings_.min_replicas);
   links_.xadd(entry, on_xadd, x);
 }
 
@@ -85,7 +88,7 @@ void EventSenderImpl::xadd_done(Event&& e, const XaddReply& reply, uint64_t star
     accounting_.circuit_open(circuit_.state() != CircuitBreaker::State::kClosed);
   if (!reply.stored) {
     std::string detail(redis_status_name(reply.status));
-    if (reply.status == RedisStatus::kErrorReply) (detail += ": ") += reply.error;
+    if (!reply.error.empty()) (detail += ": ") += reply.error;
     redis_failed(std::move(e), reason_for(reply.status), detail);
     return;
   }

@@ -40,7 +40,7 @@ void publish_entry(RedisClient& redis, const StreamEntry& e, int64_t max_len, ui
   for (size_t i = 0; i < fields.size(); ++i) push(fields[i]);
   // The body is the last value of the entry.
   uint64_t borrowed = e.body_outlives_reply ? uint64_t{1} << (n - 1) : 0;
-  redis.command(RedisCommandArgs{n, argv, lens, borrowed}, timeout_ms, callback, data);
+  redis.command(RedisCommandArgs{n, argv, lens, borrowed, e.replicas}, timeout_ms, callback, data);
 }
 
 }  // namespace streamshift

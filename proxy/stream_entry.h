@@ -16,6 +16,8 @@ struct StreamEntry {
   /// The body stays valid until the XADD's callback has run: it is then
   /// referenced where it is, not copied (RedisCommandArgs::borrowed).
   bool body_outlives_reply = false;
+  /// Acknowledged only once this many replicas have it (RedisCommandArgs::replicas).
+  uint8_t replicas = 0;
 };
 
 /// What an XADD's answer means, for every caller (fresh, held and shadow copies): stored
@@ -25,7 +27,7 @@ struct XaddReply {
   bool stored = false;
   std::string_view entry_id;  // when stored; valid during the callback only
   RedisStatus status = RedisStatus::kOk;
-  std::string_view error;  // for kErrorReply
+  std::string_view error;  // for kErrorReply, and kNotReplicated (how many had it)
 };
 XaddReply read_xadd_reply(const RedisResult& result);
 

@@ -43,6 +43,10 @@ TransportSettings load_transport_settings(EnvReader& env) {
                                  "approximate per-stream length (XADD MAXLEN ~)");
   t.publish_timeout_ms = static_cast<uint64_t>(env.integer(
       "EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", 100, 10, 5000, "XADD timeout before falling back"));
+  t.min_replicas = static_cast<int>(
+      env.integer("EVENT_TRANSPORT_MIN_REPLICAS", 0, 0, 15,
+                  "replicas that must have an event's entry before it is acknowledged (WAIT); "
+                  "fewer within the publish timeout: fallback reason replication_timeout"));
   t.ack_status = static_cast<int>(env.integer("EVENT_TRANSPORT_ACK_STATUS", 202, 200, 299,
                                               "status answered for an event stored in Redis"));
   std::optional<RedisEndpoint> url = load_redis_url(env);

@@ -41,6 +41,9 @@ struct TransportSettings {
   bool fallback_to_http = true;
   int64_t stream_max_len = 10000;
   uint64_t publish_timeout_ms = 100;
+  /// EVENT_TRANSPORT_MIN_REPLICAS: an event is acknowledged only once this
+  /// many replicas have its entry (XADD + WAIT); 0: once the primary has it.
+  int min_replicas = 0;
   int ack_status = 202;
   RedisEndpoint redis;
   /// rediss://: the context every Redis connection (workers, admin) shares.

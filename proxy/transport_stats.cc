@@ -16,6 +16,8 @@ std::string_view fallback_reason_name(FallbackReason reason) {
       return "connection_lost";
     case FallbackReason::kCircuitOpen:
       return "circuit_open";
+    case FallbackReason::kReplicationTimeout:
+      return "replication_timeout";
     case FallbackReason::kCount:
       break;
   }

@@ -16,7 +16,14 @@
 
 namespace streamshift {
 
-enum class FallbackReason { kRedisError, kTimeout, kConnectionLost, kCircuitOpen, kCount };
+enum class FallbackReason {
+  kRedisError,
+  kTimeout,
+  kConnectionLost,
+  kCircuitOpen,
+  kReplicationTimeout,  // stored, but fewer replicas than EVENT_TRANSPORT_MIN_REPLICAS had it
+  kCount
+};
 std::string_view fallback_reason_name(FallbackReason reason);
 
 /// Why an acknowledged (202 coalesced) event never reached SignalR.
@@ -38,6 +45,7 @@ enum class Outcome : uint8_t {
   kFallbackTimeout,
   kFallbackConnectionLost,
   kFallbackCircuitOpen,
+  kFallbackReplicationTimeout,
   kRefused,                 // 503: Redis failed and the fallback is off
   kShadowStored,            // dual write: the Redis copy was stored
   kShadowFailed,            //   ... or not

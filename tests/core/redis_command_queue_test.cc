@@ -136,3 +136,116 @@ TEST(RedisCommandQueue, ACallbackThatDropsTheConnectionIsSafe) {
 
 }  // namespace
 }  // namespace streamshift
+
+namespace streamshift {
+namespace {
+
+// Durable commands: their replies are held for the WAIT after them.
+struct Texts {
+  std::vector<RedisStatus> statuses;
+  std::vector<std::string> replies;  // the command's own reply, when attached
+  std::string error;
+};
+
+void record_text(void* data, const RedisResult& r) {
+  auto* t = static_cast<Texts*>(data);
+  t->statuses.push_back(r.status);
+  if (r.reply != nullptr && r.reply->str != nullptr)
+    t->replies.emplace_back(r.reply->str, r.reply->len);
+  t->error = std::string(r.error);
+}
+
+// A reply parsed from RESP, owned as the connection owns one.
+ReplyPtr parsed(std::string_view resp) {
+  RedisReplyReader reader(RedisReplyLimits{});
+  EXPECT_TRUE(reader.feed(resp.data(), resp.size()));
+  ReplyPtr r = reader.next();
+  EXPECT_NE(r, nullptr) << resp;
+  return r;
+}
+
+TEST(DurableCommands, AreAnsweredOnlyWhenTheirWaitSaysEnoughReplicasHaveThem) {
+  RedisCommandQueue q;
+  Texts a, b, plain;
+  q.push(record_text, &a, 100, 1);
+  q.push(record_text, &plain, 100);
+  q.push(record_text, &b, 100, 1);
+  q.push_wait(1, 100);
+  q.reply(parsed("$3\r\n1-1\r\n"));
+  q.reply(parsed("+OK\r\n"));
+  q.reply(parsed("$3\r\n1-2\r\n"));
+  EXPECT_TRUE(a.statuses.empty()) << "held for the WAIT";
+  EXPECT_EQ(plain.statuses, std::vector<RedisStatus>{RedisStatus::kOk}) << "not durable";
+  EXPECT_EQ(q.held(), 2u);
+  EXPECT_EQ(q.size(), 1u) << "the WAIT";
+  q.reply(parsed(":1\r\n"));
+  EXPECT_EQ(a.statuses, std::vector<RedisStatus>{RedisStatus::kOk});
+  EXPECT_EQ(a.replies, std::vector<std::string>{"1-1"});
+  EXPECT_EQ(b.replies, std::vector<std::string>{"1-2"});
+  EXPECT_EQ(q.held(), 0u);
+  EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(DurableCommands, TooFewReplicasAnswerNotReplicatedWithTheCommandsOwnReply) {
+  RedisCommandQueue q;
+  Texts a;
+  q.push(record_text, &a, 100, 2);
+  q.push_wait(2, 100);
+  q.reply(parsed("$3\r\n1-1\r\n"));
+  q.reply(parsed(":1\r\n"));
+  EXPECT_EQ(a.statuses, std::vector<RedisStatus>{RedisStatus::kNotReplicated});
+  EXPECT_EQ(a.replies, std::vector<std::string>{"1-1"}) << "the entry may be in the stream";
+  EXPECT_EQ(a.error, "1 of 2 replicas acknowledged in time");
+}
+
+TEST(DurableCommands, AnErrorReplyIsNotHeldAndAWaitErrorFailsTheHeldOnes) {
+  RedisCommandQueue q;
+  Texts failed, held;
+  q.push(record_text, &failed, 100, 1);
+  q.push(record_text, &held, 100, 1);
+  q.push_wait(1, 100);
+  q.reply(parsed("-WRONGTYPE no\r\n"));
+  EXPECT_EQ(failed.statuses, std::vector<RedisStatus>{RedisStatus::kErrorReply});
+  q.reply(parsed("$3\r\n1-1\r\n"));
+  q.reply(parsed("-ERR WAIT cannot be used with replica instances\r\n"));
+  EXPECT_EQ(held.statuses, std::vector<RedisStatus>{RedisStatus::kNotReplicated});
+  EXPECT_EQ(held.error, "WAIT: ERR WAIT cannot be used with replica instances");
+}
+
+TEST(DurableCommands, AHeldCommandStillTimesOutAtItsDeadline) {
+  RedisCommandQueue q;
+  Texts a, b;
+  q.push(record_text, &a, 100, 1);
+  q.push(record_text, &b, 300, 1);
+  q.push_wait(1, 300);
+  q.reply(parsed("$3\r\n1-1\r\n"));
+  q.reply(parsed("$3\r\n1-2\r\n"));
+  EXPECT_EQ(q.next_due(10000), 100u) << "the held command's own deadline";
+  q.expire(100);
+  EXPECT_EQ(a.statuses, std::vector<RedisStatus>{RedisStatus::kTimeout});
+  EXPECT_EQ(q.held(), 1u);
+  q.expire(300);  // the WAIT is late now, and b is answered kTimeout
+  EXPECT_EQ(b.statuses, std::vector<RedisStatus>{RedisStatus::kTimeout});
+  EXPECT_EQ(q.late(), 1u);
+  q.reply(parsed(":1\r\n"));  // the late WAIT's reply only frees it
+  EXPECT_EQ(a.statuses.size(), 1u);
+  EXPECT_EQ(b.statuses.size(), 1u);
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.late(), 0u);
+}
+
+TEST(DurableCommands, ALostConnectionAnswersTheHeldOnes) {
+  RedisCommandQueue q;
+  Texts a, b;
+  q.push(record_text, &a, 100, 1);
+  q.push_wait(1, 100);
+  q.push(record_text, &b, 100, 1);
+  q.reply(parsed("$3\r\n1-1\r\n"));
+  while (q.size() > 0) q.reply(nullptr);
+  EXPECT_EQ(a.statuses, std::vector<RedisStatus>{RedisStatus::kConnectionLost});
+  EXPECT_EQ(b.statuses, std::vector<RedisStatus>{RedisStatus::kConnectionLost});
+  EXPECT_EQ(q.held(), 0u);
+}
+
+}  // namespace
+}  // namespace streamshift

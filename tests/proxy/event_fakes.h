@@ -50,6 +50,7 @@ class FakeLinks final : public EventLinks {
     std::string stream, event_id, event_type, room_id, body;
     RedisCallback done;
     void* data;
+    uint8_t replicas;
     bool completed = false;
   };
   struct Forward {
@@ -72,7 +73,7 @@ class FakeLinks final : public EventLinks {
   void xadd(const StreamEntry& e, RedisCallback done, void* data) override {
     const EventEntry& c = e.contract;
     xadds.push_back({std::string(e.stream), std::string(c.event_id), std::string(c.event_type),
-                     std::string(c.room_id), std::string(c.body), done, data, false});
+                     std::string(c.room_id), std::string(c.body), done, data, e.replicas, false});
   }
   void forward(Exchange& client, std::string headers, std::string_view event_id,
                HttpTally tally) override {

@@ -109,6 +109,37 @@ TEST_F(EventSenderTest, WithTheFallbackOffAFreshEventIsRefused503) {
   EXPECT_TRUE(links_.forwards.empty());
 }
 
+TEST_F(EventSenderTest, TooFewReplicasIsAFailureWithItsOwnReason) {
+  settings_.min_replicas = 1;
+  settings_.dual_write = true;
+  send("shadow", false);
+  settings_.dual_write = false;
+  send("e1", false);
+  ASSERT_EQ(links_.xadds.size(), 2u);
+  EXPECT_EQ(links_.xadds[0].replicas, 0) << "a shadow copy is not waited for";
+  EXPECT_EQ(links_.xadds[1].replicas, 1);
+  redisReply id{};
+  id.type = REDIS_REPLY_STRING;
+  id.str = const_cast<char*>("1-0");
+  id.len = 3;
+  links_.complete(1, {RedisStatus::kNotReplicated, &id, "0 of 1 replicas acknowledged in time"});
+  ASSERT_EQ(links_.forwards.size(), 2u);
+  EXPECT_EQ(links_.forwards[1].event_id, "e1");
+  EXPECT_EQ(counts().get(Outcome::kFallbackReplicationTimeout), 1u);
+  EXPECT_EQ(counts().sample("event_transport_fallback_total{reason=\"replication_timeout\"}"), 1.0);
+  EXPECT_EQ(typed(Outcome::kXaddFailed), 1u);
+  EXPECT_EQ(typed(Outcome::kStored), 0u);
+
+  settings_.fallback_to_http = false;
+  send("e2", false);
+  links_.complete(2, {RedisStatus::kNotReplicated, &id, "0 of 1 replicas acknowledged in time"});
+  expect_reply(503,
+               "{\"error\":\"redis_unavailable\",\"reason\":\"replication_timeout\",\"detail\":"
+               "\"not_replicated: 0 of 1 replicas acknowledged in time\",\"event_id\":\"e2\"}",
+               "X-Event-Transport: redis_streams\r\nX-Event-Id: e2\r\n");
+  links_.fail_the_rest();
+}
+
 TEST_F(EventSenderTest, WithTheFallbackOffAHeldEventIsCountedLost) {
   settings_.fallback_to_http = false;
   send("e1", true);
@@ -228,7 +259,8 @@ TEST_P(SameRoad, StoredCountsTheSameAndOnlyAFreshClientIsAnswered) {
   EXPECT_EQ(links_.replies.size(), held ? 0u : 1u);
   EXPECT_EQ(counts().accounting.stats().to_json(),
             "{\"redis_published\":1,\"redis_failed\":0,\"http_routed\":0,\"fallback\":{"
-            "\"redis_error\":0,\"timeout\":0,\"connection_lost\":0,\"circuit_open\":0},"
+            "\"redis_error\":0,\"timeout\":0,\"connection_lost\":0,\"circuit_open\":0,"
+            "\"replication_timeout\":0},"
             "\"refused_503\":0,\"dual_write_success\":0,\"dual_write_failure\":0,\"bad_events\":0,"
             "\"passthrough\":0}");
 }

@@ -363,6 +363,38 @@ TEST_F(RedisTransport, CircuitOpensThenAProbeClosesIt) {
   EXPECT_GE(total(out, "connection_lost"), 3) << out;
 }
 
+// EVENT_TRANSPORT_MIN_REPLICAS=1: 202 only once the replica has the entry;
+// a replica that does not answer makes the event fall back to HTTP, with
+// the reason replication_timeout, before the publish timeout.
+TEST_F(RedisTransport, WithMinReplicasAnEventIsAcknowledgedOnlyOnceAReplicaHasIt) {
+  start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+         {"EVENT_TRANSPORT_MIN_REPLICAS", "1"},
+         {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "1000"}},
+        {"--repl-diskless-sync-delay", "0"});
+  RedisServer replica({"--replicaof", "127.0.0.1", std::to_string(redis_->port())});
+  ASSERT_TRUE(eventually([&] { return redis_->replica_acknowledges_all(); }, seconds(10),
+                         "the replica in sync"));
+  TestClient client(sidecar_->port());
+  auto stored = client.request(post_event("/internal/broadcast/chat", chat_event("r", "ev-d1")));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->status, 202) << stored->body;
+  auto on_replica = read_stream(replica, "events:chat");  // no waiting: WAIT said it is there
+  ASSERT_EQ(on_replica.size(), 1u);
+  EXPECT_EQ(on_replica[0].field("event_id"), "ev-d1");
+
+  replica.pause();
+  auto started = std::chrono::steady_clock::now();
+  auto fell_back = client.request(post_event("/internal/broadcast/chat", chat_event("r", "ev-d2")));
+  auto took = std::chrono::steady_clock::now() - started;
+  replica.resume();
+  ASSERT_TRUE(fell_back);
+  EXPECT_EQ(fell_back->header("X-Event-Transport"), "http");
+  EXPECT_EQ(upstream_.request_count(), 1u);
+  EXPECT_LT(took, milliseconds(1000)) << "Redis said too few replicas before our deadline";
+  std::string out = stop();
+  EXPECT_EQ(total(out, "replication_timeout"), 1) << out;
+}
+
 TEST_F(RedisTransport, DualWriteAnswersFromHttpAndShadowsIntoTheStream) {
   start({{"EVENT_TRANSPORT_DUAL_WRITE", "true"},
          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});

@@ -235,3 +235,21 @@ std::vector<StreamEntryView> read_stream(const RedisServer& redis, const std::st
 }
 
 }  // namespace streamshift::testing
+
+namespace streamshift::testing {
+
+bool RedisServer::replica_acknowledges_all() const {
+  auto number_after = [](const std::string& info, const std::string& key) -> long long {
+    size_t at = info.find(key);
+    return at == std::string::npos ? -1 : std::atoll(info.c_str() + at + key.size());
+  };
+  std::string info = command({"INFO", "replication"}).str;
+  long long primary = number_after(info, "master_repl_offset:");
+  if (primary == 0) command({"SET", "streamshift:test:replication-probe", "1"});
+  size_t replica = info.find("slave0:");
+  if (primary <= 0 || replica == std::string::npos) return false;
+  return info.find("state=online", replica) != std::string::npos &&
+         number_after(info.substr(replica), "offset=") == primary;
+}
+
+}  // namespace streamshift::testing

@@ -70,6 +70,11 @@ class RedisServer {
   /// No answer within `timeout` is an error reply.
   RedisValue command(const std::vector<std::string>& args,
                      std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
+  /// True once this primary's one replica has acknowledged every write so
+  /// far (INFO replication: slave0's offset is master_repl_offset, not 0):
+  /// what a test polls before it relies on WAIT. A replica counts as online
+  /// before its first acknowledgement, and a WAIT then can time out.
+  bool replica_acknowledges_all() const;
   void set_password(std::string user, std::string password) {
     user_ = std::move(user);
     password_ = std::move(password);
