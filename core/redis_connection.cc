@@ -241,7 +241,7 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
                           ? std::string(result.error)
                           : std::string(redis_status_name(result.status));
     log_line(LogLevel::kError, "redis handshake failed (AUTH, SELECT or ROLE)",
-             {{"connection", c->index_}, {"error", why}});
+             {{"client", c->client_->options_.name}, {"connection", c->index_}, {"error", why}});
     c->close("handshake: " + why);
     return;
   }

@@ -133,7 +133,10 @@ void RedisSentinelLocator::on_master_addr(void* data, const RedisResult& result)
   }
   if (result.status != RedisStatus::kOk) {
     // Not connected, lost, timed out: asked again once query_ is ready.
-    l->error_ = "sentinel: " + std::string(redis_status_name(result.status));
+    // The query client's own reason (a refusal, a wrong password) says more.
+    l->error_ = l->query_->last_error().empty()
+                    ? "sentinel: " + std::string(redis_status_name(result.status))
+                    : "";
     if (!l->waiters_.empty() && l->query_->ready_connections() > 0) l->ask();
     return;
   }
