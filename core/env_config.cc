@@ -185,7 +185,8 @@ std::string EnvReader::error_report() const {
 
 std::string shown_unparsed_url(std::string_view text) {
   std::string out;
-  for (std::string_view scheme : {"redis://", "rediss://", "http://", "https://"}) {
+  for (std::string_view scheme : {"redis://", "rediss://", "redis-sentinel://",
+                                  "rediss-sentinel://", "http://", "https://"}) {
     if (text.substr(0, scheme.size()) == scheme) {
       out = scheme;
       break;

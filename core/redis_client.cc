@@ -4,6 +4,7 @@
 #include "core/completion.h"
 #include "core/log.h"
 #include "core/redis_connection.h"
+#include "core/redis_sentinel_locator.h"
 
 namespace streamshift {
 
@@ -34,7 +35,12 @@ RedisClient::RedisClient(uv_loop_t* loop, RedisOptions options)
   for (size_t i = 0; i < options_.connections; ++i) {
     connections_.push_back(new RedisConnection(this, static_cast<int>(i)));
   }
-  open_connections_ = connections_.size();
+  open_parts_ = connections_.size();
+  if (options_.endpoint.sentinel_mode()) {
+    locator_ = std::make_unique<RedisSentinelLocator>(
+        loop, options_, [this](const RedisHost& primary) { primary_moved(primary); });
+    ++open_parts_;
+  }
 }
 
 // A connection still here was never shut down. If the loop has closed its
@@ -53,7 +59,15 @@ RedisClient::~RedisClient() {
 }
 
 void RedisClient::start() {
+  if (options_.primary_status) options_.primary_status->watching();
+  if (locator_) locator_->start();
   for (RedisConnection* c : connections_) c->start();
+}
+
+void RedisClient::primary_moved(const RedisHost& primary) {
+  for (RedisConnection* c : connections_) {
+    if (c != nullptr) c->primary_moved(primary);
+  }
 }
 
 size_t RedisClient::ready_connections() const {
@@ -99,7 +113,7 @@ void RedisClient::advance(uint64_t now) {
 void RedisClient::shutdown(std::function<void()> on_closed) {
   // A second caller (a drain timeout's close_now, then the graceful path)
   // is told too: when everything is closed, or at once if it already is.
-  if (shutting_down_ && open_connections_ == 0) {
+  if (shutting_down_ && open_parts_ == 0) {
     if (on_closed) on_closed();
     return;
   }
@@ -109,7 +123,8 @@ void RedisClient::shutdown(std::function<void()> on_closed) {
   for (RedisConnection* c : connections_) {
     if (c != nullptr) c->shutdown();  // frees itself later, in a close callback
   }
-  if (open_connections_ == 0) complete_all(on_closed_);
+  if (locator_) locator_->shutdown([this] { part_closed(); });
+  if (open_parts_ == 0) complete_all(on_closed_);
 }
 
 void RedisClient::close_now() {
@@ -117,11 +132,16 @@ void RedisClient::close_now() {
   for (RedisConnection* c : connections_) {
     if (c != nullptr) c->close_now();
   }
+  if (locator_) locator_->close_now();
 }
 
 void RedisClient::connection_closed(int index) {
   connections_[static_cast<size_t>(index)] = nullptr;
-  if (--open_connections_ == 0) complete_all(on_closed_);
+  part_closed();
+}
+
+void RedisClient::part_closed() {
+  if (--open_parts_ == 0) complete_all(on_closed_);
 }
 
 }  // namespace streamshift

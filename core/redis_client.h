@@ -19,6 +19,13 @@
 // Redis client. A connection's states: redis_connection.h; its commands in
 // flight and their deadlines: redis_command_queue.h; its socket (plaintext
 // or TLS): redis_socket.h.
+//
+// Sentinel (an endpoint with sentinels): the client owns a
+// RedisSentinelLocator, and each connection asks it where the primary is
+// before every attempt (redis_sentinel_locator.h); a +switch-master moves
+// the connections at once (primary_moved()). With several `hosts` (the
+// locator's own clients, to the Sentinels), each attempt after a failure
+// goes to the next host.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -33,6 +40,7 @@
 #include <vector>
 
 #include "core/backoff.h"
+#include "core/redis_primary_status.h"
 #include "core/redis_reply_limits.h"
 #include "core/redis_tls.h"
 #include "core/redis_url.h"
@@ -90,9 +98,21 @@ struct RedisOptions {
   /// Called with +1 when a connection becomes ready and -1 when it stops
   /// being ready (for a readiness gauge); on the loop's thread.
   std::function<void(int delta)> on_ready_change;
+  /// Not empty: the hosts to connect to instead of endpoint.host:port,
+  /// connection i's attempt k (k failed attempts since it was last ready)
+  /// going to hosts[(i + k) % n].
+  std::vector<RedisHost> hosts;
+  /// Set: a pub/sub message (an array whose first element is "message" or
+  /// "pmessage") is handed here instead of answering a command. SUBSCRIBE's
+  /// own confirmation still answers the SUBSCRIBE (one channel per command).
+  std::function<void(const redisReply& message)> on_push;
+  /// Set: told of this client's primary and readiness (one per process,
+  /// shared by all its clients; see redis_primary_status.h).
+  std::shared_ptr<RedisPrimaryStatus> primary_status;
 };
 
 class RedisConnection;
+class RedisSentinelLocator;
 
 class RedisClient {
  public:
@@ -134,15 +154,20 @@ class RedisClient {
   friend class RedisConnection;
   // A connection freed itself (in its timers' close callbacks).
   void connection_closed(int index);
+  // A part (a connection, the locator) is closed.
+  void part_closed();
+  // +switch-master: connections elsewhere close, down ones retry now.
+  void primary_moved(const RedisHost& primary);
   void advance(uint64_t now);  // the next connection takes commands
 
   uv_loop_t* loop_;
   RedisOptions options_;
-  JitterRandom jitter_;                        // reconnection delays
-  std::vector<RedisConnection*> connections_;  // null once closed
-  size_t current_ = 0;                         // the connection that takes commands (see command())
-  uint64_t current_since_ = 0;                 // since when, on the loop's clock (ms)
-  size_t open_connections_ = 0;
+  JitterRandom jitter_;                            // reconnection delays
+  std::vector<RedisConnection*> connections_;      // null once closed
+  std::unique_ptr<RedisSentinelLocator> locator_;  // sentinel mode only
+  size_t current_ = 0;          // the connection that takes commands (see command())
+  uint64_t current_since_ = 0;  // since when, on the loop's clock (ms)
+  size_t open_parts_ = 0;       // connections, and the locator, not yet closed
   uint64_t connects_ = 0;
   std::string last_error_;
   bool shutting_down_ = false;

@@ -30,6 +30,15 @@ namespace {
 uv_handle_t* as_handle(auto* h) {
   return reinterpret_cast<uv_handle_t*>(h);
 }
+
+// ["message", channel, payload] or ["pmessage", pattern, channel, payload].
+bool is_pubsub_message(const redisReply& r) {
+  if (r.type != REDIS_REPLY_ARRAY || r.elements < 3 || r.element[0]->type != REDIS_REPLY_STRING) {
+    return false;
+  }
+  std::string_view kind(r.element[0]->str, r.element[0]->len);
+  return (kind == "message" && r.elements == 3) || (kind == "pmessage" && r.elements == 4);
+}
 }  // namespace
 
 std::array<uv_handle_t*, 5> RedisConnection::handles() {
@@ -49,20 +58,54 @@ void RedisConnection::set_state(State next) {
   bool was_ready = state_ == State::kReady;
   bool is_ready = next == State::kReady;
   state_ = next;
-  if (was_ready != is_ready && client_->options_.on_ready_change) {
-    client_->options_.on_ready_change(is_ready ? 1 : -1);
-  }
+  if (was_ready == is_ready) return;
+  const RedisOptions& o = client_->options_;
+  if (o.primary_status) o.primary_status->ready_change(is_ready ? 1 : -1);
+  if (o.on_ready_change) o.on_ready_change(is_ready ? 1 : -1);
 }
 
 void RedisConnection::start() {
   if (stopping_ || state_ != State::kDown) return;
+  const RedisOptions& o = client_->options_;
+  if (client_->locator_) {
+    set_state(State::kLocating);
+    uv_timer_start(&connect_timer_, on_connect_timeout, o.connect_timeout_ms, 0);
+    client_->locator_->locate(this);
+    return;
+  }
+  if (o.hosts.empty()) {
+    connect_to(RedisHost{o.endpoint.host, o.endpoint.port});
+  } else {
+    connect_to(o.hosts[(static_cast<size_t>(index_) + attempt_) % o.hosts.size()]);
+  }
+}
+
+void RedisConnection::located(const RedisHost& primary) {
+  if (state_ == State::kLocating) connect_to(primary);
+}
+
+void RedisConnection::not_located(std::string_view reason) {
+  if (state_ == State::kLocating) close(reason);
+}
+
+void RedisConnection::connect_to(const RedisHost& target) {
+  target_ = target;
   sockaddr_storage numeric;
-  const RedisEndpoint& ep = client_->options_.endpoint;
-  if (numeric_sockaddr(ep.host, ep.port, &numeric)) {
-    address_ = ep.host;
+  if (numeric_sockaddr(target_.host, target_.port, &numeric)) {
+    address_ = target_.host;
     connect();
   } else {
     resolve();
+  }
+}
+
+void RedisConnection::primary_moved(const RedisHost& primary) {
+  if (stopping_) return;
+  bool elsewhere = state_ != State::kDown && state_ != State::kLocating && !(target_ == primary);
+  if (elsewhere) close("primary moved");
+  if (state_ == State::kDown && uv_is_active(as_handle(&backoff_timer_))) {
+    uv_timer_stop(&backoff_timer_);
+    start();
   }
 }
 
@@ -71,8 +114,8 @@ void RedisConnection::resolve() {
   addrinfo hints;
   std::memset(&hints, 0, sizeof hints);
   hints.ai_socktype = SOCK_STREAM;
-  int rc = uv_getaddrinfo(client_->loop_, &resolve_req_, on_resolved,
-                          client_->options_.endpoint.host.c_str(), nullptr, &hints);
+  int rc = uv_getaddrinfo(client_->loop_, &resolve_req_, on_resolved, target_.host.c_str(), nullptr,
+                          &hints);
   if (rc != 0) {
     close("resolve: " + uv_error_text(rc));
     return;
@@ -97,7 +140,7 @@ void RedisConnection::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* r
   if (c->state_ != State::kResolving) {  // closed meanwhile
     c->maybe_finish();
   } else if (address.empty()) {
-    c->close("resolve " + c->client_->options_.endpoint.host + ": " + uv_error_text(status));
+    c->close("resolve " + c->target_.host + ": " + uv_error_text(status));
   } else {
     c->address_ = std::move(address);
     c->connect();
@@ -110,12 +153,12 @@ void RedisConnection::connect() {
   assert(commands_.size() == 0 && socket_ == nullptr);
   const RedisOptions& o = client_->options_;
   sockaddr_storage address;
-  if (!numeric_sockaddr(address_, o.endpoint.port, &address)) {
+  if (!numeric_sockaddr(address_, target_.port, &address)) {
     close("not an address: " + address_);
     return;
   }
   const std::string& tls_name =
-      o.tls != nullptr && !o.tls->server_name().empty() ? o.tls->server_name() : o.endpoint.host;
+      o.tls != nullptr && !o.tls->server_name().empty() ? o.tls->server_name() : target_.host;
   replies_ = std::make_unique<RedisReplyReader>(o.limits);
   set_state(State::kConnecting);
   uv_timer_start(&connect_timer_, on_connect_timeout, o.connect_timeout_ms, 0);
@@ -166,6 +209,29 @@ void RedisConnection::handshake() {
   } else {
     issue({1, ping, ping_len}, timeout, on_handshake_reply, this);
   }
+  if (client_->locator_) {  // the Sentinels may be behind: is it the primary?
+    const char* role[] = {"ROLE"};
+    size_t role_len[] = {4};
+    ++handshake_left_;
+    issue({1, role, role_len}, timeout, on_role_reply, this);
+  }
+}
+
+void RedisConnection::on_role_reply(void* data, const RedisResult& result) {
+  auto* c = static_cast<RedisConnection*>(data);
+  if (c->state_ != State::kHandshake) return;
+  if (result.status == RedisStatus::kOk) {
+    std::string role = redis_role(result.reply);
+    if (role != "master") {
+      log_line(LogLevel::kWarn, "redis: the node the sentinels named is not a primary",
+               {{"client", c->client_->options_.name},
+                {"address", redis_host_text(c->target_)},
+                {"role", role}});
+      c->close("not a primary (role: " + (role.empty() ? std::string("unknown") : role) + ")");
+      return;
+    }
+  }
+  on_handshake_reply(data, result);  // an error, or one step closer to kReady
 }
 
 void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) {
@@ -175,8 +241,8 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
     std::string why = result.status == RedisStatus::kErrorReply
                           ? std::string(result.error)
                           : std::string(redis_status_name(result.status));
-    log_line(LogLevel::kError, "redis handshake failed (AUTH or SELECT)",
-             {{"connection", c->index_}, {"error", why}});
+    log_line(LogLevel::kError, "redis handshake failed (AUTH, SELECT or ROLE)",
+             {{"client", c->client_->options_.name}, {"connection", c->index_}, {"error", why}});
     c->close("handshake: " + why);
     return;
   }
@@ -186,10 +252,13 @@ void RedisConnection::on_handshake_reply(void* data, const RedisResult& result) 
   c->attempt_ = 0;
   ++c->client_->connects_;
   c->client_->last_error_.clear();
+  if (const auto& status = c->client_->options_.primary_status) {
+    status->primary_at(redis_host_text(c->target_));
+  }
   log_line(LogLevel::kInfo, "redis connected",
            {{"client", c->client_->options_.name},
             {"connection", c->index_},
-            {"address", c->address_ + ":" + std::to_string(c->client_->options_.endpoint.port)},
+            {"address", c->address_ + ":" + std::to_string(c->target_.port)},
             {"db", c->client_->options_.endpoint.db},
             {"tls", c->client_->options_.tls != nullptr}});
 }
@@ -206,6 +275,10 @@ bool RedisConnection::on_bytes(const char* data, size_t len) {
     if (reply == nullptr) {
       if (!replies_->error().empty()) close(replies_->error());
       break;
+    }
+    if (client_->options_.on_push && is_pubsub_message(*reply)) {
+      client_->options_.on_push(*reply);  // may close this connection
+      continue;
     }
     if (commands_.size() == 0) {
       close("protocol error: a reply no command asked for");
@@ -225,6 +298,12 @@ bool RedisConnection::on_bytes(const char* data, size_t len) {
 
 void RedisConnection::on_connect_timeout(uv_timer_t* timer) {
   auto* c = static_cast<RedisConnection*>(timer->data);
+  if (c->state_ == State::kLocating) {
+    std::string why = c->client_->locator_->last_error();
+    c->close("connect timeout: no primary from the sentinels" +
+             (why.empty() ? std::string() : " (" + why + ")"));
+    return;
+  }
   c->close(c->state_ == State::kTlsHandshake ? "handshake timeout" : "connect timeout");
 }
 
@@ -233,6 +312,7 @@ void RedisConnection::on_backoff_done(uv_timer_t* timer) {
 }
 
 void RedisConnection::close(std::string_view reason) {
+  if (state_ == State::kLocating) client_->locator_->cancel(this);
   bool was_ready = state_ == State::kReady;
   bool was_down = state_ == State::kDown;
   bool retry_scheduled = uv_is_active(as_handle(&backoff_timer_)) != 0;

@@ -5,16 +5,19 @@
 //
 // Its life (State; the flags beside it are separate members):
 //
-//   start() --host name--> kResolving --resolved--+
-//      |                                         v
-//      +--numeric host------------------------> kConnecting --TCP up--+
-//                                                                     | TLS: kTlsHandshake
-//                                                                     v
-//                                                                 kHandshake
-//                                                                     | AUTH, then SELECT
-//                                                                     | or PING: OK
-//                                                                     v
-//                       shutdown(): kDraining <----------------- kReady (commands)
+//   start() --sentinel mode--> kLocating --the locator names host:port--+
+//      |                       (RedisSentinelLocator)                   |
+//      +--the host (hosts[(index + attempt) % n] with several)----------+
+//                                                                       v
+//            kResolving <--host name-- (connect_to) --numeric host--> kConnecting --TCP up--+
+//                |                                                      ^                   |
+//                +--resolved--------------------------------------------+  TLS: kTlsHandshake
+//                                                                                           v
+//                                                                                     kHandshake
+//                                                          AUTH, then SELECT or PING, |
+//                                   then in sentinel mode ROLE (not "master": close)  | OK
+//                                                                                     v
+//                       shutdown(): kDraining <--------------------------------- kReady (commands)
 //                       (the replies in flight, then close)
 //
 //   shutdown() in any other state: close("shutting down") at once (a
@@ -36,10 +39,15 @@
 // server-side timeout ends before the earliest of their deadlines, so that
 // Redis answers "too few replicas" before we would answer kTimeout.
 //
-// connect_timer_ runs from connect() until kReady; its expiry is
+// connect_timer_ runs from kLocating (or connect()) until kReady; its
+// expiry is close("connect timeout: no primary from the sentinels ..."),
 // close("connect timeout") or close("handshake timeout") (TLS).
 // deadline_timer_ follows the RedisCommandQueue (the oldest waiting
 // command's deadline, the oldest late one's grace).
+//
+// primary_moved() (+switch-master): a connection to another address closes
+// ("primary moved"), and a down one starts again at once, without waiting
+// for its backoff.
 #pragma once
 
 #include <uv.h>
@@ -53,12 +61,13 @@
 #include "core/redis_client.h"
 #include "core/redis_command_queue.h"
 #include "core/redis_reply_reader.h"
+#include "core/redis_sentinel_locator.h"
 #include "core/redis_socket.h"
 #include "core/resp_writer.h"
 
 namespace streamshift {
 
-class RedisConnection final : private RedisSocket::Owner {
+class RedisConnection final : private RedisSocket::Owner, private RedisSentinelLocator::Waiter {
  public:
   RedisConnection(RedisClient* client, int index);
   RedisConnection(const RedisConnection&) = delete;
@@ -76,16 +85,28 @@ class RedisConnection final : private RedisSocket::Owner {
   void shutdown();
   /// Closes now: commands in flight get kConnectionLost.
   void close_now() { close("closed now"); }
+  /// The Sentinels announced a new primary (see above).
+  void primary_moved(const RedisHost& primary);
 
   /// Handles never closed by us (the loop was closed under a client that
   /// was not shut down): true when the connection may be deleted.
   bool handles_closed();
 
  private:
-  enum class State { kDown, kResolving, kConnecting, kTlsHandshake, kHandshake, kReady, kDraining };
+  enum class State {
+    kDown,
+    kLocating,
+    kResolving,
+    kConnecting,
+    kTlsHandshake,
+    kHandshake,
+    kReady,
+    kDraining
+  };
   // Every state change goes through here, so readiness is reported once.
   void set_state(State next);
 
+  void connect_to(const RedisHost& target);
   void resolve();
   void connect();
   void handshake();
@@ -105,8 +126,13 @@ class RedisConnection final : private RedisSocket::Owner {
   bool on_bytes(const char* data, size_t len) override;
   void on_failed(std::string reason) override;
 
+  // RedisSentinelLocator::Waiter
+  void located(const RedisHost& primary) override;
+  void not_located(std::string_view reason) override;
+
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);
   static void on_handshake_reply(void* data, const RedisResult& result);
+  static void on_role_reply(void* data, const RedisResult& result);
   static void on_connect_timeout(uv_timer_t* timer);
   static void on_backoff_done(uv_timer_t* timer);
   static void on_deadline(uv_timer_t* timer);
@@ -128,6 +154,7 @@ class RedisConnection final : private RedisSocket::Owner {
   uv_idle_t flush_idle_;                       // with a batch: the loop does not block
   uv_check_t flush_check_;                     // with a batch: flush() after the I/O callbacks
   uv_getaddrinfo_t resolve_req_;
+  RedisHost target_;     // this attempt's host (a name or an address) and port
   std::string address_;  // numeric
   RedisCommandQueue commands_;
   uint32_t attempt_ = 0;  // failed attempts since the last kReady

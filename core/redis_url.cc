@@ -1,7 +1,9 @@
 // REDIS_URL parsing; see redis_url.h.
 #include "core/redis_url.h"
 
+#include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "core/net_address.h"
 
@@ -41,19 +43,81 @@ void append_percent_encoded(std::string& out, std::string_view s) {
   }
 }
 
+// host[:port] (an IPv6 address in brackets).
+bool parse_host(std::string_view text, uint16_t default_port, RedisHost* out, std::string* why) {
+  std::string with_port(text);
+  if (with_port.empty()) {
+    *why = "host is missing";
+    return false;
+  }
+  bool has_port = with_port.back() != ']' && with_port.rfind(':') != std::string::npos &&
+                  (with_port.front() != '[' || with_port.find("]:") != std::string::npos);
+  if (!has_port) with_port += ":" + std::to_string(default_port);
+  auto hp = parse_host_port(with_port);
+  if (!hp) {
+    *why = "host or port is malformed";
+    return false;
+  }
+  for (char c : hp->host) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == ',') {
+      *why = "host has a character no host name or address has";
+      return false;
+    }
+  }
+  out->host = hp->host;
+  out->port = hp->port;
+  return true;
+}
+
+void append_host(std::string& out, const std::string& host, uint16_t port) {
+  bool v6 = host.find(':') != std::string::npos;
+  if (v6) out += '[';
+  out += host;
+  if (v6) out += ']';
+  out += ':';
+  out += std::to_string(port);
+}
+
+constexpr uint16_t kSentinelPort = 26379;
+
 }  // namespace
+
+std::string redis_host_text(const RedisHost& host) {
+  std::string out;
+  append_host(out, host.host, host.port);
+  return out;
+}
 
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why) {
   RedisEndpoint ep;
   std::string_view rest;
-  if (url.starts_with("redis://")) {
-    rest = url.substr(8);
-  } else if (url.starts_with("rediss://")) {
-    rest = url.substr(9);
-    ep.tls = true;
-  } else {
-    *why = "must start with redis:// or rediss://";
+  bool sentinel = false;
+  bool known = false;
+  for (auto [scheme, tls, is_sentinel] :
+       {std::tuple{std::string_view("redis://"), false, false},
+        std::tuple{std::string_view("rediss://"), true, false},
+        std::tuple{std::string_view("redis-sentinel://"), false, true},
+        std::tuple{std::string_view("rediss-sentinel://"), true, true}}) {
+    if (!known && url.starts_with(scheme)) {
+      rest = url.substr(scheme.size());
+      ep.tls = tls;
+      sentinel = is_sentinel;
+      known = true;
+    }
+  }
+  if (!known) {
+    *why = "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://";
     return std::nullopt;
+  }
+  if (sentinel) {
+    size_t hash = rest.rfind('#');
+    if (hash == std::string_view::npos || hash + 1 == rest.size()) {
+      *why = "a sentinel URL ends with #master-name (the name the Sentinels monitor)";
+      return std::nullopt;
+    }
+    ep.master_name = percent_decode(rest.substr(hash + 1));
+    rest = rest.substr(0, hash);
   }
   size_t at = rest.rfind('@');
   if (at != std::string_view::npos) {
@@ -79,45 +143,53 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
       }
     }
   }
-  std::string with_port(authority);
-  if (with_port.empty()) {
-    *why = "host is missing";
+  if (!sentinel) {
+    RedisHost host;
+    if (!parse_host(authority, 6379, &host, why)) return std::nullopt;
+    ep.host = std::move(host.host);
+    ep.port = host.port;
+    return ep;
+  }
+  if (authority.empty()) {
+    *why = "a sentinel URL lists at least one Sentinel host[:port]";
     return std::nullopt;
   }
-  bool has_port = with_port.back() != ']' && with_port.rfind(':') != std::string::npos &&
-                  (with_port.front() != '[' || with_port.find("]:") != std::string::npos);
-  if (!has_port) with_port += ":6379";
-  auto hp = parse_host_port(with_port);
-  if (!hp) {
-    *why = "host or port is malformed";
-    return std::nullopt;
-  }
-  for (char c : hp->host) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#') {
-      *why = "host has a character no host name or address has";
+  size_t from = 0;
+  while (from <= authority.size()) {
+    size_t comma = std::min(authority.find(',', from), authority.size());
+    RedisHost host;
+    if (!parse_host(authority.substr(from, comma - from), kSentinelPort, &host, why)) {
+      *why = "Sentinel " + std::to_string(ep.sentinels.size() + 1) + ": " + *why;
       return std::nullopt;
     }
+    ep.sentinels.push_back(std::move(host));
+    from = comma + 1;
   }
-  ep.host = hp->host;
-  ep.port = hp->port;
+  ep.port = 0;
   return ep;
 }
 
 std::string redacted_redis_url(const RedisEndpoint& ep) {
-  std::string out = ep.tls ? "rediss://" : "redis://";
+  std::string out = ep.tls ? "rediss" : "redis";
+  out += ep.sentinel_mode() ? "-sentinel://" : "://";
   if (!ep.user.empty() || !ep.password.empty()) {
     append_percent_encoded(out, ep.user);
     out += ep.password.empty() ? ":@" : ":****@";
   }
-  bool v6 = ep.host.find(':') != std::string::npos;
-  if (v6) out += '[';
-  out += ep.host;
-  if (v6) out += ']';
-  out += ':';
-  out += std::to_string(ep.port);
+  if (ep.sentinel_mode()) {
+    for (size_t i = 0; i < ep.sentinels.size(); ++i) {
+      if (i > 0) out += ',';
+      append_host(out, ep.sentinels[i].host, ep.sentinels[i].port);
+    }
+  } else {
+    append_host(out, ep.host, ep.port);
+  }
   out += '/';
   out += std::to_string(ep.db);
+  if (ep.sentinel_mode()) {
+    out += '#';
+    append_percent_encoded(out, ep.master_name);
+  }
   return out;
 }
 

@@ -30,7 +30,19 @@ StreamSettings load_stream_settings(EnvReader& env, const StreamSettingsHelp& he
 }
 
 std::optional<RedisEndpoint> load_redis_url(EnvReader& env) {
-  return env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0", kRedisUrlFormat);
+  std::optional<RedisEndpoint> url =
+      env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0", kRedisUrlFormat);
+  std::string user = env.text("REDIS_SENTINEL_USERNAME", "",
+                              "redis-sentinel://: ACL user for the Sentinels (default: none)");
+  std::string password =
+      env.text("REDIS_SENTINEL_PASSWORD", "",
+               "redis-sentinel://: password for the Sentinels (their requirepass); empty: no AUTH",
+               Visibility::kSecret);
+  if (url) {
+    url->sentinel_user = std::move(user);
+    url->sentinel_password = std::move(password);
+  }
+  return url;
 }
 
 uint64_t load_redis_connect_timeout_ms(EnvReader& env) {

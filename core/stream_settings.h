@@ -38,7 +38,9 @@ struct StreamSettingsHelp {
 /// refused), in that order.
 StreamSettings load_stream_settings(EnvReader& env, const StreamSettingsHelp& help);
 
-/// REDIS_URL (default redis://127.0.0.1:6379/0); nullopt when invalid.
+/// REDIS_URL (default redis://127.0.0.1:6379/0), then REDIS_SENTINEL_USERNAME
+/// and REDIS_SENTINEL_PASSWORD (secret) into the endpoint's sentinel_user /
+/// sentinel_password; nullopt when the URL is invalid.
 std::optional<RedisEndpoint> load_redis_url(EnvReader& env);
 
 /// REDIS_CONNECT_TIMEOUT_MS: connect + AUTH/SELECT, 10-60000, default 1000.

@@ -8,13 +8,15 @@
 namespace streamshift {
 namespace {
 
-RedisOptions lag_redis_options(const TransportSettings& transport) {
+RedisOptions lag_redis_options(const TransportSettings& transport,
+                               std::shared_ptr<RedisPrimaryStatus> primary) {
   RedisOptions redis;
   redis.name = "admin";
   redis.endpoint = transport.redis;
   redis.tls = transport.redis_tls;
   redis.connections = 1;
   redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
+  redis.primary_status = std::move(primary);
   return redis;
 }
 
@@ -35,10 +37,11 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
                                  metrics_.redis_connections_ready.Value() > 0);
       },
       [this] { return workers_liveness(workers_, uv_hrtime() / 1000000); });
-  lag_ = std::make_unique<LagMonitor>(&loop_, lag_redis_options(transport), admin.streams,
-                                      admin.consumer_group, admin.cache_ms,
+  lag_ = std::make_unique<LagMonitor>(&loop_, lag_redis_options(transport, metrics.redis_primary),
+                                      admin.streams, admin.consumer_group, admin.cache_ms,
                                       std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000));
-  events_ = std::make_unique<EventsApi>(admin.token, transport_mode(transport), *lag_);
+  events_ = std::make_unique<EventsApi>(admin.token, transport_mode(transport), *lag_,
+                                        metrics.redis_primary);
   listener_->router().add_prefix("/api/v1/events/",
                                  [this](Exchange& exchange, std::string_view endpoint) {
                                    events_->serve(exchange, endpoint);

@@ -81,7 +81,8 @@ std::string streams_document(const LagSnapshot& snapshot, std::string_view group
 }
 
 std::string health_document(const LagSnapshot& snapshot, std::string_view group,
-                            std::string_view transport_mode) {
+                            std::string_view transport_mode,
+                            const RedisPrimaryStatus::View* redis) {
   int healthy = 0, degraded = 0, unhealthy = 0;
   for (const StreamLag& s : snapshot.streams) {
     std::string_view status = stream_status(s);
@@ -101,6 +102,18 @@ std::string health_document(const LagSnapshot& snapshot, std::string_view group,
   json.key("unhealthy").number(unhealthy).end_object();
   json.key("max_lag").number(totals.max).key("total_lag").number(totals.total);
   json.key("consumer_group").string(group);
+  if (redis != nullptr) {
+    json.key("redis").begin_object().key("primary");
+    if (redis->primary.empty()) {
+      json.null();
+    } else {
+      json.string(redis->primary);
+    }
+    json.key("failovers").number(redis->failovers);
+    json.key("seconds_without_primary")
+        .number(static_cast<int64_t>(redis->seconds_without_primary))  // whole seconds
+        .end_object();
+  }
   return json.end_object().take();
 }
 
@@ -123,8 +136,12 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-EventsApi::EventsApi(std::string token, std::string transport_mode, LagMonitor& lag)
-    : token_(std::move(token)), transport_mode_(std::move(transport_mode)), lag_(lag) {}
+EventsApi::EventsApi(std::string token, std::string transport_mode, LagMonitor& lag,
+                     std::shared_ptr<const RedisPrimaryStatus> redis_primary)
+    : token_(std::move(token)),
+      transport_mode_(std::move(transport_mode)),
+      lag_(lag),
+      redis_primary_(std::move(redis_primary)) {}
 
 bool EventsApi::authorized(Exchange& exchange) const {
   if (token_.empty()) {
@@ -155,7 +172,9 @@ void EventsApi::serve(Exchange& exchange, std::string_view endpoint) {
     };
   } else if (endpoint == "health") {
     document = [](const EventsApi& api, const LagSnapshot& s) {
-      return health_document(s, api.lag_.group(), api.transport_mode_);
+      if (!api.redis_primary_) return health_document(s, api.lag_.group(), api.transport_mode_);
+      RedisPrimaryStatus::View redis = api.redis_primary_->view();
+      return health_document(s, api.lag_.group(), api.transport_mode_, &redis);
     };
   } else {
     exchange.respond_json(404, json_error_body("not_found", "no such events endpoint"));

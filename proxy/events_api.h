@@ -7,10 +7,12 @@
 // Each answer is built from one LagMonitor snapshot by a pure function.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "core/http_server.h"
+#include "core/redis_primary_status.h"
 #include "proxy/lag_monitor.h"
 #include "proxy/transport_settings.h"
 
@@ -19,7 +21,9 @@ namespace streamshift {
 class EventsApi {
  public:
   /// `token` empty: the API answers 403.
-  EventsApi(std::string token, std::string transport_mode, LagMonitor& lag);
+  /// `redis_primary`: the process's (null: the health answer has no "redis").
+  EventsApi(std::string token, std::string transport_mode, LagMonitor& lag,
+            std::shared_ptr<const RedisPrimaryStatus> redis_primary = nullptr);
 
   /// Answers `endpoint` (the path after /api/v1/events/), after the
   /// look-up when authorized.
@@ -31,6 +35,7 @@ class EventsApi {
   std::string token_;
   std::string transport_mode_;
   LagMonitor& lag_;
+  std::shared_ptr<const RedisPrimaryStatus> redis_primary_;
 };
 
 /// {"streams":{"<name>":{"lag":..,"consumers":[..],"trimmed_unread":..},..},
@@ -43,8 +48,11 @@ std::string streams_document(const LagSnapshot& snapshot, std::string_view group
 ///  "degraded":..,"unhealthy":..},"max_lag":..,"total_lag":..,"consumer_group":..},
 /// the consumer-lag document's shape; while Redis is not connected, with
 /// "redis_error" after "redis_connected" (why: a TLS failure, a refusal).
+/// With `redis`, last: "redis":{"primary":"host:port" (null before the first),
+/// "failovers":..,"seconds_without_primary":..}.
 std::string health_document(const LagSnapshot& snapshot, std::string_view group,
-                            std::string_view transport_mode);
+                            std::string_view transport_mode,
+                            const RedisPrimaryStatus::View* redis = nullptr);
 
 /// "http", "redis_streams", "dual_write" or "mixed": what the rollout sends where.
 std::string transport_mode(const TransportSettings& transport);

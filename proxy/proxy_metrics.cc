@@ -2,6 +2,7 @@
 #include "proxy/proxy_metrics.h"
 
 #include "core/process_metrics.h"
+#include "core/redis_primary_metrics.h"
 
 namespace streamshift {
 namespace {
@@ -29,6 +30,7 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
                              .Add({})),
       draining(
           r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})),
+      redis_primary(attach_redis_primary_status(r)),
       counts_(std::make_shared<EventCounts>(workers)) {
   r.Attach(counts_);
   dual_write_status.Set(t.dual_write ? 1 : 0);

@@ -12,6 +12,7 @@
 
 #include "core/http_server.h"
 #include "core/metrics.h"
+#include "core/redis_primary_status.h"
 #include "proxy/event_counts.h"
 #include "proxy/transport_settings.h"
 #include "proxy/transport_stats.h"
@@ -53,6 +54,8 @@ class ProxyMetrics : public RequestObserver {
   Family<Gauge>& circuit_open;
   Gauge& rollout_percentage;
   Gauge& draining;
+  /// Given to every RedisClient of the process (health and metrics).
+  std::shared_ptr<RedisPrimaryStatus> redis_primary;
 
  private:
   std::array<Counter*, 5> ingress_requests_;

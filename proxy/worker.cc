@@ -36,6 +36,7 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
     redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
     Gauge* ready = &metrics.redis_connections_ready;
     redis.on_ready_change = [ready](int delta) { ready->Increment(delta); };
+    redis.primary_status = metrics.redis_primary;
     redis_ = std::make_unique<RedisClient>(&loop_, redis);
   }
   clock_ = std::make_unique<LoopClock>(&loop_);

@@ -2,6 +2,7 @@
 #include "relay/relay_metrics.h"
 
 #include "core/process_metrics.h"
+#include "core/redis_primary_metrics.h"
 
 namespace streamshift {
 
@@ -41,6 +42,7 @@ RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
           r.AddGauge("streamshift_redis_connections_ready", "Redis connections ready, by client")
               .Add({})),
       draining(r.AddGauge("streamshift_draining", "1 after SIGTERM while draining").Add({})),
+      redis_primary(attach_redis_primary_status(r)),
       delivery_duration_(r.AddHistogram(
           "event_delivery_duration_seconds",
           "End-to-end latency from ingress (the entry's ts_ms) to delivery to SignalR")) {

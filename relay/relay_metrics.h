@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "core/metrics.h"
+#include "core/redis_primary_status.h"
 #include "core/redis_tls.h"
 
 namespace streamshift {
@@ -58,6 +59,8 @@ class RelayMetrics {
   Gauge& held;
   Gauge& redis_connections_ready;
   Gauge& draining;
+  /// Given to both Redis clients (health and metrics).
+  std::shared_ptr<RedisPrimaryStatus> redis_primary;
 
  private:
   Family<Histogram>& delivery_duration_;

@@ -47,10 +47,14 @@ RedisOptions RelayRedisImpl::options(std::string name,
                       .tls = settings_.redis_tls,
                       .connections = 1,
                       .connect_timeout_ms = settings_.redis_connect_timeout_ms,
-                      .on_ready_change = [this, hook](int delta) {
-                        metrics_.redis_connections_ready.Increment(delta);
-                        if (delta > 0 && hooks_.*hook) (hooks_.*hook)();
-                      }};
+                      .on_ready_change =
+                          [this, hook](int delta) {
+                            metrics_.redis_connections_ready.Increment(delta);
+                            if (delta > 0 && hooks_.*hook) (hooks_.*hook)();
+                          },
+                      .hosts = {},
+                      .on_push = nullptr,
+                      .primary_status = metrics_.redis_primary};
 }
 
 void RelayRedisImpl::start(Hooks hooks) {

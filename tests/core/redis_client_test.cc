@@ -37,6 +37,45 @@ TEST_F(RedisClientTest, RefusedConnectionIsReportedAndRetried) {
   EXPECT_EQ(send({"PING"}).text, "PONG");
 }
 
+TEST_F(RedisClientTest, EachAttemptAfterAFailureGoesToTheNextHost) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  RedisOptions o = options(local(testing::free_port()));
+  o.hosts = {RedisHost{"127.0.0.1", o.endpoint.port}, RedisHost{"127.0.0.1", redis.port()}};
+  make_client(std::move(o));
+  // The first host refuses; without rotation this would never be ready.
+  ASSERT_TRUE(ready()) << client_->last_error();
+  EXPECT_EQ(send({"PING"}).text, "PONG");
+  EXPECT_EQ(client_->connects(), 1u);
+}
+
+TEST_F(RedisClientTest, PubSubMessagesGoToOnPushAndTheSubscribeIsAnswered) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  std::vector<std::string> pushed;
+  RedisOptions o = options(local(redis.port()));
+  o.on_push = [&pushed](const redisReply& m) {
+    std::string text;
+    for (size_t i = 0; i < m.elements; ++i) {
+      text += (i > 0 ? " " : "") + std::string(m.element[i]->str, m.element[i]->len);
+    }
+    pushed.push_back(text);
+  };
+  make_client(std::move(o));
+  ASSERT_TRUE(ready());
+  Outcome subscribed = send({"SUBSCRIBE", "news"});
+  EXPECT_EQ(subscribed.status, RedisStatus::kOk);
+  Outcome psubscribed = send({"PSUBSCRIBE", "n*"});
+  EXPECT_EQ(psubscribed.status, RedisStatus::kOk);
+  EXPECT_EQ(redis.command({"PUBLISH", "news", "hello"}).integer, 2);
+  ASSERT_TRUE(run_until([&] { return pushed.size() == 2; })) << pushed.size();
+  EXPECT_EQ(pushed[0], "message news hello");
+  EXPECT_EQ(pushed[1], "pmessage n* news hello");
+  // Still one connection, not dropped for "a reply no command asked for".
+  EXPECT_EQ(client_->ready_connections(), 1u);
+  EXPECT_EQ(client_->connects(), 1u);
+}
+
 TEST_F(RedisClientTest, ResetConnectionFailsInFlightCommandsAndReconnects) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());

@@ -55,7 +55,7 @@ TEST(RedisUrl, RedissIsTlsWithTheSameShapeAndDefaultPort) {
 TEST(RedisUrl, RejectsWithoutEchoingThePassword) {
   std::string why;
   EXPECT_FALSE(parse_redis_url("http://h", &why));
-  EXPECT_EQ(why, "must start with redis:// or rediss://");
+  EXPECT_EQ(why, "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://");
   EXPECT_FALSE(parse_redis_url("redisss://h", &why));
   EXPECT_FALSE(parse_redis_url("rediss://:topsecret@h/99", &why));
   EXPECT_EQ(why.find("topsecret"), std::string::npos);
@@ -102,6 +102,62 @@ TEST(RedisUrl, AHostWithControlBytesOrSpacesIsRefused) {
   }
   EXPECT_TRUE(parse_redis_url("redis://redis.internal:6380/1", &why)) << why;
   EXPECT_TRUE(parse_redis_url("redis://[::1]:6380", &why)) << why;
+}
+
+TEST(RedisUrl, SentinelListsTheSentinelsAndTheMasterName) {
+  std::string why;
+  auto one = parse_redis_url("redis-sentinel://sentinel#mymaster", &why);
+  ASSERT_TRUE(one) << why;
+  EXPECT_TRUE(one->sentinel_mode());
+  EXPECT_FALSE(one->tls);
+  ASSERT_EQ(one->sentinels.size(), 1u);
+  EXPECT_EQ(one->sentinels[0], (RedisHost{"sentinel", 26379}));
+  EXPECT_EQ(one->master_name, "mymaster");
+  EXPECT_EQ(one->db, 0);
+  EXPECT_TRUE(one->host.empty());
+  EXPECT_EQ(redacted_redis_url(*one), "redis-sentinel://sentinel:26379/0#mymaster");
+
+  auto many =
+      parse_redis_url("rediss-sentinel://app:p%40ss@10.0.0.1:5000,[::1],s3:26380/4#cache-1", &why);
+  ASSERT_TRUE(many) << why;
+  EXPECT_TRUE(many->tls);
+  EXPECT_EQ(many->user, "app");
+  EXPECT_EQ(many->password, "p@ss");
+  EXPECT_EQ(many->db, 4);
+  ASSERT_EQ(many->sentinels.size(), 3u);
+  EXPECT_EQ(many->sentinels[0], (RedisHost{"10.0.0.1", 5000}));
+  EXPECT_EQ(many->sentinels[1], (RedisHost{"::1", 26379}));
+  EXPECT_EQ(many->sentinels[2], (RedisHost{"s3", 26380}));
+  EXPECT_EQ(many->master_name, "cache-1");
+  std::string shown = redacted_redis_url(*many);
+  EXPECT_EQ(shown, "rediss-sentinel://app:****@10.0.0.1:5000,[::1]:26379,s3:26380/4#cache-1");
+  auto back = parse_redis_url(shown, &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->sentinels, many->sentinels);
+  EXPECT_EQ(back->master_name, many->master_name);
+  EXPECT_EQ(back->db, 4);
+  EXPECT_TRUE(back->tls);
+
+  // Standalone URLs have no sentinels.
+  auto plain = parse_redis_url("redis://h:1/2", &why);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->sentinel_mode());
+}
+
+TEST(RedisUrl, SentinelWithoutMasterNameOrHostsIsAClearError) {
+  std::string why;
+  EXPECT_FALSE(parse_redis_url("redis-sentinel://s1:26379,s2:26379/0", &why));
+  EXPECT_EQ(why, "a sentinel URL ends with #master-name (the name the Sentinels monitor)");
+  EXPECT_FALSE(parse_redis_url("redis-sentinel://s1#", &why));
+  EXPECT_EQ(why, "a sentinel URL ends with #master-name (the name the Sentinels monitor)");
+  EXPECT_FALSE(parse_redis_url("redis-sentinel://:topsecret@/0#m", &why));
+  EXPECT_EQ(why, "a sentinel URL lists at least one Sentinel host[:port]");
+  EXPECT_FALSE(parse_redis_url("redis-sentinel://s1,,s3#m", &why));
+  EXPECT_EQ(why, "Sentinel 2: host is missing");
+  EXPECT_FALSE(parse_redis_url("redis-sentinel://:topsecret@s1:99999#m", &why));
+  EXPECT_EQ(why, "Sentinel 1: host or port is malformed");
+  EXPECT_NE(kRedisUrlFormat.find("redis[s]-sentinel://"), std::string_view::npos);
+  EXPECT_NE(kRedisUrlFormat.find("#master-name"), std::string_view::npos);
 }
 
 }  // namespace

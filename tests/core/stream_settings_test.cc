@@ -57,6 +57,23 @@ TEST(StreamSettings, RedisUrlAndConnectTimeoutAreReadAndChecked) {
   ASSERT_EQ(bad.errors().size(), 2u) << bad.error_report();
 }
 
+TEST(StreamSettings, SentinelCredentialsGoIntoTheEndpointAndThePasswordIsMasked) {
+  EnvReader env = testing::env_from({{"REDIS_URL", "redis-sentinel://:datapw@s1,s2:26380#mymaster"},
+                                     {"REDIS_SENTINEL_USERNAME", "watcher"},
+                                     {"REDIS_SENTINEL_PASSWORD", "sentinel-secret"}});
+  std::optional<RedisEndpoint> url = load_redis_url(env);
+  ASSERT_TRUE(url) << env.error_report();
+  EXPECT_EQ(url->sentinel_user, "watcher");
+  EXPECT_EQ(url->sentinel_password, "sentinel-secret");
+  EXPECT_EQ(url->password, "datapw");
+  EXPECT_EQ(url->master_name, "mymaster");
+  ASSERT_EQ(env.entries().size(), 3u);
+  EXPECT_EQ(env.entries()[0].shown_value, "redis-sentinel://:****@s1:26379,s2:26380/0#mymaster");
+  EXPECT_EQ(env.entries()[1].shown_value, "watcher");
+  EXPECT_EQ(env.entries()[2].name, "REDIS_SENTINEL_PASSWORD");
+  EXPECT_EQ(env.entries()[2].shown_value, "****");
+}
+
 // load_redis_tls over `vars` (REDIS_URL among them).
 struct TlsLoad {
   std::shared_ptr<const RedisTlsContext> tls;
@@ -79,10 +96,10 @@ TEST(RedisTlsSettings, AllFiveAreListedAndNothingIsBuiltForRedis) {
   EXPECT_TRUE(plain.errors.empty());
   std::vector<std::string> names;
   for (const ConfigEntry& e : plain.entries) names.push_back(e.name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"REDIS_URL", "REDIS_TLS_CA_FILE", "REDIS_TLS_CERT_FILE",
-                                      "REDIS_TLS_KEY_FILE", "REDIS_TLS_SERVER_NAME",
-                                      "REDIS_TLS_INSECURE_SKIP_VERIFY"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "REDIS_URL", "REDIS_SENTINEL_USERNAME", "REDIS_SENTINEL_PASSWORD",
+                       "REDIS_TLS_CA_FILE", "REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE",
+                       "REDIS_TLS_SERVER_NAME", "REDIS_TLS_INSECURE_SKIP_VERIFY"}));
   // As the ConfigMaps list them: empty, or false.
   TlsLoad listed = load_tls({{"REDIS_TLS_CA_FILE", ""},
                              {"REDIS_TLS_CERT_FILE", ""},

@@ -200,7 +200,9 @@ TEST_F(Admin, ConsumerLagStreamsAndHealthReportKnownLag) {
             "{\"status\":\"unhealthy\",\"redis_connected\":true,\"transport_mode\":\"http\","
             "\"streams\":{\"healthy\":2,\"degraded\":1,\"unhealthy\":1},\"max_lag\":1500,\"total_"
             "lag\":2050,"
-            "\"consumer_group\":\"signalr-consumers\"}");
+            "\"consumer_group\":\"signalr-consumers\",\"redis\":{\"primary\":\"127.0.0.1:" +
+                std::to_string(redis_.port()) +
+                "\",\"failovers\":0,\"seconds_without_primary\":0}}");
   // The lag API answers from Redis on demand; it sets no gauge, because a
   // gauge set only when someone asks keeps its old value after the backlog
   // drains. The relay exports lag and depth on a schedule.

@@ -69,6 +69,21 @@ TEST(EventsApi, HealthDocumentCountsStreamsByStatus) {
             "\"total_lag\":1550,\"consumer_group\":\"signalr-consumers\"}");
 }
 
+TEST(EventsApi, HealthEndsWithTheRedisPrimaryWhenGiven) {
+  RedisPrimaryStatus::View found{"10.0.0.2:6379", 1, 0};
+  std::string doc = health_document(mixed(), "g", "mixed", &found);
+  EXPECT_EQ(doc.rfind(health_document(mixed(), "g", "mixed").substr(0, 60), 0), 0u) << doc;
+  EXPECT_NE(doc.find(",\"consumer_group\":\"g\",\"redis\":{\"primary\":\"10.0.0.2:6379\","
+                     "\"failovers\":1,\"seconds_without_primary\":0}}"),
+            std::string::npos)
+      << doc;
+  RedisPrimaryStatus::View none{"", 0, 12.7};
+  EXPECT_NE(
+      health_document(mixed(), "g", "mixed", &none)
+          .find("\"redis\":{\"primary\":null,\"failovers\":0,\"seconds_without_primary\":12}"),
+      std::string::npos);
+}
+
 TEST(EventsApi, HealthSaysWhyRedisIsNotConnectedAndOnlyThen) {
   LagSnapshot down;
   down.redis_error = "certificate verify failed: unable to get local issuer certificate";

@@ -1,0 +1,214 @@
+// The Sentinels' answer to "where is the primary"; see redis_sentinel_locator.h.
+#include "core/redis_sentinel_locator.h"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "core/log.h"
+
+namespace streamshift {
+namespace {
+
+std::string_view text_of(const redisReply* r) {
+  if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
+  return {r->str, r->len};
+}
+
+std::optional<uint16_t> port_of(std::string_view text) {
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || p != text.data() + text.size() || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(port);
+}
+
+constexpr std::string_view kSwitchMaster = "+switch-master";
+
+}  // namespace
+
+std::string redis_role(const redisReply* reply) {
+  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return "";
+  return std::string(text_of(reply->element[0]));
+}
+
+std::optional<RedisHost> parse_master_addr(const redisReply* reply, std::string_view master_name,
+                                           std::string* why) {
+  if (reply != nullptr && reply->type == REDIS_REPLY_NIL) {
+    *why = "sentinel: no master named '" + std::string(master_name) + "'";
+    return std::nullopt;
+  }
+  if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+    std::string_view host = text_of(reply->element[0]);
+    std::optional<uint16_t> port = port_of(text_of(reply->element[1]));
+    if (!host.empty() && port) return RedisHost{std::string(host), *port};
+  }
+  *why = "sentinel: get-master-addr-by-name answered something else than [ip, port]";
+  return std::nullopt;
+}
+
+std::optional<RedisHost> parse_switch_master(std::string_view payload,
+                                             std::string_view master_name) {
+  std::vector<std::string_view> words;
+  size_t from = 0;
+  while (from < payload.size()) {
+    size_t space = std::min(payload.find(' ', from), payload.size());
+    if (space > from) words.push_back(payload.substr(from, space - from));
+    from = space + 1;
+  }
+  if (words.size() != 5 || words[0] != master_name) return std::nullopt;
+  std::optional<uint16_t> port = port_of(words[4]);
+  if (!port) return std::nullopt;
+  return RedisHost{std::string(words[3]), *port};
+}
+
+RedisOptions RedisSentinelLocator::sentinel_options(const RedisOptions& data, std::string suffix) {
+  RedisOptions o;
+  o.name = data.name + suffix;
+  o.endpoint.host = data.endpoint.sentinels.front().host;
+  o.endpoint.port = data.endpoint.sentinels.front().port;
+  o.endpoint.user = data.endpoint.sentinel_user;
+  o.endpoint.password = data.endpoint.sentinel_password;
+  o.hosts = data.endpoint.sentinels;
+  o.connections = 1;
+  o.connect_timeout_ms = data.connect_timeout_ms;
+  o.backoff_initial_ms = data.backoff_initial_ms;
+  o.backoff_max_ms = data.backoff_max_ms;
+  return o;  // plaintext: the Sentinels are not spoken to over TLS
+}
+
+RedisSentinelLocator::RedisSentinelLocator(uv_loop_t* loop, const RedisOptions& data,
+                                           std::function<void(const RedisHost&)> on_switch)
+    : name_(data.name),
+      master_name_(data.endpoint.master_name),
+      timeout_ms_(data.connect_timeout_ms),
+      status_(data.primary_status),
+      on_switch_(std::move(on_switch)) {
+  RedisOptions query = sentinel_options(data, "-sentinel");
+  query.on_ready_change = [this](int delta) {
+    if (delta > 0 && !waiters_.empty() && !asking_) ask();
+  };
+  query_ = std::make_unique<RedisClient>(loop, std::move(query));
+  RedisOptions watch = sentinel_options(data, "-sentinel-watch");
+  watch.on_ready_change = [this](int delta) {
+    if (delta > 0) subscribe();
+  };
+  watch.on_push = [this](const redisReply& message) { on_message(message); };
+  watch_ = std::make_unique<RedisClient>(loop, std::move(watch));
+}
+
+void RedisSentinelLocator::start() {
+  query_->start();
+  watch_->start();
+}
+
+void RedisSentinelLocator::locate(Waiter* w) {
+  waiters_.push_back(w);
+  if (!asking_) ask();
+}
+
+void RedisSentinelLocator::cancel(Waiter* w) {
+  std::erase(waiters_, w);
+}
+
+std::string RedisSentinelLocator::last_error() const {
+  return error_.empty() ? query_->last_error() : error_;
+}
+
+void RedisSentinelLocator::ask() {
+  const char* argv[] = {"SENTINEL", "get-master-addr-by-name", master_name_.c_str()};
+  size_t lens[] = {8, 23, master_name_.size()};
+  asking_ = true;
+  query_->command(3, argv, lens, timeout_ms_, on_master_addr, this);
+}
+
+void RedisSentinelLocator::on_master_addr(void* data, const RedisResult& result) {
+  auto* l = static_cast<RedisSentinelLocator*>(data);
+  l->asking_ = false;
+  if (result.status == RedisStatus::kErrorReply) {
+    l->error_ = "sentinel: " + std::string(result.error);
+    l->answer_all(nullptr, l->error_);
+    return;
+  }
+  if (result.status != RedisStatus::kOk) {
+    // Not connected, lost, timed out: asked again once query_ is ready.
+    // The query client's own reason (a refusal, a wrong password) says more.
+    l->error_ = l->query_->last_error().empty()
+                    ? "sentinel: " + std::string(redis_status_name(result.status))
+                    : "";
+    if (!l->waiters_.empty() && l->query_->ready_connections() > 0) l->ask();
+    return;
+  }
+  std::string why;
+  std::optional<RedisHost> primary = parse_master_addr(result.reply, l->master_name_, &why);
+  if (!primary) {
+    l->error_ = why;
+    l->answer_all(nullptr, why);
+    return;
+  }
+  l->error_.clear();
+  l->primary_ = *primary;
+  l->answer_all(&*primary, "");
+}
+
+void RedisSentinelLocator::answer_all(const RedisHost* primary, std::string_view why) {
+  // A waiter answered may fail at once and ask again: that is a new query.
+  std::vector<Waiter*> waiting = std::exchange(waiters_, {});
+  for (Waiter* w : waiting) {
+    if (primary != nullptr) {
+      w->located(*primary);
+    } else {
+      w->not_located(why);
+    }
+  }
+}
+
+void RedisSentinelLocator::subscribe() {
+  const char* argv[] = {"SUBSCRIBE", kSwitchMaster.data()};
+  size_t lens[] = {9, kSwitchMaster.size()};
+  watch_->command(2, argv, lens, timeout_ms_, on_subscribed, this);
+}
+
+void RedisSentinelLocator::on_subscribed(void* data, const RedisResult& result) {
+  auto* l = static_cast<RedisSentinelLocator*>(data);
+  if (result.status == RedisStatus::kOk) return;
+  // The connection is dropped by then, or will be (timeout): the next one
+  // subscribes again.
+  log_line(LogLevel::kWarn, "redis sentinel: SUBSCRIBE +switch-master failed",
+           {{"client", l->name_},
+            {"error", result.status == RedisStatus::kErrorReply
+                          ? std::string(result.error)
+                          : std::string(redis_status_name(result.status))}});
+}
+
+void RedisSentinelLocator::on_message(const redisReply& message) {
+  // ["message", channel, payload]
+  if (message.elements != 3 || text_of(message.element[1]) != kSwitchMaster) return;
+  std::optional<RedisHost> next = parse_switch_master(text_of(message.element[2]), master_name_);
+  if (!next || *next == primary_) return;
+  log_line(LogLevel::kWarn, "redis sentinel: the primary moved",
+           {{"client", name_},
+            {"master", master_name_},
+            {"from", primary_.host.empty() ? std::string("?") : redis_host_text(primary_)},
+            {"to", redis_host_text(*next)}});
+  primary_ = *next;
+  if (status_) status_->primary_at(redis_host_text(primary_));
+  on_switch_(primary_);
+}
+
+void RedisSentinelLocator::shutdown(std::function<void()> on_closed) {
+  auto left = std::make_shared<int>(2);
+  auto done = [left, on_closed = std::move(on_closed)] {
+    if (--*left == 0 && on_closed) on_closed();
+  };
+  query_->shutdown(done);
+  watch_->shutdown(done);
+}
+
+void RedisSentinelLocator::close_now() {
+  query_->close_now();
+  watch_->close_now();
+}
+
+}  // namespace streamshift

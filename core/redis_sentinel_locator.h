@@ -1,0 +1,112 @@
+// Where the Redis primary is, asked of the Sentinels, for the connections
+// of one RedisClient whose endpoint is a sentinel one (it owns this).
+//
+// Two small RedisClients to the Sentinels, each attempt after a failure
+// going to the next Sentinel (RedisOptions::hosts), authenticating with
+// REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD:
+//   - query_: SENTINEL get-master-addr-by-name <name>, one in flight,
+//     shared by every connection waiting for it;
+//   - watch_: SUBSCRIBE +switch-master, again after every reconnect.
+//
+//   locate(w) --> waiters_ += w --no query out--> query_ ready? --no--> asked
+//                                                    |               when it is
+//                                                    v yes
+//                                     SENTINEL get-master-addr-by-name
+//                                                    |
+//        [host, port]: primary_, every waiter located(host:port)
+//        nil:          every waiter not_located("sentinel: no master named ...")
+//        error reply:  every waiter not_located("sentinel: <error>")
+//        lost, timeout: asked again once query_ is ready
+//
+//   +switch-master <name> <old ip> <old port> <new ip> <new port>, our name:
+//   primary_ = new, on_switch(new) (the client moves its connections).
+//
+// A waiter that gives up (its connect timer) calls cancel(w). shutdown()
+// closes both clients; its callback runs once both have closed. Nothing
+// here blocks: every command has the connect timeout as its deadline.
+#pragma once
+
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/redis_client.h"
+
+namespace streamshift {
+
+/// ROLE's first element ("master", "slave", "sentinel"); empty when the
+/// reply is not a ROLE reply.
+std::string redis_role(const redisReply* reply);
+
+/// SENTINEL get-master-addr-by-name's answer; nullopt with `*why` set when
+/// it names none (nil: the Sentinel monitors no master of that name) or is
+/// malformed.
+std::optional<RedisHost> parse_master_addr(const redisReply* reply, std::string_view master_name,
+                                           std::string* why);
+
+/// A +switch-master message's payload "<name> <old ip> <old port> <new ip>
+/// <new port>": the new primary when it is about `master_name`.
+std::optional<RedisHost> parse_switch_master(std::string_view payload,
+                                             std::string_view master_name);
+
+class RedisSentinelLocator {
+ public:
+  /// A connection waiting for the primary's address.
+  class Waiter {
+   public:
+    virtual void located(const RedisHost& primary) = 0;
+    virtual void not_located(std::string_view reason) = 0;
+
+   protected:
+    ~Waiter() = default;
+  };
+
+  /// `data` are the options of the client whose primary is looked up (its
+  /// endpoint's sentinels, master name and sentinel credentials, its
+  /// timeouts and backoff).
+  RedisSentinelLocator(uv_loop_t* loop, const RedisOptions& data,
+                       std::function<void(const RedisHost&)> on_switch);
+  RedisSentinelLocator(const RedisSentinelLocator&) = delete;
+  RedisSentinelLocator& operator=(const RedisSentinelLocator&) = delete;
+
+  void start();
+  /// `w` is answered later (never before locate() returns), once.
+  void locate(Waiter* w);
+  void cancel(Waiter* w);
+  /// Why the Sentinels gave no primary lately (empty when they did).
+  std::string last_error() const;
+  /// The primary the Sentinels named last (empty host before the first).
+  const RedisHost& primary() const { return primary_; }
+
+  void shutdown(std::function<void()> on_closed);
+  void close_now();
+
+ private:
+  static RedisOptions sentinel_options(const RedisOptions& data, std::string suffix);
+  void ask();
+  void answer_all(const RedisHost* primary, std::string_view why);
+  void subscribe();
+  void on_message(const redisReply& message);
+  static void on_master_addr(void* data, const RedisResult& result);
+  static void on_subscribed(void* data, const RedisResult& result);
+
+  std::string name_;         // the client's, for logs
+  std::string master_name_;  // what the Sentinels monitor
+  uint64_t timeout_ms_;
+  std::shared_ptr<RedisPrimaryStatus> status_;
+  std::function<void(const RedisHost&)> on_switch_;
+  std::unique_ptr<RedisClient> query_;
+  std::unique_ptr<RedisClient> watch_;
+  std::vector<Waiter*> waiters_;
+  bool asking_ = false;  // a query is in flight
+  RedisHost primary_;
+  std::string error_;
+};
+
+}  // namespace streamshift

@@ -1,0 +1,150 @@
+// A RedisClient on a redis-sentinel:// URL against real Sentinels
+// (tests/support/redis_sentinel.h): it finds the primary, follows a
+// failover, refuses a node that is not a primary, and says why when the
+// Sentinels name nothing or refuse its password.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <string>
+
+#include "core/redis_client.h"
+#include "tests/core/redis_client_fixture.h"
+#include "tests/support/redis_sentinel.h"
+#include "tests/support/redis_server.h"
+
+namespace streamshift::redis_test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::seconds;
+using testing::RedisFailoverSet;
+using testing::RedisServer;
+
+RedisEndpoint parsed(const std::string& url) {
+  std::string why;
+  std::optional<RedisEndpoint> ep = parse_redis_url(url, &why);
+  EXPECT_TRUE(ep) << url << ": " << why;
+  return ep.value_or(RedisEndpoint{});
+}
+
+// GET in database 3 (the support's command() has no connection to SELECT on).
+std::string get_in_db3(RedisServer& redis, const std::string& key) {
+  return redis
+      .command({"EVAL", "redis.call('SELECT', 3) return redis.call('GET', KEYS[1])", "1", key})
+      .str;
+}
+
+// One Sentinel watching `primary` as master `name`, with optional extra lines.
+std::unique_ptr<RedisServer> sentinel_for(uint16_t primary, const std::string& name,
+                                          const std::string& extra = "") {
+  auto s = RedisServer::sentinel("sentinel monitor " + name + " 127.0.0.1 " +
+                                 std::to_string(primary) + " 1\n" + extra);
+  EXPECT_TRUE(s->ready()) << "the Sentinel did not start";
+  return s;
+}
+
+class RedisSentinelClientTest : public RedisClientTest {
+ protected:
+  RedisOptions sentinel_options(const std::string& url) {
+    RedisOptions o = options(parsed(url), 2);
+    o.primary_status = status_;
+    return o;
+  }
+  // Runs the loop until last_error() contains `text`.
+  bool error_says(const std::string& text) {
+    return run_until([&] { return client_->last_error().find(text) != std::string::npos; },
+                     seconds(15));
+  }
+  std::shared_ptr<RedisPrimaryStatus> status_ = std::make_shared<RedisPrimaryStatus>();
+};
+
+TEST_F(RedisSentinelClientTest, FindsThePrimaryAndFollowsItThroughAFailover) {
+  RedisFailoverSet set;
+  ASSERT_TRUE(set.ready());
+  const uint16_t first = set.primary().port();
+  const uint16_t second = set.replica().port();
+  make_client(sentinel_options(set.sentinel_url(3)));
+  ASSERT_TRUE(ready(2)) << client_->last_error();
+  ASSERT_EQ(send({"SET", "before", "1"}).status, RedisStatus::kOk);
+  EXPECT_EQ(get_in_db3(set.primary(), "before"), "1");
+  EXPECT_EQ(status_->view().primary, "127.0.0.1:" + std::to_string(first));
+  EXPECT_EQ(status_->view().failovers, 0u);
+
+  set.kill_primary();
+  const auto killed = Clock::now();
+  // Writes are refused or lost until the client has moved; the first that
+  // succeeds must be on the promoted replica.
+  bool written = false;
+  while (!written && Clock::now() - killed < seconds(30)) {
+    ASSERT_TRUE(run_until([&] { return client_->ready_connections() > 0; }, seconds(30)))
+        << client_->last_error();
+    written = send({"SET", "after", "kill"}, 1000).status == RedisStatus::kOk;
+  }
+  ASSERT_TRUE(written) << client_->last_error();
+  auto to_first_write =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
+  std::cout << "[ measure ] sentinel failover: kill -> first successful write "
+            << to_first_write.count() << " ms\n";
+  EXPECT_LT(to_first_write, seconds(5));
+
+  ASSERT_TRUE(set.wait_for_promotion(seconds(20)));
+  ASSERT_EQ(set.primary().port(), second);
+  EXPECT_EQ(get_in_db3(set.primary(), "after"), "kill");
+  EXPECT_EQ(status_->view().primary, "127.0.0.1:" + std::to_string(second));
+  EXPECT_EQ(status_->view().failovers, 1u);
+  EXPECT_EQ(status_->view().seconds_without_primary, 0);
+}
+
+TEST_F(RedisSentinelClientTest, AnUnknownMasterNameIsAClearError) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  auto sentinel = sentinel_for(redis.port(), "known");
+  make_client(sentinel_options("redis-sentinel://127.0.0.1:" + std::to_string(sentinel->port()) +
+                               "#unknown"));
+  EXPECT_TRUE(error_says("sentinel: no master named 'unknown'")) << client_->last_error();
+  EXPECT_EQ(client_->ready_connections(), 0u);
+  EXPECT_GT(status_->view().seconds_without_primary, 0);
+}
+
+TEST_F(RedisSentinelClientTest, ANodeThatIsNotAPrimaryIsDropped) {
+  RedisServer primary;
+  ASSERT_TRUE(primary.ready());
+  RedisServer replica({"--replicaof", "127.0.0.1", std::to_string(primary.port())});
+  ASSERT_TRUE(replica.ready());
+  // A Sentinel told the replica is the master: it names it until it learns
+  // better, which the client must not take on trust.
+  auto sentinel = sentinel_for(replica.port(), "m");
+  make_client(
+      sentinel_options("redis-sentinel://127.0.0.1:" + std::to_string(sentinel->port()) + "#m"));
+  EXPECT_TRUE(error_says("not a primary (role: slave)")) << client_->last_error();
+  EXPECT_EQ(client_->ready_connections(), 0u);
+}
+
+TEST_F(RedisSentinelClientTest, SentinelPasswordIsUsedAndAWrongOneIsAClearError) {
+  RedisServer redis({"--requirepass", "datapw"});
+  ASSERT_TRUE(redis.ready());
+  auto sentinel = sentinel_for(redis.port(), "m", "requirepass sentinelpw\n");
+  std::string url = "redis-sentinel://:datapw@127.0.0.1:" + std::to_string(sentinel->port()) + "#m";
+
+  RedisOptions good = sentinel_options(url);
+  good.endpoint.sentinel_password = "sentinelpw";
+  make_client(good);
+  ASSERT_TRUE(ready(2)) << client_->last_error();
+  EXPECT_EQ(send({"SET", "k", "v"}).status, RedisStatus::kOk);
+  client_->shutdown([] {});
+  ASSERT_TRUE(run_until([&] { return client_->ready_connections() == 0; }));
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  client_.reset();
+
+  RedisOptions wrong = sentinel_options(url);
+  wrong.endpoint.sentinel_password = "nope";
+  make_client(wrong);
+  EXPECT_TRUE(error_says("connect timeout: no primary from the sentinels (handshake: "))
+      << client_->last_error();
+  EXPECT_NE(client_->last_error().find("WRONGPASS"), std::string::npos) << client_->last_error();
+  EXPECT_EQ(client_->last_error().find("nope"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace streamshift::redis_test
