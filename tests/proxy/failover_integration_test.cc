@@ -1,6 +1,7 @@
 // Issue 17's failover test: a primary, a replica and three Sentinels
 // (RedisFailoverSet), the sidecar and the relay on the Sentinel URL, the
-// primary SIGKILLed under steady load and the replica promoted. What became
+// primary SIGKILLed under steady load, the replica promoted and the killed
+// node back as its replica (as its pod would come back). What became
 // of every event (each has its own event_id) is read from the load's
 // outcomes, the new primary's stream and the target's deliveries.
 //
@@ -115,9 +116,11 @@ class Failover : public ::testing::Test {
     ASSERT_TRUE(promotion_);
   }
 
-  /// Steady load through the sidecar; once events are acked, the kill; the
-  /// load keeps going for load_after_promotion() after the promotion and
-  /// has stopped when this returns.
+  /// Steady load through the sidecar; once events are acked, the kill; once
+  /// the replica is promoted, the killed node rejoins as a replica (until
+  /// then the new primary has none: EVENT_TRANSPORT_MIN_REPLICAS=1 cannot
+  /// be met). The load keeps going for load_after_promotion() after the
+  /// promotion and has stopped when this returns.
   void fail_over_under_load() {
     load_ = std::make_unique<EventLoad>(EventLoadOptions{.port = sidecar_->port()});
     ASSERT_TRUE(eventually([&] { return load_->count(&EventOutcome::acked) >= 100; }, seconds(20),
@@ -125,6 +128,8 @@ class Failover : public ::testing::Test {
         << sidecar_->process().output();
     kill_primary();
     if (HasFatalFailure()) return;
+    ASSERT_TRUE(set_.rejoin());
+    rejoined_at_ = Clock::now();
     // The load's length after the promotion, by design: not a wait for an event.
     std::this_thread::sleep_for(load_after_promotion());
     load_->stop();
@@ -204,7 +209,7 @@ class Failover : public ::testing::Test {
   std::vector<EventOutcome> outcomes_;
   long long killed_wall_ms_ = 0;
   Promotion promotion_;
-  Clock::time_point promoted_at_;
+  Clock::time_point promoted_at_, rejoined_at_;
 };
 
 // A 202 means the replica has the entry too (WAIT 1): it survives the
@@ -229,6 +234,9 @@ TEST_F(Failover, MinReplicasOneFallbackOffLosesNoAcknowledgedEvent) {
   EXPECT_TRUE(lost.empty()) << lost.size()
                             << " acknowledged events not on the new primary: " << some(lost);
   EXPECT_TRUE(all_delivered(acked, seconds(30))) << relay_->process().output();
+  size_t acked_after =
+      count([&](const EventOutcome& o) { return o.acked() && o.sent > rejoined_at_; });
+  EXPECT_GT(acked_after, 0u) << "with a replica again, no event was acknowledged";
 }
 
 // Fallback on: whatever Redis does, the app gets 2xx, and each event
