@@ -1,5 +1,5 @@
 """Faults, one class each, reusable by any scenario (and by later ones:
-a Sentinel failover or a cluster reshard is one more class here).
+a cluster reshard is one more class here).
 
 A fault's life, driven by the runner:
 
@@ -66,6 +66,40 @@ class KillRedis(Fault):
     def heal(self):
         self.node.start()
         return time.monotonic_ns()
+
+
+class KillPrimary(Fault):
+    """SIGKILL the primary of a Sentinel set (sentinel.SentinelSet); the
+    fault ends once Sentinel has promoted the replica and the killed node,
+    started again, is in sync as a replica of the new primary (as its pod
+    would be), so EVENT_TRANSPORT_MIN_REPLICAS=1 can be met again."""
+
+    label = "SIGKILL the Redis primary, Sentinel promotes the replica, the old one rejoins"
+
+    def __init__(self, sentinels):
+        self.sentinels = sentinels
+        self._t = None
+        self.promoted_s = None
+        self.rejoined_s = None
+
+    def inject(self):
+        self._t = time.monotonic_ns()
+        node = self.sentinels.primary
+        node.proc.signal(signal.SIGKILL)
+        node.proc.wait(EXIT_DEADLINE_S)
+        return self._t
+
+    def heal(self):
+        if not self.sentinels.wait_for_promotion(EXIT_DEADLINE_S):
+            raise RuntimeError(f"Sentinel promoted no replica within {EXIT_DEADLINE_S} s")
+        self.promoted_s = (time.monotonic_ns() - self._t) / 1e9
+        self.sentinels.rejoin()
+        now = time.monotonic_ns()
+        self.rejoined_s = (now - self._t) / 1e9
+        return now
+
+    def details(self):
+        return {"promoted_s": self.promoted_s, "rejoined_s": self.rejoined_s}
 
 
 class StopRedis(Fault):

@@ -27,6 +27,7 @@ import accounting  # noqa: E402
 from bench import cpu_model, first_line  # noqa: E402
 from rig import Load, Redis, RedisError, RedisNode, Relay, Rig, Sidecar, pairs, poll_until
 from scenarios import FULL, QUICK, SCENARIOS
+from sentinel import SentinelSet
 from target import Target
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,9 +46,9 @@ RELAY_ENV = {
 }
 
 
-def sidecar_env(sc, redis):
+def sidecar_env(sc, redis_url):
     return {
-        "REDIS_URL": redis.url,
+        "REDIS_URL": redis_url,
         "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
         "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": str(sc.redis_percentage),
         "EVENT_TRANSPORT_FALLBACK_TO_HTTP": "true" if sc.fallback else "false",
@@ -88,14 +89,18 @@ def dead_lettered(redis):
 def start_rig(sc, rig):
     rig.target = Target(sc.baseline)
     rig.target.start()
-    rig.redis = RedisNode(rig)
-    rig.redis.start()
+    if sc.sentinel:
+        rig.sentinels = SentinelSet(rig)
+        rig.sentinels.start()
+    else:
+        rig.redis = RedisNode(rig)
+        rig.redis.start()
     for i in range(sc.relays):
-        relay = Relay(rig, f"relay-{'abcdefgh'[i]}", rig.redis.url, rig.target.port,
+        relay = Relay(rig, f"relay-{'abcdefgh'[i]}", rig.redis_url, rig.target.port,
                       RELAY_ENV | sc.relay_env)
         rig.relays.append(relay)
         relay.start()
-    rig.sidecar = Sidecar(rig, rig.target.port, sidecar_env(sc, rig.redis))
+    rig.sidecar = Sidecar(rig, rig.target.port, sidecar_env(sc, rig.redis_url))
     rig.sidecar.start()
 
 

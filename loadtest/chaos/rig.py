@@ -1,6 +1,7 @@
 """The processes of one chaos scenario, each on free loopback ports, with its
-log in the scenario's temp dir: redis-server (AOF, fsync always), the
-sidecar, relays and the load generator, plus a small RESP client.
+log in the scenario's temp dir: redis-server (AOF, fsync always) or a
+Sentinel set of them (sentinel.py), the sidecar, relays and the load
+generator, plus a small RESP client.
 
 Every child runs under `setpriv --pdeathsig KILL`, in a session of its own:
 it dies with this process even when this process is killed outright, and a
@@ -190,17 +191,26 @@ def metric(port, series):
 
 class RedisNode:
     """redis-server with AOF and `appendfsync always`, so every write it
-    acknowledged survives a SIGKILL; restarts on the same port and dir."""
+    acknowledged survives a SIGKILL; restarts on the same port and dir,
+    optionally as a replica of another node (`follow`)."""
 
     def __init__(self, rig, name="redis", extra_args=()):
         self.port = free_port()
         self.dir = os.path.join(rig.dir, name)
         os.makedirs(self.dir, exist_ok=True)
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+        self.argv = self.command(extra_args)
+        self.proc = rig.add(Proc(name, list(self.argv), {}, rig.dir))
+
+    def command(self, extra_args):
+        """The command line (a Sentinel has another)."""
+        return ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", self.dir, "--save", "", "--appendonly", "yes",
                 "--appendfsync", "always", "--daemonize", "no", "--loglevel", "notice",
                 *extra_args]
-        self.proc = rig.add(Proc(name, argv, {}, rig.dir))
+
+    def follow(self, primary_port):
+        """From the next start on, a replica of the node on `primary_port`."""
+        self.proc.argv = self.argv + ["--replicaof", "127.0.0.1", str(primary_port)]
 
     @property
     def url(self):
@@ -316,10 +326,25 @@ class Rig:
         self.build = build
         self.dir = workdir
         self.procs = []
-        self.redis = None
+        self.sentinels = None  # a SentinelSet, when the scenario runs one
+        self._redis = None
         self.sidecar = None
         self.relays = []
         self.target = None
+
+    @property
+    def redis(self):
+        """The node holding the streams: with Sentinel, the current primary."""
+        return self.sentinels.primary if self.sentinels else self._redis
+
+    @redis.setter
+    def redis(self, node):
+        self._redis = node
+
+    @property
+    def redis_url(self):
+        """REDIS_URL for the sidecar and the relays."""
+        return self.sentinels.url if self.sentinels else self._redis.url
 
     def binary(self, name):
         return os.path.join(self.build, name)

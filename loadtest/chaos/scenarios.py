@@ -12,7 +12,8 @@ import dataclasses
 from typing import Callable
 
 from accounting import Promises
-from faults import KillRedis, KillRelayMidBatch, StopRedis, TargetMisbehaves, Terminate
+from faults import (KillPrimary, KillRedis, KillRelayMidBatch, StopRedis, TargetMisbehaves,
+                    Terminate)
 from target import HEALTHY, Behaviour
 
 
@@ -40,6 +41,7 @@ class Scenario:
     redis_percentage: int = 100
     fallback: bool = True
     relays: int = 1
+    sentinel: bool = False  # a primary, a replica and 3 Sentinels (REDIS_URL redis-sentinel://)
     publish_timeout_ms: int = 1000
     baseline: Behaviour = HEALTHY  # the target's behaviour outside the fault
     relay_env: dict = dataclasses.field(default_factory=dict)  # over the shared settings
@@ -93,6 +95,16 @@ SCENARIOS = [
         "redis-stop-no-fallback", stop_redis, False,
         "fallback off: timed-out XADDs are answered 503 (nothing acknowledged; such an "
         "event may still land and be delivered); every 202 is delivered"),
+    Scenario(
+        name="primary-failover",
+        make_fault=lambda rig, t: KillPrimary(rig.sentinels),
+        sentinel=True,
+        fallback=False,
+        sidecar_env={"EVENT_TRANSPORT_MIN_REPLICAS": "1"},
+        promises=Promises(),
+        why="EVENT_TRANSPORT_MIN_REPLICAS=1: a 202 means the replica has the entry too, so it "
+            "survives the primary's SIGKILL and the relay delivers it from the new primary; "
+            "what could not be replicated is answered 503; sidecar and relay follow Sentinel"),
     Scenario(
         name="relay-kill",
         make_fault=lambda rig, t: KillRelayMidBatch(rig.relays[0]),

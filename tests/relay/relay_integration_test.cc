@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/delivery_target.h"
 #include "tests/support/eventually.h"
 #include "tests/support/net.h"
 #include "tests/support/proc_stats.h"
@@ -35,64 +36,7 @@ long long pending(const RedisServer& redis, const std::string& stream) {
   return r.elements[0].integer;
 }
 
-// Event ids the target answered 2xx, with how many times each.
-class Target {
- public:
-  Target() {
-    upstream_.set_handler([this](const ReceivedRequest& r) { return handle(r); });
-  }
-  uint16_t port() const { return upstream_.port(); }
-  TestUpstream& upstream() { return upstream_; }
-
-  /// Decides each answer; the default is 200 at once.
-  void set_policy(std::function<UpstreamReply(const ReceivedRequest&)> policy) {
-    std::lock_guard<std::mutex> lock(mu_);
-    policy_ = std::move(policy);
-  }
-  std::map<std::string, int> delivered() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return delivered_;
-  }
-  size_t delivered_count() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return delivered_.size();
-  }
-  int max_concurrent() const { return max_concurrent_.load(); }
-  /// Requests that reached the handler (TestUpstream records them only
-  /// once answered).
-  int arrived() const { return arrived_.load(); }
-
- private:
-  UpstreamReply handle(const ReceivedRequest& r) {
-    ++arrived_;
-    int now = ++concurrent_;
-    int seen = max_concurrent_.load();
-    while (now > seen && !max_concurrent_.compare_exchange_weak(seen, now)) {
-    }
-    std::function<UpstreamReply(const ReceivedRequest&)> policy;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      policy = policy_;
-    }
-    UpstreamReply reply = policy ? policy(r) : UpstreamReply{};
-    if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
-    reply.delay = milliseconds(0);
-    if (reply.status >= 200 && reply.status < 300) {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++delivered_[r.header("X-Event-Id").value_or("?")];
-    }
-    --concurrent_;
-    return reply;
-  }
-
-  mutable std::mutex mu_;
-  std::function<UpstreamReply(const ReceivedRequest&)> policy_;
-  std::map<std::string, int> delivered_;
-  std::atomic<int> concurrent_{0};
-  std::atomic<int> max_concurrent_{0};
-  std::atomic<int> arrived_{0};
-  TestUpstream upstream_;  // last: destroyed (its threads joined) first
-};
+using Target = DeliveryTarget;
 
 class Relay : public ::testing::Test {
  protected:

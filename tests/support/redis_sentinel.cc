@@ -190,6 +190,27 @@ Promotion RedisFailoverSet::wait_for_promotion(milliseconds timeout) {
   return p;
 }
 
+bool RedisFailoverSet::rejoin() {
+  RedisServer& node = replica();
+  if (!node.restart()) {
+    ADD_FAILURE() << "the killed node did not start again";
+    return false;
+  }
+  RedisValue r = node.command({"REPLICAOF", "127.0.0.1", std::to_string(primary().port())});
+  if (r.str != "OK") {
+    ADD_FAILURE() << "REPLICAOF answered " << r.str;
+    return false;
+  }
+  auto synced = eventually(
+      [&] {
+        std::string info = node.command({"INFO", "replication"}, kPollTimeout).str;
+        return info.find("master_link_status:up") != std::string::npos;
+      },
+      std::chrono::seconds(30), "the killed node in sync with the new primary");
+  if (!synced) ADD_FAILURE() << synced.message();
+  return static_cast<bool>(synced);
+}
+
 uint16_t RedisFailoverSet::current_primary_port() const {
   for (const auto& s : sentinels_) {
     if (uint16_t port = named_primary_port(*s, settings_.master_name); port != 0) return port;

@@ -7,6 +7,9 @@
 //   (replica in sync, every Sentinel      (time noted)          (a Sentinel names the
 //    knows the primary, the replica                              former replica, whose
 //    and the two other Sentinels)                                ROLE says master)
+//                                                                   │ rejoin()
+//                                                                   v
+//                                             the killed node back, a replica in sync
 //
 // Everything is SIGKILLed and its directory removed when the set is
 // destroyed (also when a test fails midway); the processes die with the test
@@ -74,6 +77,10 @@ class RedisFailoverSet {
   /// the replica and its ROLE says master (then primary() is that node), or
   /// `timeout` has passed since the kill.
   Promotion wait_for_promotion(std::chrono::milliseconds timeout);
+  /// After a promotion: starts the killed node again (same port and dir) as
+  /// a replica of the new primary, as its pod would come back, and waits
+  /// until it is in sync. False (and a test failure) when it does not.
+  bool rejoin();
   /// The primary's port according to the first Sentinel that answers; 0 when
   /// none does.
   uint16_t current_primary_port() const;

@@ -71,6 +71,16 @@ TEST(RedisFailoverSet, PromotesTheReplicaWhenThePrimaryIsKilled) {
 
   EXPECT_EQ(set.primary().command({"GET", "before"}).str, "kill");
   EXPECT_EQ(set.current_primary_port(), replica_port);
+
+  // The killed node comes back as a replica of the new primary.
+  const uint16_t killed_port = set.replica().port();
+  ASSERT_TRUE(set.rejoin());
+  EXPECT_EQ(set.replica().port(), killed_port);
+  EXPECT_EQ(set.replica().command({"ROLE"}).elements.at(0).str, "slave");
+  EXPECT_EQ(set.primary().command({"SET", "after", "rejoin"}).str, "OK");
+  EXPECT_TRUE(eventually([&] { return replica_has(set.replica(), "after", "rejoin"); }, seconds(10),
+                         "a write on the rejoined replica"));
+  EXPECT_EQ(set.replica().command({"GET", "before"}).str, "kill");
 }
 
 }  // namespace
