@@ -24,6 +24,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -185,8 +186,29 @@ class Services:
                              "--tls-port", str(self.redis_tls_port),
                              "--tls-cert-file", f"{d}/redis.crt", "--tls-key-file", f"{d}/redis.key",
                              "--tls-ca-cert-file", f"{d}/ca.crt", "--tls-auth-clients", "no",
-                             "--save", "", "--appendonly", "no", "--dir", self.dir],
+                             "--save", "", "--appendonly", "no", "--dir", self.dir,
+                             "--repl-diskless-sync-delay", "0"],
                    port=self.redis_port)
+
+    def replica(self):
+        """A replica of the bench's redis-server, started and waited for until
+        it acknowledges every write (a replica that has just synced answers
+        WAIT only after its first acknowledgement)."""
+        port = free_port()
+        self.replica_proc = self.start("redis-replica", [
+            "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", self.dir, "--dbfilename", "replica.rdb",
+            "--replicaof", "127.0.0.1", str(self.redis_port)], port=port)
+        self.redis_cli("SET", "streamshift:bench:replication-probe", "1")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            info = self.redis_cli("INFO", "replication")
+            primary = re.search(r"master_repl_offset:(\d+)", info)
+            acked = re.search(r"slave0:.*state=online,offset=(\d+)", info)
+            if primary and acked and int(primary.group(1)) > 0 and acked.group(1) == primary.group(1):
+                return
+            time.sleep(0.05)
+        die("the replica never acknowledged the primary's writes")
 
     def redis_cli(self, *args):
         with socket.create_connection(("127.0.0.1", self.redis_port)) as s:
@@ -357,11 +379,12 @@ class Bench:
         workdir = tempfile.mkdtemp(prefix="streamshift-bench-")
         self.svc = Services(self.build, workdir)
         scenarios = {"http": self.http_path, "redis": self.redis_path, "e2e": self.end_to_end,
-                     "typing": self.typing}
-        wanted = self.args.only.split(",") if self.args.only else list(scenarios)
+                     "typing": self.typing, "durable": self.durable}
+        # The report has the first four; durable runs with --only.
+        wanted = self.args.only.split(",") if self.args.only else list(scenarios)[:4]
         for name in wanted:
             if name not in scenarios:
-                die(f"--only: unknown scenario {name} (http, redis, e2e, typing)")
+                die(f"--only: unknown scenario {name} (http, redis, e2e, typing, durable)")
         try:
             self.svc.redis()
             for name in wanted:
@@ -439,6 +462,25 @@ class Bench:
         rates = [("max", 0)] + [(str(x), x) for x in self.rates]
         self.results["redis"] = {"idle_rss_mb": {"streamshift": idle_rss},
                                  "runs": self.series(targets, rates, sink=False)}
+        for p in started:
+            svc.stop(p)
+
+    def durable(self):
+        """EVENT_TRANSPORT_MIN_REPLICAS=0 against 1 (XADD, then one WAIT per
+        batch), the bench's redis-server with one replica."""
+        svc = self.svc
+        svc.replica()
+        redis = (("redis-server", svc.redis_proc), ("redis-replica", svc.replica_proc))
+        targets, started = [], []
+        for n in (0, 1):
+            port, proc = svc.sidecar(f"streamshift-min-replicas-{n}", {
+                "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
+                "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100",
+                "EVENT_TRANSPORT_MIN_REPLICAS": str(n)})
+            targets.append((f"min-replicas-{n}", port, "events", (("streamshift", proc),) + redis))
+            started.append(proc)
+        rates = [("max", 0)] + [(str(x), x) for x in self.rates]
+        self.results["durable"] = {"runs": self.series(targets, rates, sink=False)}
         for p in started:
             svc.stop(p)
 
@@ -785,7 +827,7 @@ def main():
                     "one in the HTTP and Redis scenarios, interleaved, as 'streamshift-previous'; "
                     "with --only only")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
-    ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing): "
+    ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing, durable): "
                     "print their results as JSON instead of writing the report")
     args = ap.parse_args()
     if args.previous and not args.only:
