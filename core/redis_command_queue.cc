@@ -1,7 +1,7 @@
 // Commands in flight on one Redis connection; see redis_command_queue.h.
 #include "core/redis_command_queue.h"
 
-#include <algorithm>
+#include <cassert>
 
 #include "core/completion.h"
 
@@ -26,6 +26,7 @@ void RedisCommandQueue::push(RedisCallback callback, void* data, uint64_t deadli
 
 void RedisCommandQueue::push_wait(uint8_t replicas, uint64_t deadline) {
   commands_.push_back(Command{nullptr, nullptr, deadline, replicas, true});
+  ++waits_;
 }
 
 void RedisCommandQueue::reply(ReplyPtr reply) {
@@ -38,12 +39,13 @@ void RedisCommandQueue::answer(const redisReply* reply, ReplyPtr* owned) {
   Command oldest = commands_.front();
   commands_.pop_front();
   if (oldest.wait) {
+    --waits_;
     if (late_ > 0) --late_;
     release(reply, oldest.replicas);
   } else if (late_ > 0) {
     --late_;  // answered kTimeout already
-  } else if (oldest.replicas > 0 && owned != nullptr && *owned != nullptr &&
-             reply->type != REDIS_REPLY_ERROR) {
+  } else if (oldest.replicas > 0 && reply != nullptr && reply->type != REDIS_REPLY_ERROR) {
+    assert(owned != nullptr && "a durable command's reply must be passed with its ownership");
     held_.push_back(Held{oldest.callback, oldest.data, oldest.deadline, std::move(*owned)});
   } else {
     complete_once(oldest.callback, oldest.data, redis_result_of(reply));
@@ -82,15 +84,17 @@ void RedisCommandQueue::release(const redisReply* wait_reply, uint8_t replicas) 
 void RedisCommandQueue::expire(uint64_t now) {
   RedisResult timeout;
   timeout.status = RedisStatus::kTimeout;
-  // One at a time, searched afresh: a callback may drop the connection
-  // (which answers and forgets every held command) or send more.
-  for (;;) {
-    auto due = std::find_if(held_.begin(), held_.end(),
-                            [now](const Held& h) { return h.deadline <= now; });
-    if (due == held_.end()) break;
-    Held h = std::move(*due);
-    held_.erase(due);
-    complete_once(h.callback, h.data, timeout);
+  // Oldest first, as for the waiting ones below; one at a time, from the
+  // front again: a callback may drop the connection (which answers and
+  // forgets every held command) or send more.
+  RedisResult unconfirmed;
+  unconfirmed.status = RedisStatus::kNotReplicated;
+  unconfirmed.error = "replication not confirmed within the deadline";
+  while (!held_.empty() && held_.front().deadline <= now) {
+    Held h = std::move(held_.front());
+    held_.pop_front();
+    unconfirmed.reply = h.reply.get();
+    complete_once(h.callback, h.data, unconfirmed);
   }
   while (late_ < commands_.size() && commands_[late_].deadline <= now) {
     Command& c = commands_[late_++];
@@ -109,9 +113,7 @@ std::string RedisCommandQueue::overdue(uint64_t now, const RedisReplyLimits& lim
 
 std::optional<uint64_t> RedisCommandQueue::next_due(uint64_t late_reply_grace_ms) const {
   std::optional<uint64_t> due;
-  for (const Held& h : held_) {
-    if (!due || h.deadline < *due) due = h.deadline;
-  }
+  if (!held_.empty()) due = held_.front().deadline;
   if (late_ < commands_.size() && (!due || commands_[late_].deadline < *due))
     due = commands_[late_].deadline;
   if (late_ > 0) {

@@ -25,8 +25,14 @@
 //   reply WAIT n: n >= replicas: X1, X2 answered with their own replies
 //                 n <  replicas: kNotReplicated (their replies attached)
 //
-// A held command keeps its deadline: expire() answers it kTimeout like a
-// waiting one, and the WAIT's verdict then skips it.
+// A held command keeps its deadline: past it, expire() answers it
+// kNotReplicated (it is stored; its replication was not confirmed in time:
+// Redis checks a WAIT's own timeout only on its clock tick, up to 100 ms
+// late), and the WAIT's verdict then skips it. A WAIT blocks its connection
+// on the server until it answers, so the connection sends nothing more
+// while one is out (waits(): redis_connection.h). Callbacks of one batch
+// may run out of send order: an error reply is answered at once, the
+// stored ones when their WAIT answers.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -58,6 +64,8 @@ class RedisCommandQueue {
   /// unless it timed out already, and forgets it. NULL when the connection
   /// went. A reply that may be held is passed with its ownership.
   void reply(ReplyPtr reply);
+  /// A reply the caller keeps: never for a durable command's (which must
+  /// be held), so tests and a lost connection (NULL) only.
   void reply(const redisReply* reply) { answer(reply, nullptr); }
 
   /// Answers kTimeout, oldest first, every waiting command whose deadline
@@ -78,6 +86,11 @@ class RedisCommandQueue {
   size_t size() const { return commands_.size(); }
   /// Durable commands replied to, waiting for their WAIT.
   size_t held() const { return held_.size(); }
+  /// WAITs sent and not yet replied to (late ones included).
+  size_t waits() const { return waits_; }
+  /// Commands whose callbacks have not run: what a cap on commands in
+  /// flight counts.
+  size_t outstanding() const { return commands_.size() + held_.size(); }
   size_t late() const { return late_; }
   /// True when no command waits for a reply within its deadline.
   bool none_waiting() const { return late_ == commands_.size(); }
@@ -103,6 +116,7 @@ class RedisCommandQueue {
   std::deque<Command> commands_;  // oldest first
   size_t late_ = 0;               // the first late_ commands are late
   std::deque<Held> held_;         // replied to, older than every command above
+  size_t waits_ = 0;
 };
 
 }  // namespace streamshift

@@ -292,6 +292,7 @@ bool RedisConnection::on_bytes(const char* data, size_t len) {
       break;
     }
     if (was_waiting) arm_deadline_timer();
+    if (!batch_.empty() && commands_.waits() == 0) schedule_flush();  // one held back for a WAIT
   }
   return socket_ == socket;
 }
@@ -359,12 +360,14 @@ void RedisConnection::schedule_reconnect(std::string_view reason, bool was_ready
   uv_timer_start(&backoff_timer_, on_backoff_done, delay, 0);
 }
 
+void RedisConnection::schedule_flush() {
+  uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
+  uv_check_start(&flush_check_, on_flush_check);
+}
+
 void RedisConnection::issue(const RedisCommandArgs& args, uint64_t timeout_ms,
                             RedisCallback callback, void* data) {
-  if (batch_.empty()) {
-    uv_idle_start(&flush_idle_, [](uv_idle_t*) {});
-    uv_check_start(&flush_check_, on_flush_check);
-  }
+  if (batch_.empty()) schedule_flush();
   batch_.append(args.argc, args.argv, args.lens, args.borrowed);
   bool first_waiting = commands_.none_waiting();
   uint64_t deadline = uv_now(client_->loop_) + timeout_ms;
@@ -399,6 +402,13 @@ void RedisConnection::on_flush_check(uv_check_t* check) {
 void RedisConnection::flush() {
   uv_idle_stop(&flush_idle_);
   uv_check_stop(&flush_check_);
+  // A WAIT out blocks this connection on the server: what is sent now would
+  // wait behind it there, and its own WAIT's timeout would start late. The
+  // batch leaves when the WAIT is answered (on_bytes), or at a deadline.
+  if (commands_.waits() == 0) send_batch();
+}
+
+void RedisConnection::send_batch() {
   if (batch_replicas_ > 0) append_wait();
   if (socket_ != nullptr) socket_->send(batch_);  // a failure closes this connection
   batch_.clear();
@@ -411,7 +421,7 @@ bool RedisConnection::send(const RedisCommandArgs& args, uint64_t timeout_ms,
     *refused = RedisStatus::kNotConnected;
     return false;
   }
-  if (commands_.size() >= o.max_in_flight ||
+  if (commands_.outstanding() >= o.max_in_flight ||
       socket_->queued_bytes() > o.limits.max_queued_write_bytes) {
     *refused = RedisStatus::kOverloaded;
     return false;
@@ -436,7 +446,7 @@ void RedisConnection::on_deadline(uv_timer_t* timer) {
   // A command is answered only after its bytes have left (borrowed ones
   // are referenced until then): a batch still waiting for its flush, one
   // issued late in a loop turn, goes first.
-  if (!c->batch_.empty()) c->flush();
+  if (!c->batch_.empty()) c->send_batch();
   uint64_t now = uv_now(c->client_->loop_);
   RedisSocket* socket = c->socket_;
   c->commands_.expire(now);  // callbacks may close this connection

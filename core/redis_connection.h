@@ -35,9 +35,12 @@
 // flush_idle_, so that the loop does not block first); the check callback,
 // right after the loop's I/O callbacks, hands the whole batch to the socket:
 // the commands of one loop turn leave in one write. A batch holding durable
-// commands ends with one WAIT for them all (redis_command_queue.h), whose
-// server-side timeout ends before the earliest of their deadlines, so that
-// Redis answers "too few replicas" before we would answer kTimeout.
+// commands ends with one WAIT for them all (redis_command_queue.h), its
+// timeout set to end before the earliest of their deadlines (Redis checks
+// it on its clock tick, up to 100 ms late: a held command past its deadline
+// is answered kNotReplicated). While a WAIT is out the batch is held back
+// (Redis would not read it before the WAIT ends): it leaves, with its own
+// WAIT, when the WAIT is answered, or at a deadline.
 //
 // connect_timer_ runs from kLocating (or connect()) until kReady; its
 // expiry is close("connect timeout: no primary from the sentinels ..."),
@@ -111,7 +114,9 @@ class RedisConnection final : private RedisSocket::Owner, private RedisSentinelL
   void connect();
   void handshake();
   void issue(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback, void* data);
-  void flush();
+  void schedule_flush();
+  void flush();       // at the end of a loop turn: send_batch(), unless a WAIT is out
+  void send_batch();  // now
   void append_wait();
   // The one teardown: see above.
   void close(std::string_view reason);

@@ -57,6 +57,7 @@ class RedisClientTest : public ::testing::Test {
     return o;
   }
   void make_client(RedisOptions o) {
+    uv_update_time(&loop_);  // a fixture may have waited before: timers start from now
     client_ = std::make_unique<RedisClient>(&loop_, std::move(o));
     client_->start();
   }

@@ -132,6 +132,7 @@ TEST(RedisCommandQueue, ACallbackThatDropsTheConnectionIsSafe) {
   EXPECT_EQ(later.statuses, std::vector<RedisStatus>{RedisStatus::kConnectionLost});
   EXPECT_EQ(q.size(), 0u);
   EXPECT_EQ(q.late(), 0u);
+  EXPECT_EQ(q.waits(), 0u);
 }
 
 }  // namespace
@@ -212,7 +213,9 @@ TEST(DurableCommands, AnErrorReplyIsNotHeldAndAWaitErrorFailsTheHeldOnes) {
   EXPECT_EQ(held.error, "WAIT: ERR WAIT cannot be used with replica instances");
 }
 
-TEST(DurableCommands, AHeldCommandStillTimesOutAtItsDeadline) {
+// Stored, but its replication not confirmed in time: kNotReplicated, with
+// its own reply, not kTimeout.
+TEST(DurableCommands, AHeldCommandPastItsDeadlineIsNotReplicated) {
   RedisCommandQueue q;
   Texts a, b;
   q.push(record_text, &a, 100, 1);
@@ -221,12 +224,17 @@ TEST(DurableCommands, AHeldCommandStillTimesOutAtItsDeadline) {
   q.reply(parsed("$3\r\n1-1\r\n"));
   q.reply(parsed("$3\r\n1-2\r\n"));
   EXPECT_EQ(q.next_due(10000), 100u) << "the held command's own deadline";
+  EXPECT_EQ(q.waits(), 1u);
+  EXPECT_EQ(q.outstanding(), 3u);
   q.expire(100);
-  EXPECT_EQ(a.statuses, std::vector<RedisStatus>{RedisStatus::kTimeout});
+  EXPECT_EQ(a.statuses, std::vector<RedisStatus>{RedisStatus::kNotReplicated});
+  EXPECT_EQ(a.replies, std::vector<std::string>{"1-1"});
+  EXPECT_EQ(a.error, "replication not confirmed within the deadline");
   EXPECT_EQ(q.held(), 1u);
-  q.expire(300);  // the WAIT is late now, and b is answered kTimeout
-  EXPECT_EQ(b.statuses, std::vector<RedisStatus>{RedisStatus::kTimeout});
+  q.expire(300);  // the WAIT is late now, and b is answered too
+  EXPECT_EQ(b.statuses, std::vector<RedisStatus>{RedisStatus::kNotReplicated});
   EXPECT_EQ(q.late(), 1u);
+  EXPECT_EQ(q.waits(), 1u) << "still blocking the connection on the server";
   q.reply(parsed(":1\r\n"));  // the late WAIT's reply only frees it
   EXPECT_EQ(a.statuses.size(), 1u);
   EXPECT_EQ(b.statuses.size(), 1u);
