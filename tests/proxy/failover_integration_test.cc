@@ -76,6 +76,7 @@ bool answered(const EventOutcome& o, int status) {
 
 class Failover : public ::testing::Test {
  protected:
+  explicit Failover(ReplicationLink link = ReplicationLink::kDirect) : set_({}, link) {}
   void SetUp() override { ASSERT_TRUE(set_.ready()); }
 
   /// The sidecar on the Sentinel URL, every event to Redis, plus `env`.
@@ -108,6 +109,7 @@ class Failover : public ::testing::Test {
 
   /// SIGKILLs the primary and waits for Sentinel to promote the replica.
   void kill_primary() {
+    killed_at_ = Clock::now();
     set_.kill_primary();
     // Read once the old primary is reaped: it stores nothing after this.
     killed_wall_ms_ = wall_ms();
@@ -201,6 +203,18 @@ class Failover : public ::testing::Test {
     return static_cast<size_t>(std::count_if(outcomes_.begin(), outcomes_.end(), which));
   }
 
+  /// "id: status body" for up to `n` of `ids`.
+  std::string describe(const Ids& ids, size_t n = 5) const {
+    std::string out;
+    for (const EventOutcome& o : outcomes_) {
+      if (n == 0) break;
+      if (ids.count(o.event_id) == 0) continue;
+      out += o.event_id + ": " + std::to_string(o.status) + " " + o.body + "\n";
+      --n;
+    }
+    return out;
+  }
+
   RedisFailoverSet set_;
   DeliveryTarget target_;  // SignalR: the sidecar's upstream and the relay's target
   std::unique_ptr<RelayProcess> relay_;
@@ -209,7 +223,48 @@ class Failover : public ::testing::Test {
   std::vector<EventOutcome> outcomes_;
   long long killed_wall_ms_ = 0;
   Promotion promotion_;
-  Clock::time_point promoted_at_, rejoined_at_;
+  Clock::time_point killed_at_, promoted_at_, rejoined_at_;
+};
+
+// The replica replicates through a relay that the test freezes: whatever the
+// primary stores from then on is on the primary only, so what happens to
+// the events acknowledged meanwhile does not depend on how fast
+// asynchronous replication is (on loopback it loses nothing: the kill alone
+// cannot tell WAIT from no WAIT).
+class FailoverReplicationFrozen : public Failover {
+ protected:
+  FailoverReplicationFrozen() : Failover(ReplicationLink::kRelayed) {}
+
+  /// Steady load; once events are acknowledged, replication frozen; once
+  /// `enough` events sent after the freeze are `which`, the primary killed
+  /// while still frozen and the replica promoted. The load has stopped when
+  /// this returns.
+  void kill_while_frozen(const std::function<bool(const EventOutcome&)>& which, size_t enough,
+                         std::string_view what) {
+    load_ = std::make_unique<EventLoad>(EventLoadOptions{.port = sidecar_->port()});
+    ASSERT_TRUE(eventually([&] { return load_->count(&EventOutcome::acked) >= 50; }, seconds(20),
+                           "50 events acked before the freeze"))
+        << sidecar_->process().output();
+    set_.freeze_replication();
+    frozen_at_ = Clock::now();
+    ASSERT_TRUE(eventually(
+        [&] {
+          return load_->count([&](const EventOutcome& o) { return while_frozen(o) && which(o); }) >=
+                 enough;
+        },
+        seconds(20), what))
+        << sidecar_->process().output();
+    kill_primary();
+    load_->stop();
+    outcomes_ = load_->outcomes();
+  }
+
+  /// Sent after the freeze, answered before the kill.
+  bool while_frozen(const EventOutcome& o) const {
+    return o.sent > frozen_at_ && (killed_at_ == Clock::time_point{} || o.answered < killed_at_);
+  }
+
+  Clock::time_point frozen_at_;
 };
 
 // A 202 means the replica has the entry too (WAIT 1): it survives the
@@ -274,6 +329,78 @@ TEST_F(Failover, MinReplicasZeroReportsLostEventsAndRecovers) {
       count([&](const EventOutcome& o) { return o.acked() && o.sent > promoted_at_; });
   EXPECT_GT(acked_after, 0u) << "no event sent after the promotion was acknowledged\n"
                              << sidecar_->process().output();
+}
+
+// Without WAIT a 202 means the primary has the entry, nothing more: every
+// event acknowledged while replication was frozen is gone once the replica
+// is promoted (the documented risk, shown rather than left to chance).
+TEST_F(FailoverReplicationFrozen, MinReplicasZeroLosesWhatWasAcknowledgedWhileFrozen) {
+  ASSERT_NO_FATAL_FAILURE(start_sidecar({{"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "false"}}));
+  ASSERT_NO_FATAL_FAILURE(
+      kill_while_frozen(&EventOutcome::acked, 20, "20 events acked while replication is frozen"));
+
+  Ids acked = ids_of(outcomes_, &EventOutcome::acked);
+  Ids acked_frozen =
+      ids_of(outcomes_, [&](const EventOutcome& o) { return o.acked() && while_frozen(o); });
+  Ids lost = minus(acked, stored());
+  std::cout << "[ measured ] EVENT_TRANSPORT_MIN_REPLICAS=0, replication frozen: " << lost.size()
+            << " of " << acked.size() << " acknowledged events lost (" << acked_frozen.size()
+            << " acknowledged while frozen)\n";
+  EXPECT_GT(lost.size(), 0u);
+  Ids kept = minus(acked_frozen, lost);
+  EXPECT_TRUE(kept.empty()) << kept.size()
+                            << " events acknowledged while frozen are on the new primary: "
+                            << some(kept);
+}
+
+/// The "reason" of a refusal's JSON body; "" when it has none.
+std::string reason_of(const EventOutcome& o) {
+  constexpr std::string_view kKey = "\"reason\":\"";
+  size_t at = o.body.find(kKey);
+  if (at == std::string::npos) return "";
+  at += kKey.size();
+  return o.body.substr(at, o.body.find('"', at) - at);
+}
+
+// With WAIT 1 nothing the replica does not have is acknowledged: while
+// replication is frozen every event is refused with 503 (replication_timeout
+// when WAIT said too few replicas; timeout for an XADD queued behind a
+// blocking WAIT on its connection; circuit_open once those failures opened
+// the circuit), and every 202 survives the promotion.
+TEST_F(FailoverReplicationFrozen, MinReplicasOneRefusesWhatCannotBeReplicatedAndLosesNothing) {
+  ASSERT_NO_FATAL_FAILURE(start_sidecar(
+      {{"EVENT_TRANSPORT_MIN_REPLICAS", "1"}, {"EVENT_TRANSPORT_FALLBACK_TO_HTTP", "false"}}));
+  auto not_replicated = [](const EventOutcome& o) {
+    return o.status == 503 && reason_of(o) == "replication_timeout";
+  };
+  ASSERT_NO_FATAL_FAILURE(
+      kill_while_frozen(not_replicated, 5, "5 events refused (replication_timeout) while frozen"));
+
+  Ids acked = ids_of(outcomes_, &EventOutcome::acked);
+  std::map<std::string, size_t> refused_while_frozen;  // reason -> events
+  for (const EventOutcome& o : outcomes_) {
+    if (while_frozen(o) && o.status == 503) ++refused_while_frozen[reason_of(o)];
+  }
+  std::cout << "[ measured ] EVENT_TRANSPORT_MIN_REPLICAS=1, replication frozen: " << acked.size()
+            << " acknowledged (all before the freeze), none lost; sent while frozen: "
+            << count([&](const EventOutcome& o) { return while_frozen(o); }) << ", answered 503:";
+  for (const auto& [reason, n] : refused_while_frozen) std::cout << " " << n << " " << reason;
+  std::cout << "\n";
+  Ids lost = minus(acked, stored());
+  EXPECT_TRUE(lost.empty()) << lost.size()
+                            << " acknowledged events not on the new primary: " << some(lost);
+  EXPECT_GE(refused_while_frozen["replication_timeout"], 5u);
+  Ids not_refused =
+      ids_of(outcomes_, [&](const EventOutcome& o) { return while_frozen(o) && o.status != 503; });
+  EXPECT_TRUE(not_refused.empty())
+      << not_refused.size() << " events sent while frozen not answered 503:\n"
+      << describe(not_refused);
+  Ids acked_after_freeze =
+      ids_of(outcomes_, [&](const EventOutcome& o) { return o.acked() && o.sent > frozen_at_; });
+  EXPECT_TRUE(acked_after_freeze.empty())
+      << acked_after_freeze.size()
+      << " events acknowledged after the freeze, with no replica to have them: "
+      << some(acked_after_freeze);
 }
 
 // The relay's own failover: deliveries in flight (a slow target) when the

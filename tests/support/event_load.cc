@@ -61,6 +61,7 @@ void EventLoad::send_loop(int sender) {
     if (r) {
       o.status = r->status;
       o.transport = r->header("X-Event-Transport").value_or("");
+      o.body = std::move(r->body);
       if (iequal(r->header("Connection").value_or(""), "close")) client.reset();
     } else {
       client.reset();  // its state is unknown after a failure

@@ -24,6 +24,7 @@ struct EventOutcome {
   int status = 0;  // 0: no answer (refused, reset, timed out)
   std::chrono::steady_clock::time_point sent, answered;
   std::string transport;  // X-Event-Transport of the answer
+  std::string body;       // of the answer: a refusal's JSON says why
   bool acked() const { return status >= 200 && status < 300; }
 };
 

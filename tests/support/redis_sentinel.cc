@@ -12,6 +12,17 @@
 //   sync starts at once instead of after redis' default 5 s, so the set is
 //   ready sooner (this does not change the failover itself).
 // - parallel-syncs 1 (the default) is written out: there is one replica.
+//
+// A relayed replica reports the relay's port as its primary's. A Sentinel
+// "fixes" a replica pointing elsewhere than the primary it monitors
+// (+fix-slave-config: REPLICAOF straight to the primary, bypassing the
+// relay) once failover-timeout has passed since it first saw the replica,
+// on its next INFO to it (every 10 s). So a relayed set starts its
+// Sentinels with a failover-timeout far longer than a test
+// (kRelayedFailoverTimeout), and kill_primary() sets the configured one
+// back (SENTINEL SET) once the primary is dead: a Sentinel fixes a replica
+// only while the primary looks sane, and the failover itself then runs
+// with the usual settings.
 #include "tests/support/redis_sentinel.h"
 
 #include <gtest/gtest.h>
@@ -28,6 +39,8 @@ using std::chrono::milliseconds;
 
 // Short: a Sentinel that does not answer at once is asked again next poll.
 constexpr milliseconds kPollTimeout(500);
+// Longer than any test keeps a set: no +fix-slave-config before the kill.
+constexpr milliseconds kRelayedFailoverTimeout(600000);
 
 /// The value of `key` in a flat [key, value, key, value...] reply.
 std::string field(const RedisValue& flat, std::string_view key) {
@@ -51,12 +64,13 @@ bool says_master(const RedisServer& node) {
          role.elements[0].str == "master";
 }
 
-std::string sentinel_config(const SentinelSettings& s, uint16_t primary_port) {
+std::string sentinel_config(const SentinelSettings& s, uint16_t primary_port,
+                            milliseconds failover_timeout) {
   std::ostringstream c;
   const std::string& m = s.master_name;
   c << "sentinel monitor " << m << " 127.0.0.1 " << primary_port << " " << s.quorum << "\n"
     << "sentinel down-after-milliseconds " << m << " " << s.down_after_ms << "\n"
-    << "sentinel failover-timeout " << m << " " << s.failover_timeout_ms << "\n"
+    << "sentinel failover-timeout " << m << " " << failover_timeout.count() << "\n"
     << "sentinel parallel-syncs " << m << " 1\n";
   return c.str();
 }
@@ -80,23 +94,32 @@ std::string sentinel_url(const std::vector<uint16_t>& sentinel_ports, int db,
   return url;
 }
 
-RedisFailoverSet::RedisFailoverSet(SentinelSettings settings) : settings_(std::move(settings)) {
+RedisFailoverSet::RedisFailoverSet(SentinelSettings settings, ReplicationLink link)
+    : settings_(std::move(settings)) {
   const std::vector<std::string> data_args = {"--repl-diskless-sync-delay", "0"};
   nodes_[0] = std::make_unique<RedisServer>(data_args);
   if (!nodes_[0]->ready()) {
     ADD_FAILURE() << "the primary did not start";
     return;
   }
+  uint16_t replicate_from = nodes_[0]->port();
+  milliseconds failover_timeout(settings_.failover_timeout_ms);
+  if (link == ReplicationLink::kRelayed) {
+    replication_relay_ = std::make_unique<TcpRelay>(nodes_[0]->port());
+    replicate_from = replication_relay_->port();
+    failover_timeout = kRelayedFailoverTimeout;
+  }
   std::vector<std::string> replica_args = data_args;
   replica_args.insert(replica_args.end(),
-                      {"--replicaof", "127.0.0.1", std::to_string(nodes_[0]->port())});
+                      {"--replicaof", "127.0.0.1", std::to_string(replicate_from)});
   nodes_[1] = std::make_unique<RedisServer>(replica_args);
   if (!nodes_[1]->ready()) {
     ADD_FAILURE() << "the replica did not start";
     return;
   }
   for (int i = 0; i < 3; ++i) {
-    sentinels_.push_back(RedisServer::sentinel(sentinel_config(settings_, nodes_[0]->port())));
+    sentinels_.push_back(
+        RedisServer::sentinel(sentinel_config(settings_, nodes_[0]->port(), failover_timeout)));
     if (!sentinels_.back()->ready()) {
       ADD_FAILURE() << "Sentinel " << i << " did not start";
       return;
@@ -156,9 +179,26 @@ std::string RedisFailoverSet::sentinel_url(int db, std::string_view scheme) cons
   return testing::sentinel_url(sentinel_ports(), db, settings_.master_name, scheme);
 }
 
+void RedisFailoverSet::freeze_replication() {
+  ASSERT_TRUE(replication_relay_) << "a set with ReplicationLink::kRelayed can freeze replication";
+  replication_relay_->freeze();
+}
+
+void RedisFailoverSet::thaw_replication() {
+  ASSERT_TRUE(replication_relay_) << "a set with ReplicationLink::kRelayed can thaw replication";
+  replication_relay_->thaw();
+}
+
 void RedisFailoverSet::kill_primary() {
   killed_at_ = Clock::now();
   primary().kill_hard();
+  if (!replication_relay_) return;
+  for (size_t i = 0; i < sentinels_.size(); ++i) {
+    RedisValue r =
+        sentinels_[i]->command({"SENTINEL", "SET", settings_.master_name, "failover-timeout",
+                                std::to_string(settings_.failover_timeout_ms)});
+    EXPECT_EQ(r.str, "OK") << "Sentinel " << i << ": SENTINEL SET failover-timeout";
+  }
 }
 
 Promotion RedisFailoverSet::wait_for_promotion(milliseconds timeout) {

@@ -11,6 +11,13 @@
 //                                                                   v
 //                                             the killed node back, a replica in sync
 //
+// With ReplicationLink::kRelayed the replica replicates through a TcpRelay
+// (--replicaof 127.0.0.1 <relay port>): freeze_replication() stalls the
+// link, so whatever the primary acknowledges from then on is on the primary
+// only, deterministically. The Sentinels still talk to the replica directly
+// (they find it in the primary's INFO at its own port) and promote it as
+// usual.
+//
 // Everything is SIGKILLed and its directory removed when the set is
 // destroyed (also when a test fails midway); the processes die with the test
 // process when it crashes (parent-death signal).
@@ -24,6 +31,7 @@
 #include <vector>
 
 #include "tests/support/redis_server.h"
+#include "tests/support/tcp_relay.h"
 
 namespace streamshift::testing {
 
@@ -52,9 +60,13 @@ struct Promotion {
   explicit operator bool() const { return promoted; }
 };
 
+/// How the replica reaches the primary.
+enum class ReplicationLink { kDirect, kRelayed };
+
 class RedisFailoverSet {
  public:
-  explicit RedisFailoverSet(SentinelSettings settings = {});
+  explicit RedisFailoverSet(SentinelSettings settings = {},
+                            ReplicationLink link = ReplicationLink::kDirect);
   ~RedisFailoverSet();
   RedisFailoverSet(const RedisFailoverSet&) = delete;
   RedisFailoverSet& operator=(const RedisFailoverSet&) = delete;
@@ -70,6 +82,11 @@ class RedisFailoverSet {
   RedisServer& primary() { return *nodes_[primary_]; }
   RedisServer& replica() { return *nodes_[1 - primary_]; }
   RedisServer& sentinel(size_t i) { return *sentinels_.at(i); }
+
+  /// kRelayed only: from the return on, nothing the primary writes reaches
+  /// the replica (the replica's link stays up, just quiet), until thawed.
+  void freeze_replication();
+  void thaw_replication();
 
   /// SIGKILLs the primary (returns once it is reaped) and notes the time.
   void kill_primary();
@@ -88,7 +105,8 @@ class RedisFailoverSet {
  private:
   bool settled(std::string* why) const;
   SentinelSettings settings_;
-  std::unique_ptr<RedisServer> nodes_[2];  // declared first: destroyed after the Sentinels
+  std::unique_ptr<RedisServer> nodes_[2];        // declared first: destroyed after the Sentinels
+  std::unique_ptr<TcpRelay> replication_relay_;  // kRelayed: the replica's way to the primary
   size_t primary_ = 0;
   std::vector<std::unique_ptr<RedisServer>> sentinels_;
   std::chrono::steady_clock::time_point killed_at_{};
