@@ -75,6 +75,10 @@ RedisOptions RedisSentinelLocator::sentinel_options(const RedisOptions& data, st
   o.connect_timeout_ms = data.connect_timeout_ms;
   o.backoff_initial_ms = data.backoff_initial_ms;
   o.backoff_max_ms = data.backoff_max_ms;
+  // One timed-out command closes the connection, so the next attempt goes
+  // to the next Sentinel: a hung one would otherwise keep the connection
+  // "ready" and be asked again until the late reply's grace ran out.
+  o.limits.max_late_replies = 0;
   return o;  // plaintext: the Sentinels are not spoken to over TLS
 }
 
@@ -132,12 +136,12 @@ void RedisSentinelLocator::on_master_addr(void* data, const RedisResult& result)
     return;
   }
   if (result.status != RedisStatus::kOk) {
-    // Not connected, lost, timed out: asked again once query_ is ready.
-    // The query client's own reason (a refusal, a wrong password) says more.
+    // Not connected, lost, timed out (which closes query_'s connection):
+    // asked again once query_ is ready, on the next Sentinel. The query
+    // client's own reason (a refusal, a wrong password) says more.
     l->error_ = l->query_->last_error().empty()
                     ? "sentinel: " + std::string(redis_status_name(result.status))
                     : "";
-    if (!l->waiters_.empty() && l->query_->ready_connections() > 0) l->ask();
     return;
   }
   std::string why;

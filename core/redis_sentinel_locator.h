@@ -16,7 +16,9 @@
 //        [host, port]: primary_, every waiter located(host:port)
 //        nil:          every waiter not_located("sentinel: no master named ...")
 //        error reply:  every waiter not_located("sentinel: <error>")
-//        lost, timeout: asked again once query_ is ready
+//        lost, timeout: asked again once query_ is ready (a timeout
+//                       closes its connection: max_late_replies 0, so the
+//                       next attempt is on the next Sentinel)
 //
 //   +switch-master <name> <old ip> <old port> <new ip> <new port>, our name:
 //   primary_ = new, on_switch(new) (the client moves its connections).

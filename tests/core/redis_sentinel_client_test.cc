@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "core/redis_client.h"
 #include "tests/core/redis_client_fixture.h"
+#include "tests/support/eventually.h"
 #include "tests/support/redis_sentinel.h"
 #include "tests/support/redis_server.h"
 
@@ -42,6 +44,43 @@ std::unique_ptr<RedisServer> sentinel_for(uint16_t primary, const std::string& n
                                  std::to_string(primary) + " 1\n" + extra);
   EXPECT_TRUE(s->ready()) << "the Sentinel did not start";
   return s;
+}
+
+// The Sentinel (0..2) whose CLIENT LIST has a client line containing `mark`
+// ("cmd=sentinel|get-master-addr-by-name": the locator's query client; " sub=1 ":
+// its +switch-master watch), once one does; -1 when none does within 10 s.
+int sentinel_with_client(RedisFailoverSet& set, const std::string& mark) {
+  int found = -1;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        for (int i = 0; i < 3 && found < 0; ++i) {
+          if (set.sentinel(i).command({"CLIENT", "LIST"}).str.find(mark) != std::string::npos)
+            found = i;
+        }
+        return found >= 0;
+      },
+      seconds(10)))
+      << "no Sentinel has a client with " << mark;
+  return found;
+}
+
+// Drops the connections of the client under test on `redis` (normal ones
+// without a name: the Sentinels name theirs), as a network blip would.
+int drop_our_connections(RedisServer& redis) {
+  int dropped = 0;
+  std::istringstream lines(redis.command({"CLIENT", "LIST", "TYPE", "normal"}).str);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" name= ") == std::string::npos ||
+        line.find("cmd=client|list") != std::string::npos)
+      continue;
+    std::string id = line.substr(3, line.find(' ') - 3);  // "id=<n> addr=..."
+    dropped += static_cast<int>(redis.command({"CLIENT", "KILL", "ID", id}).integer);
+  }
+  return dropped;
+}
+
+long long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
 
 class RedisSentinelClientTest : public RedisClientTest {
@@ -94,6 +133,32 @@ TEST_F(RedisSentinelClientTest, FindsThePrimaryAndFollowsItThroughAFailover) {
   EXPECT_EQ(status_->view().primary, "127.0.0.1:" + std::to_string(second));
   EXPECT_EQ(status_->view().failovers, 1u);
   EXPECT_EQ(status_->view().seconds_without_primary, 0);
+}
+
+TEST_F(RedisSentinelClientTest, AHungSentinelUnderTheQueryIsLeftAtTheFirstTimeout) {
+  RedisFailoverSet set;
+  ASSERT_TRUE(set.ready());
+  make_client(sentinel_options(set.sentinel_url()));
+  ASSERT_TRUE(ready(2)) << client_->last_error();
+  const int hung = sentinel_with_client(set, "cmd=sentinel|get-master-addr-by-name");
+  ASSERT_GE(hung, 0);
+  set.sentinel(hung).pause();
+  const uint64_t connects = client_->connects();
+  ASSERT_EQ(drop_our_connections(set.primary()), 2);
+  const auto dropped = Clock::now();
+  // The connections ask the Sentinels again: the query goes to the hung one
+  // first, times out (500 ms here) and must then go to the next Sentinel,
+  // not to the hung one again until a late reply's grace (10 s) runs out.
+  ASSERT_TRUE(run_until(
+      [&] { return client_->connects() >= connects + 2 && client_->ready_connections() == 2; },
+      seconds(30)))
+      << client_->last_error();
+  const long long took = ms_since(dropped);
+  std::cout << "[ measure ] query Sentinel hung: drop -> both connections on the primary again "
+            << took << " ms\n";
+  EXPECT_LT(took, 3000);
+  EXPECT_EQ(send({"SET", "k", "v"}).status, RedisStatus::kOk);
+  set.sentinel(hung).resume();
 }
 
 TEST_F(RedisSentinelClientTest, AnUnknownMasterNameIsAClearError) {
