@@ -31,7 +31,8 @@ std::string_view redis_status_name(RedisStatus status) {
 RedisClient::RedisClient(uv_loop_t* loop, RedisOptions options)
     : loop_(loop),
       options_(std::move(options)),
-      jitter_(JitterRandom::seeded(reinterpret_cast<uintptr_t>(this))) {
+      jitter_(JitterRandom::seeded(reinterpret_cast<uintptr_t>(this))),
+      first_host_(options_.hosts.empty() ? 0 : jitter_.next() % options_.hosts.size()) {
   for (size_t i = 0; i < options_.connections; ++i) {
     connections_.push_back(new RedisConnection(this, static_cast<int>(i)));
   }

@@ -98,9 +98,11 @@ struct RedisOptions {
   /// Called with +1 when a connection becomes ready and -1 when it stops
   /// being ready (for a readiness gauge); on the loop's thread.
   std::function<void(int delta)> on_ready_change;
-  /// Not empty: the hosts to connect to instead of endpoint.host:port,
-  /// connection i's attempt k (k failed attempts since it was last ready)
-  /// going to hosts[(i + k) % n].
+  /// Not empty: the hosts to connect to instead of endpoint.host:port.
+  /// Connection i starts at hosts[(r + i) % n], r drawn per client (so the
+  /// clients of many processes do not all start at the first host), and
+  /// moves to the next host after every failure, a drop of a ready
+  /// connection included: never straight back to the host that failed.
   std::vector<RedisHost> hosts;
   /// Set: a pub/sub message (an array whose first element is "message" or
   /// "pmessage") is handed here instead of answering a command. SUBSCRIBE's
@@ -163,6 +165,7 @@ class RedisClient {
   uv_loop_t* loop_;
   RedisOptions options_;
   JitterRandom jitter_;                            // reconnection delays
+  size_t first_host_;                              // with several hosts: see RedisOptions::hosts
   std::vector<RedisConnection*> connections_;      // null once closed
   std::unique_ptr<RedisSentinelLocator> locator_;  // sentinel mode only
   size_t current_ = 0;          // the connection that takes commands (see command())

@@ -14,7 +14,8 @@
 
 namespace streamshift {
 
-RedisConnection::RedisConnection(RedisClient* client, int index) : client_(client), index_(index) {
+RedisConnection::RedisConnection(RedisClient* client, int index)
+    : client_(client), index_(index), host_(client->first_host_ + static_cast<size_t>(index)) {
   for (uv_timer_t* t : {&connect_timer_, &backoff_timer_, &deadline_timer_}) {
     uv_timer_init(client->loop_, t);
     t->data = this;
@@ -76,7 +77,7 @@ void RedisConnection::start() {
   if (o.hosts.empty()) {
     connect_to(RedisHost{o.endpoint.host, o.endpoint.port});
   } else {
-    connect_to(o.hosts[(static_cast<size_t>(index_) + attempt_) % o.hosts.size()]);
+    connect_to(o.hosts[host_ % o.hosts.size()]);
   }
 }
 
@@ -345,6 +346,7 @@ void RedisConnection::close(std::string_view reason) {
 void RedisConnection::schedule_reconnect(std::string_view reason, bool was_ready) {
   const RedisOptions& o = client_->options_;
   ++attempt_;
+  ++host_;  // never the host that just failed or dropped us, with several
   uint64_t delay =
       Backoff{o.backoff_initial_ms, o.backoff_max_ms}.delay_ms(attempt_, client_->jitter_);
   // Attempts 1, 2, 4, 8, ... at info: a long outage does not flood the log.

@@ -7,7 +7,7 @@
 //
 //   start() --sentinel mode--> kLocating --the locator names host:port--+
 //      |                       (RedisSentinelLocator)                   |
-//      +--the host (hosts[(index + attempt) % n] with several)----------+
+//      +--the host (with several: hosts[host_ % n], see RedisOptions)---+
 //                                                                       v
 //            kResolving <--host name-- (connect_to) --numeric host--> kConnecting --TCP up--+
 //                |                                                      ^                   |
@@ -162,7 +162,8 @@ class RedisConnection final : private RedisSocket::Owner, private RedisSentinelL
   RedisHost target_;     // this attempt's host (a name or an address) and port
   std::string address_;  // numeric
   RedisCommandQueue commands_;
-  uint32_t attempt_ = 0;  // failed attempts since the last kReady
+  uint32_t attempt_ = 0;  // failed attempts since the last kReady (the backoff's)
+  size_t host_;           // with several hosts: hosts[host_ % n] is tried next
   int handshake_left_ = 0;
   int open_handles_ = 5;
   bool stopping_ = false;         // shutdown() asked: no more reconnections

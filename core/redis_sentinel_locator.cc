@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "core/loop.h"
 
 namespace streamshift {
 namespace {
@@ -25,6 +26,8 @@ std::optional<uint16_t> port_of(std::string_view text) {
 }
 
 constexpr std::string_view kSwitchMaster = "+switch-master";
+// How often watch_ is checked with a PING (its deadline: the connect timeout).
+constexpr uint64_t kWatchPingMs = 1000;
 
 }  // namespace
 
@@ -75,6 +78,10 @@ RedisOptions RedisSentinelLocator::sentinel_options(const RedisOptions& data, st
   o.connect_timeout_ms = data.connect_timeout_ms;
   o.backoff_initial_ms = data.backoff_initial_ms;
   o.backoff_max_ms = data.backoff_max_ms;
+  // One timed-out command closes the connection, so the next attempt goes
+  // to the next Sentinel: a hung one would otherwise keep the connection
+  // "ready" and be asked again until the late reply's grace ran out.
+  o.limits.max_late_replies = 0;
   return o;  // plaintext: the Sentinels are not spoken to over TLS
 }
 
@@ -87,7 +94,7 @@ RedisSentinelLocator::RedisSentinelLocator(uv_loop_t* loop, const RedisOptions& 
       on_switch_(std::move(on_switch)) {
   RedisOptions query = sentinel_options(data, "-sentinel");
   query.on_ready_change = [this](int delta) {
-    if (delta > 0 && !waiters_.empty() && !asking_) ask();
+    if (delta > 0 && wanted() && !asking_) ask();
   };
   query_ = std::make_unique<RedisClient>(loop, std::move(query));
   RedisOptions watch = sentinel_options(data, "-sentinel-watch");
@@ -96,11 +103,28 @@ RedisSentinelLocator::RedisSentinelLocator(uv_loop_t* loop, const RedisOptions& 
   };
   watch.on_push = [this](const redisReply& message) { on_message(message); };
   watch_ = std::make_unique<RedisClient>(loop, std::move(watch));
+  ping_ = new PingTimer{{}, this, nullptr};
+  uv_timer_init(loop, &ping_->handle);
+  ping_->handle.data = ping_;
+}
+
+// Never shut down: after close_loop the timer is closed and goes now;
+// otherwise its close callback frees it if the loop runs again.
+RedisSentinelLocator::~RedisSentinelLocator() {
+  if (ping_ == nullptr) return;
+  auto* handle = reinterpret_cast<uv_handle_t*>(&ping_->handle);
+  if (uv_is_closing(handle)) {
+    delete ping_;
+    return;
+  }
+  ping_->owner = nullptr;
+  close_handle(handle, [](uv_handle_t* h) { delete static_cast<PingTimer*>(h->data); });
 }
 
 void RedisSentinelLocator::start() {
   query_->start();
   watch_->start();
+  uv_timer_start(&ping_->handle, on_ping_due, kWatchPingMs, kWatchPingMs);
 }
 
 void RedisSentinelLocator::locate(Waiter* w) {
@@ -120,6 +144,7 @@ void RedisSentinelLocator::ask() {
   const char* argv[] = {"SENTINEL", "get-master-addr-by-name", master_name_.c_str()};
   size_t lens[] = {8, 23, master_name_.size()};
   asking_ = true;
+  query_token_ = primary_.asked();
   query_->command(3, argv, lens, timeout_ms_, on_master_addr, this);
 }
 
@@ -132,12 +157,12 @@ void RedisSentinelLocator::on_master_addr(void* data, const RedisResult& result)
     return;
   }
   if (result.status != RedisStatus::kOk) {
-    // Not connected, lost, timed out: asked again once query_ is ready.
-    // The query client's own reason (a refusal, a wrong password) says more.
+    // Not connected, lost, timed out (which closes query_'s connection):
+    // asked again once query_ is ready, on the next Sentinel. The query
+    // client's own reason (a refusal, a wrong password) says more.
     l->error_ = l->query_->last_error().empty()
                     ? "sentinel: " + std::string(redis_status_name(result.status))
                     : "";
-    if (!l->waiters_.empty() && l->query_->ready_connections() > 0) l->ask();
     return;
   }
   std::string why;
@@ -147,8 +172,21 @@ void RedisSentinelLocator::on_master_addr(void* data, const RedisResult& result)
     l->answer_all(nullptr, why);
     return;
   }
+  RedisHost from = l->primary_.host();
+  switch (l->primary_.answered(l->query_token_, *primary)) {
+    case RedisSentinelPrimary::Answer::kStale:
+      // Sent before the latest switch or subscription: perhaps from a
+      // Sentinel that had not heard of it yet.
+      if (l->wanted()) l->ask();
+      return;
+    case RedisSentinelPrimary::Answer::kMoved:
+      l->moved(from);
+      break;
+    case RedisSentinelPrimary::Answer::kTaken:
+      break;
+  }
   l->error_.clear();
-  l->primary_ = *primary;
+  l->fresh_wanted_ = false;
   l->answer_all(&*primary, "");
 }
 
@@ -172,7 +210,13 @@ void RedisSentinelLocator::subscribe() {
 
 void RedisSentinelLocator::on_subscribed(void* data, const RedisResult& result) {
   auto* l = static_cast<RedisSentinelLocator*>(data);
-  if (result.status == RedisStatus::kOk) return;
+  if (result.status == RedisStatus::kOk) {
+    // A +switch-master may have come while no subscription was up.
+    l->primary_.resubscribed();
+    l->fresh_wanted_ = true;
+    if (!l->asking_) l->ask();
+    return;
+  }
   // The connection is dropped by then, or will be (timeout): the next one
   // subscribes again.
   log_line(LogLevel::kWarn, "redis sentinel: SUBSCRIBE +switch-master failed",
@@ -186,22 +230,54 @@ void RedisSentinelLocator::on_message(const redisReply& message) {
   // ["message", channel, payload]
   if (message.elements != 3 || text_of(message.element[1]) != kSwitchMaster) return;
   std::optional<RedisHost> next = parse_switch_master(text_of(message.element[2]), master_name_);
-  if (!next || *next == primary_) return;
+  if (!next) return;
+  RedisHost from = primary_.host();
+  if (primary_.switched(*next)) moved(from);
+}
+
+void RedisSentinelLocator::moved(const RedisHost& from) {
+  RedisHost to = primary_.host();
   log_line(LogLevel::kWarn, "redis sentinel: the primary moved",
            {{"client", name_},
             {"master", master_name_},
-            {"from", primary_.host.empty() ? std::string("?") : redis_host_text(primary_)},
-            {"to", redis_host_text(*next)}});
-  primary_ = *next;
-  if (status_) status_->primary_at(redis_host_text(primary_));
-  on_switch_(primary_);
+            {"from", from.host.empty() ? std::string("?") : redis_host_text(from)},
+            {"to", redis_host_text(to)}});
+  if (status_) status_->primary_at(redis_host_text(to));
+  on_switch_(to);
+}
+
+void RedisSentinelLocator::on_ping_due(uv_timer_t* timer) {
+  RedisSentinelLocator* l = static_cast<PingTimer*>(timer->data)->owner;
+  if (l == nullptr || l->ping_out_ || l->watch_->ready_connections() == 0) return;
+  const char* argv[] = {"PING"};
+  size_t lens[] = {4};
+  l->ping_out_ = true;
+  l->watch_->command(1, argv, lens, l->timeout_ms_, on_pong, l);
+}
+
+void RedisSentinelLocator::on_pong(void* data, const RedisResult&) {
+  // No answer in time closes watch_'s connection (max_late_replies 0): the
+  // next one is on the next Sentinel, and subscribes there.
+  static_cast<RedisSentinelLocator*>(data)->ping_out_ = false;
 }
 
 void RedisSentinelLocator::shutdown(std::function<void()> on_closed) {
-  auto left = std::make_shared<int>(2);
+  auto left = std::make_shared<int>(3);
   auto done = [left, on_closed = std::move(on_closed)] {
     if (--*left == 0 && on_closed) on_closed();
   };
+  if (PingTimer* ping = std::exchange(ping_, nullptr)) {
+    ping->owner = nullptr;
+    ping->on_closed = done;
+    close_handle(reinterpret_cast<uv_handle_t*>(&ping->handle), [](uv_handle_t* h) {
+      auto* p = static_cast<PingTimer*>(h->data);
+      std::function<void()> closed = std::move(p->on_closed);
+      delete p;
+      closed();
+    });
+  } else {
+    done();
+  }
   query_->shutdown(done);
   watch_->shutdown(done);
 }

@@ -49,6 +49,59 @@ TEST_F(RedisClientTest, EachAttemptAfterAFailureGoesToTheNextHost) {
   EXPECT_EQ(client_->connects(), 1u);
 }
 
+// True when a connection other than this check's own is on `redis`.
+bool has_a_client(const RedisServer& redis) {
+  std::string list = redis.command({"CLIENT", "LIST", "TYPE", "normal"}).str;
+  return std::count(list.begin(), list.end(), '\n') > 1;
+}
+
+TEST_F(RedisClientTest, AfterADropTheNextAttemptGoesToAnotherHostThanTheOneThatFailed) {
+  RedisServer first;
+  RedisServer second;
+  ASSERT_TRUE(first.ready() && second.ready());
+  RedisOptions o = options(local(testing::free_port()));
+  o.hosts = {RedisHost{"127.0.0.1", o.endpoint.port}, RedisHost{"127.0.0.1", first.port()},
+             RedisHost{"127.0.0.1", second.port()}};
+  make_client(std::move(o));
+  ASSERT_TRUE(ready()) << client_->last_error();
+  RedisServer& was_on = has_a_client(first) ? first : second;
+  RedisServer& other = &was_on == &first ? second : first;
+  ASSERT_TRUE(has_a_client(was_on));
+  // Dropped (the host hangs up, or its deadline fired): the next attempt
+  // is on the next host, wherever the connection had got to.
+  was_on.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+  ASSERT_TRUE(run_until([&] {
+    return client_->connects() == 2 && client_->ready_connections() == 1;
+  })) << client_->last_error();
+  EXPECT_TRUE(has_a_client(other));
+  EXPECT_FALSE(has_a_client(was_on));
+}
+
+TEST_F(RedisClientTest, ClientsStartAtHostsSpreadAcrossTheList) {
+  RedisServer servers[3];
+  RedisOptions o = options(local(0));
+  for (const RedisServer& s : servers) {
+    ASSERT_TRUE(s.ready());
+    o.hosts.push_back(RedisHost{"127.0.0.1", s.port()});
+  }
+  // Each client starts at its own random host: not every client of every
+  // process on the first one (the first Sentinel, say).
+  std::vector<std::unique_ptr<RedisClient>> clients;
+  for (int i = 0; i < 12; ++i) {
+    clients.push_back(std::make_unique<RedisClient>(&loop_, o));
+    clients.back()->start();
+  }
+  ASSERT_TRUE(run_until([&] {
+    return std::all_of(clients.begin(), clients.end(),
+                       [](const auto& c) { return c->ready_connections() == 1; });
+  }));
+  int used = 0;
+  for (const RedisServer& s : servers) used += has_a_client(s) ? 1 : 0;
+  EXPECT_GE(used, 2) << "12 clients, every one on the same host (3^-11 by chance)";
+  for (auto& c : clients) c->shutdown([] {});
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
+
 TEST_F(RedisClientTest, PubSubMessagesGoToOnPushAndTheSubscribeIsAnswered) {
   RedisServer redis;
   ASSERT_TRUE(redis.ready());
@@ -67,6 +120,10 @@ TEST_F(RedisClientTest, PubSubMessagesGoToOnPushAndTheSubscribeIsAnswered) {
   EXPECT_EQ(subscribed.status, RedisStatus::kOk);
   Outcome psubscribed = send({"PSUBSCRIBE", "n*"});
   EXPECT_EQ(psubscribed.status, RedisStatus::kOk);
+  // PING while subscribed (how the Sentinel watch checks its connection):
+  // RESP2 answers ["pong", ""], which is the PING's reply, not a message.
+  EXPECT_EQ(send({"PING"}).status, RedisStatus::kOk);
+  EXPECT_TRUE(pushed.empty());
   EXPECT_EQ(redis.command({"PUBLISH", "news", "hello"}).integer, 2);
   ASSERT_TRUE(run_until([&] { return pushed.size() == 2; })) << pushed.size();
   EXPECT_EQ(pushed[0], "message news hello");

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "core/redis_client.h"
 #include "tests/core/redis_client_fixture.h"
+#include "tests/support/eventually.h"
 #include "tests/support/redis_sentinel.h"
 #include "tests/support/redis_server.h"
 
@@ -44,6 +46,43 @@ std::unique_ptr<RedisServer> sentinel_for(uint16_t primary, const std::string& n
   return s;
 }
 
+// The Sentinel (0..2) whose CLIENT LIST has a client line containing `mark`
+// ("cmd=sentinel|get-master-addr-by-name": the locator's query client; " sub=1 ":
+// its +switch-master watch), once one does; -1 when none does within 10 s.
+int sentinel_with_client(RedisFailoverSet& set, const std::string& mark) {
+  int found = -1;
+  EXPECT_TRUE(testing::eventually(
+      [&] {
+        for (int i = 0; i < 3 && found < 0; ++i) {
+          if (set.sentinel(i).command({"CLIENT", "LIST"}).str.find(mark) != std::string::npos)
+            found = i;
+        }
+        return found >= 0;
+      },
+      seconds(10)))
+      << "no Sentinel has a client with " << mark;
+  return found;
+}
+
+// Drops the connections of the client under test on `redis` (normal ones
+// without a name: the Sentinels name theirs), as a network blip would.
+int drop_our_connections(RedisServer& redis) {
+  int dropped = 0;
+  std::istringstream lines(redis.command({"CLIENT", "LIST", "TYPE", "normal"}).str);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" name= ") == std::string::npos ||
+        line.find("cmd=client|list") != std::string::npos)
+      continue;
+    std::string id = line.substr(3, line.find(' ') - 3);  // "id=<n> addr=..."
+    dropped += static_cast<int>(redis.command({"CLIENT", "KILL", "ID", id}).integer);
+  }
+  return dropped;
+}
+
+long long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
 class RedisSentinelClientTest : public RedisClientTest {
  protected:
   RedisOptions sentinel_options(const std::string& url) {
@@ -55,6 +94,16 @@ class RedisSentinelClientTest : public RedisClientTest {
   bool error_says(const std::string& text) {
     return run_until([&] { return client_->last_error().find(text) != std::string::npos; },
                      seconds(15));
+  }
+  // Writes `key` again and again (each with `timeout_ms`) until one
+  // succeeds, for up to 30 s from `since`: the ms from `since` to it, or -1.
+  long long first_write(const std::string& key, const std::string& value, uint64_t timeout_ms,
+                        Clock::time_point since) {
+    while (Clock::now() - since < seconds(30)) {
+      if (!run_until([&] { return client_->ready_connections() > 0; }, seconds(30))) return -1;
+      if (send({"SET", key, value}, timeout_ms).status == RedisStatus::kOk) return ms_since(since);
+    }
+    return -1;
   }
   std::shared_ptr<RedisPrimaryStatus> status_ = std::make_shared<RedisPrimaryStatus>();
 };
@@ -75,18 +124,11 @@ TEST_F(RedisSentinelClientTest, FindsThePrimaryAndFollowsItThroughAFailover) {
   const auto killed = Clock::now();
   // Writes are refused or lost until the client has moved; the first that
   // succeeds must be on the promoted replica.
-  bool written = false;
-  while (!written && Clock::now() - killed < seconds(30)) {
-    ASSERT_TRUE(run_until([&] { return client_->ready_connections() > 0; }, seconds(30)))
-        << client_->last_error();
-    written = send({"SET", "after", "kill"}, 1000).status == RedisStatus::kOk;
-  }
-  ASSERT_TRUE(written) << client_->last_error();
-  auto to_first_write =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
-  std::cout << "[ measure ] sentinel failover: kill -> first successful write "
-            << to_first_write.count() << " ms\n";
-  EXPECT_LT(to_first_write, seconds(5));
+  const long long to_first_write = first_write("after", "kill", 1000, killed);
+  ASSERT_GE(to_first_write, 0) << client_->last_error();
+  std::cout << "[ measure ] sentinel failover: kill -> first successful write " << to_first_write
+            << " ms\n";
+  EXPECT_LT(to_first_write, 5000);
 
   ASSERT_TRUE(set.wait_for_promotion(seconds(20)));
   ASSERT_EQ(set.primary().port(), second);
@@ -94,6 +136,56 @@ TEST_F(RedisSentinelClientTest, FindsThePrimaryAndFollowsItThroughAFailover) {
   EXPECT_EQ(status_->view().primary, "127.0.0.1:" + std::to_string(second));
   EXPECT_EQ(status_->view().failovers, 1u);
   EXPECT_EQ(status_->view().seconds_without_primary, 0);
+}
+
+TEST_F(RedisSentinelClientTest, AHungSentinelUnderTheQueryIsLeftAtTheFirstTimeout) {
+  RedisFailoverSet set;
+  ASSERT_TRUE(set.ready());
+  make_client(sentinel_options(set.sentinel_url()));
+  ASSERT_TRUE(ready(2)) << client_->last_error();
+  const int hung = sentinel_with_client(set, "cmd=sentinel|get-master-addr-by-name");
+  ASSERT_GE(hung, 0);
+  set.sentinel(hung).pause();
+  const uint64_t connects = client_->connects();
+  ASSERT_EQ(drop_our_connections(set.primary()), 2);
+  const auto dropped = Clock::now();
+  // The connections ask the Sentinels again: the query goes to the hung one
+  // first, times out (500 ms here) and must then go to the next Sentinel,
+  // not to the hung one again until a late reply's grace (10 s) runs out.
+  ASSERT_TRUE(run_until(
+      [&] { return client_->connects() >= connects + 2 && client_->ready_connections() == 2; },
+      seconds(30)))
+      << client_->last_error();
+  const long long took = ms_since(dropped);
+  std::cout << "[ measure ] query Sentinel hung: drop -> both connections on the primary again "
+            << took << " ms\n";
+  EXPECT_LT(took, 3000);
+  EXPECT_EQ(send({"SET", "k", "v"}).status, RedisStatus::kOk);
+  set.sentinel(hung).resume();
+}
+
+TEST_F(RedisSentinelClientTest, AHungSentinelUnderTheWatchIsLeftAndTheFailoverFollowed) {
+  RedisFailoverSet set;
+  ASSERT_TRUE(set.ready());
+  const uint16_t promoted = set.replica().port();
+  make_client(sentinel_options(set.sentinel_url(3)));
+  ASSERT_TRUE(ready(2)) << client_->last_error();
+  const int hung = sentinel_with_client(set, " sub=1 ");
+  ASSERT_GE(hung, 0);
+  set.sentinel(hung).pause();
+  // The primary hangs (a partition) rather than dies: the connections to it
+  // stay up, so only +switch-master moves them before their late replies'
+  // grace (10 s) ends. The watch must notice its Sentinel is hung and
+  // subscribe on another one, which the two live Sentinels' failover reaches.
+  set.primary().pause();
+  const long long took = first_write("after", "hang", 500, Clock::now());
+  ASSERT_GE(took, 0) << client_->last_error();
+  std::cout << "[ measure ] watch Sentinel hung, primary hung: -> first write on the new primary "
+            << took << " ms\n";
+  EXPECT_LT(took, 6000);
+  EXPECT_EQ(status_->view().primary, "127.0.0.1:" + std::to_string(promoted));
+  EXPECT_EQ(get_in_db3(set.replica(), "after"), "hang");
+  set.sentinel(hung).resume();
 }
 
 TEST_F(RedisSentinelClientTest, AnUnknownMasterNameIsAClearError) {
