@@ -4,8 +4,9 @@
 //
 // Input: the value of REDIS_URL. Checked:
 //  - parse_redis_url never crashes; a refusal says why without echoing the
-//    userinfo; an accepted URL has a host, a db in 0..15, and TLS exactly
-//    when it is rediss://;
+//    userinfo; an accepted URL has a host (or, a sentinel one, Sentinels
+//    that all have one and a master name), a db in 0..15, and TLS exactly
+//    when it is rediss:// or rediss-sentinel://;
 //  - masking hides the password: for any input with userinfo (accepted, or
 //    refused, since the error report shows refused values masked too), the
 //    masked text is the same whatever the password's bytes are (the
@@ -24,19 +25,32 @@
 namespace streamshift::fuzz {
 namespace {
 
-// The length of the scheme parse_redis_url accepts at the start of `url`, or 0.
-size_t scheme_size(std::string_view url) {
-  for (std::string_view scheme : {"redis://", "rediss://"}) {
-    if (url.substr(0, scheme.size()) == scheme) return scheme.size();
+struct Scheme {
+  std::string_view text;
+  bool tls;
+  bool sentinel;
+};
+constexpr Scheme kSchemes[] = {{"redis://", false, false},
+                               {"rediss://", true, false},
+                               {"redis-sentinel://", false, true},
+                               {"rediss-sentinel://", true, true}};
+
+// The scheme parse_redis_url accepts at the start of `url`, or null.
+const Scheme* scheme_of(std::string_view url) {
+  for (const Scheme& s : kSchemes) {
+    if (url.substr(0, s.text.size()) == s.text) return &s;
   }
-  return 0;
+  return nullptr;
 }
 
-// Where parse_redis_url takes the password from: [begin, end) in `url`.
+// Where parse_redis_url takes the password from: [begin, end) in `url`
+// (a sentinel URL's #master-name comes off first).
 bool password_span(std::string_view url, size_t* begin, size_t* end) {
-  size_t scheme = scheme_size(url);
-  if (scheme == 0) return false;
+  const Scheme* s = scheme_of(url);
+  if (s == nullptr) return false;
+  size_t scheme = s->text.size();
   std::string_view rest = url.substr(scheme);
+  if (s->sentinel) rest = rest.substr(0, rest.rfind('#'));
   size_t at = rest.rfind('@');
   if (at == std::string_view::npos) return false;
   size_t colon = rest.substr(0, at).find(':');
@@ -89,8 +103,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(why == why_other, what + ": " + why + " / " + why_other);
     }
   } else {
-    FUZZ_CHECK(!ep->host.empty() && ep->db >= 0 && ep->db <= 15, what);
-    FUZZ_CHECK(ep->tls == (scheme_size(url) == 9), what);
+    const Scheme* s = scheme_of(url);
+    FUZZ_CHECK(s != nullptr && ep->db >= 0 && ep->db <= 15 && ep->tls == s->tls &&
+                   ep->sentinel_mode() == s->sentinel,
+               what);
+    if (ep->sentinel_mode()) {
+      FUZZ_CHECK(ep->host.empty() && !ep->master_name.empty(), what);
+      for (const RedisHost& h : ep->sentinels) FUZZ_CHECK(!h.host.empty() && h.port != 0, what);
+    } else {
+      FUZZ_CHECK(!ep->host.empty(), what);
+    }
   }
   if (!has_password || begin == end) return 0;
 
@@ -104,7 +126,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string ignored;
     auto ep2 = parse_redis_url(other, &ignored);
     FUZZ_CHECK(ep2 && ep2->host == ep->host && ep2->port == ep->port && ep2->user == ep->user &&
-                   ep2->db == ep->db && ep2->tls == ep->tls,
+                   ep2->db == ep->db && ep2->tls == ep->tls && ep2->sentinels == ep->sentinels &&
+                   ep2->master_name == ep->master_name,
                what);
   }
   return 0;
