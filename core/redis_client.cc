@@ -1,6 +1,8 @@
 // Pipelined Redis connections on a libuv loop; see redis_client.h.
 #include "core/redis_client.h"
 
+#include <algorithm>
+
 #include "core/completion.h"
 #include "core/log.h"
 #include "core/redis_connection.h"
@@ -38,6 +40,7 @@ RedisClient::RedisClient(uv_loop_t* loop, RedisOptions options)
   }
   open_parts_ = connections_.size();
   if (options_.endpoint.sentinel_mode()) {
+    options_.backoff_max_ms = std::min(options_.backoff_max_ms, kSentinelBackoffMaxMs);
     locator_ = std::make_unique<RedisSentinelLocator>(
         loop, options_, [this](const RedisHost& primary) { primary_moved(primary); });
     ++open_parts_;

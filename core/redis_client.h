@@ -92,7 +92,7 @@ struct RedisOptions {
   size_t max_in_flight = 4096;   // per connection
   RedisReplyLimits limits = {};  // what one connection may make us hold
   uint64_t backoff_initial_ms = 50;
-  uint64_t backoff_max_ms = 5000;
+  uint64_t backoff_max_ms = 5000;  // sentinel mode: at most kSentinelBackoffMaxMs
   /// The connection taking commands hands over to the next this often.
   uint64_t rotate_ms = 1000;
   /// Called with +1 when a connection becomes ready and -1 when it stops
@@ -112,6 +112,12 @@ struct RedisOptions {
   /// shared by all its clients; see redis_primary_status.h).
   std::shared_ptr<RedisPrimaryStatus> primary_status;
 };
+
+/// In sentinel mode a connection retries at most this far apart: each
+/// attempt asks the Sentinels afresh, so a promotion whose +switch-master
+/// the client missed is found within about a second, not after the
+/// standalone backoff's 5 s.
+inline constexpr uint64_t kSentinelBackoffMaxMs = 1000;
 
 class RedisConnection;
 class RedisSentinelLocator;

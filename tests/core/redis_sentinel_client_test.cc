@@ -3,7 +3,9 @@
 // failover, refuses a node that is not a primary, and says why when the
 // Sentinels name nothing or refuse its password.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <sstream>
@@ -11,6 +13,7 @@
 
 #include "core/redis_client.h"
 #include "tests/core/redis_client_fixture.h"
+#include "tests/support/connection_server.h"
 #include "tests/support/eventually.h"
 #include "tests/support/redis_sentinel.h"
 #include "tests/support/redis_server.h"
@@ -186,6 +189,38 @@ TEST_F(RedisSentinelClientTest, AHungSentinelUnderTheWatchIsLeftAndTheFailoverFo
   EXPECT_EQ(status_->view().primary, "127.0.0.1:" + std::to_string(promoted));
   EXPECT_EQ(get_in_db3(set.replica(), "after"), "hang");
   set.sentinel(hung).resume();
+}
+
+// While the Sentinels name a primary that fails every attempt, the
+// connection retries at most about a second apart (each attempt asking the
+// Sentinels afresh), however long it has failed: a promotion whose
+// +switch-master was missed is then found within a second, not after the
+// standalone backoff's 5 s.
+TEST_F(RedisSentinelClientTest, RetriesStayAtMostASecondApartWhileThePrimaryFails) {
+  // Accepts, and closes once the first command is read. Our handshake
+  // opens with a bare PING; the Sentinel's own links (it monitors this
+  // "primary" too) open with CLIENT SETNAME, and are not counted.
+  std::atomic<int> ours{0};
+  testing::ConnectionServer broken([&ours](int fd, int) {
+    char buf[64];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0 && std::string_view(buf, static_cast<size_t>(n)).starts_with("*1\r\n$4\r\nPING"))
+      ++ours;
+  });
+  auto sentinel = sentinel_for(broken.port(), "m");
+  RedisOptions o =
+      sentinel_options("redis-sentinel://127.0.0.1:" + std::to_string(sentinel->port()) + "#m");
+  o.connections = 1;
+  o.backoff_initial_ms = 50;
+  o.backoff_max_ms = 5000;  // what the programs use
+  make_client(o);
+  // Past the attempts whose standalone delays stay under a second (50 ms
+  // doubling: the 6th waits 0.8-1.6 s, the 7th 1.6-3.2 s).
+  ASSERT_TRUE(run_until([&] { return ours.load() >= 7; }, seconds(20)));
+  int before = ours.load();
+  run_until([] { return false; }, seconds(3));  // time passing is what is measured
+  EXPECT_GE(ours.load() - before, 3) << "attempts in 3 s, after " << before;
+  broken.stop();
 }
 
 TEST_F(RedisSentinelClientTest, AnUnknownMasterNameIsAClearError) {
