@@ -176,15 +176,23 @@ bool RedisServer::restart() {
 
 RedisValue RedisServer::command(const std::vector<std::string>& args,
                                 std::chrono::milliseconds timeout) const {
+  return commands({args}, timeout).front();
+}
+
+std::vector<RedisValue> RedisServer::commands(const std::vector<std::vector<std::string>>& pipeline,
+                                              std::chrono::milliseconds timeout) const {
+  auto failed = [&](std::string why) {
+    RedisValue error;
+    error.type = REDIS_REPLY_ERROR;
+    error.str = std::move(why);
+    return std::vector<RedisValue>(pipeline.size(), error);
+  };
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
              static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
-  RedisValue result;
   if (c == nullptr || c->err != 0) {
     if (c != nullptr) redisFree(c);
-    result.type = REDIS_REPLY_ERROR;
-    result.str = "connect failed";
-    return result;
+    return failed("connect failed");
   }
   redisSetTimeout(c, tv);
   if (!password_.empty()) {
@@ -194,23 +202,28 @@ RedisValue RedisServer::command(const std::vector<std::string>& args,
                                  redisCommand(c, "AUTH %s %s", user_.c_str(), password_.c_str()));
     if (auth != nullptr) freeReplyObject(auth);
   }
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
+  for (const auto& args : pipeline) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
   }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
-  if (r == nullptr) {
-    result.type = REDIS_REPLY_ERROR;
-    result.str = c->errstr;
-  } else {
-    result = convert(r);
-    freeReplyObject(r);
+  std::vector<RedisValue> results;
+  for (size_t i = 0; i < pipeline.size(); ++i) {
+    void* reply = nullptr;
+    if (redisGetReply(c, &reply) != REDIS_OK || reply == nullptr) {
+      std::vector<RedisValue> rest = failed(c->errstr);
+      results.insert(results.end(), rest.begin() + static_cast<ptrdiff_t>(i), rest.end());
+      break;
+    }
+    results.push_back(convert(static_cast<redisReply*>(reply)));
+    freeReplyObject(reply);
   }
   redisFree(c);
-  return result;
+  return results;
 }
 
 std::string StreamEntryView::field(const std::string& name) const {
@@ -238,18 +251,21 @@ std::vector<StreamEntryView> read_stream(const RedisServer& redis, const std::st
 
 namespace streamshift::testing {
 
-bool RedisServer::replica_acknowledges_all() const {
+RedisServer::ReplicaAck RedisServer::replica_ack(const std::string& probe_key) const {
   auto number_after = [](const std::string& info, const std::string& key) -> long long {
     size_t at = info.find(key);
     return at == std::string::npos ? -1 : std::atoll(info.c_str() + at + key.size());
   };
   std::string info = command({"INFO", "replication"}).str;
-  long long primary = number_after(info, "master_repl_offset:");
-  if (primary == 0) command({"SET", "streamshift:test:replication-probe", "1"});
+  ReplicaAck ack;
+  ack.written = number_after(info, "master_repl_offset:");
+  if (ack.written == 0) command({"SET", probe_key, "1"});
   size_t replica = info.find("slave0:");
-  if (primary <= 0 || replica == std::string::npos) return false;
-  return info.find("state=online", replica) != std::string::npos &&
-         number_after(info.substr(replica), "offset=") == primary;
+  if (replica == std::string::npos) return ack;
+  std::string line = info.substr(replica, info.find('\n', replica) - replica);
+  ack.online = line.find("state=online") != std::string::npos;
+  ack.acknowledged = number_after(line, "offset=");
+  return ack;
 }
 
 }  // namespace streamshift::testing

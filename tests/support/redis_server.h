@@ -70,11 +70,29 @@ class RedisServer {
   /// No answer within `timeout` is an error reply.
   RedisValue command(const std::vector<std::string>& args,
                      std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
-  /// True once this primary's one replica has acknowledged every write so
-  /// far (INFO replication: slave0's offset is master_repl_offset, not 0):
-  /// what a test polls before it relies on WAIT. A replica counts as online
-  /// before its first acknowledgement, and a WAIT then can time out.
-  bool replica_acknowledges_all() const;
+  /// The same for several commands pipelined on one fresh connection, for
+  /// what is per connection (ASKING, MULTI): one reply each, in order.
+  std::vector<RedisValue> commands(
+      const std::vector<std::vector<std::string>>& pipeline,
+      std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
+  static constexpr const char* kReplicationProbe = "streamshift:test:replication-probe";
+  /// This primary's one replica as INFO replication shows it: online, the
+  /// offset it last acknowledged (0 before its first acknowledgement, while
+  /// it already counts as online: a WAIT then can time out) and
+  /// master_repl_offset. With nothing written yet, `probe_key` is SET (a
+  /// Cluster primary needs one of its own slots) and the next call sees it.
+  struct ReplicaAck {
+    bool online = false;
+    long long acknowledged = -1;
+    long long written = -1;
+  };
+  ReplicaAck replica_ack(const std::string& probe_key = kReplicationProbe) const;
+  /// True once the replica has acknowledged every write so far: what a test
+  /// polls before it relies on WAIT.
+  bool replica_acknowledges_all() const {
+    ReplicaAck a = replica_ack();
+    return a.online && a.written > 0 && a.acknowledged == a.written;
+  }
   void set_password(std::string user, std::string password) {
     user_ = std::move(user);
     password_ = std::move(password);
