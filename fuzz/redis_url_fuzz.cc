@@ -2,10 +2,11 @@
 // (EnvReader::redis_url, core/env_config: check-config, the error report and
 // log lines show REDIS_URL only as the reader records it).
 //
-// Input: the value of REDIS_URL. Checked:
+// Input: the value of REDIS_URL, any of the six schemes. Checked:
 //  - parse_redis_url never crashes; a refusal says why without echoing the
-//    userinfo; an accepted URL has a host, a db in 0..15, and TLS exactly
-//    when it is rediss://;
+//    userinfo; an accepted URL has its scheme's mode (standalone, sentinel,
+//    cluster), its hosts (plausible, with a port), a db in 0..15 (0 for a
+//    cluster), and TLS exactly when the scheme is rediss...://;
 //  - masking hides the password: for any input with userinfo (accepted, or
 //    refused, since the error report shows refused values masked too), the
 //    masked text is the same whatever the password's bytes are (the
@@ -24,24 +25,44 @@
 namespace streamshift::fuzz {
 namespace {
 
-// The length of the scheme parse_redis_url accepts at the start of `url`, or 0.
-size_t scheme_size(std::string_view url) {
-  for (std::string_view scheme : {"redis://", "rediss://"}) {
-    if (url.substr(0, scheme.size()) == scheme) return scheme.size();
+struct Scheme {
+  std::string_view prefix;
+  bool tls;
+  RedisMode mode;
+};
+constexpr Scheme kSchemes[] = {
+    {"redis://", false, RedisMode::kStandalone},
+    {"rediss://", true, RedisMode::kStandalone},
+    {"redis-sentinel://", false, RedisMode::kSentinel},
+    {"rediss-sentinel://", true, RedisMode::kSentinel},
+    {"redis-cluster://", false, RedisMode::kCluster},
+    {"rediss-cluster://", true, RedisMode::kCluster},
+};
+
+// The scheme parse_redis_url accepts at the start of `url`, or null.
+const Scheme* scheme_of(std::string_view url) {
+  for (const Scheme& s : kSchemes) {
+    if (url.starts_with(s.prefix)) return &s;
   }
-  return 0;
+  return nullptr;
 }
 
-// Where parse_redis_url takes the password from: [begin, end) in `url`.
+// Where parse_redis_url takes the password from: [begin, end) in `url`
+// (a sentinel URL's #master-name cut first).
 bool password_span(std::string_view url, size_t* begin, size_t* end) {
-  size_t scheme = scheme_size(url);
-  if (scheme == 0) return false;
-  std::string_view rest = url.substr(scheme);
+  const Scheme* scheme = scheme_of(url);
+  if (scheme == nullptr) return false;
+  std::string_view rest = url.substr(scheme->prefix.size());
+  if (scheme->mode == RedisMode::kSentinel) {
+    size_t hash = rest.rfind('#');
+    if (hash == std::string_view::npos) return false;  // refused before the userinfo is read
+    rest = rest.substr(0, hash);
+  }
   size_t at = rest.rfind('@');
   if (at == std::string_view::npos) return false;
   size_t colon = rest.substr(0, at).find(':');
-  *begin = scheme + (colon == std::string_view::npos ? 0 : colon + 1);
-  *end = scheme + at;
+  *begin = scheme->prefix.size() + (colon == std::string_view::npos ? 0 : colon + 1);
+  *end = scheme->prefix.size() + at;
   return true;
 }
 
@@ -89,8 +110,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(why == why_other, what + ": " + why + " / " + why_other);
     }
   } else {
-    FUZZ_CHECK(!ep->host.empty() && ep->db >= 0 && ep->db <= 15, what);
-    FUZZ_CHECK(ep->tls == (scheme_size(url) == 9), what);
+    const Scheme* scheme = scheme_of(url);
+    FUZZ_CHECK(scheme != nullptr && ep->mode() == scheme->mode && ep->tls == scheme->tls, what);
+    FUZZ_CHECK(ep->db >= 0 && ep->db <= 15, what);
+    switch (ep->mode()) {
+      case RedisMode::kStandalone:
+        FUZZ_CHECK(!ep->host.empty() && ep->port != 0, what);
+        break;
+      case RedisMode::kSentinel:
+        FUZZ_CHECK(!ep->master_name.empty() && ep->cluster_seeds.empty(), what);
+        break;
+      case RedisMode::kCluster:
+        FUZZ_CHECK(ep->db == 0 && ep->sentinels.empty(), what);
+        break;
+    }
+    for (const auto* hosts : {&ep->sentinels, &ep->cluster_seeds}) {
+      for (const RedisHost& h : *hosts)
+        FUZZ_CHECK(plausible_redis_host(h.host) && h.port != 0, what);
+    }
   }
   if (!has_password || begin == end) return 0;
 
@@ -104,7 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string ignored;
     auto ep2 = parse_redis_url(other, &ignored);
     FUZZ_CHECK(ep2 && ep2->host == ep->host && ep2->port == ep->port && ep2->user == ep->user &&
-                   ep2->db == ep->db && ep2->tls == ep->tls,
+                   ep2->db == ep->db && ep2->tls == ep->tls && ep2->sentinels == ep->sentinels &&
+                   ep2->master_name == ep->master_name && ep2->cluster_seeds == ep->cluster_seeds,
                what);
   }
   return 0;
