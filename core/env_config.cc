@@ -185,8 +185,9 @@ std::string EnvReader::error_report() const {
 
 std::string shown_unparsed_url(std::string_view text) {
   std::string out;
-  for (std::string_view scheme : {"redis://", "rediss://", "redis-sentinel://",
-                                  "rediss-sentinel://", "http://", "https://"}) {
+  for (std::string_view scheme :
+       {"redis://", "rediss://", "redis-sentinel://", "rediss-sentinel://", "redis-cluster://",
+        "rediss-cluster://", "http://", "https://"}) {
     if (text.substr(0, scheme.size()) == scheme) {
       out = scheme;
       break;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <tuple>
 
 #include "core/net_address.h"
 
@@ -58,12 +57,9 @@ bool parse_host(std::string_view text, uint16_t default_port, RedisHost* out, st
     *why = "host or port is malformed";
     return false;
   }
-  for (char c : hp->host) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == ',') {
-      *why = "host has a character no host name or address has";
-      return false;
-    }
+  if (!plausible_redis_host(hp->host)) {
+    *why = "host has a character no host name or address has";
+    return false;
   }
   out->host = hp->host;
   out->port = hp->port;
@@ -79,9 +75,54 @@ void append_host(std::string& out, const std::string& host, uint16_t port) {
   out += std::to_string(port);
 }
 
+// host[:port][,host[:port]...] into `hosts`; `what` names one in errors.
+bool parse_host_list(std::string_view text, uint16_t default_port, std::string_view what,
+                     std::vector<RedisHost>* hosts, std::string* why) {
+  size_t from = 0;
+  while (from <= text.size()) {
+    size_t comma = std::min(text.find(',', from), text.size());
+    RedisHost host;
+    if (!parse_host(text.substr(from, comma - from), default_port, &host, why)) {
+      *why = std::string(what) + " " + std::to_string(hosts->size() + 1) + ": " + *why;
+      return false;
+    }
+    hosts->push_back(std::move(host));
+    from = comma + 1;
+  }
+  return true;
+}
+
 constexpr uint16_t kSentinelPort = 26379;
 
+// "redis://", "rediss-sentinel://", ...
+std::string scheme_of(bool tls, RedisMode mode) {
+  std::string out = tls ? "rediss" : "redis";
+  switch (mode) {
+    case RedisMode::kStandalone:
+      break;
+    case RedisMode::kSentinel:
+      out += "-sentinel";
+      break;
+    case RedisMode::kCluster:
+      out += "-cluster";
+      break;
+  }
+  return out + "://";
+}
+
 }  // namespace
+
+bool plausible_redis_host(std::string_view host) {
+  if (host.empty()) return false;
+  for (char c : host) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == ',' ||
+        c == '[' || c == ']') {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::string redis_host_text(const RedisHost& host) {
   std::string out;
@@ -91,26 +132,25 @@ std::string redis_host_text(const RedisHost& host) {
 
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why) {
   RedisEndpoint ep;
-  std::string_view rest;
-  bool sentinel = false;
-  bool known = false;
-  for (auto [scheme, tls, is_sentinel] :
-       {std::tuple{std::string_view("redis://"), false, false},
-        std::tuple{std::string_view("rediss://"), true, false},
-        std::tuple{std::string_view("redis-sentinel://"), false, true},
-        std::tuple{std::string_view("rediss-sentinel://"), true, true}}) {
-    if (!known && url.starts_with(scheme)) {
-      rest = url.substr(scheme.size());
-      ep.tls = tls;
-      sentinel = is_sentinel;
-      known = true;
+  std::optional<RedisMode> mode;
+  for (RedisMode m : {RedisMode::kStandalone, RedisMode::kSentinel, RedisMode::kCluster}) {
+    for (bool tls : {false, true}) {
+      std::string scheme = scheme_of(tls, m);
+      if (!mode && url.starts_with(scheme)) {  // the first match only: url is trimmed
+        mode = m;
+        ep.tls = tls;
+        url.remove_prefix(scheme.size());
+      }
     }
   }
-  if (!known) {
-    *why = "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://";
+  if (!mode) {
+    *why =
+        "must start with redis://, rediss://, redis-sentinel://, rediss-sentinel://, "
+        "redis-cluster:// or rediss-cluster://";
     return std::nullopt;
   }
-  if (sentinel) {
+  std::string_view rest = url;
+  if (*mode == RedisMode::kSentinel) {
     size_t hash = rest.rfind('#');
     if (hash == std::string_view::npos || hash + 1 == rest.size()) {
       *why = "a sentinel URL ends with #master-name (the name the Sentinels monitor)";
@@ -135,6 +175,10 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
     std::string_view db = rest.substr(slash + 1);
+    if (*mode == RedisMode::kCluster && !db.empty() && db != "0") {
+      *why = "Redis Cluster has only database 0: end the URL with /0 or with the last host";
+      return std::nullopt;
+    }
     if (!db.empty()) {
       auto [p, ec] = std::from_chars(db.data(), db.data() + db.size(), ep.db);
       if (ec != std::errc() || p != db.data() + db.size() || ep.db < 0 || ep.db > 15) {
@@ -143,46 +187,51 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
       }
     }
   }
-  if (!sentinel) {
-    RedisHost host;
-    if (!parse_host(authority, 6379, &host, why)) return std::nullopt;
-    ep.host = std::move(host.host);
-    ep.port = host.port;
-    return ep;
-  }
-  if (authority.empty()) {
-    *why = "a sentinel URL lists at least one Sentinel host[:port]";
-    return std::nullopt;
-  }
-  size_t from = 0;
-  while (from <= authority.size()) {
-    size_t comma = std::min(authority.find(',', from), authority.size());
-    RedisHost host;
-    if (!parse_host(authority.substr(from, comma - from), kSentinelPort, &host, why)) {
-      *why = "Sentinel " + std::to_string(ep.sentinels.size() + 1) + ": " + *why;
-      return std::nullopt;
+  switch (*mode) {
+    case RedisMode::kStandalone: {
+      RedisHost host;
+      if (!parse_host(authority, 6379, &host, why)) return std::nullopt;
+      ep.host = std::move(host.host);
+      ep.port = host.port;
+      return ep;
     }
-    ep.sentinels.push_back(std::move(host));
-    from = comma + 1;
+    case RedisMode::kSentinel:
+      if (authority.empty()) {
+        *why = "a sentinel URL lists at least one Sentinel host[:port]";
+        return std::nullopt;
+      }
+      if (!parse_host_list(authority, kSentinelPort, "Sentinel", &ep.sentinels, why)) {
+        return std::nullopt;
+      }
+      break;
+    case RedisMode::kCluster:
+      if (authority.empty()) {
+        *why = "a cluster URL lists at least one seed node host[:port]";
+        return std::nullopt;
+      }
+      if (!parse_host_list(authority, 6379, "seed node", &ep.cluster_seeds, why)) {
+        return std::nullopt;
+      }
+      break;
   }
   ep.port = 0;
   return ep;
 }
 
 std::string redacted_redis_url(const RedisEndpoint& ep) {
-  std::string out = ep.tls ? "rediss" : "redis";
-  out += ep.sentinel_mode() ? "-sentinel://" : "://";
+  std::string out = scheme_of(ep.tls, ep.mode());
   if (!ep.user.empty() || !ep.password.empty()) {
     append_percent_encoded(out, ep.user);
     out += ep.password.empty() ? ":@" : ":****@";
   }
-  if (ep.sentinel_mode()) {
-    for (size_t i = 0; i < ep.sentinels.size(); ++i) {
-      if (i > 0) out += ',';
-      append_host(out, ep.sentinels[i].host, ep.sentinels[i].port);
-    }
-  } else {
+  const std::vector<RedisHost>& hosts = ep.sentinel_mode() ? ep.sentinels : ep.cluster_seeds;
+  if (ep.mode() == RedisMode::kStandalone) {
     append_host(out, ep.host, ep.port);
+  } else {
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      if (i > 0) out += ',';
+      append_host(out, hosts[i].host, hosts[i].port);
+    }
   }
   out += '/';
   out += std::to_string(ep.db);

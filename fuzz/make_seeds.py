@@ -382,6 +382,12 @@ REDIS_URL_SEEDS = {
     "percent": "redis://:%2F%40%3A@host/1",
     "ipv6-auth": "redis://:pw@[::1]:6390/0",
     "no-scheme": "localhost:6379",
+    "sentinel": "redis-sentinel://:pw@s1,s2:26380/1#mymaster",
+    "sentinel-at-in-name": "rediss-sentinel://:pw@s1#my@master",
+    "cluster": "redis-cluster://app:pw@10.0.0.1:7000,[::1],n3:7002/0",
+    "cluster-tls": "rediss-cluster://:pw@n1",
+    "cluster-db": "redis-cluster://:topsecret@a:1,b:2/3",
+    "cluster-empty-seed": "redis-cluster://a,,c",
 }
 
 
@@ -416,6 +422,93 @@ REDIS_REPLY_SEEDS = {
 }
 
 
+# ---- redis_cluster: [mode][RESP] (even) or [mode | 1][error text] ---------
+def resp_int(n):
+    return f":{n}\r\n"
+
+
+def resp_array(items):
+    return f"*{len(items)}\r\n" + "".join(items)
+
+
+def cluster_node(host, port, node_id="", meta=True):
+    items = [bulk(host) if host is not None else "$-1\r\n", resp_int(port)]
+    if node_id:
+        items.append(bulk(node_id))
+        if meta:
+            items.append(resp_array([bulk("hostname"), bulk("node.example")]))
+    return resp_array(items)
+
+
+def slot_range(first, last, *nodes):
+    return resp_array([resp_int(first), resp_int(last)] + list(nodes))
+
+
+THREE_SHARDS = resp_array([
+    slot_range(0, 5460, cluster_node("127.0.0.1", 30001, "a1"), cluster_node("127.0.0.1", 30005, "b5")),
+    slot_range(5461, 10922, cluster_node("127.0.0.1", 30002, "a2"),
+               cluster_node("127.0.0.1", 30006, "b6")),
+    slot_range(10923, 16383, cluster_node("127.0.0.1", 30003, "a3"),
+               cluster_node("127.0.0.1", 30004, "b4")),
+])
+
+REDIS_CLUSTER_SLOTS_SEEDS = {  # mode 0: what a node sends
+    "three-shards": THREE_SHARDS,
+    # redis-server 7.0.15 alone in its cluster: it does not know its own IP yet.
+    "lone-node": "*1\r\n*3\r\n:0\r\n:16383\r\n*4\r\n$0\r\n\r\n:50825\r\n$40\r\n"
+                 "9f77932efb39e8c2f1991a87883c0b22ac082355\r\n*0\r\n",
+    "split-primary": resp_array([slot_range(0, 99, cluster_node("10.0.0.1", 7000, "a")),
+                                 slot_range(100, 199, cluster_node("10.0.0.2", 7000, "b")),
+                                 slot_range(200, 16383, cluster_node("10.0.0.1", 7000, "a"))]),
+    "v30-nodes": resp_array([slot_range(0, 16383, cluster_node("10.0.0.1", 7000))]),
+    "nil-endpoint": resp_array([slot_range(0, 8191, cluster_node(None, 7001, "a")),
+                                slot_range(8192, 16383, cluster_node("", 7002, "b"))]),
+    "ipv6": resp_array([slot_range(0, 16383, cluster_node("::1", 7000, "a"))]),
+    "uncovered": resp_array([slot_range(100, 5460, cluster_node("h", 1, "a")),
+                             slot_range(5462, 16382, cluster_node("h", 2, "b"))]),
+    "empty": "*0\r\n",
+    "not-cluster": "-ERR This instance has cluster support disabled\r\n",
+    "overlap": resp_array([slot_range(0, 10, cluster_node("h", 1, "a")),
+                           slot_range(10, 20, cluster_node("h", 2, "b"))]),
+    "slot-out-of-range": resp_array([slot_range(0, 16384, cluster_node("h", 1, "a"))]),
+    "reversed": resp_array([slot_range(9, 5, cluster_node("h", 1, "a"))]),
+    "port-zero": resp_array([slot_range(0, 1, cluster_node("h", 0, "a"))]),
+    "port-big": resp_array([slot_range(0, 1, cluster_node("h", 65536, "a"))]),
+    "port-string": resp_array([slot_range(0, 1, resp_array([bulk("h"), bulk("7000")]))]),
+    "question-endpoint": resp_array([slot_range(0, 1, cluster_node("?", 7000, "a"))]),
+    "short-range": resp_array([resp_array([resp_int(0), resp_int(1)])]),
+    "short-node": resp_array([slot_range(0, 1, resp_array([bulk("h")]))]),
+    "id-integer": resp_array([slot_range(0, 1, resp_array([bulk("h"), resp_int(1), resp_int(5)]))]),
+    "moved-reply": "-MOVED 3999 127.0.0.1:6381\r\n",
+}
+
+REDIS_CLUSTER_ERROR_SEEDS = {  # mode 1: an error reply's text
+    "moved": "MOVED 3999 127.0.0.1:6381",
+    "ask": "ASK 3999 127.0.0.1:6381",
+    "moved-dash": "-MOVED 0 h:1",
+    "moved-ipv6": "MOVED 12182 ::1:7000",
+    "ask-ipv6-bracketed": "ASK 5 [fe80::1]:7001",
+    "moved-unknown-endpoint": "MOVED 3999 :6381",
+    "moved-question": "MOVED 3999 ?:6381",
+    "moved-slot-big": "MOVED 16384 h:1",
+    "moved-port-big": "MOVED 1 h:65536",
+    "moved-no-port": "MOVED 1 h",
+    "moved-short": "MOVED 1",
+    "tryagain": "TRYAGAIN Multiple keys request during rehashing of slot",
+    "clusterdown": "CLUSTERDOWN The cluster is down",
+    "clusterdown-unserved": "CLUSTERDOWN Hash slot not served",
+    "crossslot": "CROSSSLOT Keys in request don't hash to the same slot",
+    "other": "ERR unknown command",
+}
+
+
+def redis_cluster_seeds():
+    out = {n: b"\0" + v.encode("latin-1") for n, v in REDIS_CLUSTER_SLOTS_SEEDS.items()}
+    out.update({"error-" + n: b"\1" + v.encode("latin-1")
+                for n, v in REDIS_CLUSTER_ERROR_SEEDS.items()})
+    return out
+
+
 def prefixed(seeds, prefix):
     return {n: bytes(prefix) + v.encode("latin-1") for n, v in seeds.items()}
 
@@ -429,6 +522,7 @@ TARGETS = {
     "relay_entry": relay_entry_seeds,
     "redis_url": lambda: prefixed(REDIS_URL_SEEDS, []),
     "redis_reply": lambda: prefixed(REDIS_REPLY_SEEDS, [3]),
+    "redis_cluster": redis_cluster_seeds,
 }
 
 

@@ -2,11 +2,11 @@
 // (EnvReader::redis_url, core/env_config: check-config, the error report and
 // log lines show REDIS_URL only as the reader records it).
 //
-// Input: the value of REDIS_URL. Checked:
+// Input: the value of REDIS_URL, any of the six schemes. Checked:
 //  - parse_redis_url never crashes; a refusal says why without echoing the
-//    userinfo; an accepted URL has a host (or, a sentinel one, Sentinels
-//    that all have one and a master name), a db in 0..15, and TLS exactly
-//    when it is rediss:// or rediss-sentinel://;
+//    userinfo; an accepted URL has its scheme's mode (standalone, sentinel,
+//    cluster), its hosts (plausible, with a port), a db in 0..15 (0 for a
+//    cluster), and TLS exactly when the scheme is rediss...://;
 //  - masking hides the password: for any input with userinfo (accepted, or
 //    refused, since the error report shows refused values masked too), the
 //    masked text is the same whatever the password's bytes are (the
@@ -26,36 +26,43 @@ namespace streamshift::fuzz {
 namespace {
 
 struct Scheme {
-  std::string_view text;
+  std::string_view prefix;
   bool tls;
-  bool sentinel;
+  RedisMode mode;
 };
-constexpr Scheme kSchemes[] = {{"redis://", false, false},
-                               {"rediss://", true, false},
-                               {"redis-sentinel://", false, true},
-                               {"rediss-sentinel://", true, true}};
+constexpr Scheme kSchemes[] = {
+    {"redis://", false, RedisMode::kStandalone},
+    {"rediss://", true, RedisMode::kStandalone},
+    {"redis-sentinel://", false, RedisMode::kSentinel},
+    {"rediss-sentinel://", true, RedisMode::kSentinel},
+    {"redis-cluster://", false, RedisMode::kCluster},
+    {"rediss-cluster://", true, RedisMode::kCluster},
+};
 
 // The scheme parse_redis_url accepts at the start of `url`, or null.
 const Scheme* scheme_of(std::string_view url) {
   for (const Scheme& s : kSchemes) {
-    if (url.substr(0, s.text.size()) == s.text) return &s;
+    if (url.starts_with(s.prefix)) return &s;
   }
   return nullptr;
 }
 
 // Where parse_redis_url takes the password from: [begin, end) in `url`
-// (a sentinel URL's #master-name comes off first).
+// (a sentinel URL's #master-name cut first).
 bool password_span(std::string_view url, size_t* begin, size_t* end) {
-  const Scheme* s = scheme_of(url);
-  if (s == nullptr) return false;
-  size_t scheme = s->text.size();
-  std::string_view rest = url.substr(scheme);
-  if (s->sentinel) rest = rest.substr(0, rest.rfind('#'));
+  const Scheme* scheme = scheme_of(url);
+  if (scheme == nullptr) return false;
+  std::string_view rest = url.substr(scheme->prefix.size());
+  if (scheme->mode == RedisMode::kSentinel) {
+    size_t hash = rest.rfind('#');
+    if (hash == std::string_view::npos) return false;  // refused before the userinfo is read
+    rest = rest.substr(0, hash);
+  }
   size_t at = rest.rfind('@');
   if (at == std::string_view::npos) return false;
   size_t colon = rest.substr(0, at).find(':');
-  *begin = scheme + (colon == std::string_view::npos ? 0 : colon + 1);
-  *end = scheme + at;
+  *begin = scheme->prefix.size() + (colon == std::string_view::npos ? 0 : colon + 1);
+  *end = scheme->prefix.size() + at;
   return true;
 }
 
@@ -103,15 +110,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(why == why_other, what + ": " + why + " / " + why_other);
     }
   } else {
-    const Scheme* s = scheme_of(url);
-    FUZZ_CHECK(s != nullptr && ep->db >= 0 && ep->db <= 15 && ep->tls == s->tls &&
-                   ep->sentinel_mode() == s->sentinel,
-               what);
-    if (ep->sentinel_mode()) {
-      FUZZ_CHECK(ep->host.empty() && !ep->master_name.empty(), what);
-      for (const RedisHost& h : ep->sentinels) FUZZ_CHECK(!h.host.empty() && h.port != 0, what);
-    } else {
-      FUZZ_CHECK(!ep->host.empty(), what);
+    const Scheme* scheme = scheme_of(url);
+    FUZZ_CHECK(scheme != nullptr && ep->mode() == scheme->mode && ep->tls == scheme->tls, what);
+    FUZZ_CHECK(ep->db >= 0 && ep->db <= 15, what);
+    switch (ep->mode()) {
+      case RedisMode::kStandalone:
+        FUZZ_CHECK(!ep->host.empty() && ep->port != 0, what);
+        break;
+      case RedisMode::kSentinel:
+        FUZZ_CHECK(!ep->master_name.empty() && ep->cluster_seeds.empty(), what);
+        break;
+      case RedisMode::kCluster:
+        FUZZ_CHECK(ep->db == 0 && ep->sentinels.empty(), what);
+        break;
+    }
+    for (const auto* hosts : {&ep->sentinels, &ep->cluster_seeds}) {
+      for (const RedisHost& h : *hosts)
+        FUZZ_CHECK(plausible_redis_host(h.host) && h.port != 0, what);
     }
   }
   if (!has_password || begin == end) return 0;
@@ -127,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto ep2 = parse_redis_url(other, &ignored);
     FUZZ_CHECK(ep2 && ep2->host == ep->host && ep2->port == ep->port && ep2->user == ep->user &&
                    ep2->db == ep->db && ep2->tls == ep->tls && ep2->sentinels == ep->sentinels &&
-                   ep2->master_name == ep->master_name,
+                   ep2->master_name == ep->master_name && ep2->cluster_seeds == ep->cluster_seeds,
                what);
   }
   return 0;

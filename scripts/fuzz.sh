@@ -32,6 +32,7 @@ targets_table=(
   "relay_entry          4096     resp"
   "redis_url            256      redis_url"
   "redis_reply          4096     resp"
+  "redis_cluster        4096     redis_cluster"
 )
 
 merge=0

@@ -94,6 +94,10 @@ TEST(EnvReader, AnInvalidUrlShowsOnlyItsSchemeAndLength) {
   EXPECT_EQ(shown_redis_url(":s3cr3t@redis:6379").find("s3cr3t"), std::string::npos);
   EXPECT_EQ(shown_redis_url("rediss://:s3cr3t@redis:6379/16").substr(0, 28),
             "rediss://<invalid, 30 bytes>");
+  EXPECT_EQ(shown_redis_url("redis-cluster://:s3cr3t@a:1/2").substr(0, 36),
+            "redis-cluster://<invalid, 29 bytes>\n");
+  EXPECT_EQ(shown_redis_url("rediss-cluster://:s3cr3t@a,,b").substr(0, 37),
+            "rediss-cluster://<invalid, 29 bytes>\n");
 
   auto env =
       env_from({{"UP", "http://user:s3cr3t@signalr:5000"}, {"OK", "http://signalr:80/api/"}});

@@ -55,7 +55,9 @@ TEST(RedisUrl, RedissIsTlsWithTheSameShapeAndDefaultPort) {
 TEST(RedisUrl, RejectsWithoutEchoingThePassword) {
   std::string why;
   EXPECT_FALSE(parse_redis_url("http://h", &why));
-  EXPECT_EQ(why, "must start with redis://, rediss://, redis-sentinel:// or rediss-sentinel://");
+  EXPECT_EQ(why,
+            "must start with redis://, rediss://, redis-sentinel://, rediss-sentinel://, "
+            "redis-cluster:// or rediss-cluster://");
   EXPECT_FALSE(parse_redis_url("redisss://h", &why));
   EXPECT_FALSE(parse_redis_url("rediss://:topsecret@h/99", &why));
   EXPECT_EQ(why.find("topsecret"), std::string::npos);
@@ -158,6 +160,71 @@ TEST(RedisUrl, SentinelWithoutMasterNameOrHostsIsAClearError) {
   EXPECT_EQ(why, "Sentinel 1: host or port is malformed");
   EXPECT_NE(kRedisUrlFormat.find("redis[s]-sentinel://"), std::string_view::npos);
   EXPECT_NE(kRedisUrlFormat.find("#master-name"), std::string_view::npos);
+}
+
+TEST(RedisUrl, ClusterListsTheSeedNodes) {
+  std::string why;
+  auto one = parse_redis_url("redis-cluster://node-1", &why);
+  ASSERT_TRUE(one) << why;
+  EXPECT_EQ(one->mode(), RedisMode::kCluster);
+  EXPECT_TRUE(one->cluster_mode());
+  EXPECT_FALSE(one->sentinel_mode());
+  EXPECT_FALSE(one->tls);
+  EXPECT_EQ(one->cluster_seeds, (std::vector<RedisHost>{{"node-1", 6379}}));
+  EXPECT_TRUE(one->host.empty());
+  EXPECT_EQ(one->db, 0);
+  EXPECT_EQ(redacted_redis_url(*one), "redis-cluster://node-1:6379/0");
+
+  auto many = parse_redis_url("rediss-cluster://app:p%40ss@10.0.0.1:7000,[::1],n3:7002/0", &why);
+  ASSERT_TRUE(many) << why;
+  EXPECT_TRUE(many->tls);
+  EXPECT_EQ(many->user, "app");
+  EXPECT_EQ(many->password, "p@ss");
+  EXPECT_EQ(many->cluster_seeds,
+            (std::vector<RedisHost>{{"10.0.0.1", 7000}, {"::1", 6379}, {"n3", 7002}}));
+  std::string shown = redacted_redis_url(*many);
+  EXPECT_EQ(shown, "rediss-cluster://app:****@10.0.0.1:7000,[::1]:6379,n3:7002/0");
+  auto back = parse_redis_url(shown, &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->cluster_seeds, many->cluster_seeds);
+  EXPECT_EQ(back->user, "app");
+  EXPECT_TRUE(back->tls);
+
+  auto slash = parse_redis_url("redis-cluster://:pw@a:1,b:2/", &why);
+  ASSERT_TRUE(slash) << why;
+  EXPECT_EQ(redacted_redis_url(*slash), "redis-cluster://:****@a:1,b:2/0");
+
+  EXPECT_EQ(parse_redis_url("redis://h", &why)->mode(), RedisMode::kStandalone);
+  EXPECT_EQ(parse_redis_url("redis-sentinel://s#m", &why)->mode(), RedisMode::kSentinel);
+  EXPECT_FALSE(parse_redis_url("redis-sentinel://s#m", &why)->cluster_mode());
+}
+
+TEST(RedisUrl, ClusterRefusesAnotherDatabaseAndAnEmptySeedList) {
+  std::string why;
+  EXPECT_FALSE(parse_redis_url("redis-cluster://:topsecret@a:1,b:2/3", &why));
+  EXPECT_EQ(why, "Redis Cluster has only database 0: end the URL with /0 or with the last host");
+  EXPECT_FALSE(parse_redis_url("rediss-cluster://a/99", &why));
+  EXPECT_EQ(why, "Redis Cluster has only database 0: end the URL with /0 or with the last host");
+  EXPECT_FALSE(parse_redis_url("redis-cluster://:topsecret@/0", &why));
+  EXPECT_EQ(why, "a cluster URL lists at least one seed node host[:port]");
+  EXPECT_EQ(why.find("topsecret"), std::string::npos);
+  EXPECT_FALSE(parse_redis_url("redis-cluster://a,,c", &why));
+  EXPECT_EQ(why, "seed node 2: host is missing");
+  EXPECT_FALSE(parse_redis_url("redis-cluster://a:1,b:99999", &why));
+  EXPECT_EQ(why, "seed node 2: host or port is malformed");
+  EXPECT_FALSE(parse_redis_url("redis-cluster://a#m", &why));
+  EXPECT_EQ(why, "seed node 1: host has a character no host name or address has");
+  EXPECT_FALSE(parse_redis_url("redis-clusters://a", &why));
+  EXPECT_NE(kRedisUrlFormat.find("redis[s]-cluster://"), std::string_view::npos);
+  EXPECT_NE(kRedisUrlFormat.find("[/0]"), std::string_view::npos);
+}
+
+TEST(RedisUrl, BracketsArePartOfNoHostName) {
+  EXPECT_TRUE(plausible_redis_host("redis-1.internal"));
+  EXPECT_TRUE(plausible_redis_host("::1"));
+  for (std::string_view host : {"", "a[b", "a]", "a b", "a,b", "a?b"}) {
+    EXPECT_FALSE(plausible_redis_host(host)) << host;
+  }
 }
 
 }  // namespace

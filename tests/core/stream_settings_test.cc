@@ -74,6 +74,27 @@ TEST(StreamSettings, SentinelCredentialsGoIntoTheEndpointAndThePasswordIsMasked)
   EXPECT_EQ(env.entries()[2].shown_value, "****");
 }
 
+// Both programs read REDIS_URL here: a cluster URL stops either at start,
+// shown without its password.
+TEST(StreamSettings, AClusterUrlIsRefusedUntilTheClusterClientExists) {
+  for (const char* value :
+       {"redis-cluster://:clusterpw@n1:7000,n2:7001", "rediss-cluster://app:clusterpw@n1/0"}) {
+    EnvReader env = testing::env_from({{"REDIS_URL", value}});
+    EXPECT_FALSE(load_redis_url(env)) << value;
+    ASSERT_EQ(env.errors().size(), 1u) << env.error_report();
+    EXPECT_EQ(env.errors()[0].name, "REDIS_URL");
+    EXPECT_EQ(env.errors()[0].allowed, kRedisClusterNotSupported);
+    std::string report = env.error_report();
+    EXPECT_NE(report.find("redis-cluster:// is not supported yet"), std::string::npos) << report;
+    EXPECT_EQ(report.find("clusterpw"), std::string::npos) << report;
+  }
+  EnvReader env = testing::env_from({{"REDIS_URL", "redis-cluster://:clusterpw@n1:7000,n2:7001"}});
+  load_redis_url(env);
+  EXPECT_EQ(env.error_report(),
+            "REDIS_URL=\"redis-cluster://:****@n1:7000,n2:7001/0\": invalid, allowed: "
+            "redis-cluster:// is not supported yet: a redis[s]:// or redis[s]-sentinel:// URL\n");
+}
+
 // load_redis_tls over `vars` (REDIS_URL among them).
 struct TlsLoad {
   std::shared_ptr<const RedisTlsContext> tls;

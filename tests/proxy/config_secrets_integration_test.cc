@@ -97,6 +97,27 @@ TEST(ConfigSecrets, AnInvalidRedisUrlIsNeverEchoed) {
   }
 }
 
+// A redis-cluster:// URL parses, but no program speaks to a cluster yet
+// (issue 18): both refuse to start, and check-config fails, saying so,
+// with the URL shown without its password.
+TEST(ConfigSecrets, AClusterUrlIsRefusedAtStartWithoutItsPassword) {
+  for (const char* url : {"redis-cluster://:clu5terpw@127.0.0.1:7000,127.0.0.1:7001",
+                          "rediss-cluster://app:clu5terpw@127.0.0.1:7000/0"}) {
+    for (const std::vector<std::string>& command : kCommands) {
+      Outcome r = run(command, {{"REDIS_URL", url}});
+      std::string what =
+          std::string(url) + " in " + command[0] + (command.size() > 1 ? " relay" : "");
+      EXPECT_EQ(r.code, 2) << what << "\n" << r.output;
+      EXPECT_NE(r.output.find("redis-cluster:// is not supported yet"), std::string::npos)
+          << what << "\n"
+          << r.output;
+      EXPECT_NE(r.output.find(":****@127.0.0.1:7000"), std::string::npos) << what << "\n"
+                                                                          << r.output;
+      expect_no_password(r.output, {"clu5terpw"}, what);
+    }
+  }
+}
+
 TEST(ConfigSecrets, TheAdminTokenAndUrlCredentialsAreNeverShown) {
   std::map<std::string, std::string> env = {
       {"STREAMSHIFT_ADMIN_TOKEN", "tok-7f3a9c"},
