@@ -40,47 +40,13 @@
 #include <vector>
 
 #include "core/backoff.h"
+#include "core/redis_commands.h"
 #include "core/redis_primary_status.h"
 #include "core/redis_reply_limits.h"
 #include "core/redis_tls.h"
 #include "core/redis_url.h"
 
 namespace streamshift {
-
-enum class RedisStatus {
-  kOk,
-  kErrorReply,      // Redis answered with an error (reply holds it)
-  kTimeout,         // no reply within the command's deadline
-  kConnectionLost,  // the connection dropped with the command in flight
-  kNotConnected,    // no connection is ready
-  kOverloaded,      // too many commands in flight
-  kNotReplicated,   // durable: fewer replicas than asked had it in time (reply
-                    // holds the command's own reply; error says how many)
-};
-std::string_view redis_status_name(RedisStatus status);
-
-struct RedisResult {
-  RedisStatus status = RedisStatus::kOk;
-  const redisReply* reply = nullptr;  // valid during the callback only
-  std::string_view error;             // for kErrorReply
-};
-
-/// Called exactly once per command.
-using RedisCallback = void (*)(void* data, const RedisResult& result);
-
-/// One command's arguments. Bit i of `borrowed` set: argv[i] is
-/// referenced, not copied (an event's body in its request's buffer); it
-/// must stay valid until the command's callback runs. Every other argument
-/// is copied before command() returns. `replicas` > 0: a durable write,
-/// answered kOk only once that many replicas have it (a WAIT follows the
-/// loop turn's batch; see redis_command_queue.h), kNotReplicated otherwise.
-struct RedisCommandArgs {
-  int argc;
-  const char* const* argv;
-  const size_t* lens;
-  uint64_t borrowed = 0;
-  uint8_t replicas = 0;
-};
 
 struct RedisOptions {
   std::string name = "redis";  // in log lines: which client this is
@@ -122,7 +88,7 @@ inline constexpr uint64_t kSentinelBackoffMaxMs = 1000;
 class RedisConnection;
 class RedisSentinelLocator;
 
-class RedisClient {
+class RedisClient final : public RedisCommands {
  public:
   RedisClient(uv_loop_t* loop, RedisOptions options);
   /// After shutdown's on_closed has run (or after the loop was closed).
@@ -130,33 +96,15 @@ class RedisClient {
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
 
-  /// Starts connecting every connection.
-  void start();
-
-  /// Sends a command (see RedisCommandArgs for what is copied).
-  /// `callback` may run before command() returns (kNotConnected, kOverloaded).
+  void start() override;
+  using RedisCommands::command;
   void command(const RedisCommandArgs& args, uint64_t timeout_ms, RedisCallback callback,
-               void* data);
-  void command(int argc, const char** argv, const size_t* argvlen, uint64_t timeout_ms,
-               RedisCallback callback, void* data) {
-    command(RedisCommandArgs{argc, argv, argvlen}, timeout_ms, callback, data);
-  }
-
-  size_t ready_connections() const;
-  /// Why the last connection failed or was lost ("connect timeout",
-  /// "certificate verify failed: ...", for logs and health); empty once a
-  /// connection is ready again.
-  const std::string& last_error() const { return last_error_; }
-  /// Connections established (including re-connections) so far.
-  uint64_t connects() const { return connects_; }
-
-  /// Graceful: lets commands in flight finish, then disconnects.
-  /// `on_closed` runs when every connection and timer is closed; a later
-  /// call (also after close_now) adds its callback, or runs it at once when
-  /// everything is closed already.
-  void shutdown(std::function<void()> on_closed);
-  /// Hard stop (after a drain timeout): commands in flight fail now.
-  void close_now();
+               void* data) override;
+  size_t ready_connections() const override;
+  const std::string& last_error() const override { return last_error_; }
+  uint64_t connects() const override { return connects_; }
+  void shutdown(std::function<void()> on_closed) override;
+  void close_now() override;
 
  private:
   friend class RedisConnection;

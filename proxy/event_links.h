@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "core/http_server.h"
-#include "core/redis_client.h"
+#include "core/redis_commands.h"
 #include "proxy/event.h"
 #include "proxy/event_accounting.h"
 #include "proxy/event_answers.h"
@@ -44,7 +44,7 @@ class EventLinks {
 class LiveLinks final : public EventLinks {
  public:
   /// `redis` is null when the settings need no Redis.
-  LiveLinks(RedisClient* redis, HttpBridge& bridge, const TransportSettings& settings)
+  LiveLinks(RedisCommands* redis, HttpBridge& bridge, const TransportSettings& settings)
       : redis_(redis), bridge_(bridge), settings_(settings) {}
 
   bool has_redis() const override { return redis_ != nullptr; }
@@ -56,7 +56,7 @@ class LiveLinks final : public EventLinks {
   void respond(Exchange& client, Answer answer) override;
 
  private:
-  RedisClient* redis_;
+  RedisCommands* redis_;
   HttpBridge& bridge_;
   const TransportSettings& settings_;
 };

@@ -34,7 +34,7 @@ LagMonitor::LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::str
                        std::string group, uint64_t cache_ms, uint64_t timeout_ms)
     : loop_(loop),
       connect_timeout_ms_(redis.connect_timeout_ms),
-      redis_(loop, with_ready_hook(std::move(redis), this)),
+      redis_(make_redis_client(loop, with_ready_hook(std::move(redis), this))),
       streams_(std::move(streams)),
       group_(std::move(group)),
       cache_ms_(cache_ms),
@@ -51,7 +51,7 @@ RedisOptions LagMonitor::with_ready_hook(RedisOptions options, LagMonitor* self)
 }
 
 void LagMonitor::start() {
-  redis_.start();
+  redis_->start();
   uv_timer_start(
       &connect_wait_,
       [](uv_timer_t* t) { static_cast<LagMonitor*>(t->data)->stop_waiting_for_connect(); },
@@ -73,8 +73,8 @@ void LagMonitor::shutdown(std::function<void()> on_closed) {
   close_handle(reinterpret_cast<uv_handle_t*>(&connect_wait_), nullptr);
   // Look-ups only: nothing to finish. A graceful disconnect would wait for
   // the replies of a Redis that may never answer (stopped, half-open).
-  redis_.shutdown(std::move(on_closed));
-  redis_.close_now();
+  redis_->shutdown(std::move(on_closed));
+  redis_->close_now();
 }
 
 void LagMonitor::get(Done done) {
@@ -94,7 +94,7 @@ void LagMonitor::get(Done done) {
   ++rounds_;
   auto* round = new Round{this, {}, 0, {}, {}};
   round->waiting.push_back(std::move(done));
-  round->snapshot.redis_connected = redis_.ready_connections() > 0;
+  round->snapshot.redis_connected = redis_->ready_connections() > 0;
   round->snapshot.streams.resize(streams_.size());
   in_flight_ = round;
   round->pending = static_cast<int>(streams_.size()) * 3;
@@ -106,15 +106,15 @@ void LagMonitor::get(Done done) {
       if (kind == Kind::kStream) {
         const char* argv[] = {"XINFO", "STREAM", s.c_str()};
         size_t lens[] = {5, 6, s.size()};
-        redis_.command(3, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
+        redis_->command(3, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
       } else if (kind == Kind::kGroups) {
         const char* argv[] = {"XINFO", "GROUPS", s.c_str()};
         size_t lens[] = {5, 6, s.size()};
-        redis_.command(3, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
+        redis_->command(3, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
       } else {
         const char* argv[] = {"XINFO", "CONSUMERS", s.c_str(), group_.c_str()};
         size_t lens[] = {5, 9, s.size(), group_.size()};
-        redis_.command(4, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
+        redis_->command(4, argv, lens, timeout_ms_, on_reply, round->replies.back().get());
       }
     }
   }
@@ -176,10 +176,10 @@ void LagMonitor::finish(Round* round) {
     if (s.group_exists) s.trimmed_unread = trimmed_unread(s.last_delivered_id, s.max_deleted_id);
   }
   round->snapshot.redis_connected =
-      round->snapshot.redis_connected || redis_.ready_connections() > 0;
+      round->snapshot.redis_connected || redis_->ready_connections() > 0;
   if (!round->snapshot.redis_connected) {
     round->snapshot.redis_error =
-        redis_.last_error().empty() ? "not connected yet" : redis_.last_error();
+        redis_->last_error().empty() ? "not connected yet" : redis_->last_error();
   }
   cached_ = round->snapshot;
   cached_at_ = uv_now(loop_);

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "core/redis_client.h"
+#include "core/redis_client_factory.h"
 #include "core/stream_lag.h"
 
 namespace streamshift {
@@ -76,7 +76,7 @@ class LagMonitor {
 
   uv_loop_t* loop_;
   uint64_t connect_timeout_ms_;  // declared before redis_, which takes the options
-  RedisClient redis_;
+  std::unique_ptr<RedisCommands> redis_;
   // Look-ups before the first connect attempt has resolved wait for it.
   uv_timer_t connect_wait_;
   bool waiting_for_connect_ = true;

@@ -17,7 +17,7 @@ XaddReply read_xadd_reply(const RedisResult& result) {
   return r;
 }
 
-void publish_entry(RedisClient& redis, const StreamEntry& e, int64_t max_len, uint64_t timeout_ms,
+void publish_entry(RedisCommands& redis, const StreamEntry& e, int64_t max_len, uint64_t timeout_ms,
                    RedisCallback callback, void* data) {
   char max_len_text[24];
   auto max_len_end = std::to_chars(max_len_text, max_len_text + sizeof max_len_text, max_len).ptr;

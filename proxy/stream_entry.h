@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "core/event_entry.h"
-#include "core/redis_client.h"
+#include "core/redis_commands.h"
 
 namespace streamshift {
 
@@ -35,7 +35,7 @@ XaddReply read_xadd_reply(const RedisResult& result);
 /// safe). The arguments are copied, except the body when the entry says it
 /// outlives the reply. The caller has checked the entry (check_entry): only
 /// what the relay accepts is stored.
-void publish_entry(RedisClient& redis, const StreamEntry& entry, int64_t max_len,
+void publish_entry(RedisCommands& redis, const StreamEntry& entry, int64_t max_len,
                    uint64_t timeout_ms, RedisCallback callback, void* data);
 
 }  // namespace streamshift

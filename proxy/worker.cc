@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/redis_client_factory.h"
 
 namespace streamshift {
 
@@ -37,7 +38,7 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
     Gauge* ready = &metrics.redis_connections_ready;
     redis.on_ready_change = [ready](int delta) { ready->Increment(delta); };
     redis.primary_status = metrics.redis_primary;
-    redis_ = std::make_unique<RedisClient>(&loop_, redis);
+    redis_ = make_redis_client(&loop_, redis);
   }
   clock_ = std::make_unique<LoopClock>(&loop_);
   accounting_ = std::make_unique<EventAccounting>(metrics, index);

@@ -62,7 +62,7 @@ class Worker {
   WorkerHealth health_;
   std::unique_ptr<UpstreamPool> pool_;
   std::unique_ptr<HttpBridge> bridge_;
-  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<RedisCommands> redis_;
   std::unique_ptr<LoopClock> clock_;
   std::unique_ptr<EventAccounting> accounting_;
   std::unique_ptr<LiveLinks> links_;

@@ -35,10 +35,10 @@ RelayRedisImpl::RelayRedisImpl(uv_loop_t* loop, const RelaySettings& settings,
                                RelayMetrics& metrics)
     : settings_(settings),
       metrics_(metrics),
-      reader_(loop, options("relay-read", &Hooks::reader_ready)),
+      reader_(make_redis_client(loop, options("relay-read", &Hooks::reader_ready))),
       // After a reconnect the server may be a fresh one (restart without
       // persistence): the commands hook makes sure the groups exist.
-      commands_(loop, options("relay", &Hooks::commands_ready)) {}
+      commands_(make_redis_client(loop, options("relay", &Hooks::commands_ready))) {}
 
 RedisOptions RelayRedisImpl::options(std::string name,
                                      std::function<void()> RelayRedis::Hooks::*hook) {
@@ -59,19 +59,19 @@ RedisOptions RelayRedisImpl::options(std::string name,
 
 void RelayRedisImpl::start(Hooks hooks) {
   hooks_ = std::move(hooks);
-  reader_.start();
-  commands_.start();
+  reader_->start();
+  commands_->start();
 }
 
 void RelayRedisImpl::command(const RedisArgs& args, RedisDone done) {
-  send(commands_, args, std::move(done), settings_.redis_timeout_ms);
+  send(*commands_, args, std::move(done), settings_.redis_timeout_ms);
 }
 
 void RelayRedisImpl::read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) {
-  send(reader_, args, std::move(done), timeout_ms);
+  send(*reader_, args, std::move(done), timeout_ms);
 }
 
-void RelayRedisImpl::send(RedisClient& client, const RedisArgs& args, RedisDone done,
+void RelayRedisImpl::send(RedisCommands& client, const RedisArgs& args, RedisDone done,
                           uint64_t timeout_ms) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
@@ -87,13 +87,13 @@ void RelayRedisImpl::send(RedisClient& client, const RedisArgs& args, RedisDone 
 }
 
 void RelayRedisImpl::close_reader(std::function<void()> on_closed) {
-  reader_.shutdown(std::move(on_closed));
-  reader_.close_now();
+  reader_->shutdown(std::move(on_closed));
+  reader_->close_now();
 }
 
 void RelayRedisImpl::close_commands(std::function<void()> on_closed) {
-  commands_.shutdown(std::move(on_closed));
-  commands_.close_now();
+  commands_->shutdown(std::move(on_closed));
+  commands_->close_now();
 }
 
 }  // namespace streamshift

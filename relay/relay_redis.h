@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/redis_client.h"
+#include "core/redis_client_factory.h"
 #include "relay/relay_metrics.h"
 #include "relay/relay_settings.h"
 
@@ -57,20 +57,20 @@ class RelayRedisImpl final : public RelayRedis {
   void start(Hooks hooks) override;
   void command(const RedisArgs& args, RedisDone done) override;
   void read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) override;
-  bool reader_ready() const override { return reader_.ready_connections() > 0; }
-  bool commands_ready() const override { return commands_.ready_connections() > 0; }
+  bool reader_ready() const override { return reader_->ready_connections() > 0; }
+  bool commands_ready() const override { return commands_->ready_connections() > 0; }
   void close_reader(std::function<void()> on_closed) override;
   void close_commands(std::function<void()> on_closed) override;
 
  private:
   RedisOptions options(std::string name, std::function<void()> RelayRedis::Hooks::*hook);
-  void send(RedisClient& client, const RedisArgs& args, RedisDone done, uint64_t timeout_ms);
+  void send(RedisCommands& client, const RedisArgs& args, RedisDone done, uint64_t timeout_ms);
 
   const RelaySettings& settings_;
   RelayMetrics& metrics_;
   Hooks hooks_;
-  RedisClient reader_;    // blocking XREADGROUP only
-  RedisClient commands_;  // everything else, pipelined
+  std::unique_ptr<RedisCommands> reader_;    // blocking XREADGROUP only
+  std::unique_ptr<RedisCommands> commands_;  // everything else, pipelined
 };
 
 }  // namespace streamshift
