@@ -256,7 +256,6 @@ RedisClusterClient::Node* RedisClusterClient::node_at(const RedisHost& address, 
   auto node = std::make_unique<Node>();
   node->address = address;
   RedisOptions o = options_;
-  o.name = options_.name + "@" + redis_host_text(address);
   o.endpoint.cluster_seeds.clear();
   o.endpoint.host = address.host;
   o.endpoint.port = address.port;
