@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -280,7 +281,12 @@ TEST_F(RedisClusterClientTest, FollowsAClusterFailover) {
   const size_t replica = cluster.replica_of(primary);
   ASSERT_NE(replica, RedisClusterSet::kNone);
   const std::string key = key_on(cluster, primary, "failover");
-  make_cluster_client(cluster.seed_url());
+  // Seeds other than `primary`, so that only the node client connects there.
+  std::vector<uint16_t> seeds;
+  for (size_t i = 0; i < RedisClusterSet::kNodes; ++i) {
+    if (i != primary) seeds.push_back(cluster.node(i).port());
+  }
+  make_cluster_client(cluster_url(seeds));
   ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
   ASSERT_EQ(call({"SET", key, "before"}).text, "OK");
 
@@ -291,6 +297,16 @@ TEST_F(RedisClusterClientTest, FollowsAClusterFailover) {
   EXPECT_LT(took, 3000);
   EXPECT_EQ(cluster.command_on(replica, {"GET", key}).str, "after");
   EXPECT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  // The former primary, a replica now, serves no slot: its client is shut
+  // down (only the fixture's own connection is left there).
+  EXPECT_TRUE(run_until(
+      [&] {
+        const std::string clients =
+            cluster.command_on(primary, {"CLIENT", "LIST", "TYPE", "normal"}).str;
+        return std::count(clients.begin(), clients.end(), '\n') == 1;
+      },
+      seconds(10)))
+      << cluster.command_on(primary, {"CLIENT", "LIST", "TYPE", "normal"}).str;
 }
 
 TEST_F(RedisClusterClientTest, FollowsTheReplicaOfAKilledPrimary) {
