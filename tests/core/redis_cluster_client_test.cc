@@ -134,6 +134,53 @@ TEST_F(RedisClusterClientTest, EveryPrimaryAnswersForTheKeysOfItsSlots) {
   EXPECT_EQ(cluster_client_->redirects_ask(), 0u);
 }
 
+// The routing's cost, measured: the same pipelined SETs (keys of one
+// primary) through the cluster client and through a RedisClient straight
+// to that primary, on this loop.
+TEST_F(RedisClusterClientTest, MeasuredAgainstADirectClientToTheSamePrimary) {
+  RedisClusterSet cluster;
+  ASSERT_TRUE(cluster.ready());
+  const size_t primary = cluster.primaries().at(0);
+  const std::string key = key_on(cluster, primary, "measure");
+  make_cluster_client(cluster.seed_url());
+  make_client(local(cluster.node(primary).port()));
+  ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  ASSERT_TRUE(ready());
+  constexpr size_t kCommands = 20000, kWindow = 500;
+  auto run = [&](RedisCommands& c) -> long long {
+    static const char* const argv[] = {"SET", nullptr, "v"};
+    size_t sent = 0, ok = 0, answered = 0;
+    struct Count {
+      size_t* ok;
+      size_t* answered;
+    } count{&ok, &answered};
+    const char* args[] = {argv[0], key.c_str(), argv[2]};
+    const size_t lens[] = {3, key.size(), 1};
+    const auto started = Clock::now();
+    while (answered < kCommands) {
+      while (sent < kCommands && sent - answered < kWindow) {
+        ++sent;
+        c.command(
+            3, args, lens, 5000,
+            [](void* data, const RedisResult& r) {
+              auto* n = static_cast<Count*>(data);
+              *n->ok += r.status == RedisStatus::kOk ? 1 : 0;
+              ++*n->answered;
+            },
+            &count);
+      }
+      uv_run(&loop_, UV_RUN_ONCE);
+    }
+    EXPECT_EQ(ok, kCommands);
+    return ms_since(started);
+  };
+  const long long direct = run(*client_);
+  const long long routed = run(*cluster_client_);
+  std::cout << "[ measured ] " << kCommands << " pipelined SETs (window " << kWindow
+            << "): direct RedisClient " << direct << " ms, cluster client " << routed << " ms\n";
+  EXPECT_EQ(cluster_client_->redirects_moved(), 0u);
+}
+
 TEST_F(RedisClusterClientTest, FollowsAskWhileASlotMigratesAndMovedOnceItHas) {
   RedisClusterSet cluster;
   ASSERT_TRUE(cluster.ready());
