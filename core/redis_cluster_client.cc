@@ -170,7 +170,7 @@ void RedisClusterClient::redirected(Request* r, const RedisResult& result) {
     case RedisClusterAction::kFail:
       return finish(r, result);
     case RedisClusterAction::kRedirect:
-      ++moved_;
+      count(RedisClusterEvent::kMoved, moved_);
       if (++r->redirects > kMaxRedirects) return finish(r, result);
       map_->move(c.slot, c.target);
       route_[c.slot] = node_at(c.target, true);
@@ -178,7 +178,7 @@ void RedisClusterClient::redirected(Request* r, const RedisResult& result) {
       request_refresh();  // a MOVED seldom comes alone: a reshard or a failover
       return dispatch(r);
     case RedisClusterAction::kAsking:
-      ++asked_;
+      count(RedisClusterEvent::kAsk, asked_);
       if (++r->redirects > kMaxRedirects) return finish(r, result);
       r->asking = true;
       r->ask_target = c.target;
@@ -191,11 +191,16 @@ void RedisClusterClient::redirected(Request* r, const RedisResult& result) {
   }
 }
 
+void RedisClusterClient::count(RedisClusterEvent event, uint64_t& counter) {
+  ++counter;
+  if (options_.primary_status) options_.primary_status->cluster_event(event);
+}
+
 void RedisClusterClient::retry_later(Request* r, RedisStatus status) {
   if (shutting_down_) return finish(r, status);
   const uint64_t now = uv_now(loop_);
   if (now >= r->deadline) return finish(r, RedisStatus::kTimeout);
-  ++retries_;
+  count(RedisClusterEvent::kRetry, retries_);
   uint64_t delay = std::min(kRetryMaxMs, kRetryFirstMs << std::min(r->retries, 4));
   ++r->retries;
   r->due = std::min(now + delay, r->deadline);
@@ -363,7 +368,7 @@ void RedisClusterClient::on_slots(void* data, const RedisResult& result) {
     std::optional<RedisClusterSlots> map =
         RedisClusterSlots::parse(result.reply, self->refresh_asked_, &why);
     if (map) {
-      ++self->refreshes_;
+      self->count(RedisClusterEvent::kTopologyRefresh, self->refreshes_);
       self->topology_error_.clear();
       self->apply(std::move(*map));
     }

@@ -37,8 +37,10 @@
 // Readiness: ready_connections() counts the connections of the primaries
 // serving slots (0 until the first map); the node clients report to the
 // options' on_ready_change (and primary_status' ready count) as their
-// connections come and go. Not kept: which primary, for primary_status
-// (a cluster has several; its failovers are not counted there).
+// connections come and go; its redirects, retries and slot-map readings
+// are counted there too (streamshift_redis_cluster_* metrics). Not kept:
+// which primary (a cluster has several; its failovers are not counted as
+// streamshift_redis_failovers_total, they show as MOVED redirects).
 #pragma once
 
 #include <uv.h>
@@ -141,6 +143,8 @@ class RedisClusterClient final : public RedisCommands {
   RedisHost refresh_asked_;
   std::string topology_error_;
   mutable std::string last_error_;
+  // Its own counts (for tests), and the process's (primary_status, metrics).
+  void count(RedisClusterEvent event, uint64_t& counter);
   uint64_t moved_ = 0, asked_ = 0, retries_ = 0, refreshes_ = 0;
   uint64_t closed_connects_ = 0;  // connects() of node clients freed
   size_t open_parts_ = 0;         // node clients, the seed client, the timers

@@ -3,6 +3,9 @@
 //   streamshift_redis_failovers_total                  counter
 //   streamshift_redis_primary_info{address="host:port"} 1 (the current one)
 //   streamshift_redis_seconds_without_primary          gauge
+//   streamshift_redis_cluster_redirects_total{kind="moved"|"ask"}  counter
+//   streamshift_redis_cluster_retries_total            counter
+//   streamshift_redis_cluster_topology_refreshes_total counter
 #pragma once
 
 #include <prometheus/collectable.h>

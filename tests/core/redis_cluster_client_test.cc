@@ -72,6 +72,7 @@ class RedisClusterClientTest : public RedisClientTest {
     ASSERT_TRUE(ep) << why;
     RedisOptions o = options(*ep, connections);
     o.on_ready_change = [this](int delta) { ready_gauge_ += delta; };
+    o.primary_status = status_;
     uv_update_time(&loop_);
     std::unique_ptr<RedisCommands> made = make_redis_client(&loop_, std::move(o));
     cluster_client_.reset(dynamic_cast<RedisClusterClient*>(made.get()));
@@ -114,6 +115,7 @@ class RedisClusterClientTest : public RedisClientTest {
 
   std::unique_ptr<RedisClusterClient> cluster_client_;
   int ready_gauge_ = 0;
+  std::shared_ptr<RedisPrimaryStatus> status_ = std::make_shared<RedisPrimaryStatus>();
 };
 
 TEST_F(RedisClusterClientTest, EveryPrimaryAnswersForTheKeysOfItsSlots) {
@@ -216,6 +218,11 @@ TEST_F(RedisClusterClientTest, FollowsAskWhileASlotMigratesAndMovedOnceItHas) {
   EXPECT_EQ(call({"GET", kept}).text, "v");
   EXPECT_EQ(cluster_client_->redirects_moved(), 1u);
   EXPECT_EQ(cluster_client_->redirects_ask(), 2u);
+  // The process's status (its metrics) saw the same.
+  RedisPrimaryStatus::View v = status_->view();
+  EXPECT_EQ(v.cluster_events[static_cast<size_t>(RedisClusterEvent::kMoved)], 1u);
+  EXPECT_EQ(v.cluster_events[static_cast<size_t>(RedisClusterEvent::kAsk)], 2u);
+  EXPECT_GE(v.cluster_events[static_cast<size_t>(RedisClusterEvent::kTopologyRefresh)], 1u);
 }
 
 // A multi-key command over a migrating slot whose keys are split between

@@ -80,5 +80,30 @@ TEST(RedisPrimaryMetrics, ThreeFamiliesTheAddressALabel) {
   EXPECT_NE(after.find("streamshift_redis_seconds_without_primary 3"), std::string::npos) << after;
 }
 
+TEST(RedisPrimaryMetrics, ClusterEventsAreCountersTheRedirectsOneFamilyByKind) {
+  auto s = std::make_shared<RedisPrimaryStatus>();
+  RedisPrimaryMetrics metrics(s);
+  s->cluster_event(RedisClusterEvent::kMoved);
+  s->cluster_event(RedisClusterEvent::kAsk);
+  s->cluster_event(RedisClusterEvent::kAsk);
+  s->cluster_event(RedisClusterEvent::kRetry);
+  s->cluster_event(RedisClusterEvent::kTopologyRefresh);
+  std::vector<prometheus::MetricFamily> families = metrics.Collect();
+  size_t redirect_families = 0;
+  for (const auto& f : families)
+    redirect_families += f.name == "streamshift_redis_cluster_redirects_total";
+  EXPECT_EQ(redirect_families, 1u);
+  std::string text = prometheus::TextSerializer().Serialize(families);
+  EXPECT_NE(text.find("streamshift_redis_cluster_redirects_total{kind=\"moved\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("streamshift_redis_cluster_redirects_total{kind=\"ask\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("streamshift_redis_cluster_retries_total 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("streamshift_redis_cluster_topology_refreshes_total 1"), std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace streamshift
