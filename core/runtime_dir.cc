@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include "core/loop.h"
@@ -130,6 +131,9 @@ RuntimeDir::RuntimeDir(uv_loop_t* loop, Options options, OnChange on_change, OnE
       options_(std::move(options)),
       on_change_(std::move(on_change)),
       on_error_(std::move(on_error)) {
+  std::string_view path = options_.path;
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  directory_name_ = path.substr(path.rfind('/') + 1);
   uv_fs_event_init(loop_, &watch_);
   uv_timer_init(loop_, &debounce_);
   uv_timer_init(loop_, &reread_);
@@ -158,13 +162,18 @@ void RuntimeDir::start_watch() {
   }
 }
 
-void RuntimeDir::on_fs_event(uv_fs_event_t* handle, const char*, int, int status) {
+void RuntimeDir::on_fs_event(uv_fs_event_t* handle, const char* filename, int events, int status) {
   auto* self = static_cast<RuntimeDir*>(handle->data);
   if (self->closing_) return;
   if (status < 0) {  // the watch broke: the periodic re-read starts it again
-    uv_fs_event_stop(&self->watch_);
-    self->watching_ = false;
+    self->stop_watch();
     return;
+  }
+  // The directory itself moved or was removed (libuv names it by its own
+  // base name): the watch follows the old inode, so it starts again on the
+  // path at the read this event brings.
+  if ((events & UV_RENAME) != 0 && filename != nullptr && self->directory_name_ == filename) {
+    self->stop_watch();
   }
   uint64_t now = uv_now(self->loop_);
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&self->debounce_))) {
@@ -177,7 +186,14 @@ void RuntimeDir::on_fs_event(uv_fs_event_t* handle, const char*, int, int status
 }
 
 void RuntimeDir::on_debounce(uv_timer_t* timer) {
-  static_cast<RuntimeDir*>(timer->data)->queue_read();
+  auto* self = static_cast<RuntimeDir*>(timer->data);
+  self->start_watch();
+  self->queue_read();
+}
+
+void RuntimeDir::stop_watch() {
+  uv_fs_event_stop(&watch_);
+  watching_ = false;
 }
 
 void RuntimeDir::on_reread(uv_timer_t* timer) {

@@ -14,7 +14,8 @@
 // handed (the first successful read is always handed):
 //
 //   uv_fs_event on the DIRECTORY (a file's watch follows its inode and goes
-//     | quiet after the symlink swap)
+//     | quiet after the symlink swap; the directory itself moved or removed:
+//     | watched again by path at the next read)
 //     v
 //   debounce: 100 ms after the last event of a burst, at most 1 s after its first
 //     |                    every 3 s (a missed event, a watch that failed)
@@ -85,6 +86,7 @@ class RuntimeDir {
   struct ReadJob;
 
   void start_watch();
+  void stop_watch();
   static void on_fs_event(uv_fs_event_t* handle, const char* filename, int events, int status);
   static void on_debounce(uv_timer_t* timer);
   static void on_reread(uv_timer_t* timer);
@@ -96,6 +98,7 @@ class RuntimeDir {
 
   uv_loop_t* loop_;
   Options options_;
+  std::string directory_name_;  // the path's last component
   OnChange on_change_;
   OnError on_error_;
   std::function<void()> on_closed_;
