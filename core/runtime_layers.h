@@ -25,6 +25,9 @@
 // reported in the outcome the first time they are seen only (logged once,
 // not on every re-read). In the admin layer they make the set rejected: the
 // caller of /runtime_modify is answered at once.
+//
+// Values are shown as given (GET /runtime, audit lines): no secret may be
+// runtime-capable.
 #pragma once
 
 #include <cstdint>
