@@ -29,8 +29,9 @@ bool read_value(const std::string& file, const std::string& name, std::string* v
   // O_NONBLOCK: a FIFO under the name must not hold a pool thread (it is skipped).
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    *vanished = errno == ENOENT;
-    *error = name + ": cannot open: " + sys_error(errno);
+    int err = errno;
+    *vanished = err == ENOENT;
+    *error = name + ": cannot open: " + sys_error(err);
     return false;
   }
   struct stat st;
@@ -46,7 +47,8 @@ bool read_value(const std::string& file, const std::string& name, std::string* v
     ssize_t n = ::read(fd, buffer + used, sizeof(buffer) - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      *error = name + ": cannot read: " + sys_error(errno);
+      int err = errno;
+      *error = name + ": cannot read: " + sys_error(err);
       ::close(fd);
       return false;
     }
@@ -74,16 +76,18 @@ RuntimeDirRead read_once(const std::string& path, bool* vanished) {
   if (::lstat(data_link.c_str(), &st) == 0) {
     char resolved[PATH_MAX];
     if (::realpath(data_link.c_str(), resolved) == nullptr) {
-      *vanished = errno == ENOENT;
-      out.error = path + ": cannot resolve ..data: " + sys_error(errno);
+      int err = errno;
+      *vanished = err == ENOENT;
+      out.error = path + ": cannot resolve ..data: " + sys_error(err);
       return out;
     }
     dir = resolved;
   }
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
-    *vanished = errno == ENOENT && dir != path;
-    out.error = path + ": cannot open: " + sys_error(errno);
+    int err = errno;
+    *vanished = err == ENOENT && dir != path;
+    out.error = path + ": cannot open: " + sys_error(err);
     return out;
   }
   while (dirent* entry = ::readdir(d)) {
