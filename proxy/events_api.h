@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/admin_auth.h"
 #include "core/http_server.h"
 #include "core/redis_primary_status.h"
 #include "proxy/lag_monitor.h"
@@ -30,8 +31,6 @@ class EventsApi {
   void serve(Exchange& exchange, std::string_view endpoint);
 
  private:
-  bool authorized(Exchange& exchange) const;
-
   std::string token_;
   std::string transport_mode_;
   LagMonitor& lag_;
@@ -56,8 +55,5 @@ std::string health_document(const LagSnapshot& snapshot, std::string_view group,
 
 /// "http", "redis_streams", "dual_write" or "mixed": what the rollout sends where.
 std::string transport_mode(const TransportSettings& transport);
-
-/// Constant-time comparison (no early exit on the first differing byte).
-bool constant_time_equals(std::string_view a, std::string_view b);
 
 }  // namespace streamshift
