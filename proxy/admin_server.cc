@@ -51,6 +51,10 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
   runtime_->add_routes(listener_->router());
 }
 
+void AdminServer::transport_changed(const TransportSettings& transport) {
+  events_->set_transport_mode(transport_mode(transport));
+}
+
 AdminServer::~AdminServer() {
   if (!served_) {
     // Never served (the port was taken): close what the constructor opened.

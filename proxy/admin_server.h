@@ -36,6 +36,9 @@ class AdminServer {
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
+  /// On the admin loop: the transport settings now in force (a runtime change).
+  void transport_changed(const TransportSettings& transport);
+
   /// Binds on the calling thread, then serves on a thread of its own.
   int start();
   /// Thread-safe: stop serving; join() then returns.

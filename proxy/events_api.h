@@ -29,6 +29,8 @@ class EventsApi {
   /// Answers `endpoint` (the path after /api/v1/events/), after the
   /// look-up when authorized.
   void serve(Exchange& exchange, std::string_view endpoint);
+  /// A runtime change of the rollout (issue 19), on the admin loop.
+  void set_transport_mode(std::string mode) { transport_mode_ = std::move(mode); }
 
  private:
   std::string token_;

@@ -103,7 +103,7 @@ class Sidecar final : public Program {
       health.push_back(&workers_.back()->health());
     }
     admin_ = std::make_unique<AdminServer>(
-        settings.admin, settings.transport, registry_, metrics_, health, draining_,
+        settings.admin, *runtime_.latest(), registry_, metrics_, health, draining_,
         [this](uv_loop_t* loop) { return make_runtime_control(loop); });
   }
 
@@ -151,6 +151,7 @@ class Sidecar final : public Program {
     auto next = std::make_shared<const TransportSettings>(
         sidecar_runtime_transport(settings_.transport, merged));
     metrics_.show_rollout(*next);
+    if (admin_) admin_->transport_changed(*next);  // on the admin loop, which calls this
     log_line(LogLevel::kInfo, "runtime: transport settings in force",
              {{"decision", decision(*next)}});
     runtime_.publish(std::move(next));

@@ -89,8 +89,8 @@ std::optional<ParsedResponse> admin(uint16_t port, const std::string& method,
   return client.request(make_request(method, target, {}, auth));
 }
 
-// Requests sent one after another on one connection, each remembered with the
-// time it was sent and how it was answered.
+// Requests sent one after another on each of a few connections at once, each
+// remembered with the time it was sent and how it was answered.
 class Traffic {
  public:
   struct Answer {
@@ -99,21 +99,24 @@ class Traffic {
     bool http = false;
   };
 
-  explicit Traffic(uint16_t port) : port_(port) {
-    thread_ = std::thread([this] { run(); });
+  Traffic(uint16_t port, int connections) : port_(port) {
+    for (int c = 0; c < connections; ++c) threads_.emplace_back([this, c] { run(c); });
   }
   ~Traffic() { stop(); }
   void stop() {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
   }
   /// The first request sent at or after `since` answered over Redis (or HTTP).
   std::optional<Clock::time_point> first_after(Clock::time_point since, bool redis) const {
     std::lock_guard<std::mutex> lock(mu_);
+    std::optional<Clock::time_point> first;
     for (const Answer& a : answers_) {
-      if (a.sent >= since && (redis ? a.redis : a.http)) return a.sent;
+      if (a.sent >= since && (redis ? a.redis : a.http) && (!first || a.sent < *first))
+        first = a.sent;
     }
-    return std::nullopt;
+    return first;
   }
   int errors() const { return errors_.load(); }
   size_t count() const {
@@ -126,11 +129,11 @@ class Traffic {
   }
 
  private:
-  void run() {
+  void run(int connection) {
     TestClient client(port_);
     for (int n = 0; !stop_; ++n) {
       Answer a{Clock::now()};
-      auto r = client.request(chat(n, "room-" + std::to_string(n % 50)));
+      auto r = client.request(chat(n, "room-" + std::to_string(connection * 50 + n % 50)));
       if (!r) {
         ++errors_;
         std::lock_guard<std::mutex> lock(mu_);
@@ -149,7 +152,7 @@ class Traffic {
   }
 
   uint16_t port_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   std::atomic<int> errors_{0};
   mutable std::mutex mu_;
@@ -189,7 +192,7 @@ TEST_F(RuntimeControlTest, AFileChangeMovesEventsToRedisAndBackWithinTwoSeconds)
          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "0"},
          {"STREAMSHIFT_WORKERS", "2"}});
   ASSERT_TRUE(sidecar_->wait_redis_connected());
-  Traffic traffic(sidecar_->port());
+  Traffic traffic(sidecar_->port(), 4);
   ASSERT_TRUE(eventually([&] { return traffic.count() > 20; }, seconds(5)));
 
   Clock::time_point forward = Clock::now();
@@ -327,6 +330,10 @@ TEST_F(RuntimeControlTest, RuntimeModifyNeedsTheTokenAndTakesEffect) {
       answered_over(true, client, n, seconds(2), "an event over Redis after /runtime_modify"));
   EXPECT_EQ(metric("streamshift_rollout_redis_percentage"), 100);
   EXPECT_EQ(metric("streamshift_runtime_reloads_total{result=\"rejected\"}"), 2);
+  auto health = admin(sidecar_->admin_port(), "GET", "/api/v1/events/health", true);
+  ASSERT_TRUE(health);
+  EXPECT_NE(health->body.find("\"transport_mode\":\"redis_streams\""), std::string::npos)
+      << health->body;
 }
 
 TEST_F(RuntimeControlTest, TheMasterSwitchTurnedOnConnectsRedisThenOffLosesNothing) {
