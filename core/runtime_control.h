@@ -47,6 +47,15 @@ RuntimeValues runtime_values_in_environment(const std::vector<std::string>& name
 /// program's settings loader reads a runtime set through. `merged` must outlive it.
 EnvReader::Lookup merged_over_environment(const RuntimeValues& merged);
 
+/// A program's Validator: its settings loader `load(EnvReader&)` run over
+/// `merged` then the environment; "" or the start's error report.
+template <class Load>
+std::string runtime_error_report(const RuntimeValues& merged, Load load) {
+  EnvReader env(merged_over_environment(merged));
+  load(env);
+  return env.error_report();
+}
+
 /// At start, before any worker decides: the directory read once, blocking,
 /// and applied as the file layer (refusals and ignored names logged), so the
 /// first request already sees the directory's values.

@@ -19,9 +19,7 @@ const std::vector<std::string>& sidecar_runtime_names() {
 }
 
 std::string validate_sidecar_runtime(const RuntimeValues& merged) {
-  EnvReader env(merged_over_environment(merged));
-  load_transport_settings(env);
-  return env.error_report();
+  return runtime_error_report(merged, load_transport_settings);
 }
 
 TransportSettings sidecar_runtime_transport(const TransportSettings& start,

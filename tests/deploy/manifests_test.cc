@@ -67,17 +67,18 @@ std::map<std::string, std::string> config_data(const std::vector<YAML::Node>& do
   return data;
 }
 
-// The runtime ConfigMap (STREAMSHIFT_RUNTIME_DIR): no hash suffix, its name exact.
-std::map<std::string, std::string> runtime_data(const std::vector<YAML::Node>& docs) {
+// A runtime ConfigMap (STREAMSHIFT_RUNTIME_DIR): no hash suffix, its name exact.
+std::map<std::string, std::string> runtime_data(const std::vector<YAML::Node>& docs,
+                                                const std::string& name = "streamshift-runtime") {
   std::map<std::string, std::string> data;
   for (const YAML::Node& d : docs) {
     if (d["kind"].as<std::string>() != "ConfigMap" ||
-        d["metadata"]["name"].as<std::string>() != "streamshift-runtime")
+        d["metadata"]["name"].as<std::string>() != name)
       continue;
     for (const auto& kv : d["data"]) data[kv.first.as<std::string>()] = kv.second.as<std::string>();
     return data;
   }
-  ADD_FAILURE() << "no ConfigMap streamshift-runtime";
+  ADD_FAILURE() << "no ConfigMap " << name;
   return data;
 }
 
@@ -260,32 +261,42 @@ TEST_F(Manifests, ApplyingARolloutOverlayChangesNoPodTemplate) {
   }
 }
 
-// The sidecar reads the runtime ConfigMap as a whole-volume mount (subPath
-// mounts are never updated) where STREAMSHIFT_RUNTIME_DIR points, and it
-// holds only variables the sidecar reads.
-TEST_F(Manifests, TheSidecarMountsTheRuntimeConfigMapWhereItsRuntimeDirPoints) {
+// Each program reads its runtime ConfigMap as a whole-volume mount (subPath
+// mounts are never updated) where its STREAMSHIFT_RUNTIME_DIR points, and
+// the ConfigMap holds only variables that program reads.
+TEST_F(Manifests, EachProgramMountsItsRuntimeConfigMapWhereItsRuntimeDirPoints) {
+  struct Program {
+    std::string name, config_map, runtime_map, deployment, list, container;
+  };
   std::vector<YAML::Node> docs = render("base");
-  std::string dir = config_data(docs, "streamshift-config")["STREAMSHIFT_RUNTIME_DIR"];
-  ASSERT_FALSE(dir.empty());
-  YAML::Node deployment = find(docs, "Deployment", "support-center-backend");
-  YAML::Node c = container(deployment, "initContainers", "streamshift");
-  std::string volume;
-  for (const YAML::Node& m : c["volumeMounts"]) {
-    if (m["mountPath"].as<std::string>() != dir) continue;
-    volume = m["name"].as<std::string>();
-    EXPECT_FALSE(m["subPath"]) << "a subPath mount never sees the ConfigMap's updates";
+  for (const Program& p : {Program{"proxy", "streamshift-config", "streamshift-runtime",
+                                   "support-center-backend", "initContainers", "streamshift"},
+                           Program{"relay", "streamshift-relay-config", "streamshift-relay-runtime",
+                                   "streamshift-relay", "containers", "relay"}}) {
+    std::string dir = config_data(docs, p.config_map)["STREAMSHIFT_RUNTIME_DIR"];
+    ASSERT_FALSE(dir.empty()) << p.name;
+    YAML::Node deployment = find(docs, "Deployment", p.deployment);
+    YAML::Node c = container(deployment, p.list, p.container);
+    std::string volume;
+    for (const YAML::Node& m : c["volumeMounts"]) {
+      if (m["mountPath"].as<std::string>() != dir) continue;
+      volume = m["name"].as<std::string>();
+      EXPECT_FALSE(m["subPath"]) << "a subPath mount never sees the ConfigMap's updates";
+    }
+    ASSERT_FALSE(volume.empty()) << p.name << ": nothing mounted at " << dir;
+    bool found = false;
+    for (const YAML::Node& v : deployment["spec"]["template"]["spec"]["volumes"]) {
+      if (v["name"].as<std::string>() != volume) continue;
+      found = true;
+      EXPECT_EQ(v["configMap"]["name"].as<std::string>(), p.runtime_map) << p.name;
+    }
+    EXPECT_TRUE(found) << p.name << ": no volume " << volume;
+    std::set<std::string> reads = binary_variables(p.name);
+    std::map<std::string, std::string> runtime = runtime_data(docs, p.runtime_map);
+    EXPECT_FALSE(runtime.empty()) << p.runtime_map;
+    for (const auto& [name, value] : runtime)
+      EXPECT_EQ(reads.count(name), 1u) << name << " is in " << p.runtime_map << " but not read";
   }
-  ASSERT_FALSE(volume.empty()) << "nothing mounted at " << dir;
-  bool found = false;
-  for (const YAML::Node& v : deployment["spec"]["template"]["spec"]["volumes"]) {
-    if (v["name"].as<std::string>() != volume) continue;
-    found = true;
-    EXPECT_EQ(v["configMap"]["name"].as<std::string>(), "streamshift-runtime");
-  }
-  EXPECT_TRUE(found) << "no volume " << volume;
-  std::set<std::string> reads = binary_variables("proxy");
-  for (const auto& [name, value] : runtime_data(docs))
-    EXPECT_EQ(reads.count(name), 1u) << name << " is in the runtime ConfigMap but not read";
 }
 
 TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCheckConfig) {
