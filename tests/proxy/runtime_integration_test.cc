@@ -386,5 +386,33 @@ TEST_F(RuntimeControlTest, CoalescingTurnedOffSendsWhatIsHeld) {
   EXPECT_NE(next->body.find("\"status\":\"accepted\""), std::string::npos) << next->body;
 }
 
+// The master switch turned off while a typing event is held: the held event
+// still reaches SignalR (over HTTP, when its window closes), nothing is lost.
+TEST_F(RuntimeControlTest, TheSwitchTurnedOffWithAnEventHeldLosesNothing) {
+  start({{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+         {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+         {"EVENT_COALESCING_WINDOW_MS", "500"}});
+  ASSERT_TRUE(sidecar_->wait_redis_connected());
+  TestClient client(sidecar_->port());
+  ASSERT_TRUE(client.request(typing("typing_start", 0)));
+  auto held = client.request(typing("typing_stop", 1));
+  ASSERT_TRUE(held);
+  ASSERT_NE(held->body.find("coalesced"), std::string::npos) << held->body;
+  auto off = admin(sidecar_->admin_port(), "POST",
+                   "/runtime_modify?EVENT_TRANSPORT_USE_REDIS_STREAMS=false", true);
+  ASSERT_TRUE(off);
+  ASSERT_EQ(off->status, 200) << off->body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& r : upstream_.requests())
+          if (r.header("X-Event-Id") == "t-1") return true;
+        return false;
+      },
+      seconds(5), "the held typing_stop delivered over HTTP"));
+  EXPECT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 1);
+  EXPECT_EQ(metric("streamshift_events_lost_total{reason=\"http_failed\"}"), 0);
+  EXPECT_EQ(metric("streamshift_events_lost_total{reason=\"redis_failed\"}"), 0);
+}
+
 }  // namespace
 }  // namespace streamshift::testing
