@@ -175,6 +175,21 @@ class RuntimeControlTest : public ::testing::Test {
     auto r = http_get(sidecar_->admin_port(), "/runtime");
     return r ? r->body : std::string("(no answer)");
   }
+  // Everything over Redis, typing_start t-0 sent and typing_stop t-1 held for
+  // a coalescing window of `window_ms`; the client that sent them.
+  void start_with_an_event_held(const std::string& window_ms) {
+    start({{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+           {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+           {"EVENT_COALESCING_WINDOW_MS", window_ms},
+           {"EVENT_COALESCING_REFRESH_MS", "20000"}});
+    if (HasFatalFailure()) return;
+    client_ = std::make_unique<TestClient>(sidecar_->port());
+    ASSERT_TRUE(sidecar_->wait_redis_connected());
+    ASSERT_TRUE(client_->request(typing("typing_start", 0)));
+    auto held = client_->request(typing("typing_stop", 1));
+    ASSERT_TRUE(held && held->body.find("coalesced") != std::string::npos)
+        << "typing_stop not held: " << (held ? held->body : "no answer");
+  }
   double metric(std::string_view series) {
     return metric_sample(sidecar_->admin_port(), series).value_or(-1);
   }
@@ -183,6 +198,7 @@ class RuntimeControlTest : public ::testing::Test {
   TestUpstream upstream_;
   RedisServer redis_;
   std::unique_ptr<Sidecar> sidecar_;
+  std::unique_ptr<TestClient> client_;
 };
 
 // The core of issue 19: a rollout moved forward and rolled back by a file,
@@ -359,16 +375,9 @@ TEST_F(RuntimeControlTest, TheMasterSwitchTurnedOnConnectsRedisThenOffLosesNothi
 
 // Coalescing switched off while a typing event is held: it is sent at once.
 TEST_F(RuntimeControlTest, CoalescingTurnedOffSendsWhatIsHeld) {
-  start({{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
-         {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
-         {"EVENT_COALESCING_WINDOW_MS", "10000"},
-         {"EVENT_COALESCING_REFRESH_MS", "20000"}});
-  ASSERT_TRUE(sidecar_->wait_redis_connected());
-  TestClient client(sidecar_->port());
-  ASSERT_TRUE(client.request(typing("typing_start", 0)));
-  auto held = client.request(typing("typing_stop", 1));
-  ASSERT_TRUE(held);
-  ASSERT_NE(held->body.find("coalesced"), std::string::npos) << held->body;
+  start_with_an_event_held("10000");
+  ASSERT_FALSE(HasFatalFailure());
+  TestClient& client = *client_;
   ASSERT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 1);
 
   write_file(dir_.path() / "EVENT_COALESCING_ENABLED", "false");
@@ -389,15 +398,8 @@ TEST_F(RuntimeControlTest, CoalescingTurnedOffSendsWhatIsHeld) {
 // The master switch turned off while a typing event is held: the held event
 // still reaches SignalR (over HTTP, when its window closes), nothing is lost.
 TEST_F(RuntimeControlTest, TheSwitchTurnedOffWithAnEventHeldLosesNothing) {
-  start({{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
-         {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
-         {"EVENT_COALESCING_WINDOW_MS", "500"}});
-  ASSERT_TRUE(sidecar_->wait_redis_connected());
-  TestClient client(sidecar_->port());
-  ASSERT_TRUE(client.request(typing("typing_start", 0)));
-  auto held = client.request(typing("typing_stop", 1));
-  ASSERT_TRUE(held);
-  ASSERT_NE(held->body.find("coalesced"), std::string::npos) << held->body;
+  start_with_an_event_held("500");
+  ASSERT_FALSE(HasFatalFailure());
   auto off = admin(sidecar_->admin_port(), "POST",
                    "/runtime_modify?EVENT_TRANSPORT_USE_REDIS_STREAMS=false", true);
   ASSERT_TRUE(off);
