@@ -352,7 +352,7 @@ TEST_F(RuntimeControlTest, RuntimeModifyNeedsTheTokenAndTakesEffect) {
       << health->body;
 }
 
-TEST_F(RuntimeControlTest, TheMasterSwitchTurnedOnConnectsRedisThenOffLosesNothing) {
+TEST_F(RuntimeControlTest, TheMasterSwitchTurnedOnConnectsRedisAndRemovingTheOverrideGoesBack) {
   start({{"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"}});
   TestClient client(sidecar_->port());
   auto before = client.request(chat(0));
