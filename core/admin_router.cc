@@ -31,6 +31,10 @@ void AdminRouter::add_prefix(std::string prefix, Route route) {
   routes_.push_back({std::move(prefix), std::move(route)});
 }
 
+void AdminRouter::add_post(std::string path, Route route) {
+  posts_.push_back({std::move(path), std::move(route)});
+}
+
 void AdminRouter::answer(Exchange& exchange, const Probe& probe) {
   ProbeAnswer a = probe();
   exchange.respond_json(a.status, std::move(a.body));
@@ -38,14 +42,22 @@ void AdminRouter::answer(Exchange& exchange, const Probe& probe) {
 
 void AdminRouter::on_request(Exchange& exchange) {
   const HttpRequest& request = exchange.request();
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  for (const PrefixRoute& r : posts_) {
+    if (path != r.prefix) continue;
+    if (request.method == "POST") return r.route(exchange, {});
+    exchange.respond_json(
+        405, json_error_body("method_not_allowed", "this admin endpoint answers POST only"),
+        "Allow: POST\r\n");
+    return;
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     exchange.respond_json(
         405, json_error_body("method_not_allowed", "the admin listener answers GET and HEAD only"),
         "Allow: GET, HEAD\r\n");
     return;
   }
-  std::string_view target = request.target();
-  std::string_view path = target.substr(0, target.find('?'));
   if (path == "/metrics") {
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -4,7 +4,9 @@
 //   GET|HEAD /healthz     liveness: the program's probe ({"status":"ok"} if none)
 //   GET|HEAD /readyz      readiness: the program's probe
 //   GET|HEAD <prefix>...  a program's own routes (add_prefix)
+//   POST <path>           a program's own actions (add_post), POST only
 //   any other method      405 {"error":"method_not_allowed",...}, Allow: GET, HEAD
+//                         (Allow: POST on an action's path)
 //   any other path        404 {"error":"not_found",...}
 //
 // The method is checked before the path, for every route alike. Answers to
@@ -43,6 +45,9 @@ class AdminRouter : public RequestHandler {
 
   /// Paths starting with `prefix` go to `route`.
   void add_prefix(std::string prefix, Route route);
+  /// POST to exactly `path` goes to `route` (`rest` empty); other methods on
+  /// it answer 405.
+  void add_post(std::string path, Route route);
 
   void on_request(Exchange& exchange) override;
 
@@ -57,6 +62,7 @@ class AdminRouter : public RequestHandler {
   Probe readiness_;
   Probe liveness_;
   std::vector<PrefixRoute> routes_;
+  std::vector<PrefixRoute> posts_;
 };
 
 /// The admin HTTP server on `loop`: no request bodies, no SO_REUSEPORT,

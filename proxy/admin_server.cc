@@ -25,7 +25,7 @@ RedisOptions lag_redis_options(const TransportSettings& transport,
 AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& transport,
                          Registry& registry, ProxyMetrics& metrics,
                          std::vector<const WorkerHealth*> workers,
-                         const std::atomic<bool>& draining)
+                         const std::atomic<bool>& draining, const MakeRuntime& runtime)
     : metrics_(metrics), workers_(std::move(workers)), draining_(draining) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wake_, on_wake);
@@ -47,6 +47,12 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
                                  [this](Exchange& exchange, std::string_view endpoint) {
                                    events_->serve(exchange, endpoint);
                                  });
+  runtime_ = runtime(&loop_);
+  runtime_->add_routes(listener_->router());
+}
+
+void AdminServer::transport_changed(const TransportSettings& transport) {
+  events_->set_transport_mode(transport_mode(transport));
 }
 
 AdminServer::~AdminServer() {
@@ -64,6 +70,7 @@ int AdminServer::start() {
   int rc = listener_->start();
   if (rc != 0) return rc;
   lag_->start();
+  runtime_->start();
   served_ = true;
   thread_ = std::thread([this] {
     set_metrics_shard(0);
@@ -86,8 +93,10 @@ void AdminServer::on_wake(uv_async_t* handle) {
   if (!self->stop_requested_ || self->stopped_) return;
   self->stopped_ = true;
   self->listener_->close("admin stopping", [] {});
-  self->lag_->shutdown(
-      [self] { close_handle(reinterpret_cast<uv_handle_t*>(&self->wake_), nullptr); });
+  self->runtime_->close([self] {
+    self->lag_->shutdown(
+        [self] { close_handle(reinterpret_cast<uv_handle_t*>(&self->wake_), nullptr); });
+  });
 }
 
 }  // namespace streamshift

@@ -7,12 +7,14 @@
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "core/admin_router.h"
 #include "core/metrics.h"
+#include "core/runtime_control.h"
 #include "proxy/admin_probes.h"
 #include "proxy/admin_settings.h"
 #include "proxy/events_api.h"
@@ -24,12 +26,18 @@ namespace streamshift {
 
 class AdminServer {
  public:
+  /// `runtime`: builds the runtime control on the admin loop (GET /runtime,
+  /// POST /runtime_modify, the runtime directory).
+  using MakeRuntime = std::function<std::unique_ptr<RuntimeControl>(uv_loop_t* loop)>;
   AdminServer(const AdminSettings& admin, const TransportSettings& transport, Registry& registry,
               ProxyMetrics& metrics, std::vector<const WorkerHealth*> workers,
-              const std::atomic<bool>& draining);
+              const std::atomic<bool>& draining, const MakeRuntime& runtime);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
+
+  /// On the admin loop: the transport settings now in force (a runtime change).
+  void transport_changed(const TransportSettings& transport);
 
   /// Binds on the calling thread, then serves on a thread of its own.
   int start();
@@ -48,6 +56,7 @@ class AdminServer {
   std::unique_ptr<AdminListener> listener_;
   std::unique_ptr<LagMonitor> lag_;
   std::unique_ptr<EventsApi> events_;
+  std::unique_ptr<RuntimeControl> runtime_;
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
   bool served_ = false;   // the loop thread was started

@@ -22,6 +22,11 @@ class CircuitBreaker {
   Decision decide(uint64_t now_ms);
   void record_success();
   void record_failure(uint64_t now_ms);
+  /// New settings (a runtime change): an open circuit keeps its reopening time.
+  void configure(int failure_threshold, uint64_t open_ms) {
+    threshold_ = failure_threshold;
+    open_ms_ = open_ms;
+  }
 
   State state() const { return state_; }
   uint64_t times_opened() const { return times_opened_; }

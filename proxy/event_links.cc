@@ -4,7 +4,8 @@
 namespace streamshift {
 
 void LiveLinks::xadd(const StreamEntry& entry, RedisCallback done, void* data) {
-  publish_entry(*redis_, entry, settings_.stream_max_len, settings_.publish_timeout_ms, done, data);
+  publish_entry(*redis_, entry, settings_->stream_max_len, settings_->publish_timeout_ms, done,
+                data);
 }
 
 void LiveLinks::forward(Exchange& client, std::string extra_headers, std::string_view event_id,

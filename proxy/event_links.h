@@ -45,7 +45,11 @@ class LiveLinks final : public EventLinks {
  public:
   /// `redis` is null when the settings need no Redis.
   LiveLinks(RedisCommands* redis, HttpBridge& bridge, const TransportSettings& settings)
-      : redis_(redis), bridge_(bridge), settings_(settings) {}
+      : redis_(redis), bridge_(bridge), settings_(&settings) {}
+  /// The settings in force from now on (issue 19).
+  void use(const TransportSettings& settings) { settings_ = &settings; }
+  /// Redis from now on (created when a runtime change first needs it).
+  void use_redis(RedisCommands* redis) { redis_ = redis; }
 
   bool has_redis() const override { return redis_ != nullptr; }
   size_t redis_ready() const override { return redis_ ? redis_->ready_connections() : 0; }
@@ -58,7 +62,7 @@ class LiveLinks final : public EventLinks {
  private:
   RedisCommands* redis_;
   HttpBridge& bridge_;
-  const TransportSettings& settings_;
+  const TransportSettings* settings_;
 };
 
 }  // namespace streamshift

@@ -12,26 +12,43 @@ EventRouter::EventRouter(const RouteTable& routes, const TransportSettings& sett
                          EventSender& sender, EventLinks& links, EventAccounting& accounting,
                          EventClock& clock)
     : routes_(routes),
-      settings_(settings),
+      settings_(&settings),
       sender_(sender),
       links_(links),
       accounting_(accounting),
       clock_(clock),
       intake_(routes) {
-  const CoalescingSettings& c = settings.coalescing;
-  if (!c.enabled) return;
+  clock_.set_wake([this] { wake(); });
+  if (settings.coalescing.enabled) make_coalescer();
+}
+
+void EventRouter::make_coalescer() {
+  const CoalescingSettings& c = settings_->coalescing;
   coalescer_ = std::make_unique<Coalescer<Event>>(
       CoalescerOptions{c.window_ms, c.refresh_ms, c.max_keys}, [this](const std::string& type) {
         accounting_.count(Outcome::kCoalesced, accounting_.type(type));
       });
-  clock_.set_wake([this] { wake(); });
+}
+
+void EventRouter::use(const TransportSettings& settings) {
+  const CoalescingSettings& was = settings_->coalescing;
+  const CoalescingSettings& now = settings.coalescing;
+  bool remake = was.enabled != now.enabled || was.window_ms != now.window_ms;
+  settings_ = &settings;
+  if (!remake) return;
+  if (coalescer_) {
+    coalescer_->flush([this](Event&& e) { sender_.send(std::move(e)); });
+    coalescer_.reset();
+    clock_.wake_at(0);
+  }
+  if (now.enabled && !flushed_) make_coalescer();
 }
 
 void EventRouter::handle(Exchange& client, HttpRequest& request, std::string_view client_ip) {
   // Master switch off and nothing to coalesce: the original HTTP bridge, untouched. With
   // the switch off the router stays lenient: a body it cannot read is forwarded as it is
   // (a rollback must not start refusing bodies the app always sent).
-  bool strict = settings_.needs_redis();
+  bool strict = settings_->needs_redis();
   if (!strict && (!coalescer_ || !mentions_coalesced_type(request.body))) {
     bridge_lenient(client, request, nullptr);
     return;
@@ -78,14 +95,14 @@ void EventRouter::bridge_lenient(Exchange& client, const HttpRequest& request, c
 // With the master switch off only coalescing needs the body: a substring search for the
 // coalesced types is much cheaper than parsing every event.
 bool EventRouter::mentions_coalesced_type(std::string_view body) const {
-  for (const std::string& type : settings_.coalescing.event_types) {
+  for (const std::string& type : settings_->coalescing.event_types) {
     if (body.find(type) != std::string_view::npos) return true;
   }
   return false;
 }
 
 bool EventRouter::coalesce(Event& e) {
-  if (!coalescer_ || flushed_ || !settings_.coalescing.applies_to(e.fields.event_type) ||
+  if (!coalescer_ || flushed_ || !settings_->coalescing.applies_to(e.fields.event_type) ||
       !sender_.may_hold()) {
     return false;
   }
@@ -103,6 +120,7 @@ bool EventRouter::coalesce(Event& e) {
 }
 
 void EventRouter::wake() {
+  if (!coalescer_) return;
   coalescer_->advance(clock_.now_ms(), [this](Event&& e) { sender_.send(std::move(e)); });
   rearm();
 }

@@ -48,7 +48,13 @@ class EventRouter : public RequestHandler {
   /// once every held event sent has finished.
   void flush(std::function<void()> on_idle);
 
+  /// The settings in force from now on (issue 19), after the sender's. Coalescing turned
+  /// off or its window changed: what is held is sent now (the sender decides its path),
+  /// then the coalescer is made anew, or not at all.
+  void use(const TransportSettings& settings);
+
  private:
+  void make_coalescer();
   void bridge_lenient(Exchange& client, const HttpRequest& request, const Route* route);
   bool mentions_coalesced_type(std::string_view body) const;
   /// True when the coalescer keeps or drops the event (its client is answered then).
@@ -57,7 +63,7 @@ class EventRouter : public RequestHandler {
   void rearm();
 
   const RouteTable& routes_;
-  const TransportSettings& settings_;
+  const TransportSettings* settings_;
   EventSender& sender_;
   EventLinks& links_;
   EventAccounting& accounting_;

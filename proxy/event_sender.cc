@@ -37,7 +37,7 @@ struct EventSenderImpl::Xadd {
 
 EventSenderImpl::EventSenderImpl(const TransportSettings& settings, EventClock& clock,
                                  EventLinks& links, EventAccounting& accounting)
-    : settings_(settings),
+    : settings_(&settings),
       clock_(clock),
       links_(links),
       accounting_(accounting),
@@ -47,13 +47,13 @@ EventSenderImpl::EventSenderImpl(const TransportSettings& settings, EventClock& 
 void EventSenderImpl::send(Event&& e) {
   if (e.held()) ++held_in_flight_;
   bool to_redis = rollout_.use_redis(e.fields.room_id) && links_.has_redis();
-  if (settings_.dual_write && links_.has_redis()) {
+  if (settings_->dual_write && links_.has_redis()) {
     links_.xadd(e.entry(), on_shadow_xadd, this);
     to_redis = false;  // the client gets the HTTP answer
   }
   if (!to_redis) {
     accounting_.count(Outcome::kHttpRouted);
-    over_http(std::move(e), settings_.dual_write);
+    over_http(std::move(e), settings_->dual_write);
     return;
   }
   if (circuit_.decide(clock_.now_ms()) == CircuitBreaker::Decision::kReject) {
@@ -64,7 +64,7 @@ void EventSenderImpl::send(Event&& e) {
   auto* x = new Xadd{this, std::move(e), uv_hrtime()};
   StreamEntry entry = x->event.entry();
   entry.body_outlives_reply = true;  // x holds the event until on_xadd
-  entry.replicas = static_cast<uint8_t>(settings_.min_replicas);
+  entry.replicas = static_cast<uint8_t>(settings_->min_replicas);
   links_.xadd(entry, on_xadd, x);
 }
 
@@ -97,11 +97,11 @@ void EventSenderImpl::xadd_done(Event&& e, const XaddReply& reply, uint64_t star
     return;
   }
   links_.respond(*e.client,
-                 stored_answer(settings_.ack_status, e.stream, reply.entry_id, e.fields.event_id));
+                 stored_answer(settings_->ack_status, e.stream, reply.entry_id, e.fields.event_id));
 }
 
 void EventSenderImpl::redis_failed(Event&& e, FallbackReason reason, std::string_view detail) {
-  if (settings_.fallback_to_http) {
+  if (settings_->fallback_to_http) {
     accounting_.count(fallback_outcome(reason));
     if (log_enabled(LogLevel::kDebug)) {
       log_line(LogLevel::kDebug, "event falls back to HTTP",
@@ -155,8 +155,15 @@ void EventSenderImpl::lost(std::string_view event_id, std::string_view event_typ
             {"detail", detail}});
 }
 
+void EventSenderImpl::use(const TransportSettings& settings) {
+  settings_ = &settings;
+  rollout_.use(settings);
+  circuit_.configure(settings.circuit_failures, settings.circuit_open_ms);
+}
+
 bool EventSenderImpl::may_hold() const {
-  if (!settings_.needs_redis() || settings_.fallback_to_http || settings_.dual_write) return true;
+  if (!settings_->needs_redis() || settings_->fallback_to_http || settings_->dual_write)
+    return true;
   return links_.redis_ready() > 0 && circuit_.state() == CircuitBreaker::State::kClosed;
 }
 

@@ -55,6 +55,9 @@ class EventSenderImpl final : public EventSender {
   void send(Event&& event) override;
   bool may_hold() const override;
   void when_idle(std::function<void()> on_idle) override;
+  /// The settings in force for every event decided from now on (issue 19); an XADD in
+  /// flight completes on the Redis path it took.
+  void use(const TransportSettings& settings);
 
   CircuitBreaker::State circuit() const { return circuit_.state(); }
 
@@ -69,7 +72,7 @@ class EventSenderImpl final : public EventSender {
             std::string_view detail);
   void held_done();
 
-  const TransportSettings& settings_;
+  const TransportSettings* settings_;
   EventClock& clock_;
   EventLinks& links_;
   EventAccounting& accounting_;

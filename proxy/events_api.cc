@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "core/http_message.h"
+#include "core/admin_auth.h"
 #include "core/json.h"
 #include "core/json_writer.h"
 
@@ -142,17 +142,6 @@ std::string transport_mode(const TransportSettings& t) {
   return "mixed";
 }
 
-bool constant_time_equals(std::string_view a, std::string_view b) {
-  size_t n = std::max(a.size(), b.size());
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= x ^ y;
-  }
-  return diff == 0;
-}
-
 EventsApi::EventsApi(std::string token, std::string transport_mode, LagMonitor& lag,
                      std::shared_ptr<const RedisPrimaryStatus> redis_primary)
     : token_(std::move(token)),
@@ -160,25 +149,10 @@ EventsApi::EventsApi(std::string token, std::string transport_mode, LagMonitor& 
       lag_(lag),
       redis_primary_(std::move(redis_primary)) {}
 
-bool EventsApi::authorized(Exchange& exchange) const {
-  if (token_.empty()) {
-    exchange.respond_json(
-        403,
-        json_error_body("forbidden", "STREAMSHIFT_ADMIN_TOKEN is not set: the events API is off"));
-    return false;
-  }
-  std::string_view given = exchange.request().headers.find("authorization").value_or("");
-  bool bearer = given.size() > 7 && iequals(given.substr(0, 7), "bearer ");
-  if (!bearer || !constant_time_equals(given.substr(7), token_)) {
-    exchange.respond_json(401, json_error_body("unauthorized", "a valid bearer token is required"),
-                          "WWW-Authenticate: Bearer realm=\"streamshift\"\r\n");
-    return false;
-  }
-  return true;
-}
-
 void EventsApi::serve(Exchange& exchange, std::string_view endpoint) {
-  if (!authorized(exchange)) return;
+  if (!admin_authorized(exchange, token_,
+                        "STREAMSHIFT_ADMIN_TOKEN is not set: the events API is off"))
+    return;
   using Document = std::string (*)(const EventsApi&, const LagSnapshot&);
   Document document;
   if (endpoint == "consumer-lag") {

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/admin_auth.h"
 #include "core/http_server.h"
 #include "core/redis_primary_status.h"
 #include "proxy/lag_monitor.h"
@@ -28,10 +29,10 @@ class EventsApi {
   /// Answers `endpoint` (the path after /api/v1/events/), after the
   /// look-up when authorized.
   void serve(Exchange& exchange, std::string_view endpoint);
+  /// A runtime change of the rollout (issue 19), on the admin loop.
+  void set_transport_mode(std::string mode) { transport_mode_ = std::move(mode); }
 
  private:
-  bool authorized(Exchange& exchange) const;
-
   std::string token_;
   std::string transport_mode_;
   LagMonitor& lag_;
@@ -56,8 +57,5 @@ std::string health_document(const LagSnapshot& snapshot, std::string_view group,
 
 /// "http", "redis_streams", "dual_write" or "mixed": what the rollout sends where.
 std::string transport_mode(const TransportSettings& transport);
-
-/// Constant-time comparison (no early exit on the first differing byte).
-bool constant_time_equals(std::string_view a, std::string_view b);
 
 }  // namespace streamshift

@@ -16,12 +16,15 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/process_runner.h"
+#include "core/runtime_control.h"
+#include "core/runtime_snapshot.h"
 #include "core/stream_settings.h"
 #include "core/stream_shards.h"
 #include "proxy/admin_server.h"
 #include "proxy/proxy_metrics.h"
 #include "proxy/proxy_settings.h"
 #include "proxy/routes.h"
+#include "proxy/runtime_settings.h"
 #include "proxy/worker.h"
 
 namespace streamshift {
@@ -77,22 +80,31 @@ void warn_if_fds_below_connection_cap(uint64_t max_connections) {
 }
 
 // The workers, each on its own thread and loop, and the admin listener on
-// another; the main loop only watches the signals.
+// another, which also runs the runtime control and hands each new set of
+// transport settings to the workers; the main loop only watches the signals.
 class Sidecar final : public Program {
  public:
   Sidecar(const ProxySettings& settings, const RouteTable& routes)
       : settings_(settings),
         routes_(routes),
         metrics_(registry_, settings.transport, settings.workers),
-        budgets_{SharedBudget(settings.max_connections), SharedBudget(settings.body_budget_bytes)} {
+        budgets_{SharedBudget(settings.max_connections), SharedBudget(settings.body_budget_bytes)},
+        runtime_(std::make_shared<const TransportSettings>(settings.transport)),
+        runtime_layers_(sidecar_runtime_names(),
+                        runtime_values_in_environment(sidecar_runtime_names()),
+                        validate_sidecar_runtime) {
     registry_.Attach(std::make_shared<IngressBudgetGauges>(budgets_));
+    seed_runtime_layers(runtime_layers_, settings.runtime_dir);
+    if (runtime_layers_.generation() > 0) publish(runtime_layers_.merged());
     std::vector<const WorkerHealth*> health;
     for (int i = 0; i < settings.workers; ++i) {
-      workers_.push_back(std::make_unique<Worker>(settings, routes, metrics_, i, budgets_));
+      workers_.push_back(
+          std::make_unique<Worker>(settings, routes, metrics_, i, budgets_, runtime_));
       health.push_back(&workers_.back()->health());
     }
-    admin_ = std::make_unique<AdminServer>(settings.admin, settings.transport, registry_, metrics_,
-                                           health, draining_);
+    admin_ = std::make_unique<AdminServer>(
+        settings.admin, *runtime_.latest(), registry_, metrics_, health, draining_,
+        [this](uv_loop_t* loop) { return make_runtime_control(loop); });
   }
 
   bool start() override {
@@ -108,7 +120,8 @@ class Sidecar final : public Program {
         return false;
       }
     }
-    const TransportSettings& t = settings_.transport;
+    std::shared_ptr<const TransportSettings> in_force = runtime_.latest();
+    const TransportSettings& t = *in_force;
     log_line(LogLevel::kInfo, "listening",
              {{"address", address(settings_.listen)},
               {"workers", settings_.workers},
@@ -122,6 +135,26 @@ class Sidecar final : public Program {
               {"admin", address(settings_.admin.listen)},
               {"version", STREAMSHIFT_VERSION}});
     return true;
+  }
+
+  // On the admin loop: each accepted set that changed a value in force becomes
+  // the workers' next snapshot.
+  std::unique_ptr<RuntimeControl> make_runtime_control(uv_loop_t* loop) {
+    RuntimeControl::Options options{settings_.runtime_dir, settings_.admin.token};
+    return std::make_unique<RuntimeControl>(
+        loop, registry_, std::move(runtime_layers_), options,
+        [this](const RuntimeValues& merged) { publish(merged); });
+  }
+
+  // The settings of a validated runtime set become every worker's next snapshot.
+  void publish(const RuntimeValues& merged) {
+    auto next = std::make_shared<const TransportSettings>(
+        sidecar_runtime_transport(settings_.transport, merged));
+    metrics_.show_rollout(*next);
+    if (admin_) admin_->transport_changed(*next);  // on the admin loop, which calls this
+    log_line(LogLevel::kInfo, "runtime: transport settings in force",
+             {{"decision", decision(*next)}});
+    runtime_.publish(std::move(next));
   }
 
   void begin_drain() override {
@@ -156,6 +189,8 @@ class Sidecar final : public Program {
   ProxyMetrics metrics_;
   std::atomic<bool> draining_{false};
   IngressBudgets budgets_;
+  SnapshotHub<TransportSettings> runtime_;  // outlives the workers' slots
+  RuntimeLayers runtime_layers_;            // seeded here, then moved to the admin loop
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<AdminServer> admin_;
 };

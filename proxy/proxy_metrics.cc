@@ -28,19 +28,14 @@ ProxyMetrics::ProxyMetrics(Registry& r, const TransportSettings& t, int workers)
                                     "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE in force (0 when the "
                                     "master switch is off)")
                              .Add({})),
+      rollout_info(
+          r.AddGauge("streamshift_rollout_info", "The transport settings in force (value 1)")),
       draining(
           r.AddGauge("streamshift_draining", "1 while the sidecar drains after SIGTERM").Add({})),
       redis_primary(attach_redis_primary_status(r)),
       counts_(std::make_shared<EventCounts>(workers)) {
   r.Attach(counts_);
-  dual_write_status.Set(t.dual_write ? 1 : 0);
-  rollout_percentage.Set(t.use_redis_streams ? t.redis_percentage : 0);
-  r.AddGauge("streamshift_rollout_info", "The transport settings in force (value 1)")
-      .Add({{"use_redis_streams", t.use_redis_streams ? "true" : "false"},
-            {"rollout_key", t.rollout_key == RolloutKey::kRoom ? "room" : "random"},
-            {"fallback_to_http", t.fallback_to_http ? "true" : "false"},
-            {"dual_write", t.dual_write ? "true" : "false"}})
-      .Set(1);
+  show_rollout(t);
   auto& ingress = r.AddCounter("streamshift_http_requests_total",
                                "Requests answered by the ingress, by status class");
   auto& ingress_latency = r.AddHistogram("streamshift_http_request_duration_seconds",
@@ -81,6 +76,19 @@ EventTypeMetrics* ProxyMetrics::for_event_type(std::string_view event_type) {
   m.publish_http = &publish_duration.Add({{"transport", "http"}, {"event_type", key}});
   m.publish_redis = &publish_duration.Add({{"transport", "redis_streams"}, {"event_type", key}});
   return &event_types_.emplace(key, m).first->second;
+}
+
+void ProxyMetrics::show_rollout(const TransportSettings& t) {
+  dual_write_status.Set(t.dual_write ? 1 : 0);
+  rollout_percentage.Set(t.use_redis_streams ? t.redis_percentage : 0);
+  Labels now{{"use_redis_streams", t.use_redis_streams ? "true" : "false"},
+             {"rollout_key", t.rollout_key == RolloutKey::kRoom ? "room" : "random"},
+             {"fallback_to_http", t.fallback_to_http ? "true" : "false"},
+             {"dual_write", t.dual_write ? "true" : "false"}};
+  if (now == rollout_info_labels_) return;
+  if (!rollout_info_labels_.empty()) set_gauge_or_remove(rollout_info, rollout_info_labels_, {});
+  set_gauge_or_remove(rollout_info, now, 1);
+  rollout_info_labels_ = std::move(now);
 }
 
 void ProxyMetrics::observe_ingress(int status, double seconds) {

@@ -43,6 +43,9 @@ class ProxyMetrics : public RequestObserver {
   void on_refused(Refusal why) override { refused_[static_cast<int>(why)]->Increment(); }
   /// `status` 0 means the upstream could not be reached or answered nothing.
   void observe_upstream(int status, double seconds);
+  /// The rollout gauges (percentage, dual write, streamshift_rollout_info) for the
+  /// settings in force: at start, and after each runtime change (issue 19).
+  void show_rollout(const TransportSettings& transport);
   /// Worker `index`'s counts.
   TransportStats& worker_stats(int index) { return counts_->worker(index); }
 
@@ -53,6 +56,7 @@ class ProxyMetrics : public RequestObserver {
   Gauge& redis_connections_ready;
   Family<Gauge>& circuit_open;
   Gauge& rollout_percentage;
+  Family<Gauge>& rollout_info;
   Gauge& draining;
   /// Given to every RedisClient of the process (health and metrics).
   std::shared_ptr<RedisPrimaryStatus> redis_primary;
@@ -63,6 +67,7 @@ class ProxyMetrics : public RequestObserver {
   std::array<Counter*, 6> upstream_requests_;  // 1xx..5xx, error
   Histogram* upstream_duration_;
   std::shared_ptr<EventCounts> counts_;
+  Labels rollout_info_labels_;  // the series showing the settings in force
   std::array<Counter*, static_cast<int>(Refusal::kCount)> refused_;
   std::mutex mu_;
   std::unordered_map<std::string, EventTypeMetrics> event_types_;

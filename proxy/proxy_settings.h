@@ -33,6 +33,7 @@ struct ProxySettings {
   LogLevel log_level = LogLevel::kInfo;
   TransportSettings transport;
   AdminSettings admin;
+  std::string runtime_dir;  // STREAMSHIFT_RUNTIME_DIR (core/runtime_control.h)
 };
 
 /// Reads every variable through `env`; invalid values are recorded in

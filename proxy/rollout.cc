@@ -10,11 +10,11 @@ int room_bucket(std::string_view room_id) {
 }
 
 bool Rollout::use_redis(std::string_view room_id) {
-  if (!settings_.use_redis_streams || settings_.redis_percentage <= 0) return false;
-  if (settings_.redis_percentage >= 100) return true;
-  int bucket = settings_.rollout_key == RolloutKey::kRoom ? room_bucket(room_id)
-                                                          : static_cast<int>(random_.next() % 100);
-  return bucket < settings_.redis_percentage;
+  if (!settings_->use_redis_streams || settings_->redis_percentage <= 0) return false;
+  if (settings_->redis_percentage >= 100) return true;
+  int bucket = settings_->rollout_key == RolloutKey::kRoom ? room_bucket(room_id)
+                                                           : static_cast<int>(random_.next() % 100);
+  return bucket < settings_->redis_percentage;
 }
 
 }  // namespace streamshift

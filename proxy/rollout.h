@@ -20,12 +20,15 @@ int room_bucket(std::string_view room_id);
 
 class Rollout {
  public:
-  explicit Rollout(const TransportSettings& settings) : settings_(settings) {}
+  explicit Rollout(const TransportSettings& settings) : settings_(&settings) {}
+  /// The settings in force from now on (a runtime change, issue 19): a room's bucket is
+  /// fixed, so raising the percentage only adds rooms and lowering it only takes rooms back.
+  void use(const TransportSettings& settings) { settings_ = &settings; }
   /// True when this event goes to Redis Streams.
   bool use_redis(std::string_view room_id);
 
  private:
-  const TransportSettings& settings_;
+  const TransportSettings* settings_;
   IdGenerator random_;
 };
 

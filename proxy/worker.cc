@@ -8,8 +8,8 @@
 namespace streamshift {
 
 Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics,
-               int index, IngressBudgets& budgets)
-    : settings_(settings), index_(index) {
+               int index, IngressBudgets& budgets, SnapshotHub<TransportSettings>& runtime)
+    : settings_(settings), metrics_(metrics), index_(index) {
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wake_, on_wake);
   wake_.data = this;
@@ -17,6 +17,9 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
   drain_timer_.data = this;
   uv_timer_init(&loop_, &heartbeat_);
   heartbeat_.data = this;
+  runtime_ = std::make_unique<SnapshotSlot<TransportSettings>>(
+      &loop_, runtime,
+      [this](const TransportSettings&, const TransportSettings& after) { use(after); });
 
   UpstreamOptions upstream;
   upstream.host = settings.upstream.host;
@@ -27,19 +30,8 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
   upstream.max_response_bytes = settings.max_response_bytes;
   pool_ = std::make_unique<UpstreamPool>(&loop_, upstream);
   bridge_ = std::make_unique<HttpBridge>(*pool_, settings.upstream, &metrics);
-  const TransportSettings& transport = settings.transport;
-  if (transport.needs_redis()) {
-    RedisOptions redis;
-    redis.name = "events";
-    redis.endpoint = transport.redis;
-    redis.tls = transport.redis_tls;
-    redis.connections = transport.redis_connections_per_worker(settings.workers);
-    redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
-    Gauge* ready = &metrics.redis_connections_ready;
-    redis.on_ready_change = [ready](int delta) { ready->Increment(delta); };
-    redis.primary_status = metrics.redis_primary;
-    redis_ = make_redis_client(&loop_, redis);
-  }
+  const TransportSettings& transport = runtime_->current();
+  make_redis(transport);
   clock_ = std::make_unique<LoopClock>(&loop_);
   accounting_ = std::make_unique<EventAccounting>(metrics, index);
   links_ = std::make_unique<LiveLinks>(redis_.get(), *bridge_, transport);
@@ -60,8 +52,37 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
   server_ = std::make_unique<HttpServer>(&loop_, server, *router_);
 }
 
+void Worker::make_redis(const TransportSettings& transport) {
+  if (redis_ || !transport.needs_redis()) return;
+  RedisOptions redis;
+  redis.name = "events";
+  redis.endpoint = transport.redis;
+  redis.tls = transport.redis_tls;
+  redis.connections = transport.redis_connections_per_worker(settings_.workers);
+  redis.connect_timeout_ms = transport.redis_connect_timeout_ms;
+  Gauge* ready = &metrics_.redis_connections_ready;
+  redis.on_ready_change = [ready](int delta) { ready->Increment(delta); };
+  redis.primary_status = metrics_.redis_primary;
+  redis_ = make_redis_client(&loop_, redis);
+}
+
+// On the loop, between two callbacks: the links and the sender first, so that what the
+// router sends on a coalescing change goes by the new values. Redis, first needed now,
+// connects; until it is ready its events fall back (or are refused) as on any outage.
+void Worker::use(const TransportSettings& transport) {
+  if (!redis_ && transport.needs_redis() && !draining_) {
+    make_redis(transport);
+    redis_->start();
+    links_->use_redis(redis_.get());
+  }
+  links_->use(transport);
+  sender_->use(transport);
+  router_->use(transport);
+}
+
 Worker::~Worker() {
   join();
+  runtime_->close({});  // detached from the hub before the loop goes
   close_loop(&loop_);
 }
 
@@ -139,6 +160,7 @@ void Worker::finish() {
 
 void Worker::closed_one() {
   if (--closing_parts_ > 0) return;
+  runtime_->close({});
   close_handle(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   close_handle(reinterpret_cast<uv_handle_t*>(&drain_timer_), nullptr);
   close_handle(reinterpret_cast<uv_handle_t*>(&heartbeat_), nullptr);

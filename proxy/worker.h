@@ -1,6 +1,8 @@
 // One sidecar worker: an event loop on its own thread with its own listener
 // (sharing the port through SO_REUSEPORT), upstream pool and bridge.
-// Nothing is shared between workers; the main thread only asks them to drain.
+// Nothing is shared between workers; the main thread only asks them to drain,
+// and the admin loop hands them the transport settings in force (issue 19) as
+// an immutable snapshot, taken between two requests (core/runtime_snapshot.h).
 #pragma once
 
 #include <uv.h>
@@ -12,6 +14,7 @@
 #include "core/http_client.h"
 #include "core/http_server.h"
 #include "core/redis_client.h"
+#include "core/runtime_snapshot.h"
 #include "proxy/admin_probes.h"
 #include "proxy/event_accounting.h"
 #include "proxy/event_clock.h"
@@ -26,9 +29,10 @@ namespace streamshift {
 
 class Worker {
  public:
-  /// `budgets` are the process's, shared by every worker.
+  /// `budgets` are the process's, shared by every worker; `runtime` hands the transport
+  /// settings in force (its first snapshot is the start's).
   Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMetrics& metrics, int index,
-         IngressBudgets& budgets);
+         IngressBudgets& budgets, SnapshotHub<TransportSettings>& runtime);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -52,14 +56,20 @@ class Worker {
   void begin_drain();
   void finish();
   void closed_one();
+  /// The Redis client, made when the settings first need it.
+  void make_redis(const TransportSettings& transport);
+  /// A new snapshot: every part decides from it from now on.
+  void use(const TransportSettings& transport);
 
   const ProxySettings& settings_;
+  ProxyMetrics& metrics_;
   int index_;
   uv_loop_t loop_;
   uv_async_t wake_;
   uv_timer_t drain_timer_;
   uv_timer_t heartbeat_;
   WorkerHealth health_;
+  std::unique_ptr<SnapshotSlot<TransportSettings>> runtime_;
   std::unique_ptr<UpstreamPool> pool_;
   std::unique_ptr<HttpBridge> bridge_;
   std::unique_ptr<RedisCommands> redis_;

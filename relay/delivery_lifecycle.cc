@@ -138,6 +138,11 @@ void DeliveryLifecycle::queue(RelayEntry* e) {
   rooms_.push(e);
 }
 
+void DeliveryLifecycle::set_concurrency(size_t concurrency) {
+  rooms_.set_concurrency(concurrency);
+  pump();
+}
+
 void DeliveryLifecycle::pump() {
   if (draining_ || closing_) return;
   while (RelayEntry* e = rooms_.next_ready()) {

@@ -72,6 +72,9 @@ class DeliveryLifecycle {
   void close();
   /// Nothing is under way but acks waiting to be retried.
   bool settled() const;
+  /// Rooms delivered in parallel from now on (STREAMSHIFT_RELAY_CONCURRENCY
+  /// changed at runtime); raised, waiting rooms start at once.
+  void set_concurrency(size_t concurrency);
 
  private:
   static bool allowed(EntryStage from, EntryStage to);

@@ -30,7 +30,7 @@ class UpstreamTarget final : public DeliveryTarget {
                                     .port = settings.target.port,
                                     .connect_timeout_ms = settings.connect_timeout_ms,
                                     .request_timeout_ms = settings.delivery_timeout_ms,
-                                    .max_connections = settings.concurrency,
+                                    .max_connections = kMaxRelayConcurrency,
                                     .max_response_bytes = settings.max_response_bytes}) {}
 
   void send(std::unique_ptr<UpstreamRequest> request) override { pool_.send(std::move(request)); }

@@ -78,6 +78,10 @@ class Relay {
   /// runs once all are closed.
   void drain(std::function<void()> on_stopped);
 
+  /// The runtime values in `settings` changed (issue 19): retry delays and
+  /// the dedup TTL are read at each use; the concurrency is applied here.
+  void settings_changed() { lifecycle_.set_concurrency(settings_.concurrency); }
+
   /// Redis connected, groups in place, not draining.
   bool ready() const;
   /// Why not ready, for /readyz; empty when ready.

@@ -13,24 +13,36 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/process_runner.h"
+#include "core/runtime_control.h"
 #include "core/stream_settings.h"
 #include "relay/relay.h"
 #include "relay/relay_admin.h"
 #include "relay/relay_metrics.h"
+#include "relay/relay_runtime.h"
 #include "relay/relay_settings.h"
 
 namespace streamshift {
 namespace {
 
-// The relay and its admin listener, both on the main loop.
+// The relay, its admin listener and its runtime control, all on the main
+// loop: an accepted runtime set is written into `settings` there.
 class RelayProgram final : public Program {
  public:
-  RelayProgram(uv_loop_t* loop, const RelaySettings& settings)
+  RelayProgram(uv_loop_t* loop, RelaySettings& settings, RuntimeLayers runtime_layers)
       : settings_(settings),
         metrics_(registry_, settings.redis_tls.get()),
         relay_(loop, settings, metrics_),
         admin_(loop, settings.admin_listen, registry_,
-               [this] { return relay_readiness(relay_.not_ready_reason()); }) {}
+               [this] { return relay_readiness(relay_.not_ready_reason()); }),
+        runtime_(loop, registry_, std::move(runtime_layers),
+                 // No admin token in the relay: /runtime_modify answers 403.
+                 RuntimeControl::Options{settings.runtime_dir, ""},
+                 [this](const RuntimeValues& merged) {
+                   apply_relay_runtime(settings_, merged);
+                   relay_.settings_changed();
+                 }) {
+    runtime_.add_routes(admin_.router());
+  }
 
   bool start() override {
     if (int rc = admin_.start(); rc != 0) {
@@ -41,6 +53,7 @@ class RelayProgram final : public Program {
       return false;
     }
     relay_.start();
+    runtime_.start();
     std::string streams;
     for (const std::string& s : settings_.streams) streams += (streams.empty() ? "" : ",") + s;
     log_line(LogLevel::kInfo, "relay started",
@@ -57,19 +70,23 @@ class RelayProgram final : public Program {
   }
 
   void begin_drain() override {
+    runtime_.close([] {});
     relay_.drain([this] { admin_.close("relay stopping", [] {}); });
   }
 
   // Everything the relay and the listener hold is on the main loop, which
   // the runner closes next.
-  void finish(Ending) override {}
+  void finish(Ending) override {
+    runtime_.close([] {});
+  }
 
  private:
-  const RelaySettings& settings_;
+  RelaySettings& settings_;
   Registry registry_;
   RelayMetrics metrics_;
   Relay relay_;
   AdminListener admin_;
+  RuntimeControl runtime_;
 };
 
 }  // namespace
@@ -96,9 +113,15 @@ int run_relay() {
   if (!env.ok()) return refuse_to_start(env, "streamshift relay");
   prepare_process(settings.log_level);
   warn_if_redis_tls_unverified(settings.redis_tls.get());
+  // The runtime directory's values are in force before the first delivery.
+  RuntimeLayers layers(relay_runtime_names(), runtime_values_in_environment(relay_runtime_names()),
+                       validate_relay_runtime);
+  seed_runtime_layers(layers, settings.runtime_dir);
+  if (layers.generation() > 0) apply_relay_runtime(settings, layers.merged());
   uv_loop_t* loop = uv_default_loop();
-  return run_process(loop, "shutting down: draining deliveries in flight",
-                     [&] { return std::make_unique<RelayProgram>(loop, settings); });
+  return run_process(loop, "shutting down: draining deliveries in flight", [&] {
+    return std::make_unique<RelayProgram>(loop, settings, std::move(layers));
+  });
 }
 
 }  // namespace streamshift

@@ -6,6 +6,7 @@
 #include <climits>
 #include <utility>
 
+#include "core/runtime_control.h"
 #include "core/stream_settings.h"
 #include "core/upstream_settings.h"
 
@@ -68,8 +69,8 @@ RelaySettings load_relay_settings(EnvReader& env) {
       env.integer("STREAMSHIFT_RELAY_READ_COUNT", 100, 1, 10000, "entries per XREADGROUP (COUNT)");
   s.block_ms =
       milliseconds(env, "STREAMSHIFT_RELAY_BLOCK_MS", 2000, 1, 60000, "XREADGROUP BLOCK time");
-  s.concurrency = static_cast<size_t>(
-      env.integer("STREAMSHIFT_RELAY_CONCURRENCY", 32, 1, 4096, "rooms delivered in parallel"));
+  s.concurrency = static_cast<size_t>(env.integer(
+      "STREAMSHIFT_RELAY_CONCURRENCY", 32, 1, kMaxRelayConcurrency, "rooms delivered in parallel"));
   s.max_deliveries = static_cast<int>(env.integer("STREAMSHIFT_MAX_DELIVERIES", 5, 1, 1000,
                                                   "attempts before an entry is dead-lettered"));
   s.dlq_stream = env.text("STREAMSHIFT_DLQ_STREAM", "events:dlq", "the dead-letter stream");
@@ -108,6 +109,7 @@ RelaySettings load_relay_settings(EnvReader& env) {
                                     "on SIGTERM, time to finish deliveries in flight");
   s.admin_listen = env.host_port("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:15002",
                                  "relay admin listener: /metrics /healthz /readyz");
+  s.runtime_dir = load_runtime_dir_setting(env);
   std::string level =
       env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");
   parse_log_level(level, &s.log_level);

@@ -17,6 +17,11 @@
 
 namespace streamshift {
 
+/// STREAMSHIFT_RELAY_CONCURRENCY's upper bound, and so the target pool's
+/// connection cap: the concurrency may change at runtime, the pool is made once
+/// (it opens connections only as deliveries need them).
+inline constexpr size_t kMaxRelayConcurrency = 4096;
+
 struct RelaySettings {
   HttpUrl target;  // STREAMSHIFT_RELAY_TARGET_URL: the SignalR internal API
   RedisEndpoint redis;
@@ -34,7 +39,7 @@ struct RelaySettings {
   std::string group_start_id = "0";  // where a (re)created group starts
   int64_t read_count = 100;
   uint64_t block_ms = 2000;
-  size_t concurrency = 32;
+  size_t concurrency = 32;  // at most kMaxRelayConcurrency
   /// Entries of one room held in memory at most; the rest wait pending in
   /// Redis (room_budget.h). A constant: 16 keeps a room's burst in memory
   /// while one failing room takes a small share of max_held().
@@ -53,6 +58,7 @@ struct RelaySettings {
   uint64_t lag_interval_ms = 5000;
   uint64_t drain_timeout_ms = 15000;
   HostPort admin_listen;
+  std::string runtime_dir;  // STREAMSHIFT_RUNTIME_DIR (core/runtime_control.h)
   LogLevel log_level = LogLevel::kInfo;
 
   /// Entries the relay holds at most (queued, in delivery, being acked):

@@ -43,6 +43,10 @@ class RoomQueues {
   template <typename Fn>
   void drop_behind(RelayEntry* head, Fn dropped);
 
+  /// A runtime change (issue 19): rooms started beyond a lowered cap finish;
+  /// no new one starts until fewer are active.
+  void set_concurrency(size_t concurrency) { concurrency_ = concurrency; }
+
   size_t active() const { return active_; }
   size_t queued() const { return queued_; }  // all entries, active heads included
 

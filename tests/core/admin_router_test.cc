@@ -33,6 +33,10 @@ class AdminRouterTest : public ::testing::Test {
     listener_->router().add_prefix("/api/", [](Exchange& exchange, std::string_view rest) {
       exchange.respond_json(200, "{\"rest\":\"" + std::string(rest) + "\"}");
     });
+    listener_->router().add_post("/act", [](Exchange& exchange, std::string_view) {
+      exchange.respond_json(200,
+                            "{\"acted\":\"" + std::string(exchange.request().target()) + "\"}");
+    });
     ASSERT_EQ(listener_->start(), 0);
     thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
   }
@@ -126,6 +130,27 @@ TEST_F(AdminRouterTest, PrefixRoutesGetTheRestOfThePathAndOthersAre404) {
     EXPECT_EQ(r->status, 404) << path;
     EXPECT_EQ(r->body, "{\"error\":\"not_found\",\"detail\":\"no such admin endpoint\"}");
   }
+}
+
+}  // namespace
+}  // namespace streamshift
+
+namespace streamshift {
+namespace {
+
+TEST_F(AdminRouterTest, AnActionAnswersPostOnlyAndOtherPathsStillRefusePost) {
+  auto acted = ask("POST", "/act?X=1");
+  ASSERT_TRUE(acted);
+  EXPECT_EQ(acted->status, 200);
+  EXPECT_EQ(acted->body, "{\"acted\":\"/act?X=1\"}");
+  auto get = ask("GET", "/act");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+  EXPECT_EQ(get->header("Allow"), "POST");
+  auto elsewhere = ask("POST", "/metrics");
+  ASSERT_TRUE(elsewhere);
+  EXPECT_EQ(elsewhere->status, 405);
+  EXPECT_EQ(elsewhere->header("Allow"), "GET, HEAD");
 }
 
 }  // namespace

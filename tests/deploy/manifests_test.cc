@@ -67,6 +67,27 @@ std::map<std::string, std::string> config_data(const std::vector<YAML::Node>& do
   return data;
 }
 
+// A runtime ConfigMap (STREAMSHIFT_RUNTIME_DIR): no hash suffix, its name exact.
+std::map<std::string, std::string> runtime_data(const std::vector<YAML::Node>& docs,
+                                                const std::string& name = "streamshift-runtime") {
+  std::map<std::string, std::string> data;
+  for (const YAML::Node& d : docs) {
+    if (d["kind"].as<std::string>() != "ConfigMap" ||
+        d["metadata"]["name"].as<std::string>() != name)
+      continue;
+    for (const auto& kv : d["data"]) data[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    return data;
+  }
+  ADD_FAILURE() << "no ConfigMap " << name;
+  return data;
+}
+
+std::string emitted(const YAML::Node& node) {
+  YAML::Emitter e;
+  e << node;
+  return e.c_str();
+}
+
 YAML::Node container(const YAML::Node& deployment, const std::string& list,
                      const std::string& name) {
   for (const YAML::Node& c : deployment["spec"]["template"]["spec"][list])
@@ -173,7 +194,9 @@ TEST_F(Manifests, EveryKustomizationRenders) {
   for (const std::string& o : kAllOverlays) EXPECT_GE(render("overlays/" + o).size(), 5u) << o;
 }
 
-TEST_F(Manifests, EachOverlayChangesExactlyTheEnvironmentValuesOfItsRolloutStep) {
+// A rollout step changes the runtime ConfigMap only (issue 19): every other
+// document, the environment's ConfigMap and its hash included, is the base's.
+TEST_F(Manifests, EachOverlayChangesExactlyTheRuntimeValuesOfItsRolloutStep) {
   const std::map<std::string, std::map<std::string, std::string>> promised = {
       {"canary-10",
        {{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
@@ -196,29 +219,83 @@ TEST_F(Manifests, EachOverlayChangesExactlyTheEnvironmentValuesOfItsRolloutStep)
       {"rollback", {{"EVENT_TRANSPORT_USE_REDIS_STREAMS", "false"}}},
   };
   std::vector<YAML::Node> base = render("base");
-  std::map<std::string, std::string> base_env = config_data(base, "streamshift-config");
-  // Hash suffixes of generated ConfigMaps differ by content: compare without.
-  std::regex hashed(R"((streamshift-(relay-)?config)-[a-z0-9]{10})");
-  auto normalized = [&](const YAML::Node& doc) {
-    YAML::Emitter e;
-    e << doc;
-    return std::regex_replace(std::string(e.c_str()), hashed, "$1");
-  };
+  std::map<std::string, std::string> base_runtime = runtime_data(base);
   for (const auto& [overlay, values] : promised) {
     std::vector<YAML::Node> docs = render("overlays/" + overlay);
-    std::map<std::string, std::string> env = config_data(docs, "streamshift-config");
-    ASSERT_EQ(env.size(), base_env.size()) << overlay;
-    for (const auto& [name, value] : base_env) {
+    std::map<std::string, std::string> runtime = runtime_data(docs);
+    ASSERT_EQ(runtime.size(), base_runtime.size()) << overlay;
+    for (const auto& [name, value] : base_runtime) {
       auto it = values.find(name);
-      EXPECT_EQ(env[name], it != values.end() ? it->second : value) << overlay << " " << name;
+      EXPECT_EQ(runtime[name], it != values.end() ? it->second : value) << overlay << " " << name;
     }
-    // Everything but the sidecar's ConfigMap is the base's.
+    for (const auto& [name, value] : values)
+      EXPECT_EQ(base_runtime.count(name), 1u) << overlay << " sets " << name << " beyond the base";
     ASSERT_EQ(docs.size(), base.size()) << overlay;
     for (size_t i = 0; i < docs.size(); ++i) {
       std::string name = docs[i]["metadata"]["name"].as<std::string>();
-      if (name.rfind("streamshift-config-", 0) == 0) continue;
-      EXPECT_EQ(normalized(docs[i]), normalized(base[i])) << overlay << " " << name;
+      if (name == "streamshift-runtime") continue;
+      EXPECT_EQ(emitted(docs[i]), emitted(base[i])) << overlay << " " << name;
     }
+  }
+}
+
+// `kubectl apply -k` of a rollout step restarts no pod: every Deployment's
+// pod template renders exactly as the base's (a changed hash suffix of a
+// ConfigMap the pods read would roll them all).
+TEST_F(Manifests, ApplyingARolloutOverlayChangesNoPodTemplate) {
+  std::map<std::string, std::string> base_templates;
+  for (const YAML::Node& d : render("base")) {
+    if (d["kind"].as<std::string>() == "Deployment")
+      base_templates[d["metadata"]["name"].as<std::string>()] = emitted(d["spec"]["template"]);
+  }
+  ASSERT_EQ(base_templates.size(), 2u);
+  for (const std::string& o : kOverlays) {
+    size_t seen = 0;
+    for (const YAML::Node& d : render("overlays/" + o)) {
+      if (d["kind"].as<std::string>() != "Deployment") continue;
+      std::string name = d["metadata"]["name"].as<std::string>();
+      ++seen;
+      EXPECT_EQ(emitted(d["spec"]["template"]), base_templates[name]) << o << " " << name;
+    }
+    EXPECT_EQ(seen, base_templates.size()) << o;
+  }
+}
+
+// Each program reads its runtime ConfigMap as a whole-volume mount (subPath
+// mounts are never updated) where its STREAMSHIFT_RUNTIME_DIR points, and
+// the ConfigMap holds only variables that program reads.
+TEST_F(Manifests, EachProgramMountsItsRuntimeConfigMapWhereItsRuntimeDirPoints) {
+  struct Program {
+    std::string name, config_map, runtime_map, deployment, list, container;
+  };
+  std::vector<YAML::Node> docs = render("base");
+  for (const Program& p : {Program{"proxy", "streamshift-config", "streamshift-runtime",
+                                   "support-center-backend", "initContainers", "streamshift"},
+                           Program{"relay", "streamshift-relay-config", "streamshift-relay-runtime",
+                                   "streamshift-relay", "containers", "relay"}}) {
+    std::string dir = config_data(docs, p.config_map)["STREAMSHIFT_RUNTIME_DIR"];
+    ASSERT_FALSE(dir.empty()) << p.name;
+    YAML::Node deployment = find(docs, "Deployment", p.deployment);
+    YAML::Node c = container(deployment, p.list, p.container);
+    std::string volume;
+    for (const YAML::Node& m : c["volumeMounts"]) {
+      if (m["mountPath"].as<std::string>() != dir) continue;
+      volume = m["name"].as<std::string>();
+      EXPECT_FALSE(m["subPath"]) << "a subPath mount never sees the ConfigMap's updates";
+    }
+    ASSERT_FALSE(volume.empty()) << p.name << ": nothing mounted at " << dir;
+    bool found = false;
+    for (const YAML::Node& v : deployment["spec"]["template"]["spec"]["volumes"]) {
+      if (v["name"].as<std::string>() != volume) continue;
+      found = true;
+      EXPECT_EQ(v["configMap"]["name"].as<std::string>(), p.runtime_map) << p.name;
+    }
+    EXPECT_TRUE(found) << p.name << ": no volume " << volume;
+    std::set<std::string> reads = binary_variables(p.name);
+    std::map<std::string, std::string> runtime = runtime_data(docs, p.runtime_map);
+    EXPECT_FALSE(runtime.empty()) << p.runtime_map;
+    for (const auto& [name, value] : runtime)
+      EXPECT_EQ(reads.count(name), 1u) << name << " is in " << p.runtime_map << " but not read";
   }
 }
 
@@ -253,9 +330,13 @@ TEST_F(Manifests, ConfigMapsHoldExactlyWhatTheBinaryReadsAndEveryOverlayPassesCh
   std::string secrets;
   for (const auto& [name, value] : secret_env) secrets += " " + name + "='" + value + "'";
   for (const std::string& o : kOverlays) {
+    // The runtime directory's values win over the environment's.
+    std::vector<YAML::Node> docs = render("overlays/" + o);
+    std::map<std::string, std::string> values = config_data(docs, "streamshift-config");
+    for (const auto& [name, value] : runtime_data(docs)) values[name] = value;
+    values.erase("STREAMSHIFT_RUNTIME_DIR");  // not mounted here
     std::string env;
-    for (const auto& [name, value] : config_data(render("overlays/" + o), "streamshift-config"))
-      env += " " + name + "='" + value + "'";
+    for (const auto& [name, value] : values) env += " " + name + "='" + value + "'";
     CommandOutput out = run_command("env -i PATH=/usr/bin:/bin" + env + secrets + " " +
                                     streamshift_binary() + " check-config 2>&1");
     EXPECT_EQ(out.status, 0) << o << "\n" << out.text;

@@ -197,6 +197,28 @@ TEST_F(EventRouterTest, FlushSendsWhatIsHeldStopsTheClockAndWaitsForTheSender) {
   EXPECT_EQ(fake_.sent.size(), 4u);
 }
 
+// Runtime changes (issue 19): coalescing switched off sends what is held at once and
+// holds nothing more; switched on again, it holds again.
+TEST_F(EventRouterTest, CoalescingSwitchedOffAtRuntimeSendsWhatIsHeld) {
+  handle(post("/internal/broadcast/typing", typing("typing_start", "a")));
+  handle(post("/internal/broadcast/typing", typing("typing_stop", "b")));  // held
+  ASSERT_EQ(fake_.sent.size(), 1u);
+  TransportSettings off = settings_;
+  off.coalescing.enabled = false;
+  router().use(off);
+  ASSERT_EQ(fake_.sent.size(), 2u);
+  EXPECT_TRUE(fake_.sent[1].held());
+  EXPECT_EQ(fake_.sent[1].fields.event_id, "b");
+  EXPECT_EQ(clock_.due, 0u);  // no wake-up left
+  handle(post("/internal/broadcast/typing", typing("typing_start", "c")));
+  handle(post("/internal/broadcast/typing", typing("typing_stop", "d")));
+  EXPECT_EQ(fake_.sent.size(), 4u);
+  router().use(settings_);
+  handle(post("/internal/broadcast/typing", typing("typing_start", "e")));
+  handle(post("/internal/broadcast/typing", typing("typing_stop", "f")));  // held again
+  EXPECT_EQ(fake_.sent.size(), 5u);
+}
+
 // The router with the real sender: an event held then sent ends like a fresh one, through
 // the same XADD completion, only without a client to answer.
 TEST_F(EventRouterTest, HeldAndFreshEventsEndThroughTheSameCompletion) {

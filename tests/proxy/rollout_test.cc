@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace streamshift {
 namespace {
@@ -44,6 +45,30 @@ TEST(Rollout, RoomKeyNeverSplitsARoomAndGrowsMonotonically) {
   }
   // 2000 rooms at p=0.25: mean 500, sd ~19; 5 sd either way.
   EXPECT_NEAR(in25, 500, 100);
+}
+
+// A runtime change (issue 19) re-points the rollout: rooms join as the percentage rises,
+// and the same rooms flip back to HTTP when it falls.
+TEST(Rollout, ARuntimeChangeMovesRoomsForwardAndBackTheSameWay) {
+  auto t10 = settings(10, RolloutKey::kRoom);
+  auto t60 = settings(60, RolloutKey::kRoom);
+  Rollout r(t10);
+  std::vector<bool> at10;
+  for (int i = 0; i < 500; ++i) at10.push_back(r.use_redis("room-" + std::to_string(i)));
+  r.use(t60);
+  int moved = 0;
+  for (int i = 0; i < 500; ++i) {
+    std::string room = "room-" + std::to_string(i);
+    bool now = r.use_redis(room);
+    if (at10[i]) {
+      EXPECT_TRUE(now) << room << " left Redis as the percentage rose";
+    }
+    moved += now && !at10[i];
+  }
+  EXPECT_GT(moved, 0);
+  r.use(t10);
+  for (int i = 0; i < 500; ++i)
+    EXPECT_EQ(r.use_redis("room-" + std::to_string(i)), at10[i]) << "room-" << i;
 }
 
 TEST(Rollout, RandomKeyDrawsPerEvent) {
