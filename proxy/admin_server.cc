@@ -38,7 +38,8 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
       },
       [this] { return workers_liveness(workers_, uv_hrtime() / 1000000); });
   lag_ = std::make_unique<LagMonitor>(&loop_, lag_redis_options(transport, metrics.redis_primary),
-                                      admin.streams, admin.consumer_group, admin.cache_ms,
+                                      StreamShards(admin.streams, admin.stream_shards),
+                                      admin.consumer_group, admin.cache_ms,
                                       std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000));
   events_ = std::make_unique<EventsApi>(admin.token, transport_mode(transport), *lag_,
                                         metrics.redis_primary);

@@ -14,7 +14,8 @@ struct AdminSettings {
   HostPort listen;
   std::string token;  // empty: the events API answers 403
   uint64_t cache_ms = 2000;
-  std::vector<std::string> streams;  // core/stream_settings.h
+  std::vector<std::string> streams;  // core/stream_settings.h: the logical streams
+  int stream_shards = 1;             // the transport's, each reported with its shards
   std::string consumer_group;
 };
 

@@ -22,7 +22,6 @@ Intake EventIntake::read(const HttpRequest& request, Exchange* client, std::stri
   in.route = match->route;
   Event& e = in.event;
   e = Event(client, request, client_ip);
-  e.stream = in.route->stream;
   EventFields& f = e.fields;
   if (!read_event_fields(request.body, &f, &in.field, &in.detail)) {
     in.kind = Intake::Kind::kInvalid;
@@ -38,6 +37,7 @@ Intake EventIntake::read(const HttpRequest& request, Exchange* client, std::stri
     invalid(in, "room_id", "the event has no room_id");
     return in;
   }
+  e.stream = in.route->stream_for(f.room_id);
   if (f.event_id.empty()) {
     auto header = request.headers.find("x-event-id");
     f.event_id = header && !header->empty() ? std::string(*header) : ids_.uuid4();

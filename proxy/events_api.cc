@@ -49,18 +49,41 @@ void write_lag(JsonWriter& json, const StreamLag& s) {
   }
 }
 
+// One stream's members of the consumer-lag document; a sharded stream's
+// shards each the same way, under "shards".
+void write_stream_lag(JsonWriter& json, const StreamLag& s) {
+  json.key(s.name).begin_object();
+  write_lag(json, s);
+  json.key("consumers").begin_array();
+  for (const std::string& consumer : s.consumers) json.string(consumer);
+  json.end_array().key("trimmed_unread").boolean(s.trimmed_unread);
+  if (!s.shards.empty()) {
+    json.key("shards").begin_object();
+    for (const StreamLag& shard : s.shards) write_stream_lag(json, shard);
+    json.end_object();
+  }
+  json.end_object();
+}
+
+void write_stream_row(JsonWriter& json, const StreamLag& s, std::string_view group) {
+  json.begin_object().key("name").string(s.name);
+  json.key("length").number(s.length).key("groups").number(s.groups);
+  json.key("consumer_group").string(group);
+  if (s.failed) json.key("error").string(s.error);
+  if (!s.shards.empty()) {
+    json.key("shards").begin_array();
+    for (const StreamLag& shard : s.shards) write_stream_row(json, shard, group);
+    json.end_array();
+  }
+  json.end_object();
+}
+
 }  // namespace
 
 std::string consumer_lag_document(const LagSnapshot& snapshot) {
   JsonWriter json;
   json.begin_object().key("streams").begin_object();
-  for (const StreamLag& s : snapshot.streams) {
-    json.key(s.name).begin_object();
-    write_lag(json, s);
-    json.key("consumers").begin_array();
-    for (const std::string& consumer : s.consumers) json.string(consumer);
-    json.end_array().key("trimmed_unread").boolean(s.trimmed_unread).end_object();
-  }
+  for (const StreamLag& s : snapshot.streams) write_stream_lag(json, s);
   json.end_object();
   json.key("total_lag").number(lag_totals(snapshot).total);
   json.key("stream_count").number(snapshot.streams.size());
@@ -70,13 +93,7 @@ std::string consumer_lag_document(const LagSnapshot& snapshot) {
 std::string streams_document(const LagSnapshot& snapshot, std::string_view group) {
   JsonWriter json;
   json.begin_object().key("streams").begin_array();
-  for (const StreamLag& s : snapshot.streams) {
-    json.begin_object().key("name").string(s.name);
-    json.key("length").number(s.length).key("groups").number(s.groups);
-    json.key("consumer_group").string(group);
-    if (s.failed) json.key("error").string(s.error);
-    json.end_object();
-  }
+  for (const StreamLag& s : snapshot.streams) write_stream_row(json, s, group);
   return json.end_array().end_object().take();
 }
 

@@ -3,6 +3,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+
 #include "core/loop.h"
 
 namespace streamshift {
@@ -30,12 +32,13 @@ struct LagMonitor::Reply {
   Kind kind;
 };
 
-LagMonitor::LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams,
-                       std::string group, uint64_t cache_ms, uint64_t timeout_ms)
+LagMonitor::LagMonitor(uv_loop_t* loop, RedisOptions redis, StreamShards streams, std::string group,
+                       uint64_t cache_ms, uint64_t timeout_ms)
     : loop_(loop),
       connect_timeout_ms_(redis.connect_timeout_ms),
       redis_(make_redis_client(loop, with_ready_hook(std::move(redis), this))),
-      streams_(std::move(streams)),
+      layout_(std::move(streams)),
+      streams_(layout_.physical()),
       group_(std::move(group)),
       cache_ms_(cache_ms),
       timeout_ms_(timeout_ms) {
@@ -75,6 +78,43 @@ void LagMonitor::shutdown(std::function<void()> on_closed) {
   // the replies of a Redis that may never answer (stopped, half-open).
   redis_->shutdown(std::move(on_closed));
   redis_->close_now();
+}
+
+std::vector<StreamLag> sum_shards(const StreamShards& layout, std::vector<StreamLag> physical) {
+  if (layout.count() == 1) return physical;
+  size_t n = static_cast<size_t>(layout.count());
+  std::vector<StreamLag> logical(layout.logical().size());
+  for (size_t l = 0; l < logical.size(); ++l) {
+    StreamLag& sum = logical[l];
+    sum.name = layout.logical()[l];
+    sum.lag = 0;
+    for (size_t k = 0; k < n; ++k) {
+      StreamLag& shard = physical[l * n + k];
+      if (shard.failed && !sum.failed) {
+        sum.failed = true;
+        sum.error = shard.name + ": " + shard.error;
+      }
+      if (!shard.lag && sum.lag) {
+        sum.lag.reset();
+        sum.lag_unknown_reason = shard.name + ": " + shard.lag_unknown_reason;
+      }
+      if (sum.lag) *sum.lag += *shard.lag;
+      for (const std::string& c : shard.consumers) {
+        if (std::find(sum.consumers.begin(), sum.consumers.end(), c) == sum.consumers.end())
+          sum.consumers.push_back(c);
+      }
+      sum.length += shard.length;
+      sum.groups = std::max(sum.groups, shard.groups);
+      sum.group_exists = sum.group_exists || shard.group_exists;
+      sum.trimmed_unread = sum.trimmed_unread || shard.trimmed_unread;
+      sum.shards.push_back(std::move(shard));
+    }
+    if (sum.failed) {
+      sum.lag.reset();
+      sum.lag_unknown_reason.clear();
+    }
+  }
+  return logical;
 }
 
 void LagMonitor::get(Done done) {
@@ -181,6 +221,7 @@ void LagMonitor::finish(Round* round) {
     round->snapshot.redis_error =
         redis_->last_error().empty() ? "not connected yet" : redis_->last_error();
   }
+  round->snapshot.streams = sum_shards(layout_, std::move(round->snapshot.streams));
   cached_ = round->snapshot;
   cached_at_ = uv_now(loop_);
   for (Done& done : round->waiting) done(*cached_);

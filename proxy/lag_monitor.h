@@ -9,6 +9,11 @@
 // shows in lag: when the stream's max-deleted-entry-id is newer than the
 // group's last-delivered-id, entries were removed before the group read
 // them, which is message loss, reported per stream.
+//
+// Sharded streams (core/stream_shards.h) are looked up per physical stream
+// and reported per logical stream, their shards inside: length and lag
+// summed (a lag unknown or failed on one shard is the whole stream's),
+// consumers merged, trimmed_unread when any shard's is.
 #pragma once
 
 #include <uv.h>
@@ -22,6 +27,7 @@
 
 #include "core/redis_client_factory.h"
 #include "core/stream_lag.h"
+#include "core/stream_shards.h"
 
 namespace streamshift {
 
@@ -38,7 +44,13 @@ struct StreamLag {
   bool trimmed_unread = false;
   std::string last_delivered_id;
   std::string max_deleted_id;
+  /// Sharded: each physical stream's figures (empty when unsharded).
+  std::vector<StreamLag> shards;
 };
+
+/// The logical streams of `layout` from the figures of its physical ones
+/// (layout.physical() order); unsharded, `physical` as it is.
+std::vector<StreamLag> sum_shards(const StreamShards& layout, std::vector<StreamLag> physical);
 
 struct LagSnapshot {
   std::vector<StreamLag> streams;
@@ -52,8 +64,8 @@ class LagMonitor {
  public:
   using Done = std::function<void(const LagSnapshot&)>;
 
-  LagMonitor(uv_loop_t* loop, RedisOptions redis, std::vector<std::string> streams,
-             std::string group, uint64_t cache_ms, uint64_t timeout_ms);
+  LagMonitor(uv_loop_t* loop, RedisOptions redis, StreamShards streams, std::string group,
+             uint64_t cache_ms, uint64_t timeout_ms);
   ~LagMonitor();
 
   /// Connects (look-ups before that report Redis as not connected).
@@ -81,7 +93,8 @@ class LagMonitor {
   uv_timer_t connect_wait_;
   bool waiting_for_connect_ = true;
   std::vector<Done> early_;
-  std::vector<std::string> streams_;
+  StreamShards layout_;
+  const std::vector<std::string>& streams_;  // layout_.physical()
   std::string group_;
   uint64_t cache_ms_;
   uint64_t timeout_ms_;

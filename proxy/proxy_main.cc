@@ -17,6 +17,7 @@
 #include "core/metrics.h"
 #include "core/process_runner.h"
 #include "core/stream_settings.h"
+#include "core/stream_shards.h"
 #include "proxy/admin_server.h"
 #include "proxy/proxy_metrics.h"
 #include "proxy/proxy_settings.h"
@@ -32,13 +33,23 @@ std::string address(const HostPort& at) {
 
 // The built-in routes, or those of STREAMSHIFT_ROUTES_FILE (an error is
 // recorded against that variable).
-RouteTable load_routes(const ProxySettings& settings, EnvReader& env) {
+RouteTable read_routes(const ProxySettings& settings, EnvReader& env) {
   if (settings.transport.routes_file.empty()) return RouteTable::defaults();
   std::string why;
   if (auto table = RouteTable::load_file(settings.transport.routes_file, &why)) return *table;
   env.reject("STREAMSHIFT_ROUTES_FILE", settings.transport.routes_file,
              "a readable YAML or JSON route table: " + why);
   return RouteTable::defaults();
+}
+
+// The routes, each stream split into its shards (EVENT_TRANSPORT_STREAM_SHARDS).
+RouteTable load_routes(const ProxySettings& settings, EnvReader& env) {
+  RouteTable routes = read_routes(settings, env);
+  std::vector<std::string> streams;
+  for (const Route& r : routes.routes()) streams.push_back(r.stream);
+  check_shardable(env, settings.transport.stream_shards, streams);
+  routes.split_streams(settings.transport.stream_shards);
+  return routes;
 }
 
 std::string decision(const TransportSettings& t) {
@@ -160,8 +171,12 @@ int check_proxy_config(bool strict) {
   std::printf("routes (%s):\n",
               settings.transport.routes_file.empty() ? "built-in" : "from STREAMSHIFT_ROUTES_FILE");
   for (const Route& r : routes.routes()) {
-    std::printf("  %s %s -> %s%s%s\n", r.method.c_str(), r.pattern.c_str(), r.stream.c_str(),
-                r.event_type.empty() ? "" : " event_type=", r.event_type.c_str());
+    std::string shards = r.shards.size() > 1
+                             ? " (" + std::to_string(r.shards.size()) +
+                                   " shards: " + r.shards.front() + " .. " + r.shards.back() + ")"
+                             : "";
+    std::printf("  %s %s -> %s%s%s%s\n", r.method.c_str(), r.pattern.c_str(), r.stream.c_str(),
+                shards.c_str(), r.event_type.empty() ? "" : " event_type=", r.event_type.c_str());
   }
   std::printf("decision: %s\n", decision(settings.transport).c_str());
   std::printf(

@@ -1,6 +1,7 @@
 // Reading the sidecar's environment; see proxy_settings.h.
 #include "proxy/proxy_settings.h"
 
+#include "core/stream_shards.h"
 #include "core/upstream_settings.h"
 
 namespace streamshift {
@@ -51,6 +52,8 @@ ProxySettings load_proxy_settings(EnvReader& env) {
   parse_log_level(level, &s.log_level);
   s.transport = load_transport_settings(env);
   s.admin = load_admin_settings(env);
+  s.admin.stream_shards = s.transport.stream_shards;
+  check_shardable(env, s.transport.stream_shards, s.admin.streams);
   return s;
 }
 

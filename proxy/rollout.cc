@@ -1,15 +1,12 @@
 // Transport decision; see rollout.h.
 #include "proxy/rollout.h"
 
+#include "core/stable_hash.h"
+
 namespace streamshift {
 
 int room_bucket(std::string_view room_id) {
-  uint64_t h = 1469598103934665603ULL;
-  for (char c : room_id) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ULL;
-  }
-  return static_cast<int>(h % 100);
+  return static_cast<int>(room_hash(room_id) % 100);
 }
 
 bool Rollout::use_redis(std::string_view room_id) {

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/stream_shards.h"
+
 namespace streamshift {
 namespace {
 
@@ -39,6 +41,7 @@ bool RouteTable::add(std::string method, std::string pattern, std::string stream
   r.pattern = pattern;
   r.stream = std::move(stream);
   r.event_type = std::move(event_type);
+  r.shards = {r.stream};
   for (std::string_view seg : split_path(pattern)) {
     if (seg == "{room_id}") r.room_segment = static_cast<int>(r.segments.size());
     r.segments.emplace_back(seg);
@@ -99,6 +102,15 @@ std::optional<RouteTable> RouteTable::load_file(const std::string& path, std::st
   std::stringstream ss;
   ss << in.rdbuf();
   return parse(ss.str(), why);
+}
+
+std::string_view Route::stream_for(std::string_view room_id) const {
+  if (shards.size() <= 1) return stream;
+  return shards[static_cast<size_t>(room_shard(room_id, static_cast<int>(shards.size())))];
+}
+
+void RouteTable::split_streams(int shards) {
+  for (Route& r : routes_) r.shards = StreamShards({r.stream}, shards).physical();
 }
 
 std::optional<RouteMatch> RouteTable::match(std::string_view method,

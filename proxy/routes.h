@@ -19,6 +19,12 @@ struct Route {
   std::string event_type;             // empty: taken from the body
   std::vector<std::string> segments;  // "{name}" marks a capture
   int room_segment = -1;              // index of "{room_id}", or -1
+  /// The physical streams of `stream` (core/stream_shards.h), named once
+  /// at start: a room's is picked per event without allocating.
+  std::vector<std::string> shards;
+
+  /// The physical stream a room's events go to.
+  std::string_view stream_for(std::string_view room_id) const;
 };
 
 struct RouteMatch {
@@ -37,6 +43,9 @@ class RouteTable {
   /// `target` may carry a query string; it is ignored for matching.
   std::optional<RouteMatch> match(std::string_view method, std::string_view target) const;
   const std::vector<Route>& routes() const { return routes_; }
+  /// Splits every route's stream into `shards` physical streams (1: the
+  /// stream itself). Done once, before any request.
+  void split_streams(int shards);
 
  private:
   bool add(std::string method, std::string pattern, std::string stream, std::string event_type,

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/stream_settings.h"
+#include "core/stream_shards.h"
 
 namespace streamshift {
 
@@ -41,6 +42,7 @@ TransportSettings load_transport_settings(EnvReader& env) {
                                    "forward over HTTP when Redis fails; false answers 503");
   t.stream_max_len = env.integer("EVENT_TRANSPORT_STREAM_MAX_LEN", 10000, 1000, 100000,
                                  "approximate per-stream length (XADD MAXLEN ~)");
+  t.stream_shards = load_stream_shards(env);
   t.publish_timeout_ms = static_cast<uint64_t>(env.integer(
       "EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", 100, 10, 5000, "XADD timeout before falling back"));
   t.min_replicas = static_cast<int>(

@@ -40,6 +40,8 @@ struct TransportSettings {
   bool dual_write = false;
   bool fallback_to_http = true;
   int64_t stream_max_len = 10000;
+  /// EVENT_TRANSPORT_STREAM_SHARDS (core/stream_shards.h).
+  int stream_shards = 1;
   uint64_t publish_timeout_ms = 100;
   /// EVENT_TRANSPORT_MIN_REPLICAS: an event is acknowledged only once this
   /// many replicas have its entry (XADD + WAIT); 0: once the primary has it.

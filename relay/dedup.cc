@@ -1,28 +1,63 @@
 // De-duplication by event_id; see dedup.h.
 #include "relay/dedup.h"
 
+#include <map>
+#include <memory>
+
+#include "core/redis_key_slot.h"
+
 namespace streamshift {
 
-std::string Dedup::mark_key(std::string_view event_id) const {
+std::string Dedup::mark_key(size_t stream, std::string_view event_id) const {
   std::string key = settings_.dedup_prefix;
+  if (settings_.tagged_marks()) {
+    key += '{';
+    key += redis_hash_tag(settings_.streams[stream]);
+    key += "}:";
+  }
   key += event_id;
   return key;
 }
 
 void Dedup::check(const std::vector<RelayEntry*>& entries,
                   std::function<void(const std::vector<bool>& marked)> done) {
-  RedisArgs args = {"MGET"};
-  args.reserve(entries.size() + 1);
-  for (const RelayEntry* e : entries) args.push_back(mark_key(e->event.event_id));
-  size_t count = entries.size();
-  redis_.command(args, [count, done = std::move(done)](const RedisResult& r) {
-    std::vector<bool> marked(count, false);
-    if (r.status == RedisStatus::kOk && r.reply->type == REDIS_REPLY_ARRAY &&
-        r.reply->elements == count) {
-      for (size_t i = 0; i < count; ++i) marked[i] = r.reply->element[i]->type != REDIS_REPLY_NIL;
-    }
-    done(marked);
-  });
+  if (entries.empty()) {
+    done({});
+    return;
+  }
+  // One MGET per hash tag (a single one when the marks are untagged), in
+  // order of first appearance; `done` once all have answered.
+  std::map<std::string_view, std::vector<size_t>> by_tag;
+  std::vector<std::string_view> order;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::string_view tag =
+        settings_.tagged_marks() ? redis_hash_tag(settings_.streams[entries[i]->stream_index]) : "";
+    auto [it, fresh] = by_tag.try_emplace(tag);
+    if (fresh) order.push_back(tag);
+    it->second.push_back(i);
+  }
+  struct Batch {
+    std::vector<bool> marked;
+    size_t waiting;
+    std::function<void(const std::vector<bool>&)> done;
+  };
+  auto batch = std::make_shared<Batch>(
+      Batch{std::vector<bool>(entries.size(), false), order.size(), std::move(done)});
+  for (std::string_view tag : order) {
+    std::vector<size_t>& members = by_tag[tag];
+    RedisArgs args = {"MGET"};
+    args.reserve(members.size() + 1);
+    for (size_t i : members)
+      args.push_back(mark_key(entries[i]->stream_index, entries[i]->event.event_id));
+    redis_.command(args, [batch, members = std::move(members)](const RedisResult& r) {
+      if (r.status == RedisStatus::kOk && r.reply->type == REDIS_REPLY_ARRAY &&
+          r.reply->elements == members.size()) {
+        for (size_t j = 0; j < members.size(); ++j)
+          batch->marked[members[j]] = r.reply->element[j]->type != REDIS_REPLY_NIL;
+      }
+      if (--batch->waiting == 0) batch->done(batch->marked);
+    });
+  }
 }
 
 void Dedup::remember(std::string_view event_id) {

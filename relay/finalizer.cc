@@ -117,7 +117,7 @@ void Finalizer::send_acks(size_t s, std::vector<std::string> keys) {
     if (e == nullptr) continue;
     ids.push_back(e->id);
     if (e->finalize == Finalize::kAckDelivered && dedup_.enabled())
-      marks.push_back(dedup_.mark_key(e->event.event_id));
+      marks.push_back(dedup_.mark_key(s, e->event.event_id));
   }
   if (ids.empty()) return;
   RedisArgs args;

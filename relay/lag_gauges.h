@@ -1,8 +1,10 @@
 // event_consumer_lag and event_queue_depth, every LAG_INTERVAL_MS and as
-// soon as the groups exist: XLEN and XINFO GROUPS per stream (the reply read
-// by core/stream_lag.h). A series whose look-up failed, or whose lag Redis
-// cannot tell (nil), is removed, never left at its last value: a frozen lag
-// keeps an alert firing after the backlog is gone.
+// soon as the groups exist: XLEN and XINFO GROUPS per physical stream (the
+// reply read by core/stream_lag.h), reported per logical stream: the sum
+// over its shards, set once every shard has answered. A series whose
+// look-up failed on any shard, or whose lag Redis cannot tell (nil), is
+// removed, never left at its last value: a frozen lag keeps an alert firing
+// after the backlog is gone.
 #pragma once
 
 #include "relay/relay_clock.h"

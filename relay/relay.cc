@@ -67,7 +67,7 @@ bool Relay::ready() const {
 
 std::string Relay::not_ready_reason() const {
   if (state_ != State::kRunning) return "draining";
-  if (!io_.redis.commands_ready() || !io_.redis.reader_ready()) return "redis not connected";
+  if (!io_.redis.commands_ready() || !io_.redis.readers_ready()) return "redis not connected";
   if (!groups_.ready()) return "consumer groups not created yet";
   return {};
 }
@@ -99,7 +99,7 @@ void Relay::drain(std::function<void()> on_stopped) {
   // A blocked XREADGROUP is cut: whatever it would have returned stays
   // pending under this consumer.
   ++closing_;
-  io_.redis.close_reader([this] { closed_one(); });
+  io_.redis.close_readers([this] { closed_one(); });
   lifecycle_.drain();
   drain_timer_.start(settings_.drain_timeout_ms);
   draining_started_ = true;

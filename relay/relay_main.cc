@@ -45,6 +45,8 @@ class RelayProgram final : public Program {
     for (const std::string& s : settings_.streams) streams += (streams.empty() ? "" : ",") + s;
     log_line(LogLevel::kInfo, "relay started",
              {{"streams", streams},
+              {"shards", settings_.stream_shards},
+              {"read_groups", static_cast<int64_t>(settings_.read_groups().size())},
               {"group", settings_.group},
               {"consumer", settings_.consumer},
               {"target", settings_.target.host + ":" + std::to_string(settings_.target.port) +
@@ -79,6 +81,10 @@ int check_relay_config(bool strict) {
   print_configuration(env, "relay");
   std::printf("consumer: %s in group %s; dead letters to %s\n", settings.consumer.c_str(),
               settings.group.c_str(), settings.dlq_stream.c_str());
+  std::printf("streams read: %zu (%d shard%s each), in %zu blocking read%s\n",
+              settings.streams.size(), settings.stream_shards,
+              settings.stream_shards == 1 ? "" : "s", settings.read_groups().size(),
+              settings.read_groups().size() == 1 ? "" : "s");
   std::printf("redis tls: %s\n",
               redis_tls_summary(settings.redis, settings.redis_tls.get()).c_str());
   return configuration_status(env);

@@ -35,10 +35,16 @@ RelayRedisImpl::RelayRedisImpl(uv_loop_t* loop, const RelaySettings& settings,
                                RelayMetrics& metrics)
     : settings_(settings),
       metrics_(metrics),
-      reader_(make_redis_client(loop, options("relay-read", &Hooks::reader_ready))),
       // After a reconnect the server may be a fresh one (restart without
       // persistence): the commands hook makes sure the groups exist.
-      commands_(make_redis_client(loop, options("relay", &Hooks::commands_ready))) {}
+      commands_(make_redis_client(loop, options("relay", &Hooks::commands_ready))) {
+  size_t groups = settings.read_groups().size();
+  for (size_t g = 0; g < groups; ++g) {
+    // Unsharded, one reader keeps its old name.
+    std::string name = groups == 1 ? "relay-read" : "relay-read-" + std::to_string(g);
+    readers_.push_back(make_redis_client(loop, options(std::move(name), &Hooks::reader_ready)));
+  }
+}
 
 RedisOptions RelayRedisImpl::options(std::string name,
                                      std::function<void()> RelayRedis::Hooks::*hook) {
@@ -59,7 +65,7 @@ RedisOptions RelayRedisImpl::options(std::string name,
 
 void RelayRedisImpl::start(Hooks hooks) {
   hooks_ = std::move(hooks);
-  reader_->start();
+  for (auto& reader : readers_) reader->start();
   commands_->start();
 }
 
@@ -67,8 +73,16 @@ void RelayRedisImpl::command(const RedisArgs& args, RedisDone done) {
   send(*commands_, args, std::move(done), settings_.redis_timeout_ms);
 }
 
-void RelayRedisImpl::read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) {
-  send(*reader_, args, std::move(done), timeout_ms);
+void RelayRedisImpl::read(size_t group, const RedisArgs& args, RedisDone done,
+                          uint64_t timeout_ms) {
+  send(*readers_[group], args, std::move(done), timeout_ms);
+}
+
+bool RelayRedisImpl::readers_ready() const {
+  for (const auto& reader : readers_) {
+    if (reader->ready_connections() == 0) return false;
+  }
+  return true;
 }
 
 void RelayRedisImpl::send(RedisCommands& client, const RedisArgs& args, RedisDone done,
@@ -86,9 +100,15 @@ void RelayRedisImpl::send(RedisCommands& client, const RedisArgs& args, RedisDon
                  Command::on_reply, c);
 }
 
-void RelayRedisImpl::close_reader(std::function<void()> on_closed) {
-  reader_->shutdown(std::move(on_closed));
-  reader_->close_now();
+void RelayRedisImpl::close_readers(std::function<void()> on_closed) {
+  auto left = std::make_shared<size_t>(readers_.size());
+  auto done = std::make_shared<std::function<void()>>(std::move(on_closed));
+  for (auto& reader : readers_) {
+    reader->shutdown([left, done] {
+      if (--*left == 0) (*done)();
+    });
+    reader->close_now();
+  }
 }
 
 void RelayRedisImpl::close_commands(std::function<void()> on_closed) {

@@ -1,7 +1,9 @@
 // What the relay's parts ask of Redis, behind one small interface so each
 // part is unit-tested against a fake (tests/relay/relay_fakes.h). The
-// Impl holds two clients of core's RedisClient: one connection blocks in
-// XREADGROUP, the other carries everything else, pipelined.
+// Impl holds clients made by make_redis_client: one reading connection per
+// read group (RelaySettings::read_groups(): one blocking XREADGROUP each,
+// over streams sharing a slot), and one that carries everything else,
+// pipelined.
 #pragma once
 
 #include <uv.h>
@@ -31,21 +33,24 @@ std::string describe(const RedisResult& r);
 class RelayRedis {
  public:
   struct Hooks {
-    std::function<void()> reader_ready;    // the reading connection (re)connected
+    std::function<void()> reader_ready;    // a reading connection (re)connected
     std::function<void()> commands_ready;  // the commands connection (re)connected
   };
 
   virtual ~RelayRedis() = default;
-  /// Starts connecting both connections.
+  /// Starts connecting every connection.
   virtual void start(Hooks hooks) = 0;
   /// On the commands connection, with the Redis timeout as its deadline.
   virtual void command(const RedisArgs& args, RedisDone done) = 0;
-  /// On the reading connection, with its own deadline (a blocking read's).
-  virtual void read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) = 0;
-  virtual bool reader_ready() const = 0;
+  /// On read group `group`'s connection, with its own deadline (a blocking read's).
+  virtual void read(size_t group, const RedisArgs& args, RedisDone done, uint64_t timeout_ms) = 0;
+  virtual bool reader_ready(size_t group) const = 0;
+  /// Every reading connection is up.
+  virtual bool readers_ready() const = 0;
   virtual bool commands_ready() const = 0;
-  /// Cuts the reading connection now (a blocked read fails at once).
-  virtual void close_reader(std::function<void()> on_closed) = 0;
+  /// Cuts every reading connection now (a blocked read fails at once);
+  /// `on_closed` once all are closed.
+  virtual void close_readers(std::function<void()> on_closed) = 0;
   /// Closes the commands connection now: commands in flight fail.
   virtual void close_commands(std::function<void()> on_closed) = 0;
 };
@@ -56,10 +61,13 @@ class RelayRedisImpl final : public RelayRedis {
 
   void start(Hooks hooks) override;
   void command(const RedisArgs& args, RedisDone done) override;
-  void read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) override;
-  bool reader_ready() const override { return reader_->ready_connections() > 0; }
+  void read(size_t group, const RedisArgs& args, RedisDone done, uint64_t timeout_ms) override;
+  bool reader_ready(size_t group) const override {
+    return readers_[group]->ready_connections() > 0;
+  }
+  bool readers_ready() const override;
   bool commands_ready() const override { return commands_->ready_connections() > 0; }
-  void close_reader(std::function<void()> on_closed) override;
+  void close_readers(std::function<void()> on_closed) override;
   void close_commands(std::function<void()> on_closed) override;
 
  private:
@@ -69,8 +77,8 @@ class RelayRedisImpl final : public RelayRedis {
   const RelaySettings& settings_;
   RelayMetrics& metrics_;
   Hooks hooks_;
-  std::unique_ptr<RedisCommands> reader_;    // blocking XREADGROUP only
-  std::unique_ptr<RedisCommands> commands_;  // everything else, pipelined
+  std::vector<std::unique_ptr<RedisCommands>> readers_;  // per read group: XREADGROUP only
+  std::unique_ptr<RedisCommands> commands_;              // everything else, pipelined
 };
 
 }  // namespace streamshift

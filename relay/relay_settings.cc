@@ -25,6 +25,19 @@ uint64_t milliseconds(EnvReader& env, std::string_view name, int64_t fallback, i
 
 }  // namespace
 
+StreamShards RelaySettings::shard_layout() const {
+  if (logical_streams.empty()) return StreamShards(streams, 1);
+  return StreamShards(logical_streams, stream_shards);
+}
+
+std::vector<std::vector<size_t>> RelaySettings::read_groups() const {
+  return shard_layout().read_groups(redis.mode() == RedisMode::kCluster);
+}
+
+bool RelaySettings::tagged_marks() const {
+  return stream_shards > 1 || redis.mode() == RedisMode::kCluster;
+}
+
 RelaySettings load_relay_settings(EnvReader& env) {
   RelaySettings s;
   if (auto url = env.http_url("STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:5000",
@@ -40,7 +53,10 @@ RelaySettings load_relay_settings(EnvReader& env) {
   StreamSettings streams =
       load_stream_settings(env, {.streams = "streams the relay consumes (comma-separated)",
                                  .group = "the consumer group the relays share"});
-  s.streams = std::move(streams.streams);
+  s.logical_streams = std::move(streams.streams);
+  s.stream_shards = load_stream_shards(env);
+  check_shardable(env, s.stream_shards, s.logical_streams);
+  s.streams = s.shard_layout().physical();
   s.group = std::move(streams.group);
   s.consumer = env.text("STREAMSHIFT_CONSUMER_NAME", "",
                         "this relay's consumer name (default: the host name, i.e. the pod)");
@@ -68,6 +84,11 @@ RelaySettings load_relay_settings(EnvReader& env) {
                   "how long a delivered event_id is remembered (0: no de-duplication)"));
   s.dedup_prefix = env.text("STREAMSHIFT_DEDUP_PREFIX",
                             "streamshift:delivered:", "key prefix of the delivered-event_id marks");
+  if (s.tagged_marks() && s.dedup_prefix.find_first_of("{}") != std::string::npos) {
+    env.reject("STREAMSHIFT_DEDUP_PREFIX", s.dedup_prefix,
+               "a prefix without '{' or '}' while EVENT_TRANSPORT_STREAM_SHARDS is above 1 (the "
+               "marks take their stream's hash tag)");
+  }
   s.delivery_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_TIMEOUT_MS", 5000, 1, 600000,
                                        "time for the target's complete answer to one delivery");
   s.connect_timeout_ms = milliseconds(env, "STREAMSHIFT_RELAY_CONNECT_TIMEOUT_MS", 1000, 1, 60000,

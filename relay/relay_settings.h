@@ -13,6 +13,7 @@
 #include "core/net_address.h"
 #include "core/redis_tls.h"
 #include "core/redis_url.h"
+#include "core/stream_shards.h"
 
 namespace streamshift {
 
@@ -22,7 +23,12 @@ struct RelaySettings {
   std::shared_ptr<const RedisTlsContext> redis_tls;  // rediss://: shared by both connections
   uint64_t redis_connect_timeout_ms = 1000;
   uint64_t redis_timeout_ms = 2000;  // every command but the blocking read
-  std::vector<std::string> streams;  // core/stream_settings.h
+  /// The physical streams consumed: every shard of every logical stream
+  /// (core/stream_shards.h), logical-major; the logical streams themselves
+  /// when unsharded (tests that build settings by hand set only these).
+  std::vector<std::string> streams;
+  std::vector<std::string> logical_streams;  // STREAMSHIFT_STREAMS; empty: `streams`
+  int stream_shards = 1;                     // EVENT_TRANSPORT_STREAM_SHARDS
   std::string group;
   std::string consumer;              // STREAMSHIFT_CONSUMER_NAME, else the host name
   std::string group_start_id = "0";  // where a (re)created group starts
@@ -54,6 +60,16 @@ struct RelaySettings {
   /// enough in the relay's own queue to look abandoned to the other relays.
   /// One room holds kRoomMaxHeld of it at most.
   size_t max_held() const { return static_cast<size_t>(read_count) * 2 + concurrency; }
+
+  /// The logical streams and their shards.
+  StreamShards shard_layout() const;
+  /// The physical streams each blocking read covers (one reading
+  /// connection each): per shard index, and per slot on Redis Cluster.
+  std::vector<std::vector<size_t>> read_groups() const;
+  /// Delivered marks carry their stream's hash tag (so the ack script's keys
+  /// share a slot) when sharded or on a cluster; otherwise the unsharded
+  /// key format, so an upgrade keeps the marks.
+  bool tagged_marks() const;
 };
 
 /// Reads every variable through `env`; invalid values are recorded in

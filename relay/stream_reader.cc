@@ -22,12 +22,6 @@ StreamReader::StreamReader(RelayRedis& redis, RelayClock& clock, const RelaySett
       budget_(budget),
       groups_(groups),
       on_entries_(std::move(on_entries)),
-      retry_timer_(clock.timer([this] {
-        if (!groups_.ready())
-          groups_.create();
-        else
-          maybe_read();
-      })),
       scan_retry_timer_(clock.timer([this] {
         budget_.want_scans();
         maybe_scan();
@@ -35,11 +29,25 @@ StreamReader::StreamReader(RelayRedis& redis, RelayClock& clock, const RelaySett
       random_(JitterRandom::seeded(reinterpret_cast<uintptr_t>(this))),
       pending_cursors_(settings.streams.size(), "0"),
       scan_next_(settings.streams.size()),
-      scanning_(settings.streams.size(), false) {}
+      scanning_(settings.streams.size(), false) {
+  for (std::vector<size_t>& streams : settings.read_groups()) {
+    ReadGroup g;
+    g.streams = std::move(streams);
+    g.retry_timer = &clock.timer([this] {
+      if (!groups_.ready())
+        groups_.create();
+      else
+        maybe_read();
+    });
+    groups_read_.push_back(std::move(g));
+  }
+  read_share_ = std::max<size_t>(
+      1, static_cast<size_t>(settings.read_count) / std::max<size_t>(1, groups_read_.size()));
+}
 
 void StreamReader::on_groups(ConsumerGroups::Result result) {
   if (result == ConsumerGroups::Result::kFailed) {
-    schedule_retry();
+    schedule_retry(groups_read_.front());  // its timer creates the groups again
     return;
   }
   // Our own pending entries first (after a restart, or a group that was
@@ -50,50 +58,64 @@ void StreamReader::on_groups(ConsumerGroups::Result result) {
 
 void StreamReader::stop() {
   stopped_ = true;
-  retry_timer_.stop();
+  for (ReadGroup& g : groups_read_) g.retry_timer->stop();
   scan_retry_timer_.stop();
 }
 
 void StreamReader::maybe_read() {
-  if (stopped_ || !groups_.ready() || reading_ || retry_timer_.active()) return;
-  if (!redis_.reader_ready()) return;  // resumes on connect
-  size_t count = held_.read_budget();
+  // In turn from a moving start: a group whose read finished first does
+  // not always take what is left of the budget.
+  size_t n = groups_read_.size();
+  size_t first = next_group_;
+  next_group_ = (next_group_ + 1) % n;
+  for (size_t i = 0; i < n; ++i) read((first + i) % n);
+}
+
+void StreamReader::read(size_t group) {
+  ReadGroup& g = groups_read_[group];
+  if (stopped_ || !groups_.ready() || g.reading || g.retry_timer->active()) return;
+  if (!redis_.reader_ready(group)) return;  // resumes on connect
+  size_t count = std::min(held_.read_budget(), read_share_);
   if (count == 0) return;  // resumes as entries finish
   RedisArgs args = {"XREADGROUP",       "GROUP", settings_.group,
                     settings_.consumer, "COUNT", std::to_string(count)};
   uint64_t timeout = settings_.redis_timeout_ms;
-  if (phase_ == Phase::kNew) {
+  if (g.phase == Phase::kNew) {
     args.push_back("BLOCK");
     args.push_back(std::to_string(settings_.block_ms));
     timeout += settings_.block_ms;
   }
   args.push_back("STREAMS");
-  for (const std::string& s : settings_.streams) args.push_back(s);
-  for (size_t i = 0; i < settings_.streams.size(); ++i)
-    args.push_back(phase_ == Phase::kNew ? ">" : pending_cursors_[i]);
+  for (size_t s : g.streams) args.push_back(settings_.streams[s]);
+  for (size_t s : g.streams) args.push_back(g.phase == Phase::kNew ? ">" : pending_cursors_[s]);
 
-  reading_ = true;
+  g.reading = true;
   held_.reserve(count);
   redis_.read(
-      args,
-      [this, count, phase = phase_](const RedisResult& r) {
+      group, args,
+      [this, group, count, phase = g.phase](const RedisResult& r) {
         held_.unreserve(count);
-        on_read(r, phase);
+        on_read(group, r, phase);
       },
       timeout);
 }
 
 void StreamReader::recheck_own_pending() {
-  // A reply that never came may have handed entries to this consumer that
-  // it does not know of: read the own pending list again before new ones.
-  phase_ = Phase::kOwnPending;
-  // assign, not std::fill with "0": GCC 12 at -O2 under ThreadSanitizer
-  // warns (-Wrestrict, a false positive) about the inlined copy.
-  pending_cursors_.assign(pending_cursors_.size(), std::string("0"));
+  for (ReadGroup& g : groups_read_) recheck_own_pending(g);
 }
 
-void StreamReader::on_read(const RedisResult& r, Phase sent_in) {
-  reading_ = false;
+void StreamReader::recheck_own_pending(ReadGroup& g) {
+  // A reply that never came may have handed entries to this consumer that
+  // it does not know of: read the own pending list again before new ones.
+  g.phase = Phase::kOwnPending;
+  // assign(1, '0'), not = "0": GCC 12 at -O2 warns (-Wrestrict, a false
+  // positive) about the inlined copy of a literal.
+  for (size_t s : g.streams) pending_cursors_[s].assign(1, '0');
+}
+
+void StreamReader::on_read(size_t group, const RedisResult& r, Phase sent_in) {
+  ReadGroup& g = groups_read_[group];
+  g.reading = false;
   if (stopped_) return;  // what Redis handed us stays pending
   if (is_nogroup(r)) {
     groups_.lost("XREADGROUP");
@@ -102,22 +124,23 @@ void StreamReader::on_read(const RedisResult& r, Phase sent_in) {
   if (r.status != RedisStatus::kOk) {
     // A lost reply leaves its entries pending under our name: the claim
     // sweep takes them back once idle (it claims our own entries too).
-    if (failures_ == 0 || failures_ % 50 == 0) {
-      log_line(LogLevel::kWarn, "XREADGROUP failed", {{"error", describe(r)}});
+    if (g.failures == 0 || g.failures % 50 == 0) {
+      log_line(LogLevel::kWarn, "XREADGROUP failed",
+               {{"stream", settings_.streams[g.streams.front()]}, {"error", describe(r)}});
     }
-    ++failures_;
-    if (may_have_run(r)) recheck_own_pending();
-    schedule_retry();
+    ++g.failures;
+    if (may_have_run(r)) recheck_own_pending(g);
+    schedule_retry(g);
     return;
   }
-  failures_ = 0;
+  g.failures = 0;
   Entries entries;
   parse_read_reply(r.reply, settings_.streams, entries);
   // A read of new entries answered after a recheck was asked for is no
   // page of the own pending list: that is read from its start next.
-  if (phase_ == Phase::kOwnPending && sent_in == Phase::kOwnPending) {
+  if (g.phase == Phase::kOwnPending && sent_in == Phase::kOwnPending) {
     if (entries.empty()) {
-      phase_ = Phase::kNew;
+      g.phase = Phase::kNew;
     } else {
       for (const auto& e : entries) pending_cursors_[e->stream_index] = e->id;
     }
@@ -126,8 +149,9 @@ void StreamReader::on_read(const RedisResult& r, Phase sent_in) {
   maybe_read();
 }
 
-void StreamReader::schedule_retry() {
-  retry_timer_.start(kReadBackoff.delay_ms(static_cast<uint32_t>(std::max(failures_, 1)), random_));
+void StreamReader::schedule_retry(ReadGroup& g) {
+  g.retry_timer->start(
+      kReadBackoff.delay_ms(static_cast<uint32_t>(std::max(g.failures, 1)), random_));
 }
 
 void StreamReader::maybe_scan() {

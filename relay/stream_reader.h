@@ -1,6 +1,10 @@
 // Reading the streams in the consumer group; what is read goes to the
 // delivery lifecycle by callback.
 //
+// One such read runs per read group (RelaySettings::read_groups(): the
+// streams of one shard index, which share a slot), each on its own
+// connection, each with its own phase, cursor and backoff:
+//
 //   groups ready --> XREADGROUP .. STREAMS <s..> <cursor..>   own pending, paged by cursor
 //                      | an empty page                  ^
 //                      v                                | a reply that never came (it may
@@ -12,7 +16,9 @@
 // Entries set aside (room_budget.h) come back from the own pending list:
 // XREADGROUP .. STREAMS <s> <id> on the commands connection (it never
 // blocks), one scan per stream at a time, paged by the read budget. Reads,
-// scans and claims ask for no more than HeldEntries::read_budget().
+// scans and claims ask for no more than HeldEntries::read_budget(); a read
+// asks for its share of the read count (READ_COUNT / read groups, at least
+// 1), so no group takes the whole budget from the others.
 #pragma once
 
 #include <cstddef>
@@ -48,7 +54,7 @@ class StreamReader {
   /// Reads when the groups exist, the reading connection is up, the budget
   /// has room and no read or retry is pending.
   void maybe_read();
-  /// Reads the own pending list again before new entries.
+  /// Reads the own pending lists again before new entries (every group).
   void recheck_own_pending();
   /// Starts a scan of every stream whose spilled rooms can move.
   void maybe_scan();
@@ -57,9 +63,18 @@ class StreamReader {
 
  private:
   enum class Phase { kOwnPending, kNew };
+  struct ReadGroup {
+    std::vector<size_t> streams;  // physical stream indexes
+    RelayTimer* retry_timer = nullptr;
+    Phase phase = Phase::kOwnPending;
+    bool reading = false;
+    int failures = 0;
+  };
 
-  void on_read(const RedisResult& result, Phase sent_in);
-  void schedule_retry();
+  void read(size_t group);
+  void recheck_own_pending(ReadGroup& group);
+  void on_read(size_t group, const RedisResult& result, Phase sent_in);
+  void schedule_retry(ReadGroup& group);
   void scan(size_t stream);
   void on_scanned(size_t stream, const RedisResult& result);
 
@@ -69,15 +84,14 @@ class StreamReader {
   RoomBudget& budget_;
   ConsumerGroups& groups_;
   OnEntries on_entries_;
-  RelayTimer& retry_timer_;
   RelayTimer& scan_retry_timer_;
   JitterRandom random_;
 
   bool stopped_ = false;
-  Phase phase_ = Phase::kOwnPending;
-  std::vector<std::string> pending_cursors_;  // per stream, in the kOwnPending phase
-  bool reading_ = false;
-  int failures_ = 0;
+  std::vector<ReadGroup> groups_read_;
+  size_t read_share_ = 1;                           // COUNT of one read at most
+  size_t next_group_ = 0;                           // maybe_read starts here, in turn
+  std::vector<std::string> pending_cursors_;        // per stream, in the kOwnPending phase
   std::vector<std::optional<StreamId>> scan_next_;  // per stream: the running scan reads after
   std::vector<bool> scanning_;                      // per stream: a scan page in flight
 };

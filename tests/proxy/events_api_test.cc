@@ -134,5 +134,44 @@ TEST(EventsApi, TransportModeFollowsTheRolloutSettings) {
   EXPECT_EQ(transport_mode(t), "dual_write");
 }
 
+TEST(EventsApi, AShardedStreamIsTheSumOfItsShardsWhichAreListedInside) {
+  StreamShards layout({"s"}, 2);
+  std::vector<StreamLag> physical = {known("s:{s0}", 3, 10, {"relay-a"}),
+                                     known("s:{s1}", 4, 20, {"relay-b", "relay-a"})};
+  LagSnapshot snap;
+  snap.redis_connected = true;
+  snap.streams = sum_shards(layout, physical);
+  EXPECT_EQ(consumer_lag_document(snap),
+            "{\"streams\":{\"s\":{\"lag\":7,\"consumers\":[\"relay-a\",\"relay-b\"],"
+            "\"trimmed_unread\":false,\"shards\":{"
+            "\"s:{s0}\":{\"lag\":3,\"consumers\":[\"relay-a\"],\"trimmed_unread\":false},"
+            "\"s:{s1}\":{\"lag\":4,\"consumers\":[\"relay-b\",\"relay-a\"],\"trimmed_unread\":"
+            "false}}}},\"total_lag\":7,\"stream_count\":1}");
+  EXPECT_EQ(streams_document(snap, "g"),
+            "{\"streams\":[{\"name\":\"s\",\"length\":30,\"groups\":1,\"consumer_group\":\"g\","
+            "\"shards\":[{\"name\":\"s:{s0}\",\"length\":10,\"groups\":1,\"consumer_group\":"
+            "\"g\"},{\"name\":\"s:{s1}\",\"length\":20,\"groups\":1,\"consumer_group\":\"g\"}]}]}");
+  // One shard failing or unable to tell makes the stream's lag unknown.
+  physical[1].lag.reset();
+  physical[1].lag_unknown_reason = "nil";
+  std::vector<StreamLag> unknown = sum_shards(layout, physical);
+  EXPECT_FALSE(unknown[0].lag);
+  EXPECT_EQ(unknown[0].lag_unknown_reason, "s:{s1}: nil");
+  physical[0].failed = true;
+  physical[0].error = "boom";
+  std::vector<StreamLag> failed = sum_shards(layout, physical);
+  EXPECT_TRUE(failed[0].failed);
+  EXPECT_EQ(failed[0].error, "s:{s0}: boom");
+  EXPECT_FALSE(failed[0].lag);
+}
+
+TEST(EventsApi, UnshardedStreamsAreReportedAsTheyAre) {
+  std::vector<StreamLag> one = {known("s", 3, 10, {})};
+  std::vector<StreamLag> same = sum_shards(StreamShards({"s"}, 1), one);
+  ASSERT_EQ(same.size(), 1u);
+  EXPECT_TRUE(same[0].shards.empty());
+  EXPECT_EQ(*same[0].lag, 3);
+}
+
 }  // namespace
 }  // namespace streamshift

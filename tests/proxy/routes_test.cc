@@ -62,5 +62,17 @@ TEST(Routes, RejectsBrokenTables) {
   EXPECT_FALSE(RouteTable::load_file("/nonexistent/routes.yaml", &why));
 }
 
+TEST(Routes, ARoomsEventsGoToItsShardNamedOnceAtStart) {
+  RouteTable t = RouteTable::defaults();
+  const Route* chat = t.match("POST", "/internal/broadcast/chat")->route;
+  EXPECT_EQ(chat->stream_for("room-1"), "events:chat");  // unsharded: the name unchanged
+  t.split_streams(4);
+  EXPECT_EQ(chat->shards.size(), 4u);
+  EXPECT_EQ(chat->stream_for("room-1"), "events:chat:{s2}");  // docs/event-entry.md's example
+  // The view points into the route: no name is built per event.
+  EXPECT_EQ(chat->stream_for("room-1").data(), chat->shards[2].data());
+  EXPECT_EQ(chat->stream, "events:chat");
+}
+
 }  // namespace
 }  // namespace streamshift

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/redis_key_slot.h"
 #include "tests/relay/relay_fakes.h"
 
 namespace streamshift {
@@ -46,6 +47,30 @@ TEST_F(DedupTest, OneMgetPerBatchAndAnAnswerOfTheWrongShapeMarksNothing) {
   dedup_.check(entries, record);
   redis_.answer("MGET", resp::array({resp::bulk("1")}));  // one value for two keys
   EXPECT_EQ(answers, (std::vector<std::vector<bool>>{{false, true}, {false, false}}));
+}
+
+TEST_F(DedupTest, UnshardedMarksKeepTheirFormat) {
+  EXPECT_EQ(dedup_.mark_key(1, "ev"), "streamshift:delivered:ev");
+}
+
+TEST_F(DedupTest, ShardedMarksCarryTheirStreamsHashTagAndAreReadOneMgetPerTag) {
+  settings_.logical_streams = {"events:a"};
+  settings_.stream_shards = 2;
+  settings_.streams = settings_.shard_layout().physical();
+  EXPECT_EQ(dedup_.mark_key(1, "ev"), "streamshift:delivered:{s1}:ev");
+  EXPECT_EQ(redis_key_slot(dedup_.mark_key(1, "ev")), redis_key_slot(settings_.streams[1]));
+  auto s0 = fakes::entries(0, {fakes::entry_resp("1-0", "r", "a")});
+  auto s1 = fakes::entries(1, {fakes::entry_resp("1-0", "q", "b")});
+  auto s0b = fakes::entries(0, {fakes::entry_resp("2-0", "r", "c")});
+  std::vector<RelayEntry*> entries = {s0[0].get(), s1[0].get(), s0b[0].get()};
+  std::vector<std::vector<bool>> answers;
+  dedup_.check(entries, [&](const std::vector<bool>& marked) { answers.push_back(marked); });
+  EXPECT_TRUE(redis_.has("MGET streamshift:delivered:{s0}:a streamshift:delivered:{s0}:c"));
+  EXPECT_TRUE(redis_.has("MGET streamshift:delivered:{s1}:b"));
+  redis_.answer("MGET streamshift:delivered:{s1}", resp::array({resp::bulk("1")}));
+  EXPECT_TRUE(answers.empty());  // not before every tag has answered
+  redis_.answer("MGET", resp::array({resp::nil(), resp::bulk("1")}));
+  EXPECT_EQ(answers, (std::vector<std::vector<bool>>{{false, true, true}}));
 }
 
 }  // namespace

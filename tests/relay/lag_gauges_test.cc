@@ -74,5 +74,28 @@ TEST_F(LagGaugesTest, StoppedItNoLongerRefreshesByTimeAndClosedNotAtAll) {
   EXPECT_EQ(redis_.sent().size(), sent);
 }
 
+TEST_F(LagGaugesTest, ShardedStreamsAreReportedAsTheSumOverTheirShards) {
+  settings_.logical_streams = {"events:a"};
+  settings_.stream_shards = 2;
+  settings_.streams = settings_.shard_layout().physical();
+  lag_.refresh();
+  redis_.answer("XLEN events:a:{s0}", resp::integer(5));
+  EXPECT_EQ(depth("events:a"), std::nullopt);  // not before every shard answered
+  redis_.answer("XLEN events:a:{s1}", resp::integer(7));
+  EXPECT_EQ(depth("events:a"), 12);
+  EXPECT_EQ(depth("events:a:{s0}"), std::nullopt);  // no series per shard
+  redis_.answer("XINFO GROUPS events:a:{s0}", groups_reply(resp::integer(2)));
+  redis_.answer("XINFO GROUPS events:a:{s1}", groups_reply(resp::integer(3)));
+  EXPECT_EQ(lag("events:a"), 5);
+  // One shard that cannot tell makes the sum unknown: the series goes.
+  lag_.refresh();
+  redis_.answer("XLEN events:a:{s0}", resp::integer(5));
+  redis_.fail("XLEN events:a:{s1}", RedisStatus::kTimeout);
+  redis_.answer("XINFO GROUPS events:a:{s0}", groups_reply(resp::integer(2)));
+  redis_.answer("XINFO GROUPS events:a:{s1}", groups_reply(resp::nil()));
+  EXPECT_EQ(depth("events:a"), std::nullopt);
+  EXPECT_EQ(lag("events:a"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace streamshift

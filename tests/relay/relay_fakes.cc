@@ -30,13 +30,14 @@ void FakeRedis::command(const RedisArgs& args, RedisDone done) {
   pending_.push_back(Call{args, std::move(done), false, 0});
 }
 
-void FakeRedis::read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) {
+void FakeRedis::read(size_t group, const RedisArgs& args, RedisDone done, uint64_t timeout_ms) {
   command(args, std::move(done));
   pending_.back().on_reader = true;
   pending_.back().timeout_ms = timeout_ms;
+  pending_.back().group = group;
 }
 
-void FakeRedis::close_reader(std::function<void()> on_closed) {
+void FakeRedis::close_readers(std::function<void()> on_closed) {
   reader_closed = true;
   reader_up = false;
   for (size_t i = pending_.size(); i-- > 0;) {

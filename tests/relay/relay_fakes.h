@@ -33,14 +33,16 @@ class FakeRedis final : public RelayRedis {
     RedisDone done;
     bool on_reader = false;
     uint64_t timeout_ms = 0;  // reads only
+    size_t group = 0;         // reads only
   };
 
   void start(Hooks hooks) override;
   void command(const RedisArgs& args, RedisDone done) override;
-  void read(const RedisArgs& args, RedisDone done, uint64_t timeout_ms) override;
-  bool reader_ready() const override { return reader_up; }
+  void read(size_t group, const RedisArgs& args, RedisDone done, uint64_t timeout_ms) override;
+  bool reader_ready(size_t) const override { return reader_up; }
+  bool readers_ready() const override { return reader_up; }
   bool commands_ready() const override { return commands_up; }
-  void close_reader(std::function<void()> on_closed) override;
+  void close_readers(std::function<void()> on_closed) override;
   void close_commands(std::function<void()> on_closed) override;
 
   /// Commands sent and not answered yet, oldest first.

@@ -78,4 +78,28 @@ TEST(RelaySettings, ReadsTheResponseBodyLimitItsPoolUses) {
 }
 
 }  // namespace
+TEST(RelaySettings, ShardsExpandEveryStreamAndTagTheMarks) {
+  EnvReader plain = testing::env_from({{"STREAMSHIFT_STREAMS", "a,b"}});
+  RelaySettings one = load_relay_settings(plain);
+  ASSERT_TRUE(plain.ok()) << plain.error_report();
+  EXPECT_EQ(one.streams, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(one.read_groups(), (std::vector<std::vector<size_t>>{{0, 1}}));
+  EXPECT_FALSE(one.tagged_marks());
+
+  EnvReader env =
+      testing::env_from({{"STREAMSHIFT_STREAMS", "a,b"}, {"EVENT_TRANSPORT_STREAM_SHARDS", "2"}});
+  RelaySettings s = load_relay_settings(env);
+  ASSERT_TRUE(env.ok()) << env.error_report();
+  EXPECT_EQ(s.logical_streams, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(s.streams, (std::vector<std::string>{"a:{s0}", "a:{s1}", "b:{s0}", "b:{s1}"}));
+  EXPECT_EQ(s.read_groups(), (std::vector<std::vector<size_t>>{{0, 2}, {1, 3}}));
+  EXPECT_TRUE(s.tagged_marks());
+
+  EnvReader bad = testing::env_from(
+      {{"EVENT_TRANSPORT_STREAM_SHARDS", "2"}, {"STREAMSHIFT_DEDUP_PREFIX", "x{y}:"}});
+  load_relay_settings(bad);
+  ASSERT_EQ(bad.errors().size(), 1u) << bad.error_report();
+  EXPECT_EQ(bad.errors()[0].name, "STREAMSHIFT_DEDUP_PREFIX");
+}
+
 }  // namespace streamshift

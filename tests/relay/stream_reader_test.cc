@@ -16,6 +16,14 @@ using fakes::read_resp;
 
 class StreamReaderTest : public fakes::PartsTest {
  protected:
+  explicit StreamReaderTest(bool sharded = false) : sharded_(sharded && shard(settings_)) {}
+  // Splits events:a and events:b in two shards each.
+  static bool shard(RelaySettings& s) {
+    s.logical_streams = {"events:a", "events:b"};
+    s.stream_shards = 2;
+    s.streams = s.shard_layout().physical();
+    return true;
+  }
   // The groups come up: every XGROUP CREATE answered OK (or BUSYGROUP).
   void groups_up() {
     groups_.create();
@@ -41,6 +49,7 @@ class StreamReaderTest : public fakes::PartsTest {
     }
   }
 
+  bool sharded_;  // before the parts, which read the settings
   RoomBudget budget_{2, settings_.streams.size()};
   std::vector<ConsumerGroups::Result> results_;
   ConsumerGroups groups_{redis_, settings_, metrics_, [this](ConsumerGroups::Result r) {
@@ -219,6 +228,39 @@ TEST_F(StreamReaderTest, AFailedScanIsTriedAgainLater) {
   EXPECT_LE(due, 500u);
   clock_.advance(due);
   EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 10 STREAMS events:a"));
+}
+
+// Two logical streams in two shards: one blocking read per shard index, on
+// its own connection, each covering shard k of both streams, each with its
+// own phase and cursor, each asking for its share of the read count.
+class ShardedStreamReaderTest : public StreamReaderTest {
+ protected:
+  ShardedStreamReaderTest() : StreamReaderTest(/*sharded=*/true) {}
+};
+
+TEST_F(ShardedStreamReaderTest, EachShardIndexIsReadOnItsOwnConnection) {
+  groups_.create();
+  EXPECT_EQ(redis_.count("XGROUP CREATE"), 4u);  // the group on every shard stream
+  answer_group_creation();
+  const auto& s0 = redis_.find("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s0} events:b:{s0}");
+  EXPECT_EQ(s0.group, 0u);
+  const auto& s1 = redis_.find("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s1} events:b:{s1}");
+  EXPECT_EQ(s1.group, 1u);
+  // Shard 1's pending page ends; shard 0's brings an entry: each moves on alone.
+  redis_.answer("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s1}", resp::array({}));
+  EXPECT_TRUE(redis_.has(
+      "XREADGROUP GROUP g me COUNT 5 BLOCK 2000 STREAMS events:a:{s1} events:b:{s1} > >"));
+  redis_.answer("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s0}",
+                read_resp("events:b:{s0}", {entry_resp("7-0", "r")}));
+  EXPECT_EQ(handed_, (std::vector<std::string>{"7-0"}));
+  EXPECT_TRUE(
+      redis_.has("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s0} events:b:{s0} 0 7-0"));
+  // A lost reply on shard 1 rereads only shard 1's own pending list.
+  redis_.fail("XREADGROUP GROUP g me COUNT 5 BLOCK", RedisStatus::kConnectionLost);
+  clock_.advance(clock_.next_due() - clock_.now_ms());
+  EXPECT_TRUE(redis_.has("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s1} events:b:{s1} 0 0"));
+  EXPECT_TRUE(
+      redis_.has("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s0} events:b:{s0} 0 7-0"));
 }
 
 }  // namespace
