@@ -4,6 +4,8 @@
 // nothing, and the callback may fill the slot again or free its owner).
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,24 @@ void complete_all(std::vector<Callback>& slots, const Args&... args) {
   std::vector<Callback> waiting = std::move(slots);
   slots.clear();
   for (Callback& callback : waiting) complete_once(callback, args...);
+}
+
+/// The start of a shutdown(on_closed) of an object closing several parts:
+/// true for the first call (the caller then closes its parts and runs
+/// `waiting` once `open_parts` reaches 0). A later call (a drain timeout's
+/// close_now, then the graceful path) adds its callback, or runs it at once
+/// when everything is closed already.
+inline bool begin_shutdown(bool& shutting_down, size_t open_parts,
+                           std::vector<std::function<void()>>& waiting,
+                           std::function<void()> on_closed) {
+  if (shutting_down && open_parts == 0) {
+    if (on_closed) on_closed();
+    return false;
+  }
+  if (on_closed) waiting.push_back(std::move(on_closed));
+  if (shutting_down) return false;
+  shutting_down = true;
+  return true;
 }
 
 }  // namespace streamshift

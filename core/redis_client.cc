@@ -115,15 +115,7 @@ void RedisClient::advance(uint64_t now) {
 }
 
 void RedisClient::shutdown(std::function<void()> on_closed) {
-  // A second caller (a drain timeout's close_now, then the graceful path)
-  // is told too: when everything is closed, or at once if it already is.
-  if (shutting_down_ && open_parts_ == 0) {
-    if (on_closed) on_closed();
-    return;
-  }
-  if (on_closed) on_closed_.push_back(std::move(on_closed));
-  if (shutting_down_) return;
-  shutting_down_ = true;
+  if (!begin_shutdown(shutting_down_, open_parts_, on_closed_, std::move(on_closed))) return;
   for (RedisConnection* c : connections_) {
     if (c != nullptr) c->shutdown();  // frees itself later, in a close callback
   }

@@ -42,12 +42,15 @@ using RedisCallback = void (*)(void* data, const RedisResult& result);
 /// is copied before command() returns. `replicas` > 0: a durable write,
 /// answered kOk only once that many replicas have it (a WAIT follows the
 /// loop turn's batch; see redis_command_queue.h), kNotReplicated otherwise.
+/// `asking` (Redis Cluster, after an ASK redirect): ASKING is written right
+/// before the command on the same connection and its reply dropped.
 struct RedisCommandArgs {
   int argc;
   const char* const* argv;
   const size_t* lens;
   uint64_t borrowed = 0;
   uint8_t replicas = 0;
+  bool asking = false;
 };
 
 class RedisCommands {

@@ -370,9 +370,15 @@ void RedisConnection::schedule_flush() {
 void RedisConnection::issue(const RedisCommandArgs& args, uint64_t timeout_ms,
                             RedisCallback callback, void* data) {
   if (batch_.empty()) schedule_flush();
-  batch_.append(args.argc, args.argv, args.lens, args.borrowed);
   bool first_waiting = commands_.none_waiting();
   uint64_t deadline = uv_now(client_->loop_) + timeout_ms;
+  if (args.asking) {  // ASK: its reply (+OK) is dropped, the command answers
+    static const char* const kAsking[] = {"ASKING"};
+    static const size_t kAskingLen[] = {6};
+    batch_.append(1, kAsking, kAskingLen);
+    commands_.push([](void*, const RedisResult&) {}, nullptr, deadline);
+  }
+  batch_.append(args.argc, args.argv, args.lens, args.borrowed);
   commands_.push(callback, data, deadline, args.replicas);
   if (args.replicas > 0) {
     if (batch_replicas_ == 0 || deadline < batch_first_due_) batch_first_due_ = deadline;

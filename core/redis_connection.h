@@ -42,6 +42,9 @@
 // (Redis would not read it before the WAIT ends): it leaves, with its own
 // WAIT, when the WAIT is answered, or at a deadline.
 //
+// A command sent `asking` (an ASK redirect) is preceded, in the same batch,
+// by ASKING, whose reply is dropped (a no-op callback in the queue).
+//
 // connect_timer_ runs from kLocating (or connect()) until kReady; its
 // expiry is close("connect timeout: no primary from the sentinels ..."),
 // close("connect timeout") or close("handshake timeout") (TLS).

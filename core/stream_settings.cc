@@ -38,12 +38,6 @@ std::optional<RedisEndpoint> load_redis_url(EnvReader& env) {
       env.text("REDIS_SENTINEL_PASSWORD", "",
                "redis-sentinel://: password for the Sentinels (their requirepass); empty: no AUTH",
                Visibility::kSecret);
-  if (url && url->cluster_mode()) {
-    // Parsed for the cluster client to come (issue 18); until it exists a
-    // cluster URL must not start a program that would speak to one node.
-    env.reject("REDIS_URL", redacted_redis_url(*url), kRedisClusterNotSupported);
-    return std::nullopt;
-  }
   if (url) {
     url->sentinel_user = std::move(user);
     url->sentinel_password = std::move(password);

@@ -38,15 +38,11 @@ struct StreamSettingsHelp {
 /// refused), in that order.
 StreamSettings load_stream_settings(EnvReader& env, const StreamSettingsHelp& help);
 
-/// Why a redis[s]-cluster:// REDIS_URL is refused at start: the URL parses,
-/// the cluster client does not exist yet.
-inline constexpr std::string_view kRedisClusterNotSupported =
-    "redis-cluster:// is not supported yet: a redis[s]:// or redis[s]-sentinel:// URL";
-
-/// REDIS_URL (default redis://127.0.0.1:6379/0), then REDIS_SENTINEL_USERNAME
-/// and REDIS_SENTINEL_PASSWORD (secret) into the endpoint's sentinel_user /
-/// sentinel_password; nullopt when the URL is invalid, or a cluster URL
-/// (an error saying kRedisClusterNotSupported).
+/// REDIS_URL (default redis://127.0.0.1:6379/0; redis[s]://,
+/// redis[s]-sentinel:// or redis[s]-cluster://), then
+/// REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD (secret) into the
+/// endpoint's sentinel_user / sentinel_password; nullopt when the URL is
+/// invalid.
 std::optional<RedisEndpoint> load_redis_url(EnvReader& env);
 
 /// REDIS_CONNECT_TIMEOUT_MS: connect + AUTH/SELECT, 10-60000, default 1000.

@@ -67,5 +67,21 @@ TEST(Completion, AllWaitersRunOnceAndLateComersWaitForTheNext) {
   EXPECT_TRUE(waiting.empty());
 }
 
+TEST(BeginShutdown, OnlyTheFirstCallStartsAndLaterOnesAreToldWhenClosed) {
+  bool shutting_down = false;
+  std::vector<std::function<void()>> waiting;
+  int told = 0;
+  EXPECT_TRUE(begin_shutdown(shutting_down, 2, waiting, [&] { ++told; }));
+  EXPECT_TRUE(shutting_down);
+  EXPECT_FALSE(begin_shutdown(shutting_down, 2, waiting, [&] { ++told; }));
+  EXPECT_FALSE(begin_shutdown(shutting_down, 1, waiting, nullptr));
+  EXPECT_EQ(waiting.size(), 2u);
+  complete_all(waiting);
+  EXPECT_EQ(told, 2);
+  EXPECT_FALSE(begin_shutdown(shutting_down, 0, waiting, [&] { ++told; }));
+  EXPECT_EQ(told, 3);  // everything closed already: at once
+  EXPECT_TRUE(waiting.empty());
+}
+
 }  // namespace
 }  // namespace streamshift

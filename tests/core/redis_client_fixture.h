@@ -16,6 +16,11 @@
 namespace streamshift::redis_test {
 
 using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+inline long long ms_since(Clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - t).count();
+}
 
 struct Outcome {
   std::optional<RedisStatus> status;

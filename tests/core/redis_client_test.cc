@@ -218,6 +218,36 @@ TEST_F(RedisClientTest, ErrorRepliesAreReported) {
   EXPECT_NE(o.text.find("ERR"), std::string::npos);
 }
 
+// ASK (Redis Cluster): ASKING goes right before the command on its
+// connection and its reply is dropped, so pipelined replies stay matched.
+// A standalone server answers ASKING with an error: dropped all the same.
+TEST_F(RedisClientTest, AskingIsWrittenBeforeTheCommandAndItsReplyDropped) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  make_client(local(redis.port()));
+  ASSERT_TRUE(ready());
+  const char* set[] = {"SET", "asked", "v"};
+  const char* get[] = {"GET", "asked"};
+  const size_t set_lens[] = {3, 5, 1};
+  const size_t get_lens[] = {3, 5};
+  Outcome set_o, get_o, ping_o;
+  RedisCommandArgs set_args{3, set, set_lens};
+  set_args.asking = true;
+  RedisCommandArgs get_args{2, get, get_lens};
+  get_args.asking = true;
+  client_->command(set_args, 1000, record, &set_o);
+  client_->command(get_args, 1000, record, &get_o);
+  start_command({"PING"}, 1000, &ping_o);
+  ASSERT_TRUE(run_until([&] { return ping_o.status.has_value(); }));
+  EXPECT_EQ(set_o.status, RedisStatus::kOk);
+  EXPECT_EQ(set_o.text, "OK");
+  EXPECT_EQ(get_o.text, "v");
+  EXPECT_EQ(ping_o.text, "PONG");
+  EXPECT_NE(redis.command({"INFO", "commandstats"}).str.find("cmdstat_asking:calls=2,"),
+            std::string::npos)
+      << redis.command({"INFO", "commandstats"}).str;
+}
+
 TEST_F(RedisClientTest, AuthenticatesWithAPasswordAndSelectsTheDatabase) {
   RedisServer redis({"--requirepass", "s3cret"});
   ASSERT_TRUE(redis.ready());

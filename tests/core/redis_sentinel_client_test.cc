@@ -21,7 +21,6 @@
 namespace streamshift::redis_test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::seconds;
 using testing::RedisFailoverSet;
 using testing::RedisServer;
@@ -80,10 +79,6 @@ int drop_our_connections(RedisServer& redis) {
     dropped += static_cast<int>(redis.command({"CLIENT", "KILL", "ID", id}).integer);
   }
   return dropped;
-}
-
-long long ms_since(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
 
 class RedisSentinelClientTest : public RedisClientTest {

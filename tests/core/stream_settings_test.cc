@@ -74,25 +74,18 @@ TEST(StreamSettings, SentinelCredentialsGoIntoTheEndpointAndThePasswordIsMasked)
   EXPECT_EQ(env.entries()[2].shown_value, "****");
 }
 
-// Both programs read REDIS_URL here: a cluster URL stops either at start,
-// shown without its password.
-TEST(StreamSettings, AClusterUrlIsRefusedUntilTheClusterClientExists) {
-  for (const char* value :
-       {"redis-cluster://:clusterpw@n1:7000,n2:7001", "rediss-cluster://app:clusterpw@n1/0"}) {
-    EnvReader env = testing::env_from({{"REDIS_URL", value}});
-    EXPECT_FALSE(load_redis_url(env)) << value;
-    ASSERT_EQ(env.errors().size(), 1u) << env.error_report();
-    EXPECT_EQ(env.errors()[0].name, "REDIS_URL");
-    EXPECT_EQ(env.errors()[0].allowed, kRedisClusterNotSupported);
-    std::string report = env.error_report();
-    EXPECT_NE(report.find("redis-cluster:// is not supported yet"), std::string::npos) << report;
-    EXPECT_EQ(report.find("clusterpw"), std::string::npos) << report;
-  }
-  EnvReader env = testing::env_from({{"REDIS_URL", "redis-cluster://:clusterpw@n1:7000,n2:7001"}});
-  load_redis_url(env);
-  EXPECT_EQ(env.error_report(),
-            "REDIS_URL=\"redis-cluster://:****@n1:7000,n2:7001/0\": invalid, allowed: "
-            "redis-cluster:// is not supported yet: a redis[s]:// or redis[s]-sentinel:// URL\n");
+// Both programs read REDIS_URL here: a cluster URL gives the seeds (the
+// cluster client's), shown without its password.
+TEST(StreamSettings, AClusterUrlGivesTheSeedsAndItsPasswordIsMasked) {
+  EnvReader env = testing::env_from({{"REDIS_URL", "rediss-cluster://app:clusterpw@n1:7000,n2/0"}});
+  std::optional<RedisEndpoint> url = load_redis_url(env);
+  ASSERT_TRUE(url) << env.error_report();
+  EXPECT_EQ(url->mode(), RedisMode::kCluster);
+  EXPECT_TRUE(url->tls);
+  EXPECT_EQ(url->password, "clusterpw");
+  ASSERT_EQ(url->cluster_seeds.size(), 2u);
+  EXPECT_EQ(url->cluster_seeds[1], (RedisHost{"n2", 6379}));
+  EXPECT_EQ(env.entries()[0].shown_value, "rediss-cluster://app:****@n1:7000,n2:6379/0");
 }
 
 // load_redis_tls over `vars` (REDIS_URL among them).
