@@ -89,6 +89,40 @@ class BenchServers(unittest.TestCase):
             shutil.rmtree(cwd, ignore_errors=True)
             shutil.rmtree(workdir, ignore_errors=True)
 
+    def test_the_cluster_scenarios_clusters_own_every_slot_and_write_into_the_bench_dir(self):
+        bench = load_bench()
+        cwd = tempfile.mkdtemp(prefix="bench-test-cwd-")
+        workdir = tempfile.mkdtemp(prefix="bench-test-dir-")
+        before = os.getcwd()
+        os.chdir(cwd)
+        try:
+            svc = bench.Services(os.path.join(ROOT, "build", "bin"), workdir)
+            try:
+                for primaries in (1, 3):
+                    nodes = svc.redis_cluster(primaries)
+                    self.assertEqual(len(nodes), primaries)
+                    for port, _ in nodes:
+                        info = bench.resp_command(port, "CLUSTER", "INFO")
+                        self.assertIn("cluster_state:ok", info)
+                        self.assertIn("cluster_slots_assigned:16384", info)
+                        self.assertIn(f"cluster_known_nodes:{primaries}", info)
+                    # A shard stream lands on its slot's owner, and KEYS finds it there.
+                    owner = [p for p, _ in nodes
+                             if "MOVED" not in bench.resp_command(p, "XADD", "events:chat:{s3}",
+                                                                  "*", "k", "v")]
+                    self.assertEqual(len(owner), 1)
+                    self.assertEqual(bench.cluster_keys(owner[0]), ["events:chat:{s3}"])
+                    for _, proc in nodes:
+                        svc.stop(proc)
+            finally:
+                svc.stop_all()
+            self.assertEqual(os.listdir(cwd), [])
+            self.assertEqual(len([f for f in os.listdir(workdir) if f.startswith("nodes-")]), 4)
+        finally:
+            os.chdir(before)
+            shutil.rmtree(cwd, ignore_errors=True)
+            shutil.rmtree(workdir, ignore_errors=True)
+
     def test_reading_the_peers_versions_writes_nothing(self):
         # `webdis --version` did: webdis takes the argument for a config
         # file and, finding none, serves with its defaults, logging to
