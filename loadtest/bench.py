@@ -548,16 +548,23 @@ class Bench:
 
     def cluster(self):
         """Redis Cluster, 1 primary against 3 (no replicas), 12 stream shards,
-        one after the other in the same run. Per shape: the sidecar's maximum
+        one after the other in the same run, after the bench's standalone
+        redis-server on redis:// with the same shards as the baseline. Per shape: the sidecar's maximum
         XADD throughput (closed loop, every event to Redis, round after
         round), then a relay started on what those rounds stored, draining it
         to the sink as fast as it can. CPU per event of the sidecar, the relay
         and each redis-server."""
         svc = self.svc
         res = {"shards": self.CLUSTER_SHARDS, "loadavg_before": os.getloadavg()}
-        for primaries in (1, 3):
-            nodes = svc.redis_cluster(primaries)
-            url = "redis-cluster://" + ",".join(f"127.0.0.1:{port}" for port, _ in nodes)
+        for primaries in ("standalone", 1, 3):
+            if primaries == "standalone":
+                # The bench's own redis-server over redis://: what the
+                # cluster client and cluster mode add, on the same machine.
+                nodes = [(svc.redis_port, svc.redis_proc)]
+                url = f"redis://127.0.0.1:{svc.redis_port}/0"
+            else:
+                nodes = svc.redis_cluster(primaries)
+                url = "redis-cluster://" + ",".join(f"127.0.0.1:{port}" for port, _ in nodes)
             shards = {"EVENT_TRANSPORT_STREAM_SHARDS": str(self.CLUSTER_SHARDS)}
             port, sidecar = svc.sidecar(f"streamshift-cluster{primaries}", {
                 "REDIS_URL": url, **shards,
@@ -580,8 +587,9 @@ class Bench:
                 "stored_per_node": self.cluster_xlen(nodes),
                 "shard_streams_per_node": [len(cluster_keys(port)) for port, _ in nodes]}
             svc.stop(relay)
-            for _, proc in nodes:
-                svc.stop(proc)
+            if primaries != "standalone":
+                for _, proc in nodes:
+                    svc.stop(proc)
         res["loadavg_after"] = os.getloadavg()
         self.results["cluster"] = res
 
@@ -803,7 +811,7 @@ def render_cluster(c):
          "| Primaries | sidecar max events/s (rounds) | µs CPU/event: sidecar / Redis (sum; busiest) "
          "| relay drain events/s | µs CPU/event: relay / Redis (sum; busiest) | entries per node |",
          "|---|---|---|---|---|---|"]
-    for primaries in (1, 3):
+    for primaries in ("standalone", 1, 3):
         r = c.get(f"{primaries}_primary")
         if r is None:
             continue
