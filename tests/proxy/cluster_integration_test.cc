@@ -56,10 +56,16 @@ class ClusterEvents : public ::testing::Test {
     // Redirects, a refreshed slot map and (with MIN_REPLICAS) WAIT within
     // one publish, on a loaded 2-core machine.
     env.emplace("EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000");
+    const auto started = std::chrono::steady_clock::now();
     sidecar_ = std::make_unique<Sidecar>(target_.port(), env);
     ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
     ASSERT_TRUE(wait_accepting(sidecar_->port(), kRooms, seconds(20)))
         << sidecar_->process().output();
+    std::cout << "[ measured ] sidecar start -> events for " << kRooms << " rooms accepted in "
+              << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                          started)
+                     .count()
+              << " ms\n";
   }
 
   void start_load(int rate = 400) {
