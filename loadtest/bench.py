@@ -548,42 +548,50 @@ class Bench:
 
     def cluster(self):
         """Redis Cluster, 1 primary against 3 (no replicas), 12 stream shards,
-        one after the other in the same run, after the bench's standalone
-        redis-server on redis:// with the same shards as the baseline. Per shape: the sidecar's maximum
-        XADD throughput (closed loop, every event to Redis, round after
-        round), then a relay started on what those rounds stored, draining it
-        to the sink as fast as it can. CPU per event of the sidecar, the relay
-        and each redis-server."""
+        and the bench's standalone redis-server over redis:// with the same
+        shards as the baseline, all in the same run. The sidecars' maximum
+        XADD throughput (closed loop, every event to Redis), the three
+        interleaved round after round, so all see the same machine; then,
+        shape after shape, a relay started on what those rounds stored,
+        draining it to the sink as fast as it can. CPU per event of the
+        sidecar, the relay and each redis-server."""
         svc = self.svc
         res = {"shards": self.CLUSTER_SHARDS, "loadavg_before": os.getloadavg()}
+        shards = {"EVENT_TRANSPORT_STREAM_SHARDS": str(self.CLUSTER_SHARDS),
+                  # The most the sidecar allows (12 x 100,000 entries: all of
+                  # a short run), so what each node holds shows the placement
+                  # rather than the cap.
+                  "EVENT_TRANSPORT_STREAM_MAX_LEN": "100000"}
+        shapes = []
         for primaries in ("standalone", 1, 3):
             if primaries == "standalone":
-                # The bench's own redis-server over redis://: what the
-                # cluster client and cluster mode add, on the same machine.
                 nodes = [(svc.redis_port, svc.redis_proc)]
                 url = f"redis://127.0.0.1:{svc.redis_port}/0"
             else:
                 nodes = svc.redis_cluster(primaries)
                 url = "redis-cluster://" + ",".join(f"127.0.0.1:{port}" for port, _ in nodes)
-            shards = {"EVENT_TRANSPORT_STREAM_SHARDS": str(self.CLUSTER_SHARDS)}
-            port, sidecar = svc.sidecar(f"streamshift-cluster{primaries}", {
+            port, sidecar = svc.sidecar(f"streamshift-cluster-{primaries}", {
                 "REDIS_URL": url, **shards,
                 "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
                 "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100",
                 "EVENT_TRANSPORT_FALLBACK_TO_HTTP": "false"})
             redis = tuple((f"redis-{i}", proc) for i, (_, proc) in enumerate(nodes))
-            runs = [self.load(port, 0, users=480, sink=False,
-                              measure=(("streamshift", sidecar),) + redis)
-                    for _ in range(self.rounds)]
+            shapes.append((primaries, nodes, url, port, sidecar, redis))
+        runs = {primaries: [] for primaries, *_ in shapes}
+        for _ in range(self.rounds):
+            for primaries, _, _, port, sidecar, redis in shapes:
+                runs[primaries].append(self.load(port, 0, users=480, sink=False,
+                                                 measure=(("streamshift", sidecar),) + redis))
+        for primaries, nodes, url, _, sidecar, redis in shapes:
             svc.stop(sidecar)
             stored = sum(self.cluster_xlen(nodes))
             with self.sink_alone():
-                relay = svc.relay(f"relay-cluster{primaries}", {
+                relay = svc.relay(f"relay-cluster-{primaries}", {
                     "REDIS_URL": url, **shards, "STREAMSHIFT_RELAY_GROUP_START": "0",
                     "STREAMSHIFT_STREAMS": "events:chat"})
                 drain = self.drain(relay, stored, (("relay", relay),) + redis)
             res[f"{primaries}_primary"] = {
-                "xadd": aggregate(runs), "relay": drain, "stored": stored,
+                "xadd": aggregate(runs[primaries]), "relay": drain, "stored": stored,
                 "stored_per_node": self.cluster_xlen(nodes),
                 "shard_streams_per_node": [len(cluster_keys(port)) for port, _ in nodes]}
             svc.stop(relay)
