@@ -156,7 +156,7 @@ void RedisClusterClient::on_node_reply(void* data, const RedisResult& result) {
       // The node is down or failing over: the map may say where its slots
       // are now, by the time the backoff ends.
       self->request_refresh();
-      self->retry_later(r);
+      self->retry_later(r, result.status);
       return;
     default:
       self->finish(r, result);
@@ -191,8 +191,8 @@ void RedisClusterClient::redirected(Request* r, const RedisResult& result) {
   }
 }
 
-void RedisClusterClient::retry_later(Request* r) {
-  if (shutting_down_) return finish(r, RedisStatus::kNotConnected);
+void RedisClusterClient::retry_later(Request* r, RedisStatus status) {
+  if (shutting_down_) return finish(r, status);
   const uint64_t now = uv_now(loop_);
   if (now >= r->deadline) return finish(r, RedisStatus::kTimeout);
   ++retries_;

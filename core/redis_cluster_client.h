@@ -103,7 +103,8 @@ class RedisClusterClient final : public RedisCommands {
 
   void dispatch(Request* r);
   void redirected(Request* r, const RedisResult& result);
-  void retry_later(Request* r);
+  // Shutting down: answered `status` at once.
+  void retry_later(Request* r, RedisStatus status = RedisStatus::kNotConnected);
   void finish(Request* r, const RedisResult& result);
   void finish(Request* r, RedisStatus status);
   void arm_retry_timer(uint64_t due);

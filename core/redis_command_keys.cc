@@ -24,19 +24,20 @@ struct Entry {
 };
 
 constexpr std::array kTable = {
-    Entry{"XADD", KeyAt::kFirst},       Entry{"XACK", KeyAt::kFirst},
-    Entry{"XAUTOCLAIM", KeyAt::kFirst}, Entry{"XCLAIM", KeyAt::kFirst},
-    Entry{"XPENDING", KeyAt::kFirst},   Entry{"XLEN", KeyAt::kFirst},
-    Entry{"XRANGE", KeyAt::kFirst},     Entry{"XREVRANGE", KeyAt::kFirst},
-    Entry{"XTRIM", KeyAt::kFirst},      Entry{"XDEL", KeyAt::kFirst},
-    Entry{"XSETID", KeyAt::kFirst},     Entry{"GET", KeyAt::kFirst},
-    Entry{"SET", KeyAt::kFirst},        Entry{"DEL", KeyAt::kFirst},
-    Entry{"EXISTS", KeyAt::kFirst},     Entry{"EXPIRE", KeyAt::kFirst},
-    Entry{"PEXPIRE", KeyAt::kFirst},    Entry{"TTL", KeyAt::kFirst},
-    Entry{"TYPE", KeyAt::kFirst},       Entry{"XINFO", KeyAt::kSecond},
-    Entry{"XGROUP", KeyAt::kSecond},    Entry{"EVAL", KeyAt::kScript},
-    Entry{"EVALSHA", KeyAt::kScript},   Entry{"FCALL", KeyAt::kScript},
-    Entry{"XREAD", KeyAt::kStreams},    Entry{"XREADGROUP", KeyAt::kStreams},
+    Entry{"XADD", KeyAt::kFirst},         Entry{"XACK", KeyAt::kFirst},
+    Entry{"XAUTOCLAIM", KeyAt::kFirst},   Entry{"XCLAIM", KeyAt::kFirst},
+    Entry{"XPENDING", KeyAt::kFirst},     Entry{"XLEN", KeyAt::kFirst},
+    Entry{"XRANGE", KeyAt::kFirst},       Entry{"XREVRANGE", KeyAt::kFirst},
+    Entry{"XTRIM", KeyAt::kFirst},        Entry{"XDEL", KeyAt::kFirst},
+    Entry{"XSETID", KeyAt::kFirst},       Entry{"GET", KeyAt::kFirst},
+    Entry{"SET", KeyAt::kFirst},          Entry{"DEL", KeyAt::kFirst},
+    Entry{"EXISTS", KeyAt::kFirst},       Entry{"EXPIRE", KeyAt::kFirst},
+    Entry{"PEXPIRE", KeyAt::kFirst},      Entry{"TTL", KeyAt::kFirst},
+    Entry{"TYPE", KeyAt::kFirst},         Entry{"MGET", KeyAt::kFirst},
+    Entry{"XINFO", KeyAt::kSecond},       Entry{"XGROUP", KeyAt::kSecond},
+    Entry{"EVAL", KeyAt::kScript},        Entry{"EVALSHA", KeyAt::kScript},
+    Entry{"FCALL", KeyAt::kScript},       Entry{"XREAD", KeyAt::kStreams},
+    Entry{"XREADGROUP", KeyAt::kStreams},
 };
 
 KeyAt key_at(std::string_view name) {

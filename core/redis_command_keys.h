@@ -2,7 +2,8 @@
 // commands the programs send, read from argv alone (no COMMAND INFO).
 //
 //   XADD XACK XAUTOCLAIM XCLAIM XPENDING XLEN XRANGE XREVRANGE XTRIM XDEL
-//   XSETID GET SET DEL EXISTS EXPIRE PEXPIRE TTL TYPE    argv[1]
+//   XSETID GET SET DEL EXISTS EXPIRE PEXPIRE TTL TYPE
+//   MGET                                                 argv[1]
 //   XINFO <sub> key, XGROUP <sub> key                    argv[2]
 //   EVAL EVALSHA FCALL script numkeys key...             argv[3] when numkeys > 0
 //   XREAD XREADGROUP ... STREAMS key...                  the first key after STREAMS

@@ -101,6 +101,10 @@ void RelayRedisImpl::send(RedisCommands& client, const RedisArgs& args, RedisDon
 }
 
 void RelayRedisImpl::close_readers(std::function<void()> on_closed) {
+  if (readers_.empty()) {
+    on_closed();
+    return;
+  }
   auto left = std::make_shared<size_t>(readers_.size());
   auto done = std::make_shared<std::function<void()>>(std::move(on_closed));
   for (auto& reader : readers_) {

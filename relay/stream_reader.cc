@@ -47,7 +47,7 @@ StreamReader::StreamReader(RelayRedis& redis, RelayClock& clock, const RelaySett
 
 void StreamReader::on_groups(ConsumerGroups::Result result) {
   if (result == ConsumerGroups::Result::kFailed) {
-    schedule_retry(groups_read_.front());  // its timer creates the groups again
+    if (!groups_read_.empty()) schedule_retry(groups_read_.front());  // creates them again
     return;
   }
   // Our own pending entries first (after a restart, or a group that was
@@ -66,6 +66,7 @@ void StreamReader::maybe_read() {
   // In turn from a moving start: a group whose read finished first does
   // not always take what is left of the budget.
   size_t n = groups_read_.size();
+  if (n == 0) return;  // no streams (refused by the settings)
   size_t first = next_group_;
   next_group_ = (next_group_ + 1) % n;
   for (size_t i = 0; i < n; ++i) read((first + i) % n);

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -131,6 +132,53 @@ TEST_F(RedisClusterClientTest, EveryPrimaryAnswersForTheKeysOfItsSlots) {
   EXPECT_EQ(call({"PING"}).text, "PONG");  // keyless: any primary
   EXPECT_EQ(cluster_client_->redirects_moved(), 0u);
   EXPECT_EQ(cluster_client_->redirects_ask(), 0u);
+}
+
+// The routing's cost, measured: the same pipelined SETs (keys of one
+// primary) through the cluster client and through a RedisClient straight
+// to that primary, on this loop.
+TEST_F(RedisClusterClientTest, MeasuredAgainstADirectClientToTheSamePrimary) {
+  RedisClusterSet cluster;
+  ASSERT_TRUE(cluster.ready());
+  const size_t primary = cluster.primaries().at(0);
+  const std::string key = key_on(cluster, primary, "measure");
+  make_cluster_client(cluster.seed_url());
+  make_client(local(cluster.node(primary).port()));
+  ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  ASSERT_TRUE(ready());
+  constexpr size_t kCommands = 20000, kWindow = 500;
+  auto run = [&](RedisCommands& c) -> long long {
+    static const char* const argv[] = {"SET", nullptr, "v"};
+    size_t sent = 0, ok = 0, answered = 0;
+    struct Count {
+      size_t* ok;
+      size_t* answered;
+    } count{&ok, &answered};
+    const char* args[] = {argv[0], key.c_str(), argv[2]};
+    const size_t lens[] = {3, key.size(), 1};
+    const auto started = Clock::now();
+    while (answered < kCommands) {
+      while (sent < kCommands && sent - answered < kWindow) {
+        ++sent;
+        c.command(
+            3, args, lens, 5000,
+            [](void* data, const RedisResult& r) {
+              auto* n = static_cast<Count*>(data);
+              *n->ok += r.status == RedisStatus::kOk ? 1 : 0;
+              ++*n->answered;
+            },
+            &count);
+      }
+      uv_run(&loop_, UV_RUN_ONCE);
+    }
+    EXPECT_EQ(ok, kCommands);
+    return ms_since(started);
+  };
+  const long long direct = run(*client_);
+  const long long routed = run(*cluster_client_);
+  std::cout << "[ measured ] " << kCommands << " pipelined SETs (window " << kWindow
+            << "): direct RedisClient " << direct << " ms, cluster client " << routed << " ms\n";
+  EXPECT_EQ(cluster_client_->redirects_moved(), 0u);
 }
 
 TEST_F(RedisClusterClientTest, FollowsAskWhileASlotMigratesAndMovedOnceItHas) {
@@ -280,7 +328,12 @@ TEST_F(RedisClusterClientTest, FollowsAClusterFailover) {
   const size_t replica = cluster.replica_of(primary);
   ASSERT_NE(replica, RedisClusterSet::kNone);
   const std::string key = key_on(cluster, primary, "failover");
-  make_cluster_client(cluster.seed_url());
+  // Seeds other than `primary`, so that only the node client connects there.
+  std::vector<uint16_t> seeds;
+  for (size_t i = 0; i < RedisClusterSet::kNodes; ++i) {
+    if (i != primary) seeds.push_back(cluster.node(i).port());
+  }
+  make_cluster_client(cluster_url(seeds));
   ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
   ASSERT_EQ(call({"SET", key, "before"}).text, "OK");
 
@@ -291,6 +344,16 @@ TEST_F(RedisClusterClientTest, FollowsAClusterFailover) {
   EXPECT_LT(took, 3000);
   EXPECT_EQ(cluster.command_on(replica, {"GET", key}).str, "after");
   EXPECT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  // The former primary, a replica now, serves no slot: its client is shut
+  // down (only the fixture's own connection is left there).
+  EXPECT_TRUE(run_until(
+      [&] {
+        const std::string clients =
+            cluster.command_on(primary, {"CLIENT", "LIST", "TYPE", "normal"}).str;
+        return std::count(clients.begin(), clients.end(), '\n') == 1;
+      },
+      seconds(10)))
+      << cluster.command_on(primary, {"CLIENT", "LIST", "TYPE", "normal"}).str;
 }
 
 TEST_F(RedisClusterClientTest, FollowsTheReplicaOfAKilledPrimary) {

@@ -25,8 +25,9 @@ std::optional<std::string> key_of(const std::vector<std::string>& args) {
 
 TEST(RedisCommandKeys, SingleKeyCommandsRouteByTheirFirstArgument) {
   for (const char* name :
-       {"XADD", "XACK", "XAUTOCLAIM", "XCLAIM", "XPENDING", "XLEN", "XRANGE", "XREVRANGE", "XTRIM",
-        "XDEL", "XSETID", "GET", "SET", "DEL", "EXISTS", "EXPIRE", "PEXPIRE", "TTL", "TYPE"}) {
+       {"XADD",      "XACK",   "XAUTOCLAIM", "XCLAIM", "XPENDING", "XLEN", "XRANGE",
+        "XREVRANGE", "XTRIM",  "XDEL",       "XSETID", "GET",      "SET",  "DEL",
+        "EXISTS",    "EXPIRE", "PEXPIRE",    "TTL",    "TYPE",     "MGET"}) {
     EXPECT_EQ(key_of({name, "events:chat", "x", "y"}), "events:chat") << name;
   }
   EXPECT_EQ(key_of({"xadd", "s", "*", "f", "v"}), "s");

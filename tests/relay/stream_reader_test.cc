@@ -263,5 +263,21 @@ TEST_F(ShardedStreamReaderTest, EachShardIndexIsReadOnItsOwnConnection) {
       redis_.has("XREADGROUP GROUP g me COUNT 5 STREAMS events:a:{s0} events:b:{s0} 0 7-0"));
 }
 
+class NoStreamsReaderTest : public fakes::PartsTest {};
+
+// No read group at all (the settings refuse an empty STREAMSHIFT_STREAMS):
+// nothing is read, and nothing divides by the number of groups.
+TEST_F(NoStreamsReaderTest, NothingIsReadAndNothingBreaks) {
+  settings_.streams.clear();
+  RoomBudget budget{2, 0};
+  ConsumerGroups groups{redis_, settings_, metrics_, [](ConsumerGroups::Result) {}};
+  StreamReader reader{
+      redis_, clock_, settings_, held_, budget, groups, [](StreamReader::Entries&, bool) {}};
+  reader.maybe_read();
+  reader.on_groups(ConsumerGroups::Result::kFailed);
+  reader.on_groups(ConsumerGroups::Result::kReady);
+  EXPECT_FALSE(redis_.has("XREADGROUP"));
+}
+
 }  // namespace
 }  // namespace streamshift
