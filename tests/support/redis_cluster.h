@@ -95,12 +95,14 @@ struct ClusterPromotion {
 struct ClusterShape {
   size_t primaries = 3;
   size_t replicas_per_primary = 1;
-  size_t nodes() const { return primaries * (1 + replicas_per_primary); }
+  constexpr size_t nodes() const { return primaries * (1 + replicas_per_primary); }
 };
 
 class RedisClusterSet {
  public:
   static constexpr size_t kNone = static_cast<size_t>(-1);
+  /// The default shape's node count (3 + 3); size() is any set's.
+  static constexpr size_t kNodes = ClusterShape{}.nodes();
   /// CLUSTER NODE TIMEOUT: a primary silent this long is suspected, and
   /// failed once the other primaries agree.
   static constexpr int kNodeTimeoutMs = 1000;
