@@ -57,6 +57,10 @@ class RedisClusterClientTest : public RedisClientTest {
     bool closed = false;
     cluster_client_->shutdown([&] { closed = true; });
     cluster_client_->close_now();
+    if (client_) {  // a direct client beside it (measurements)
+      client_->shutdown([] {});
+      client_->close_now();
+    }
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_TRUE(closed) << "on_closed did not run";
     cluster_client_.reset();
