@@ -14,12 +14,18 @@ and its sink as the target.
   5. Resources: CPU seconds per 1000 requests and peak RSS of the sidecar
      and the relay; idle RSS.
 
+Not in the report's run (--only): durable (EVENT_TRANSPORT_MIN_REPLICAS 0
+vs 1) and cluster (Redis Cluster, 1 primary vs 3, 12 stream shards: the
+sidecar's maximum XADD throughput, the relay's drain rate to the sink, CPU
+per event of every process; docs/scaling.md).
+
 Writes BENCHMARKS.md, results.json and PNG plots (gnuplot) into --out
 (docs/ for the real run). --smoke runs every scenario for a fraction of a
 second at low rates (the test suite runs it so this script keeps working).
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -37,6 +43,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NEEDED = {
     "redis-server": "redis-server",
+    "redis-cli": "redis-tools",
     "haproxy": "haproxy",
     "nginx": "nginx-light",
     "webdis": "webdis",
@@ -110,6 +117,29 @@ def proc_cpu_seconds(pid):
         except (OSError, ValueError, IndexError):
             pass
     return total / 1e9
+
+
+def resp_command(port, *args):
+    """One command on a fresh connection to 127.0.0.1:port; the raw reply."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        cmd = f"*{len(args)}\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in args)
+        s.sendall(cmd.encode())
+        return s.recv(65536).decode(errors="replace")
+
+
+def cluster_keys(port, pattern="events:chat:*"):
+    """KEYS `pattern` on one node."""
+    lines = resp_command(port, "KEYS", pattern).split("\r\n")
+    return [k for k in lines[1:] if k and k[0] != "$"]
+
+
+def metric_value(port, series):
+    """One sample of 127.0.0.1:port/metrics ("name{labels}" as exposed), 0 when absent."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(series + " "):
+                return float(line.split()[-1])
+    return 0.0
 
 
 def proc_status_kb(pid, key):
@@ -211,10 +241,35 @@ class Services:
         die("the replica never acknowledged the primary's writes")
 
     def redis_cli(self, *args):
-        with socket.create_connection(("127.0.0.1", self.redis_port)) as s:
-            cmd = f"*{len(args)}\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in args)
-            s.sendall(cmd.encode())
-            return s.recv(65536).decode(errors="replace")
+        return resp_command(self.redis_port, *args)
+
+    def redis_cluster(self, primaries):
+        """A Redis Cluster of `primaries` primaries, no replicas, the slots
+        split evenly (redis-cli --cluster create; it wants three at least,
+        so one primary adds every slot itself). Returns [(port, proc)]."""
+        nodes = []
+        for i in range(primaries):
+            port, bus = free_port(), free_port()
+            proc = self.start(f"redis-cluster{primaries}-{i}", [
+                "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", self.dir, "--cluster-enabled", "yes",
+                "--cluster-config-file", f"nodes-{port}.conf", "--cluster-port", str(bus)],
+                port=port)
+            nodes.append((port, proc))
+        if primaries == 1:
+            resp_command(nodes[0][0], "CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        else:
+            out = subprocess.run(["redis-cli", "--cluster", "create",
+                                  *[f"127.0.0.1:{port}" for port, _ in nodes], "--cluster-yes"],
+                                 capture_output=True, text=True, timeout=60)
+            if out.returncode != 0:
+                die(f"redis-cli --cluster create failed: {out.stdout}{out.stderr}")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if all("cluster_state:ok" in resp_command(port, "CLUSTER", "INFO") for port, _ in nodes):
+                return nodes
+            time.sleep(0.05)
+        die(f"the {primaries}-primary cluster never said cluster_state:ok")
 
     def sidecar(self, name, extra_env, binary=None):
         port, admin = free_port(), free_port()
@@ -236,7 +291,7 @@ class Services:
         p.admin_port = admin
         return port, p
 
-    def relay(self):
+    def relay(self, name="relay", extra_env=None):
         admin = free_port()
         env = {
             "STREAMSHIFT_RELAY_TARGET_URL": f"http://127.0.0.1:{self.sink_port}",
@@ -246,8 +301,11 @@ class Services:
             "STREAMSHIFT_RELAY_GROUP_START": "$",
             "LOG_LEVEL": "warn",
         }
-        return self.start("relay", [os.path.join(self.build, "streamshift"), "relay"], env,
-                          port=admin, ready=lambda: wait_http_ok(admin, "/readyz"))
+        env.update(extra_env or {})
+        p = self.start(name, [os.path.join(self.build, "streamshift"), "relay"], env,
+                       port=admin, ready=lambda: wait_http_ok(admin, "/readyz"))
+        p.admin_port = admin
+        return p
 
     def haproxy(self):
         port = free_port()
@@ -379,12 +437,12 @@ class Bench:
         workdir = tempfile.mkdtemp(prefix="streamshift-bench-")
         self.svc = Services(self.build, workdir)
         scenarios = {"http": self.http_path, "redis": self.redis_path, "e2e": self.end_to_end,
-                     "typing": self.typing, "durable": self.durable}
-        # The report has the first four; durable runs with --only.
+                     "typing": self.typing, "durable": self.durable, "cluster": self.cluster}
+        # The report has the first four; durable and cluster run with --only.
         wanted = self.args.only.split(",") if self.args.only else list(scenarios)[:4]
         for name in wanted:
             if name not in scenarios:
-                die(f"--only: unknown scenario {name} (http, redis, e2e, typing, durable)")
+                die(f"--only: unknown scenario {name} ({', '.join(scenarios)})")
         try:
             self.svc.redis()
             for name in wanted:
@@ -395,6 +453,8 @@ class Bench:
             # A partial run writes no report: print what it measured.
             json.dump(self.results, sys.stdout, indent=1)
             print()
+            if "cluster" in self.results:
+                print(render_cluster(self.results["cluster"]))
         else:
             self.write_outputs()
         if not self.args.keep:
@@ -483,6 +543,107 @@ class Bench:
         self.results["durable"] = {"runs": self.series(targets, rates, sink=False)}
         for p in started:
             svc.stop(p)
+
+    CLUSTER_SHARDS = 12
+
+    def cluster(self):
+        """Redis Cluster, 1 primary against 3 (no replicas), 12 stream shards,
+        and the bench's standalone redis-server over redis:// with the same
+        shards as the baseline, all in the same run. The sidecars' maximum
+        XADD throughput (closed loop, every event to Redis), the three
+        interleaved round after round, so all see the same machine; then,
+        shape after shape, a relay started on what those rounds stored,
+        draining it to the sink as fast as it can. CPU per event of the
+        sidecar, the relay and each redis-server."""
+        svc = self.svc
+        res = {"shards": self.CLUSTER_SHARDS, "loadavg_before": os.getloadavg()}
+        shards = {"EVENT_TRANSPORT_STREAM_SHARDS": str(self.CLUSTER_SHARDS),
+                  # The most the sidecar allows (12 x 100,000 entries: all of
+                  # a short run), so what each node holds shows the placement
+                  # rather than the cap.
+                  "EVENT_TRANSPORT_STREAM_MAX_LEN": "100000"}
+        shapes = []
+        for primaries in ("standalone", 1, 3):
+            if primaries == "standalone":
+                nodes = [(svc.redis_port, svc.redis_proc)]
+                url = f"redis://127.0.0.1:{svc.redis_port}/0"
+            else:
+                nodes = svc.redis_cluster(primaries)
+                url = "redis-cluster://" + ",".join(f"127.0.0.1:{port}" for port, _ in nodes)
+            port, sidecar = svc.sidecar(f"streamshift-cluster-{primaries}", {
+                "REDIS_URL": url, **shards,
+                "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
+                "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100",
+                "EVENT_TRANSPORT_FALLBACK_TO_HTTP": "false"})
+            redis = tuple((f"redis-{i}", proc) for i, (_, proc) in enumerate(nodes))
+            shapes.append((primaries, nodes, url, port, sidecar, redis))
+        runs = {primaries: [] for primaries, *_ in shapes}
+        for _ in range(self.rounds):
+            for primaries, _, _, port, sidecar, redis in shapes:
+                runs[primaries].append(self.load(port, 0, users=480, sink=False,
+                                                 measure=(("streamshift", sidecar),) + redis))
+        for primaries, nodes, url, _, sidecar, redis in shapes:
+            svc.stop(sidecar)
+            stored = sum(self.cluster_xlen(nodes))
+            with self.sink_alone():
+                relay = svc.relay(f"relay-cluster-{primaries}", {
+                    "REDIS_URL": url, **shards, "STREAMSHIFT_RELAY_GROUP_START": "0",
+                    "STREAMSHIFT_STREAMS": "events:chat"})
+                drain = self.drain(relay, stored, (("relay", relay),) + redis)
+            res[f"{primaries}_primary"] = {
+                "xadd": aggregate(runs[primaries]), "relay": drain, "stored": stored,
+                "stored_per_node": self.cluster_xlen(nodes),
+                "shard_streams_per_node": [len(cluster_keys(port)) for port, _ in nodes]}
+            svc.stop(relay)
+            if primaries != "standalone":
+                for _, proc in nodes:
+                    svc.stop(proc)
+        res["loadavg_after"] = os.getloadavg()
+        self.results["cluster"] = res
+
+    def cluster_xlen(self, nodes):
+        """Entries in the shard streams each node holds."""
+        return [sum(int(resp_command(port, "XLEN", k)[1:]) for k in cluster_keys(port))
+                for port, _ in nodes]
+
+    @contextlib.contextmanager
+    def sink_alone(self):
+        """The sink (streamshift-load's, behind a trickle of 1 event/s sent to
+        itself) listening, for a relay to deliver to without the load."""
+        sink_load = subprocess.Popen(
+            [self.load_bin, "--target", f"127.0.0.1:{self.svc.sink_port}", "--rate", "1",
+             "--duration-ms", "600000", "--warmup-ms", "0", "--connections", "1",
+             "--sink", f"127.0.0.1:{self.svc.sink_port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            if not wait_port(self.svc.sink_port, sink_load):
+                die("the sink did not start")
+            yield
+        finally:
+            sink_load.kill()
+            sink_load.wait()
+
+    def drain(self, relay, backlog, measure):
+        """The relay's delivery rate while it works through `backlog` entries,
+        from its first delivery to its last (its own counter), and CPU per
+        event of `measure` over that time."""
+        series = 'streamshift_relay_deliveries_total{outcome="delivered"}'
+        deadline = time.time() + 120
+        first = None
+        while time.time() < deadline:
+            done = metric_value(relay.admin_port, series)
+            now = time.time()
+            if first is None and done > 0:
+                first = (now, done, {n: proc_cpu_seconds(p.pid) for n, p in measure})
+            if done >= backlog:
+                break
+            time.sleep(0.02)
+        else:
+            die(f"the relay delivered {done} of {backlog} entries in 120 s")
+        cpu = {n: proc_cpu_seconds(p.pid) - first[2][n] for n, p in measure}
+        events = max(done - first[1], 1)
+        return {"delivered": done, "events_per_s": events / max(now - first[0], 1e-6),
+                "cpu_us_per_event": {n: c / events * 1e6 for n, c in cpu.items()}}
 
     def end_to_end(self):
         svc = self.svc
@@ -646,6 +807,32 @@ def max_cell(run):
 
 def verdict(ok):
     return "met" if ok else "**missed**"
+
+
+def render_cluster(c):
+    """The cluster scenario as the table of docs/BENCHMARKS.md: per shape,
+    the sidecar's maximum and the relay's drain rate, and CPU per event in
+    microseconds of each process (the redis-servers' summed, and the
+    busiest one)."""
+    L = [f"load average before / after: {c['loadavg_before'][0]:.2f} / {c['loadavg_after'][0]:.2f}",
+         "",
+         "| Primaries | sidecar max events/s (rounds) | µs CPU/event: sidecar / Redis (sum; busiest) "
+         "| relay drain events/s | µs CPU/event: relay / Redis (sum; busiest) | entries per node |",
+         "|---|---|---|---|---|---|"]
+    for primaries in ("standalone", 1, 3):
+        r = c.get(f"{primaries}_primary")
+        if r is None:
+            continue
+        res = r["xadd"]["resources"]
+        redis_x = [v["cpu_s_per_1000_requests"] * 1000 for k, v in res.items() if k.startswith("redis")]
+        drain = r["relay"]["cpu_us_per_event"]
+        redis_d = [v for k, v in drain.items() if k.startswith("redis")]
+        L.append(f"| {primaries} | {max_cell(r['xadd'])} | "
+                 f"{res['streamshift']['cpu_s_per_1000_requests'] * 1000:.1f} / "
+                 f"{sum(redis_x):.1f}; {max(redis_x):.1f} | {r['relay']['events_per_s']:,.0f} | "
+                 f"{drain['relay']:.1f} / {sum(redis_d):.1f}; {max(redis_d):.1f} | "
+                 f"{' / '.join(str(n) for n in r['stored_per_node'])} |")
+    return "\n".join(L)
 
 
 def render_markdown(meta, r, rates, e2e_rates):
@@ -827,7 +1014,8 @@ def main():
                     "one in the HTTP and Redis scenarios, interleaved, as 'streamshift-previous'; "
                     "with --only only")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
-    ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing, durable): "
+    ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing, durable, "
+                    "cluster): "
                     "print their results as JSON instead of writing the report")
     args = ap.parse_args()
     if args.previous and not args.only:

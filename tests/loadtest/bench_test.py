@@ -3,6 +3,7 @@
 it is what it does, and the servers it starts write only into its own
 directory (a stray webdis.log in the repository was one of them)."""
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -59,35 +60,62 @@ class BenchPrevious(unittest.TestCase):
 
 
 class BenchServers(unittest.TestCase):
-    def test_webdis_and_redis_write_only_into_the_bench_dir(self):
-        for tool, package in (("redis-server", "redis-server"), ("webdis", "webdis")):
-            self.assertIsNotNone(shutil.which(tool),
-                                 f"{tool} is missing: install Debian's {package} "
-                                 "(scripts/setup-deps.sh)")
+    @contextlib.contextmanager
+    def scratch_services(self):
+        """bench's Services in a fresh bench dir, the test's working directory
+        another fresh one; yields (bench, svc, cwd, workdir). Every server is
+        stopped and both dirs removed afterwards."""
         bench = load_bench()
         cwd = tempfile.mkdtemp(prefix="bench-test-cwd-")
         workdir = tempfile.mkdtemp(prefix="bench-test-dir-")
         before = os.getcwd()
         os.chdir(cwd)
+        svc = bench.Services(os.path.join(ROOT, "build", "bin"), workdir)
         try:
-            svc = bench.Services(os.path.join(ROOT, "build", "bin"), workdir)
-            try:
-                svc.redis()
-                port, _ = svc.webdis()
-                # One XADD through it, so it has logged in earnest.
-                import urllib.request
-                with urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/XADD/bench-test/*/k/v", timeout=10) as r:
-                    self.assertEqual(r.status, 200)
-            finally:
-                svc.stop_all()
-            self.assertEqual(os.listdir(cwd), [])
-            self.assertIn("webdis.log", os.listdir(workdir))
-            self.assertIn("webdis-own.log", os.listdir(workdir))
+            yield bench, svc, cwd, workdir
         finally:
+            svc.stop_all()
             os.chdir(before)
             shutil.rmtree(cwd, ignore_errors=True)
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def test_webdis_and_redis_write_only_into_the_bench_dir(self):
+        for tool, package in (("redis-server", "redis-server"), ("webdis", "webdis")):
+            self.assertIsNotNone(shutil.which(tool),
+                                 f"{tool} is missing: install Debian's {package} "
+                                 "(scripts/setup-deps.sh)")
+        with self.scratch_services() as (bench, svc, cwd, workdir):
+            svc.redis()
+            port, _ = svc.webdis()
+            # One XADD through it, so it has logged in earnest.
+            import urllib.request
+            with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/XADD/bench-test/*/k/v", timeout=10) as r:
+                self.assertEqual(r.status, 200)
+            svc.stop_all()
+            self.assertEqual(os.listdir(cwd), [])
+            self.assertIn("webdis.log", os.listdir(workdir))
+            self.assertIn("webdis-own.log", os.listdir(workdir))
+
+    def test_the_cluster_scenarios_clusters_own_every_slot_and_write_into_the_bench_dir(self):
+        with self.scratch_services() as (bench, svc, cwd, workdir):
+            for primaries in (1, 3):
+                nodes = svc.redis_cluster(primaries)
+                self.assertEqual(len(nodes), primaries)
+                for port, _ in nodes:
+                    info = bench.resp_command(port, "CLUSTER", "INFO")
+                    self.assertIn("cluster_state:ok", info)
+                    self.assertIn("cluster_slots_assigned:16384", info)
+                    self.assertIn(f"cluster_known_nodes:{primaries}", info)
+                # A shard stream lands on its slot's owner, and KEYS finds it there.
+                owner = [p for p, _ in nodes
+                         if "MOVED" not in bench.resp_command(p, "XADD", "events:chat:{s3}",
+                                                              "*", "k", "v")]
+                self.assertEqual(len(owner), 1)
+                self.assertEqual(bench.cluster_keys(owner[0]), ["events:chat:{s3}"])
+            svc.stop_all()
+            self.assertEqual(os.listdir(cwd), [])
+            self.assertEqual(len([f for f in os.listdir(workdir) if f.startswith("nodes-")]), 4)
 
     def test_reading_the_peers_versions_writes_nothing(self):
         # `webdis --version` did: webdis takes the argument for a config

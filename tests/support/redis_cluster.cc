@@ -177,31 +177,92 @@ std::vector<ClusterNodeView> parse_cluster_nodes(std::string_view text) {
   return out;
 }
 
-RedisClusterSet::RedisClusterSet() {
+RedisClusterSet::RedisClusterSet(ClusterShape shape) {
   if (access(kRedisServer, X_OK) != 0 || access(kRedisCli, X_OK) != 0) {
     ADD_FAILURE() << "Redis Cluster tests need redis-server and redis-cli: install Debian's "
                      "redis-server and redis-tools (scripts/setup-deps.sh)";
     return;
   }
-  for (size_t i = 0; i < kNodes; ++i) {
+  if (shape.primaries == 0) {
+    ADD_FAILURE() << "a cluster needs a primary";
+    return;
+  }
+  for (size_t i = 0; i < shape.nodes(); ++i) {
     // The bus port is in the arguments, so a node that cannot bind it exits
     // and RedisServer's own retries (fresh client ports) would not help.
     std::unique_ptr<RedisServer> node;
-    for (int attempt = 0; attempt < 3 && !(node && node->ready()); ++attempt)
-      node = std::make_unique<RedisServer>(node_args(free_port()));
+    uint16_t bus_port = 0;
+    for (int attempt = 0; attempt < 3 && !(node && node->ready()); ++attempt) {
+      bus_port = free_port();
+      node = std::make_unique<RedisServer>(node_args(bus_port));
+    }
     if (!node->ready()) {
       ADD_FAILURE() << "cluster node " << i << " did not start";
       return;
     }
     ids_.push_back(node->command({"CLUSTER", "MYID"}).str);
     nodes_.push_back(std::move(node));
+    bus_ports_.push_back(bus_port);
     live_.push_back(true);
   }
-  std::vector<std::string> create = {"create"};
-  for (uint16_t port : ports()) create.push_back("127.0.0.1:" + std::to_string(port));
-  create.insert(create.end(), {"--cluster-replicas", "1", "--cluster-yes"});
-  if (!run_cluster_cli(create, "creating the cluster")) return;
+  if (shape.primaries < 3) {
+    if (!join_by_hand(shape)) return;
+  } else {
+    std::vector<std::string> create = {"create"};
+    for (uint16_t port : ports()) create.push_back("127.0.0.1:" + std::to_string(port));
+    create.insert(create.end(), {"--cluster-replicas", std::to_string(shape.replicas_per_primary),
+                                 "--cluster-yes"});
+    if (!run_cluster_cli(create, "creating the cluster")) return;
+  }
   ready_ = wait_settled(kSettleTimeout, "the new cluster");
+}
+
+bool RedisClusterSet::join_by_hand(const ClusterShape& shape) {
+  auto expect_ok = [&](size_t i, const std::vector<std::string>& args) {
+    RedisValue r = nodes_[i]->command(args);
+    if (r.str == "OK") return true;
+    ADD_FAILURE() << args[0] << " " << args[1] << " on " << name(i) << " answered " << r.str;
+    return false;
+  };
+  for (size_t p = 0; p < shape.primaries; ++p) {
+    const size_t first = p * kClusterSlots / shape.primaries;
+    const size_t last = (p + 1) * kClusterSlots / shape.primaries - 1;
+    // Distinct epochs, as redis-cli sets them: no collision to resolve.
+    if (!expect_ok(p, {"CLUSTER", "SET-CONFIG-EPOCH", std::to_string(p + 1)}) ||
+        !expect_ok(p, {"CLUSTER", "ADDSLOTSRANGE", std::to_string(first), std::to_string(last)}))
+      return false;
+  }
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    if (!expect_ok(i, {"CLUSTER", "MEET", "127.0.0.1", std::to_string(nodes_[0]->port()),
+                       std::to_string(bus_ports_[0])}))
+      return false;
+  }
+  const std::string known = "cluster_known_nodes:" + std::to_string(nodes_.size());
+  for (size_t i = shape.primaries; i < nodes_.size(); ++i) {
+    // A replica can follow only a primary it knows.
+    auto met = eventually(
+        [&] {
+          return nodes_[i]->command({"CLUSTER", "INFO"}, kPollTimeout).str.find(known) !=
+                 std::string::npos;
+        },
+        kSettleTimeout, name(i) + " knowing every node");
+    if (!met) {
+      ADD_FAILURE() << met.message();
+      return false;
+    }
+    if (!expect_ok(i, {"CLUSTER", "REPLICATE", ids_[(i - shape.primaries) % shape.primaries]}))
+      return false;
+  }
+  return true;
+}
+
+std::vector<StreamEntryView> RedisClusterSet::read_stream(const std::string& stream) const {
+  size_t owner = node_for_slot(slot_of(stream));
+  if (owner == kNone) {
+    ADD_FAILURE() << "no node owns " << stream << "'s slot " << slot_of(stream);
+    return {};
+  }
+  return streamshift::testing::read_stream(*nodes_[owner], stream);
 }
 
 RedisClusterSet::~RedisClusterSet() = default;

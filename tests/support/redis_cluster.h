@@ -1,8 +1,11 @@
-// Redis Cluster for tests: three primaries and three replicas, each a
-// RedisServer (--cluster-enabled yes) on a free port, with its cluster bus on
-// a second free port (--cluster-port, instead of redis' port + 10000, which
-// may be taken or in the kernel's ephemeral range), in its own temporary
-// directory; joined by `redis-cli --cluster create ... --cluster-replicas 1`.
+// Redis Cluster for tests: by default three primaries and three replicas
+// (ClusterShape chooses others, e.g. one primary alone), each a RedisServer
+// (--cluster-enabled yes) on a free port, with its cluster bus on a second
+// free port (--cluster-port, instead of redis' port + 10000, which may be
+// taken or in the kernel's ephemeral range), in its own temporary directory;
+// joined by `redis-cli --cluster create ... --cluster-replicas R` (which
+// wants three primaries at least; fewer are joined by hand: ADDSLOTSRANGE,
+// MEET, REPLICATE).
 //
 //   constructed ──> settled <────────────────────────────────────────────┐
 //                    │  │ begin_migration(slot, from, to)                │
@@ -25,8 +28,9 @@
 //
 // Every operation that changes the cluster returns once it has settled
 // again, or fails the test saying what was still unsettled. Nodes are named
-// by their index 0-5 (0-2 start as the primaries); roles are read from the
-// cluster, never assumed. Everything is SIGKILLed and its directory removed
+// by their index (the first `primaries` start as the primaries, the slots
+// split evenly in that order); roles are read from the cluster, never
+// assumed. Everything is SIGKILLed and its directory removed
 // with the set (and with the test process when it crashes: parent-death
 // signal).
 #pragma once
@@ -87,24 +91,34 @@ struct ClusterPromotion {
   explicit operator bool() const { return promoted; }
 };
 
+/// How many nodes of which role a RedisClusterSet starts with.
+struct ClusterShape {
+  size_t primaries = 3;
+  size_t replicas_per_primary = 1;
+  constexpr size_t nodes() const { return primaries * (1 + replicas_per_primary); }
+};
+
 class RedisClusterSet {
  public:
-  static constexpr size_t kNodes = 6;
   static constexpr size_t kNone = static_cast<size_t>(-1);
+  /// The default shape's node count (3 + 3); size() is any set's.
+  static constexpr size_t kNodes = ClusterShape{}.nodes();
   /// CLUSTER NODE TIMEOUT: a primary silent this long is suspected, and
   /// failed once the other primaries agree.
   static constexpr int kNodeTimeoutMs = 1000;
 
-  RedisClusterSet();
+  explicit RedisClusterSet(ClusterShape shape = {});
   ~RedisClusterSet();
   RedisClusterSet(const RedisClusterSet&) = delete;
   RedisClusterSet& operator=(const RedisClusterSet&) = delete;
 
   bool ready() const { return ready_; }
+  /// How many nodes the set started with (killed ones included).
+  size_t size() const { return nodes_.size(); }
   RedisServer& node(size_t i) { return *nodes_.at(i); }
   const std::string& node_id(size_t i) const { return ids_.at(i); }
   std::vector<uint16_t> ports() const;
-  /// Every node as a seed: redis-cluster://127.0.0.1:p0,...,127.0.0.1:p5.
+  /// Every node as a seed: redis-cluster://127.0.0.1:p0,...,127.0.0.1:pN.
   std::string seed_url(std::string_view scheme = "redis-cluster") const;
 
   /// The cluster as the first live node sees it (after an operation here
@@ -124,6 +138,8 @@ class RedisClusterSet {
   RedisValue command_on(size_t node, const std::vector<std::string>& args) const {
     return nodes_.at(node)->command(args);
   }
+  /// XRANGE <stream> - + on the primary owning the stream's slot.
+  std::vector<StreamEntryView> read_stream(const std::string& stream) const;
   /// ASKING then `args` on one connection to `node`: the command's reply.
   RedisValue command_asking(size_t node, const std::vector<std::string>& args) const;
 
@@ -152,6 +168,10 @@ class RedisClusterSet {
   bool rejoin();
 
  private:
+  /// Fewer than three primaries, which redis-cli will not create: each
+  /// primary adds its share of the slots, every node meets node 0, and the
+  /// replicas follow primary (i - primaries) % primaries.
+  bool join_by_hand(const ClusterShape& shape);
   struct Migration {
     size_t from, to;
   };
@@ -183,6 +203,7 @@ class RedisClusterSet {
 
   std::vector<std::unique_ptr<RedisServer>> nodes_;
   std::vector<std::string> ids_;
+  std::vector<uint16_t> bus_ports_;
   std::vector<bool> live_;
   std::map<uint16_t, Migration> migrations_;
   size_t killed_ = kNone;

@@ -1,5 +1,6 @@
-// RedisClusterSet: three primaries and three replicas that come up owning
-// every slot, hash tags keeping keys together, a slot moved by hand (ASK
+// RedisClusterSet: three primaries and three replicas (and other shapes:
+// one primary alone, three without replicas, two with a replica each) that
+// come up owning every slot, hash tags keeping keys together, a slot moved by hand (ASK
 // while it migrates, MOVED once done) and by redis-cli, and both kinds of
 // failover: CLUSTER FAILOVER and a SIGKILLed primary.
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "tests/support/redis_cluster.h"
@@ -30,7 +32,7 @@ size_t other_primary(const RedisClusterSet& cluster, size_t not_this) {
 
 /// The slots each node owns, counted in `cluster`'s view.
 std::vector<int> slot_counts(const RedisClusterSet& cluster) {
-  std::vector<int> counts(RedisClusterSet::kNodes, 0);
+  std::vector<int> counts(cluster.size(), 0);
   for (const ClusterNodeView& v : cluster.topology()) {
     for (auto [first, last] : v.slots) counts.at(cluster.node_at(v.port)) += last - first + 1;
   }
@@ -79,7 +81,7 @@ TEST(RedisClusterSet, ComesUpWithThreePrimariesOwningEverySlotEachWithAReplica) 
     EXPECT_EQ(cluster.primary_of(r), p);
   }
   EXPECT_EQ(replicas.size(), 3u);
-  for (size_t i = 0; i < RedisClusterSet::kNodes; ++i) {
+  for (size_t i = 0; i < cluster.size(); ++i) {
     std::string info = cluster.command_on(i, {"CLUSTER", "INFO"}).str;
     EXPECT_NE(info.find("cluster_state:ok"), std::string::npos) << "node " << i << ": " << info;
     EXPECT_NE(info.find("cluster_known_nodes:6"), std::string::npos) << "node " << i;
@@ -99,6 +101,63 @@ TEST(RedisClusterSet, ComesUpWithThreePrimariesOwningEverySlotEachWithAReplica) 
   EXPECT_EQ(cluster.command_on(owner, {"SET", key, "hi"}).str, "OK");
   EXPECT_EQ(cluster.command_on(other_primary(cluster, owner), {"GET", key}).str,
             "MOVED " + std::to_string(slot_of(key)) + " " + address(cluster, owner));
+}
+
+/// The slot ranges each primary owns, by its index, in `cluster`'s view.
+std::map<size_t, std::vector<std::pair<uint16_t, uint16_t>>> ranges(
+    const RedisClusterSet& cluster) {
+  std::map<size_t, std::vector<std::pair<uint16_t, uint16_t>>> out;
+  for (const ClusterNodeView& v : cluster.topology()) {
+    if (v.primary && !v.slots.empty()) out[cluster.node_at(v.port)] = v.slots;
+  }
+  return out;
+}
+
+TEST(RedisClusterSet, OnePrimaryAloneOwnsEverySlotAndTakesWrites) {
+  RedisClusterSet cluster(ClusterShape{.primaries = 1, .replicas_per_primary = 0});
+  ASSERT_TRUE(cluster.ready());
+  ASSERT_EQ(cluster.size(), 1u);
+  EXPECT_EQ(cluster.primaries(), std::vector<size_t>{0});
+  using Ranges = std::vector<std::pair<uint16_t, uint16_t>>;
+  EXPECT_EQ(ranges(cluster)[0], (Ranges{{0, kClusterSlots - 1}}));
+  EXPECT_EQ(cluster.replica_of(0), RedisClusterSet::kNone);
+  EXPECT_NE(cluster.command_on(0, {"CLUSTER", "INFO"}).str.find("cluster_state:ok"),
+            std::string::npos);
+  for (const std::string key : {"events:chat:{s0}", "events:chat:{s7}", "foo"}) {
+    EXPECT_EQ(cluster.command_on(0, {"XADD", key, "*", "f", "v"}).type, REDIS_REPLY_STRING) << key;
+    EXPECT_EQ(cluster.read_stream(key).size(), 1u) << key;
+  }
+}
+
+TEST(RedisClusterSet, ThreePrimariesWithoutReplicasSplitTheSlotsEvenly) {
+  RedisClusterSet cluster(ClusterShape{.primaries = 3, .replicas_per_primary = 0});
+  ASSERT_TRUE(cluster.ready());
+  ASSERT_EQ(cluster.size(), 3u);
+  ASSERT_EQ(cluster.primaries().size(), 3u);
+  const std::vector<int> counts = slot_counts(cluster);
+  for (size_t p = 0; p < 3; ++p) {
+    EXPECT_NEAR(counts[p], kClusterSlots / 3, 1) << "node " << p;
+    EXPECT_EQ(cluster.replica_of(p), RedisClusterSet::kNone);
+  }
+}
+
+TEST(RedisClusterSet, TwoPrimariesJoinedByHandEachGetAReplicaThatTakesOver) {
+  RedisClusterSet cluster(ClusterShape{.primaries = 2, .replicas_per_primary = 1});
+  ASSERT_TRUE(cluster.ready());
+  ASSERT_EQ(cluster.size(), 4u);
+  EXPECT_EQ(cluster.primaries(), (std::vector<size_t>{0, 1}));
+  using Ranges = std::vector<std::pair<uint16_t, uint16_t>>;
+  EXPECT_EQ(ranges(cluster)[0], (Ranges{{0, 8191}}));
+  EXPECT_EQ(ranges(cluster)[1], (Ranges{{8192, 16383}}));
+  EXPECT_EQ(cluster.replica_of(0), 2u);
+  EXPECT_EQ(cluster.replica_of(1), 3u);
+  // The hand-made cluster fails over like redis-cli's.
+  const std::string key = "before{failover}";
+  const auto [slot, primary, replica] = write_replicated(cluster, key);
+  ASSERT_FALSE(HasFailure());
+  ASSERT_TRUE(cluster.failover(replica, seconds(30)));
+  EXPECT_EQ(cluster.node_for_slot(slot), replica);
+  EXPECT_EQ(cluster.command_on(replica, {"GET", key}).str, "v");
 }
 
 TEST(RedisClusterSet, KeysWithOneHashTagLandOnOneNodeAndRoomsSpreadOverEveryPrimary) {
@@ -167,7 +226,7 @@ TEST(RedisClusterSet, AMigratingSlotAnswersAskForAMissingKeyAndMovedOnceFinished
   EXPECT_EQ(cluster.command_on(to, {"GET", absent}).str, "new");
   // Every other node, replicas included, now sends the slot to the target.
   const std::string moved = "MOVED " + std::to_string(slot) + " " + address(cluster, to);
-  for (size_t i = 0; i < RedisClusterSet::kNodes; ++i) {
+  for (size_t i = 0; i < cluster.size(); ++i) {
     if (i == to) continue;
     EXPECT_EQ(cluster.command_on(i, {"GET", kept}).str, moved) << "node " << i;
   }
