@@ -6,6 +6,7 @@
 #include <climits>
 #include <utility>
 
+#include "core/redis_key_slot.h"
 #include "core/runtime_control.h"
 #include "core/stream_settings.h"
 #include "core/upstream_settings.h"
@@ -58,6 +59,16 @@ RelaySettings load_relay_settings(EnvReader& env) {
   s.stream_shards = load_stream_shards(env);
   check_shardable(env, s.stream_shards, s.logical_streams);
   s.streams = s.shard_layout().physical();
+  if (s.tagged_marks()) {
+    // A mark is "<prefix>{<the stream's hashed part>}:<id>": that part
+    // must be a hash tag itself, or the ack script's keys split slots.
+    for (const std::string& name : s.streams) {
+      if (redis_hash_tag(name).find_first_of("{}") == std::string_view::npos) continue;
+      env.reject("STREAMSHIFT_STREAMS", name,
+                 "a name whose braces do not make a hash tag ('{' or '}' outside one \"{tag}\") "
+                 "on Redis Cluster: its dedup marks could not share its slot; rename it");
+    }
+  }
   s.group = std::move(streams.group);
   s.consumer = env.text("STREAMSHIFT_CONSUMER_NAME", "",
                         "this relay's consumer name (default: the host name, i.e. the pod)");

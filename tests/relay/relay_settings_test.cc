@@ -102,4 +102,23 @@ TEST(RelaySettings, ShardsExpandEveryStreamAndTagTheMarks) {
   EXPECT_EQ(bad.errors()[0].name, "STREAMSHIFT_DEDUP_PREFIX");
 }
 
+// On a cluster with one shard the marks take the stream's hashed part as
+// their tag: a name whose braces make no tag of their own would split them.
+TEST(RelaySettings, OnAClusterAStreamWhoseBracesMakeNoTagIsRefused) {
+  for (const char* name : {"a}b", "a{}b", "x{y"}) {
+    EnvReader env = testing::env_from(
+        {{"REDIS_URL", "redis-cluster://127.0.0.1:7000"}, {"STREAMSHIFT_STREAMS", name}});
+    load_relay_settings(env);
+    ASSERT_EQ(env.errors().size(), 1u) << name << ": " << env.error_report();
+    EXPECT_EQ(env.errors()[0].name, "STREAMSHIFT_STREAMS");
+  }
+  EnvReader tagged = testing::env_from({{"REDIS_URL", "redis-cluster://127.0.0.1:7000"},
+                                        {"STREAMSHIFT_STREAMS", "events:{chat},b"}});
+  load_relay_settings(tagged);
+  EXPECT_TRUE(tagged.ok()) << tagged.error_report();
+  EnvReader standalone = testing::env_from({{"STREAMSHIFT_STREAMS", "a}b"}});
+  load_relay_settings(standalone);
+  EXPECT_TRUE(standalone.ok()) << standalone.error_report();
+}
+
 }  // namespace streamshift
