@@ -35,8 +35,7 @@ class RelayProgram final : public Program {
         admin_(loop, settings.admin_listen, registry_,
                [this] { return relay_readiness(relay_.not_ready_reason()); }),
         runtime_(loop, registry_, std::move(runtime_layers),
-                 // No admin token in the relay: /runtime_modify answers 403.
-                 RuntimeControl::Options{settings.runtime_dir, ""},
+                 RuntimeControl::Options{settings.runtime_dir, settings.admin_token},
                  [this](const RuntimeValues& merged) {
                    apply_relay_runtime(settings_, merged);
                    relay_.settings_changed();

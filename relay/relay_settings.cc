@@ -120,6 +120,9 @@ RelaySettings load_relay_settings(EnvReader& env) {
                                     "on SIGTERM, time to finish deliveries in flight");
   s.admin_listen = env.host_port("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:15002",
                                  "relay admin listener: /metrics /healthz /readyz");
+  s.admin_token =
+      env.text("STREAMSHIFT_ADMIN_TOKEN", "", "bearer token for POST /runtime_modify (unset: 403)",
+               Visibility::kSecret);
   s.runtime_dir = load_runtime_dir_setting(env);
   std::string level =
       env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");

@@ -58,6 +58,7 @@ struct RelaySettings {
   uint64_t lag_interval_ms = 5000;
   uint64_t drain_timeout_ms = 15000;
   HostPort admin_listen;
+  std::string admin_token;  // STREAMSHIFT_ADMIN_TOKEN: POST /runtime_modify's bearer token
   std::string runtime_dir;  // STREAMSHIFT_RUNTIME_DIR (core/runtime_control.h)
   LogLevel log_level = LogLevel::kInfo;
 

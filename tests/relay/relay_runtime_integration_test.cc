@@ -67,5 +67,32 @@ TEST(RelayRuntime, TheConcurrencyChangesWhileDelivering) {
   fs::remove_all(dir);
 }
 
+// The relay's admin overrides take the same bearer token as the sidecar's.
+TEST(RelayRuntime, RuntimeModifyNeedsTheTokenAndTakesEffect) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready());
+  DeliveryTarget target;
+  RelayProcess relay(
+      redis.url(), target.port(),
+      {{"STREAMSHIFT_STREAMS", "events:chat"}, {"STREAMSHIFT_ADMIN_TOKEN", "relay-test-token"}});
+  ASSERT_TRUE(relay.ready()) << relay.process().output();
+  auto modify = [&](const char* auth) {
+    TestClient client(relay.admin_port());
+    return client.request(
+        make_request("POST", "/runtime_modify?STREAMSHIFT_DEDUP_TTL_S=42", {}, auth));
+  };
+  auto refused = modify("");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401) << refused->body;
+  auto accepted = modify("Authorization: Bearer relay-test-token\r\n");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 200) << accepted->body;
+  auto doc = http_get(relay.admin_port(), "/runtime");
+  ASSERT_TRUE(doc);
+  EXPECT_NE(doc->body.find("\"STREAMSHIFT_DEDUP_TTL_S\":{\"value\":\"42\",\"layer\":\"admin\"}"),
+            std::string::npos)
+      << doc->body;
+}
+
 }  // namespace
 }  // namespace streamshift::testing
