@@ -329,6 +329,7 @@ std::vector<RedisClusterClient::Request*> RedisClusterClient::take_waiting() {
 }
 
 void RedisClusterClient::finish(Request* r, const RedisResult& result) {
+  if (r == resending_) resending_ = nullptr;  // its address may be reused at once
   complete_once(r->callback, r->data, result);
   delete r;
 }
