@@ -2,6 +2,7 @@
 #include "core/redis_cluster_client.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "core/completion.h"
 #include "core/log.h"
@@ -23,6 +24,10 @@ uint64_t all_borrowed(int argc) {
   return argc >= 64 ? ~uint64_t{0} : (uint64_t{1} << argc) - 1;
 }
 
+uint64_t backoff_ms(int retries) {
+  return std::min(kRetryMaxMs, kRetryFirstMs << std::min(retries, 4));
+}
+
 }  // namespace
 
 struct RedisClusterClient::Request {
@@ -33,12 +38,10 @@ struct RedisClusterClient::Request {
   int slot = kKeyless;  // kKeyless: any primary
   int argc = 0;
   uint8_t replicas = 0;
-  bool asking = false;  // the next send is to ask_target, after ASKING
   int redirects = 0;
   int retries = 0;
-  uint64_t due = 0;      // in waiting_: when to resend
-  Node* at = nullptr;    // the node sent to last (alive while the send is)
-  RedisHost ask_target;  // ASK
+  Node* at = nullptr;       // the node sent to last (alive while the send is)
+  Request* next = nullptr;  // behind it in its slot's Wait
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   std::string copies;  // the arguments not borrowed, end to end
@@ -70,7 +73,7 @@ RedisClusterClient::~RedisClusterClient() {
     log_line(LogLevel::kError, "redis cluster client destroyed before it was shut down",
              {{"client", options_.name}});
   }
-  for (Request* r : waiting_) delete r;
+  for (Request* r : take_waiting()) delete r;
 }
 
 void RedisClusterClient::start() {
@@ -114,6 +117,10 @@ void RedisClusterClient::command(const RedisCommandArgs& args, uint64_t timeout_
       r->copies.append(args.argv[i], args.lens[i]);
     }
   }
+  if (!waits_.empty()) {  // its slot's waiters go first
+    auto it = waits_.find(r->slot);
+    if (it != waits_.end()) return wait_behind(it->second, r);
+  }
   dispatch(r);
 }
 
@@ -132,31 +139,42 @@ void RedisClusterClient::dispatch(Request* r) {
   const uint64_t now = uv_now(loop_);
   if (shutting_down_) return finish(r, RedisStatus::kNotConnected);
   if (now >= r->deadline) return finish(r, RedisStatus::kTimeout);
-  Node* node = r->asking ? node_at(r->ask_target, true) : route(*r);
+  Node* node = route(*r);
   if (node == nullptr) {  // the slot is served by no primary we know
     request_refresh();
     return retry_later(r);
   }
+  send(r, node, false);
+}
+
+void RedisClusterClient::send(Request* r, Node* node, bool asking) {
+  const uint64_t now = uv_now(loop_);
+  if (now >= r->deadline) return finish(r, RedisStatus::kTimeout);
   RedisCommandArgs args{r->argc,     r->argv.data(), r->lens.data(), all_borrowed(r->argc),
-                        r->replicas, r->asking};
-  r->asking = false;  // ASK holds for one send
+                        r->replicas, asking};
   r->at = node;
+  ++node->in_flight;
   node->client->command(args, r->deadline - now, on_node_reply, r);
 }
 
 void RedisClusterClient::on_node_reply(void* data, const RedisResult& result) {
   auto* r = static_cast<Request*>(data);
   RedisClusterClient* self = r->owner;
+  --r->at->in_flight;
   switch (result.status) {
     case RedisStatus::kErrorReply:
       self->redirected(r, result);
       return;
     case RedisStatus::kNotConnected:
-    case RedisStatus::kConnectionLost:
-      // The node is down or failing over: the map may say where its slots
-      // are now, by the time the backoff ends.
+      // Never sent: the node is down or failing over. The map may say where
+      // its slots are now, by the time the backoff ends.
       self->request_refresh();
       self->retry_later(r, result.status);
+      return;
+    case RedisStatus::kConnectionLost:
+      // It may have run: the caller decides (standalone answers the same).
+      self->request_refresh();
+      self->finish(r, result);
       return;
     default:
       self->finish(r, result);
@@ -174,15 +192,19 @@ void RedisClusterClient::redirected(Request* r, const RedisResult& result) {
       if (++r->redirects > kMaxRedirects) return finish(r, result);
       map_->move(c.slot, c.target);
       route_[c.slot] = node_at(c.target, true);
-      if (route_[c.slot] != nullptr) route_[c.slot]->serves = true;
       request_refresh();  // a MOVED seldom comes alone: a reshard or a failover
-      return dispatch(r);
-    case RedisClusterAction::kAsking:
+      if (route_[c.slot] == nullptr) return dispatch(r);  // shutting down
+      route_[c.slot]->serves = true;
+      // There, whatever slot our key table made of the command.
+      return send(r, route_[c.slot], false);
+    case RedisClusterAction::kAsking: {
       count(RedisClusterEvent::kAsk, asked_);
       if (++r->redirects > kMaxRedirects) return finish(r, result);
-      r->asking = true;
-      r->ask_target = c.target;
-      return dispatch(r);
+      Node* target = node_at(c.target, true);
+      if (target == nullptr) return dispatch(r);  // shutting down
+      target->asked_until = uv_now(loop_) + kClusterRefreshMs;
+      return send(r, target, true);  // ASK holds for one send
+    }
     case RedisClusterAction::kRefreshTopology:
       request_refresh();
       return retry_later(r);
@@ -201,11 +223,34 @@ void RedisClusterClient::retry_later(Request* r, RedisStatus status) {
   const uint64_t now = uv_now(loop_);
   if (now >= r->deadline) return finish(r, RedisStatus::kTimeout);
   count(RedisClusterEvent::kRetry, retries_);
-  uint64_t delay = std::min(kRetryMaxMs, kRetryFirstMs << std::min(r->retries, 4));
-  ++r->retries;
-  r->due = std::min(now + delay, r->deadline);
-  waiting_.push_back(r);
-  arm_retry_timer(r->due);
+  const uint64_t delay = backoff_ms(r->retries++);
+  auto [it, fresh] = waits_.try_emplace(r->slot);
+  Wait& w = it->second;
+  if (r == resending_) {  // refused again as it was resent: still first
+    r->next = w.head;
+    w.head = r;
+    if (w.tail == nullptr) w.tail = r;
+    w.due = now + delay;
+  } else {
+    if (fresh) w.due = now + delay;
+    append(w, r);
+  }
+  arm_retry_timer(std::min(w.due, r->deadline));
+}
+
+void RedisClusterClient::wait_behind(Wait& w, Request* r) {
+  append(w, r);
+  arm_retry_timer(std::min(w.due, r->deadline));
+}
+
+void RedisClusterClient::append(Wait& w, Request* r) {
+  r->next = nullptr;
+  if (w.tail != nullptr) {
+    w.tail->next = r;
+  } else {
+    w.head = r;
+  }
+  w.tail = r;
 }
 
 void RedisClusterClient::arm_retry_timer(uint64_t due) {
@@ -224,23 +269,67 @@ void RedisClusterClient::on_retry_timer(uv_timer_t* timer) {
 
 void RedisClusterClient::resend_due() {
   const uint64_t now = uv_now(loop_);
-  std::vector<Request*> due;
-  uint64_t next = 0;
-  auto keep = waiting_.begin();
-  for (Request* r : waiting_) {
-    if (r->due <= now) {
-      due.push_back(r);
-    } else {
-      *keep++ = r;
-      next = next == 0 ? r->due : std::min(next, r->due);
+  // Waiters past their deadline leave their slot's line (the others keep
+  // their order), answered once the lines are consistent again: the
+  // callbacks may send commands.
+  std::vector<Request*> expired;
+  std::vector<int> due;
+  for (auto it = waits_.begin(); it != waits_.end();) {
+    Wait& w = it->second;
+    Request** link = &w.head;
+    w.tail = nullptr;
+    while (*link != nullptr) {
+      Request* r = *link;
+      if (r->deadline <= now) {
+        *link = r->next;
+        expired.push_back(r);
+      } else {
+        w.tail = r;
+        link = &r->next;
+      }
+    }
+    if (w.head == nullptr) {
+      it = waits_.erase(it);
+      continue;
+    }
+    if (w.due <= now) due.push_back(it->first);
+    ++it;
+  }
+  for (Request* r : expired) finish(r, RedisStatus::kTimeout);
+  // Each due slot's waiters, oldest first, until one has to wait again.
+  for (int slot : due) {
+    for (;;) {
+      auto it = waits_.find(slot);
+      if (it == waits_.end() || it->second.due > now) break;
+      Request* r = it->second.head;
+      it->second.head = r->next;
+      r->next = nullptr;
+      if (it->second.head == nullptr) waits_.erase(it);
+      resending_ = r;
+      dispatch(r);
+      resending_ = nullptr;
     }
   }
-  waiting_.erase(keep, waiting_.end());
+  uint64_t next = 0;
+  for (const auto& [slot, w] : waits_) {
+    uint64_t at = w.due;
+    for (const Request* r = w.head; r != nullptr; r = r->next) at = std::min(at, r->deadline);
+    next = next == 0 ? at : std::min(next, at);
+  }
   if (next != 0) arm_retry_timer(next);
-  for (Request* r : due) dispatch(r);  // may add to waiting_ again
+}
+
+std::vector<RedisClusterClient::Request*> RedisClusterClient::take_waiting() {
+  std::vector<Request*> all;
+  for (auto& [slot, w] : waits_) {
+    for (Request* r = w.head; r != nullptr; r = r->next) all.push_back(r);
+  }
+  waits_.clear();
+  return all;
 }
 
 void RedisClusterClient::finish(Request* r, const RedisResult& result) {
+  if (r == resending_) resending_ = nullptr;  // its address may be reused at once
   complete_once(r->callback, r->data, result);
   delete r;
 }
@@ -407,8 +496,10 @@ void RedisClusterClient::apply(RedisClusterSlots map) {
     route_[slot] = s == nullptr ? nullptr : node_of[static_cast<size_t>(s - shards.data())];
   }
   std::vector<Node*> idle;
+  const uint64_t now = uv_now(loop_);
   for (const auto& n : nodes_) {
-    if (!n->serves) idle.push_back(n.get());
+    // Not one still answering, nor an ASK target of a migration going on.
+    if (!n->serves && n->in_flight == 0 && now >= n->asked_until) idle.push_back(n.get());
   }
   for (Node* n : idle) retire(n);
 }
@@ -457,9 +548,7 @@ uint64_t RedisClusterClient::connects() const {
 
 void RedisClusterClient::shutdown(std::function<void()> on_closed) {
   if (!begin_shutdown(shutting_down_, open_parts_, on_closed_, std::move(on_closed))) return;
-  std::vector<Request*> waiting = std::move(waiting_);
-  waiting_.clear();
-  for (Request* r : waiting) finish(r, RedisStatus::kNotConnected);
+  for (Request* r : take_waiting()) finish(r, RedisStatus::kNotConnected);
   for (uv_timer_t* t : {&retry_timer_, &refresh_timer_}) {
     close_handle(reinterpret_cast<uv_handle_t*>(t),
                  [](uv_handle_t* h) { static_cast<RedisClusterClient*>(h->data)->part_closed(); });

@@ -9,21 +9,34 @@
 //
 //   command() --no slot map yet, or shutting down--> kNotConnected now
 //      |
-//      v
+//      +-- its slot has commands waiting to be resent: behind them -------+
+//      v                                                                  |
 //   route: the key's slot (redis_command_keys.h, redis_key_slot.h) -> route_[slot]
-//      |   (O(1)); keyless: any primary, a ready one first
-//      v
-//   send to that primary's RedisClient, with the time left <--------------+
-//      |                                                                  |
-//      +-- MOVED: the map moves the slot, a refresh is asked for, resend -+ at most
-//      +-- ASK: resend there once, with ASKING before it ----------------+ kMaxRedirects
+//      |   (O(1)); keyless: any primary, a ready one first                |
+//      v                                                                  |
+//   send to that primary's RedisClient, with the time left <--------+     |
+//      |                                                            |     |
+//      +-- MOVED: the map moves the slot, a refresh is asked for, --+     |
+//      |   sent to the node named                           at most |     |
+//      +-- ASK: sent there once, with ASKING before it -------------+     |
+//      |                                              kMaxRedirects       |
 //      +-- TRYAGAIN, CLUSTERDOWN, a bad redirect ----+                    |
-//      +-- kNotConnected, kConnectionLost (refresh) -+-> waiting_: due    |
-//      |                                             after a backoff -----+
-//      v                                             (one timer for all)
+//      +-- kNotConnected (never sent; refresh) ------+-> waits_[slot] <---+
+//      |                                                 | its slot's line,
+//      |                                                 | oldest first: all
+//      |                                                 | resent in order
+//      |                                                 | after the slot's
+//      |                      route <--------------------+ backoff (one timer)
+//      v
 //   answered, exactly once: the node's own result (kOk, an error reply,
-//   kTimeout, kNotReplicated, kOverloaded), or kTimeout when the command's
-//   deadline passes while it waits to be resent.
+//   kTimeout, kNotReplicated, kOverloaded, kConnectionLost: it may have run,
+//   so it is not resent; a refresh is asked for), or kTimeout when the
+//   command's deadline passes while it waits (it leaves the line, the
+//   others keep their places).
+//
+// A slot's commands thus reach Redis in arrival order (a room's events in
+// its stream), except that those in flight together on one connection are
+// answered independently (one TRYAGAIN'd, the next one not).
 //
 // Topology: a seed client (a RedisClient over the URL's seeds, one
 // connection, moving to the next seed after a failure) or any ready primary
@@ -32,7 +45,9 @@
 // command to it finds none, and every kClusterRefreshMs; at most one
 // reading in flight, and not more often than kMinRefreshGapMs. A new map
 // starts a client for every primary serving slots; one that no longer
-// serves any is shut down gracefully, freed once closed.
+// serves any is shut down gracefully, freed once closed, unless commands
+// are in flight to it or it was an ASK target within kClusterRefreshMs (a
+// migration to a node serving no slot yet goes on).
 //
 // Readiness: ready_connections() counts the connections of the primaries
 // serving slots (0 until the first map); the node clients report to the
@@ -50,6 +65,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/redis_client.h"
@@ -94,9 +110,17 @@ class RedisClusterClient final : public RedisCommands {
   struct Node {
     RedisHost address;
     std::unique_ptr<RedisClient> client;
-    bool serves = false;  // owns slots in the current map
+    bool serves = false;       // owns slots in the current map
+    size_t in_flight = 0;      // commands sent, not yet answered
+    uint64_t asked_until = 0;  // an ASK target: kept until then
   };
   struct Request;
+  // The commands of one slot waiting to be resent, oldest first.
+  struct Wait {
+    Request* head = nullptr;
+    Request* tail = nullptr;
+    uint64_t due = 0;  // when the head is resent (its backoff)
+  };
 
   static void on_node_reply(void* data, const RedisResult& result);
   static void on_slots(void* data, const RedisResult& result);
@@ -104,13 +128,18 @@ class RedisClusterClient final : public RedisCommands {
   static void on_refresh_timer(uv_timer_t* timer);
 
   void dispatch(Request* r);
+  void send(Request* r, Node* node, bool asking);
   void redirected(Request* r, const RedisResult& result);
+  // Into its slot's line (first again when it is the one being resent).
   // Shutting down: answered `status` at once.
   void retry_later(Request* r, RedisStatus status = RedisStatus::kNotConnected);
+  void wait_behind(Wait& w, Request* r);
+  static void append(Wait& w, Request* r);
   void finish(Request* r, const RedisResult& result);
   void finish(Request* r, RedisStatus status);
   void arm_retry_timer(uint64_t due);
   void resend_due();
+  std::vector<Request*> take_waiting();
 
   Node* route(const Request& r);
   // The node client at `address`; started now when `create` and not there.
@@ -131,8 +160,9 @@ class RedisClusterClient final : public RedisCommands {
   std::vector<std::unique_ptr<Node>> closing_;  // shut down, not yet closed
   std::vector<std::unique_ptr<Node>> closed_;   // freed on the next timer turn
   std::optional<RedisClusterSlots> map_;
-  std::vector<Node*> route_;       // kRedisClusterSlots entries, null: unserved
-  std::vector<Request*> waiting_;  // due to be resent
+  std::vector<Node*> route_;             // kRedisClusterSlots entries, null: unserved
+  std::unordered_map<int, Wait> waits_;  // by slot (or keyless), each non-empty
+  Request* resending_ = nullptr;         // taken out of its line, being resent
   uv_timer_t retry_timer_;
   uv_timer_t refresh_timer_;
   uint64_t retry_due_ = 0;  // retry_timer_'s due time, when active

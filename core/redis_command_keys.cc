@@ -77,8 +77,17 @@ std::optional<std::string_view> redis_command_key(int argc, const char* const* a
       if (argc > 3 && has_keys(arg(2))) return arg(3);
       return std::nullopt;
     case KeyAt::kStreams:
-      for (int i = 1; i + 1 < argc; ++i) {
+      // The options' values (a group, a consumer, a count) are skipped: any
+      // may be spelled "streams".
+      for (int i = 1; i + 1 < argc;) {
         if (same(arg(i), "STREAMS")) return arg(i + 1);
+        if (same(arg(i), "GROUP")) {
+          i += 3;
+        } else if (same(arg(i), "COUNT") || same(arg(i), "BLOCK")) {
+          i += 2;
+        } else {
+          ++i;  // NOACK, or what Redis will refuse
+        }
       }
       return std::nullopt;
   }

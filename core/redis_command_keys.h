@@ -7,6 +7,7 @@
 //   XINFO <sub> key, XGROUP <sub> key                    argv[2]
 //   EVAL EVALSHA FCALL script numkeys key...             argv[3] when numkeys > 0
 //   XREAD XREADGROUP ... STREAMS key...                  the first key after STREAMS
+//     (GROUP g c, COUNT n and BLOCK ms skipped whole)
 //   anything else (PING WAIT INFO CLUSTER ROLE SCRIPT)   none: any primary
 //
 // Command names and STREAMS match case-insensitively. A command of a keyed

@@ -35,7 +35,8 @@ std::vector<prometheus::MetricFamily> RedisPrimaryMetrics::Collect() const {
       {"streamshift_redis_cluster_redirects_total", "", prometheus::MetricType::Counter,
        cluster(RedisClusterEvent::kAsk), true, "kind", "ask"},
       {"streamshift_redis_cluster_retries_total",
-       "Redis Cluster commands put back to wait and resent (TRYAGAIN, CLUSTERDOWN, a lost node)",
+       "Redis Cluster commands put back to wait and resent (TRYAGAIN, CLUSTERDOWN, a node not "
+       "connected)",
        prometheus::MetricType::Counter, cluster(RedisClusterEvent::kRetry), true},
       {"streamshift_redis_cluster_topology_refreshes_total",
        "Redis Cluster slot maps read (CLUSTER SLOTS)", prometheus::MetricType::Counter,

@@ -118,6 +118,109 @@ class RedisClusterClientTest : public RedisClientTest {
   std::shared_ptr<RedisPrimaryStatus> status_ = std::make_shared<RedisPrimaryStatus>();
 };
 
+// A command whose connection drops after Redis ran it is not sent again:
+// kConnectionLost ("it may have run") reaches the caller, as standalone.
+// Redis runs the script (an XADD), then drops the connection over the
+// reply's size (the output buffer limit).
+TEST_F(RedisClusterClientTest, ACommandWhoseConnectionDropsAfterItRanIsNotResent) {
+  RedisClusterSet cluster;
+  ASSERT_TRUE(cluster.ready());
+  const size_t p = cluster.primaries().at(0);
+  const std::string key = key_on(cluster, p, "lost");
+  make_cluster_client(cluster.seed_url());
+  ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  cluster.command_on(p, {"CONFIG", "SET", "client-output-buffer-limit", "normal 4096 4096 0"});
+  Outcome o =
+      call({"EVAL", "redis.call('XADD', KEYS[1], '*', 'f', 'v') return string.rep('x', 100000)",
+            "1", key},
+           3000);
+  cluster.command_on(p, {"CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"});
+  EXPECT_EQ(o.status, RedisStatus::kConnectionLost) << o.text;
+  EXPECT_EQ(cluster.command_on(p, {"XLEN", key}).integer, 1) << "the XADD ran more than once";
+  EXPECT_EQ(cluster_client_->retries(), 0u);
+}
+
+// Two XADDs to one stream, the first waiting to be resent (its node's
+// connection was down) when the second arrives (after the reconnection):
+// the second waits behind the first and is stored after it.
+TEST_F(RedisClusterClientTest, ALaterCommandDoesNotOvertakeOneWaitingForItsRetry) {
+  RedisClusterSet cluster;
+  ASSERT_TRUE(cluster.ready());
+  const size_t p = cluster.primaries().at(0);
+  const std::string key = key_on(cluster, p, "order");
+  make_cluster_client(cluster.seed_url());
+  ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  auto id = [](const std::string& text) {
+    const size_t dash = text.find('-');
+    return std::make_pair(std::stoull(text.substr(0, dash)), std::stoull(text.substr(dash + 1)));
+  };
+  int inversions = 0;
+  for (int i = 0; i < 10; ++i) {
+    cluster.command_on(p, {"CLIENT", "KILL", "TYPE", "normal"});
+    ASSERT_TRUE(run_until([&] { return cluster_client_->ready_connections() < 3; }, seconds(10)));
+    Outcome a, b;
+    start({"XADD", key, "*", "seq", "a" + std::to_string(i)}, 10000, &a);
+    ASSERT_TRUE(
+        run_until([&] { return cluster_client_->ready_connections() == 3 || a.status.has_value(); },
+                  seconds(10)));
+    start({"XADD", key, "*", "seq", "b" + std::to_string(i)}, 10000, &b);
+    ASSERT_TRUE(run_until([&] { return a.status && b.status; }, seconds(15)));
+    ASSERT_EQ(a.status, RedisStatus::kOk) << a.text;
+    ASSERT_EQ(b.status, RedisStatus::kOk) << b.text;
+    if (id(b.text) < id(a.text)) ++inversions;
+  }
+  EXPECT_EQ(inversions, 0) << "of 10, the later XADD was stored first";
+}
+
+// A command waiting in its slot's line whose deadline passes is answered
+// kTimeout, once, and leaves the line: those before and after it (one
+// arriving after the reconnection) keep their order.
+TEST_F(RedisClusterClientTest, AWaiterPastItsDeadlineTimesOutAndTheOthersKeepTheirOrder) {
+  RedisClusterSet cluster;
+  ASSERT_TRUE(cluster.ready());
+  const size_t p = cluster.primaries().at(0);
+  const std::string key = key_on(cluster, p, "line");
+  make_cluster_client(cluster.seed_url());
+  ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  cluster.command_on(p, {"CLIENT", "KILL", "TYPE", "normal"});
+  ASSERT_TRUE(run_until([&] { return cluster_client_->ready_connections() < 3; }, seconds(10)));
+  const uint64_t retries = cluster_client_->retries();
+  Outcome a, b, c;
+  start({"XADD", key, "*", "seq", "a"}, 10000, &a);
+  ASSERT_EQ(cluster_client_->retries(), retries + 1) << "the first XADD was not refused";
+  start({"XADD", key, "*", "seq", "b"}, 1, &b);
+  ASSERT_TRUE(
+      run_until([&] { return cluster_client_->ready_connections() == 3 || a.status.has_value(); },
+                seconds(10)));
+  start({"XADD", key, "*", "seq", "c"}, 10000, &c);  // after the reconnection
+  ASSERT_TRUE(run_until([&] { return a.status && b.status && c.status; }, seconds(15)));
+  EXPECT_EQ(b.status, RedisStatus::kTimeout) << b.text;
+  ASSERT_EQ(a.status, RedisStatus::kOk) << a.text;
+  ASSERT_EQ(c.status, RedisStatus::kOk) << c.text;
+  const testing::RedisValue range = cluster.command_on(p, {"XRANGE", key, "-", "+"});
+  ASSERT_EQ(range.elements.size(), 2u);
+  EXPECT_EQ(range.elements[0].elements.at(1).elements.at(1).str, "a");
+  EXPECT_EQ(range.elements[1].elements.at(1).elements.at(1).str, "c");
+}
+
+// A command the key table does not know (HSET: keyless to it, sent to any
+// primary) is followed to the node its MOVED names, not routed again the
+// same way.
+TEST_F(RedisClusterClientTest, AMovedCommandIsSentToTheNodeItNames) {
+  RedisClusterSet cluster;
+  ASSERT_TRUE(cluster.ready());
+  make_cluster_client(cluster.seed_url());
+  ASSERT_TRUE(cluster_ready(3)) << cluster_client_->last_error();
+  for (size_t p : cluster.primaries()) {
+    const std::string key = key_on(cluster, p, "unknown");
+    Outcome o = call({"HSET", key, "f", "v"});
+    EXPECT_EQ(o.status, RedisStatus::kOk) << key << ": " << o.text;
+    EXPECT_EQ(cluster.command_on(p, {"HGET", key, "f"}).str, "v") << key;
+  }
+  // Two of the three keys are on another primary than the one asked.
+  EXPECT_GE(cluster_client_->redirects_moved(), 2u);
+}
+
 TEST_F(RedisClusterClientTest, EveryPrimaryAnswersForTheKeysOfItsSlots) {
   RedisClusterSet cluster;
   ASSERT_TRUE(cluster.ready());

@@ -57,6 +57,22 @@ TEST(RedisCommandKeys, StreamReadsRouteByTheFirstKeyAfterStreams) {
   EXPECT_EQ(key_of({"XREAD", "COUNT", "1", "STREAMS"}), std::nullopt);
 }
 
+// A group or consumer named "streams", or a COUNT or BLOCK of that value
+// (not a number: Redis refuses it, routed anywhere), is not the STREAMS
+// keyword.
+TEST(RedisCommandKeys, StreamsIsTheKeywordNotAGroupConsumerOrOptionValue) {
+  EXPECT_EQ(key_of({"XREADGROUP", "GROUP", "streams", "c", "STREAMS", "s", ">"}), "s");
+  EXPECT_EQ(key_of({"XREADGROUP", "GROUP", "g", "streams", "STREAMS", "s", ">"}), "s");
+  EXPECT_EQ(
+      key_of({"XREADGROUP", "GROUP", "streams", "streams", "COUNT", "1", "STREAMS", "s", ">"}),
+      "s");
+  EXPECT_EQ(key_of({"xreadgroup", "group", "g", "c", "block", "streams", "streams", "s", ">"}),
+            "s");
+  EXPECT_EQ(key_of({"XREAD", "COUNT", "streams", "STREAMS", "s", "0"}), "s");
+  EXPECT_EQ(key_of({"XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "s", ">"}), "s");
+  EXPECT_EQ(key_of({"XREADGROUP", "GROUP", "streams", "c"}), std::nullopt);
+}
+
 TEST(RedisCommandKeys, EverythingElseAndShortCommandsAreKeyless) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"PING"},
