@@ -141,12 +141,13 @@ std::optional<RedisClusterSlots> RedisClusterSlots::parse(const redisReply* repl
       return std::nullopt;
     }
     for (size_t r = 3; r < range->elements; ++r) {
+      // Nothing is routed to a replica: one without a usable address (port
+      // 0 while it is being forgotten or has not met the cluster yet) is
+      // left out rather than costing the client the whole map.
       RedisClusterNode replica;
-      if (!parse_node(range->element[r], asked, &replica, why)) {
-        *why = where + "replica " + std::to_string(r - 2) + ": " + *why;
-        return std::nullopt;
-      }
-      shard.replicas.push_back(std::move(replica));
+      std::string replica_why;
+      if (parse_node(range->element[r], asked, &replica, &replica_why))
+        shard.replicas.push_back(std::move(replica));
     }
     auto [known, added] =
         primaries.try_emplace({shard.primary.address.host, shard.primary.address.port},

@@ -59,6 +59,9 @@ class ClusterEvents : public ::testing::Test {
     const auto started = std::chrono::steady_clock::now();
     sidecar_ = std::make_unique<Sidecar>(target_.port(), env);
     ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
+    // Every worker has its own cluster client: each must have met every
+    // primary, or an event on a worker still reading the map is refused.
+    ASSERT_TRUE(sidecar_->wait_redis_connected("events", cluster_->primaries().size()));
     ASSERT_TRUE(wait_accepting(sidecar_->port(), kRooms, seconds(20)))
         << sidecar_->process().output();
     std::cout << "[ measured ] sidecar start -> events for " << kRooms << " rooms accepted in "

@@ -129,7 +129,8 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
   }
 }
 
-::testing::AssertionResult Sidecar::wait_redis_connected(std::string_view client) const {
+::testing::AssertionResult Sidecar::wait_redis_connected(std::string_view client,
+                                                         size_t nodes) const {
   std::string line = "\"msg\":\"redis connected\",\"client\":\"" + std::string(client) + "\"";
   // The transport: every worker's connections (the sidecar's own split of
   // REDIS_MAX_CONNECTIONS, at most 4 each), or an event could meet a worker
@@ -137,7 +138,7 @@ Sidecar::Sidecar(uint16_t upstream_port, std::map<std::string, std::string> env)
   size_t expected = 1;
   if (client == "events") {
     int per_worker = std::clamp(redis_max_connections_ / std::max(workers_, 1), 1, 4);
-    expected = static_cast<size_t>(workers_ * per_worker);
+    expected = static_cast<size_t>(workers_ * per_worker) * nodes;
   }
   size_t seen = 0;
   ::testing::AssertionResult connected = eventually(

@@ -57,7 +57,9 @@ class Sidecar {
   /// Waits (generously) for the Redis clients to connect: "events" (the
   /// transport: every connection of every worker) or "admin" (the events
   /// API). On failure the message holds the sidecar's output.
-  ::testing::AssertionResult wait_redis_connected(std::string_view client = "events") const;
+  /// `nodes`: on Redis Cluster, the primaries each worker connects to.
+  ::testing::AssertionResult wait_redis_connected(std::string_view client = "events",
+                                                  size_t nodes = 1) const;
 
  private:
   uint16_t port_ = 0;
