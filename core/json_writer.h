@@ -29,6 +29,9 @@ class JsonWriter {
     return raw(std::to_string(value));
   }
 
+  /// A value that is already valid JSON (checked by the caller), as it is.
+  JsonWriter& json(std::string_view valid_json) { return raw(valid_json); }
+
   /// The document so far; the writer is left empty.
   std::string take();
 

@@ -29,6 +29,12 @@ StreamSettings load_stream_settings(EnvReader& env, const StreamSettingsHelp& he
   return s;
 }
 
+std::string load_dlq_stream(EnvReader& env, std::string_view help) {
+  std::string dlq = env.text("STREAMSHIFT_DLQ_STREAM", "events:dlq", help);
+  if (dlq.empty()) env.reject("STREAMSHIFT_DLQ_STREAM", "", "a non-empty stream name");
+  return dlq;
+}
+
 std::optional<RedisEndpoint> load_redis_url(EnvReader& env) {
   std::optional<RedisEndpoint> url =
       env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0", kRedisUrlFormat);

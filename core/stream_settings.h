@@ -38,6 +38,10 @@ struct StreamSettingsHelp {
 /// refused), in that order.
 StreamSettings load_stream_settings(EnvReader& env, const StreamSettingsHelp& help);
 
+/// STREAMSHIFT_DLQ_STREAM (default events:dlq; empty is refused): where the
+/// relay dead-letters, and what the sidecar's inspection API reads.
+std::string load_dlq_stream(EnvReader& env, std::string_view help);
+
 /// REDIS_URL (default redis://127.0.0.1:6379/0; redis[s]://,
 /// redis[s]-sentinel:// or redis[s]-cluster://), then
 /// REDIS_SENTINEL_USERNAME and REDIS_SENTINEL_PASSWORD (secret) into the

@@ -37,12 +37,16 @@ AdminServer::AdminServer(const AdminSettings& admin, const TransportSettings& tr
                                  metrics_.redis_connections_ready.Value() > 0);
       },
       [this] { return workers_liveness(workers_, uv_hrtime() / 1000000); });
+  uint64_t lookup_timeout_ms = std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000);
+  StreamShards streams(admin.streams, admin.stream_shards);
   lag_ = std::make_unique<LagMonitor>(&loop_, lag_redis_options(transport, metrics.redis_primary),
-                                      StreamShards(admin.streams, admin.stream_shards),
-                                      admin.consumer_group, admin.cache_ms,
-                                      std::max<uint64_t>(transport.redis_connect_timeout_ms, 1000));
+                                      streams, admin.consumer_group, admin.cache_ms,
+                                      lookup_timeout_ms);
+  inspection_ = std::make_unique<StreamInspection>(
+      lag_->redis(), ReadableStreams(std::move(streams), admin.dlq_stream), admin.consumer_group,
+      lookup_timeout_ms);
   events_ = std::make_unique<EventsApi>(admin.token, transport_mode(transport), *lag_,
-                                        metrics.redis_primary);
+                                        metrics.redis_primary, inspection_.get());
   listener_->router().add_prefix("/api/v1/events/",
                                  [this](Exchange& exchange, std::string_view endpoint) {
                                    events_->serve(exchange, endpoint);

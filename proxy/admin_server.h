@@ -1,7 +1,8 @@
 // The sidecar's admin listener, on its own thread and loop, apart from the
 // ingress: core/admin_router.h (/metrics, /healthz, /readyz, with the
 // probes of admin_probes.h) plus the events API of events_api.h under
-// /api/v1/events/, whose look-ups run on this loop's own Redis connection.
+// /api/v1/events/ (with the stream inspection of stream_inspection.h), whose
+// look-ups run on this loop's own Redis connection.
 #pragma once
 
 #include <uv.h>
@@ -20,6 +21,7 @@
 #include "proxy/events_api.h"
 #include "proxy/lag_monitor.h"
 #include "proxy/proxy_metrics.h"
+#include "proxy/stream_inspection.h"
 #include "proxy/transport_settings.h"
 
 namespace streamshift {
@@ -55,6 +57,7 @@ class AdminServer {
   uv_async_t wake_;
   std::unique_ptr<AdminListener> listener_;
   std::unique_ptr<LagMonitor> lag_;
+  std::unique_ptr<StreamInspection> inspection_;
   std::unique_ptr<EventsApi> events_;
   std::unique_ptr<RuntimeControl> runtime_;
   std::thread thread_;

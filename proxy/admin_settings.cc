@@ -20,6 +20,7 @@ AdminSettings load_admin_settings(EnvReader& env) {
             .group = "consumer group whose lag is reported (and that the relay joins)"});
   a.streams = std::move(streams.streams);
   a.consumer_group = std::move(streams.group);
+  a.dlq_stream = load_dlq_stream(env, "the relay's dead-letter stream, read by /api/v1/events/dlq");
   return a;
 }
 

@@ -17,6 +17,7 @@ struct AdminSettings {
   std::vector<std::string> streams;  // core/stream_settings.h: the logical streams
   int stream_shards = 1;             // the transport's, each reported with its shards
   std::string consumer_group;
+  std::string dlq_stream = "events:dlq";  // readable by the inspection API
 };
 
 AdminSettings load_admin_settings(EnvReader& env);

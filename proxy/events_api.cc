@@ -7,6 +7,7 @@
 #include "core/admin_auth.h"
 #include "core/json.h"
 #include "core/json_writer.h"
+#include "proxy/inspection_query.h"
 
 namespace streamshift {
 namespace {
@@ -143,11 +144,13 @@ std::string transport_mode(const TransportSettings& t) {
 }
 
 EventsApi::EventsApi(std::string token, std::string transport_mode, LagMonitor& lag,
-                     std::shared_ptr<const RedisPrimaryStatus> redis_primary)
+                     std::shared_ptr<const RedisPrimaryStatus> redis_primary,
+                     StreamInspection* inspection)
     : token_(std::move(token)),
       transport_mode_(std::move(transport_mode)),
       lag_(lag),
-      redis_primary_(std::move(redis_primary)) {}
+      redis_primary_(std::move(redis_primary)),
+      inspection_(inspection) {}
 
 void EventsApi::serve(Exchange& exchange, std::string_view endpoint) {
   if (!admin_authorized(exchange, token_,
@@ -167,6 +170,9 @@ void EventsApi::serve(Exchange& exchange, std::string_view endpoint) {
       RedisPrimaryStatus::View redis = api.redis_primary_->view();
       return health_document(s, api.lag_.group(), api.transport_mode_, &redis);
     };
+  } else if (inspection_ != nullptr && is_inspection_endpoint(endpoint)) {
+    inspection_->serve(exchange, endpoint);
+    return;
   } else {
     exchange.respond_json(404, json_error_body("not_found", "no such events endpoint"));
     return;

@@ -5,6 +5,8 @@
 //   /api/v1/events/streams        per stream: length, groups, consumer_group
 //   /api/v1/events/health         healthy / degraded / unhealthy by lag
 // Each answer is built from one LagMonitor snapshot by a pure function.
+// Under the same token, the stream inspection API (stream_inspection.h):
+//   /api/v1/events/streams/{stream}/entries, .../pending, /api/v1/events/dlq
 #pragma once
 
 #include <memory>
@@ -15,6 +17,7 @@
 #include "core/http_server.h"
 #include "core/redis_primary_status.h"
 #include "proxy/lag_monitor.h"
+#include "proxy/stream_inspection.h"
 #include "proxy/transport_settings.h"
 
 namespace streamshift {
@@ -23,8 +26,10 @@ class EventsApi {
  public:
   /// `token` empty: the API answers 403.
   /// `redis_primary`: the process's (null: the health answer has no "redis").
+  /// `inspection`: null, the inspection endpoints are 404.
   EventsApi(std::string token, std::string transport_mode, LagMonitor& lag,
-            std::shared_ptr<const RedisPrimaryStatus> redis_primary = nullptr);
+            std::shared_ptr<const RedisPrimaryStatus> redis_primary = nullptr,
+            StreamInspection* inspection = nullptr);
 
   /// Answers `endpoint` (the path after /api/v1/events/), after the
   /// look-up when authorized.
@@ -37,6 +42,7 @@ class EventsApi {
   std::string transport_mode_;
   LagMonitor& lag_;
   std::shared_ptr<const RedisPrimaryStatus> redis_primary_;
+  StreamInspection* inspection_;
 };
 
 /// {"streams":{"<name>":{"lag":..,"consumers":[..],"trimmed_unread":..},..},

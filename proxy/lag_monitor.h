@@ -74,6 +74,9 @@ class LagMonitor {
   /// arrive meanwhile share it).
   void get(Done done);
   const std::string& group() const { return group_; }
+  /// The admin loop's Redis connection, for the loop's other look-ups
+  /// (stream_inspection.h); closed by shutdown().
+  RedisCommands& redis() { return *redis_; }
   /// Closes the connection now: look-ups in flight are answered as failed.
   void shutdown(std::function<void()> on_closed);
 

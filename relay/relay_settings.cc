@@ -84,8 +84,7 @@ RelaySettings load_relay_settings(EnvReader& env) {
       "STREAMSHIFT_RELAY_CONCURRENCY", 32, 1, kMaxRelayConcurrency, "rooms delivered in parallel"));
   s.max_deliveries = static_cast<int>(env.integer("STREAMSHIFT_MAX_DELIVERIES", 5, 1, 1000,
                                                   "attempts before an entry is dead-lettered"));
-  s.dlq_stream = env.text("STREAMSHIFT_DLQ_STREAM", "events:dlq", "the dead-letter stream");
-  if (s.dlq_stream.empty()) env.reject("STREAMSHIFT_DLQ_STREAM", "", "a non-empty stream name");
+  s.dlq_stream = load_dlq_stream(env, "the dead-letter stream");
   s.dlq_max_len = env.integer("STREAMSHIFT_DLQ_MAX_LEN", 100000, 1000, 100000000,
                               "approximate length of the dead-letter stream (MAXLEN ~)");
   s.claim_idle_ms =

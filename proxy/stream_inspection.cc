@@ -1,0 +1,107 @@
+// The stream inspection API's look-ups; see stream_inspection.h.
+#include "proxy/stream_inspection.h"
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/json.h"
+#include "proxy/inspection_documents.h"
+
+namespace streamshift {
+
+struct StreamInspection::Lookup {
+  StreamInspection* self;
+  Exchange* exchange;
+  InspectionQuery query;
+  std::optional<PendingSummary> summary;  // pending: once the summary came
+};
+
+StreamInspection::StreamInspection(RedisCommands& redis, ReadableStreams streams, std::string group,
+                                   uint64_t timeout_ms)
+    : redis_(redis),
+      streams_(std::move(streams)),
+      group_(std::move(group)),
+      timeout_ms_(timeout_ms) {}
+
+void StreamInspection::serve(Exchange& exchange, std::string_view endpoint) {
+  std::string_view target = exchange.request().target();
+  size_t q = target.find('?');
+  InspectionParse parse = parse_inspection(
+      endpoint, q == std::string_view::npos ? std::string_view{} : target.substr(q + 1), streams_,
+      group_);
+  if (!parse.query) {
+    exchange.respond_json(parse.refusal.status,
+                          json_error_body(parse.refusal.code, parse.refusal.detail));
+    return;
+  }
+  auto* lookup = new Lookup{this, &exchange, std::move(*parse.query), std::nullopt};
+  const InspectionQuery& iq = lookup->query;
+  std::string count = std::to_string(iq.count + 1);  // one more: is there a next?
+  if (iq.endpoint == InspectionEndpoint::kPending) {
+    send(lookup, {"XPENDING", iq.stream, iq.group});
+  } else if (iq.reverse) {
+    send(lookup, {"XREVRANGE", iq.stream, iq.end, iq.start, "COUNT", count});
+  } else {
+    send(lookup, {"XRANGE", iq.stream, iq.start, iq.end, "COUNT", count});
+  }
+}
+
+void StreamInspection::send(Lookup* lookup, std::initializer_list<std::string_view> args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (std::string_view a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  redis_.command(static_cast<int>(argv.size()), argv.data(), lens.data(), timeout_ms_, on_reply,
+                 lookup);
+}
+
+void StreamInspection::on_reply(void* data, const RedisResult& result) {
+  std::unique_ptr<Lookup> lookup(static_cast<Lookup*>(data));
+  Exchange& exchange = *lookup->exchange;
+  const InspectionQuery& q = lookup->query;
+  if (result.status == RedisStatus::kErrorReply) {
+    if (result.error.starts_with("NOGROUP")) {
+      exchange.respond_json(404, json_error_body("unknown_group", result.error));
+    } else {
+      exchange.respond_json(502, json_error_body("redis_error", result.error));
+    }
+    return;
+  }
+  if (result.status != RedisStatus::kOk) {
+    exchange.respond_json(
+        503, json_error_body("redis_unavailable",
+                             "redis " + std::string(redis_status_name(result.status))));
+    return;
+  }
+  auto unexpected = [&] {
+    exchange.respond_json(502, json_error_body("redis_error", "unexpected reply from Redis"));
+  };
+  if (q.endpoint == InspectionEndpoint::kPending && !lookup->summary) {
+    lookup->summary = read_pending_summary(result.reply);
+    if (!lookup->summary) return unexpected();
+    std::string count = std::to_string(q.count + 1);
+    Lookup* next = lookup.release();
+    if (q.consumer.empty()) {
+      next->self->send(next, {"XPENDING", q.stream, q.group, q.start, q.end, count});
+    } else {
+      next->self->send(next, {"XPENDING", q.stream, q.group, q.start, q.end, count, q.consumer});
+    }
+    return;
+  }
+  if (q.endpoint == InspectionEndpoint::kPending) {
+    std::optional<std::vector<PendingEntry>> entries = read_pending_entries(result.reply);
+    if (!entries) return unexpected();
+    exchange.respond_json(200, pending_document(q, *lookup->summary, *entries));
+    return;
+  }
+  std::optional<std::vector<RangeEntry>> entries = read_range_reply(result.reply);
+  if (!entries) return unexpected();
+  exchange.respond_json(200, q.endpoint == InspectionEndpoint::kDlq
+                                 ? dlq_document(q, *entries)
+                                 : entries_document(q, *entries));
+}
+
+}  // namespace streamshift
