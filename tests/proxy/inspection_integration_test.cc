@@ -299,6 +299,18 @@ TEST_F(Inspection, DeadLettersNewestFirstWithTheirOrigin) {
   EXPECT_EQ(get(admin(), "/api/v1/events/streams/events%3Adlq/entries")->status, 200);
 }
 
+TEST_F(Inspection, TheDlqIsTheStreamStreamshiftDlqStreamNames) {
+  start({{"STREAMSHIFT_DLQ_STREAM", "ops:dead"}});
+  std::string id = redis_.command({"XADD", "ops:dead", "*", "dlq_error", "boom"}).str;
+  redis_.command({"XADD", "events:dlq", "*", "dlq_error", "elsewhere"});
+  auto a = get(admin(), "/api/v1/events/dlq");
+  ASSERT_EQ(a->status, 200) << a->body;
+  EXPECT_EQ(text(a->json["stream"]), "ops:dead");
+  EXPECT_EQ(ids(a->json, "dead_letters"), std::vector<std::string>{id});
+  EXPECT_EQ(text(a->json["dead_letters"].at(0)["error"]), "boom");
+  expect_error(*get(admin(), "/api/v1/events/streams/events%3Adlq/entries"), 404, "unknown_stream");
+}
+
 TEST_F(Inspection, RefusalsHaveTheApiErrorShape) {
   start();
   post("ev-1");
