@@ -327,6 +327,9 @@ TEST_F(Inspection, RefusalsHaveTheApiErrorShape) {
   expect_error(*get(admin(), std::string(kChat) + "/entries?reverse=2"), 400, "invalid_reverse");
   expect_error(*get(admin(), std::string(kChat) + "/entries?limit=2"), 400, "invalid_query");
   expect_error(*get(admin(), std::string(kChat) + "/nothing"), 404, "not_found");
+  // A configured name holding something else than a stream: Redis's own error.
+  ASSERT_EQ(redis_.command({"SET", "events:ticket", "not a stream"}).str, "OK");
+  expect_error(*get(admin(), "/api/v1/events/streams/events%3Aticket/entries"), 502, "redis_error");
   // Still serving after all that.
   EXPECT_EQ(get(admin(), std::string(kChat) + "/entries")->status, 200);
 }
