@@ -82,6 +82,11 @@ RelaySettings load_relay_settings(EnvReader& env) {
       milliseconds(env, "STREAMSHIFT_RELAY_BLOCK_MS", 2000, 1, 60000, "XREADGROUP BLOCK time");
   s.concurrency = static_cast<size_t>(env.integer(
       "STREAMSHIFT_RELAY_CONCURRENCY", 32, 1, kMaxRelayConcurrency, "rooms delivered in parallel"));
+  s.ordering = env.choice("STREAMSHIFT_RELAY_ORDERING", "room", {"room", "none"},
+                          "room: a room's entries one at a time, in stream order; none: in "
+                          "parallel, unordered (lower latency under a slow target)") == "none"
+                   ? RelayOrdering::kNone
+                   : RelayOrdering::kRoom;
   s.max_deliveries = static_cast<int>(env.integer("STREAMSHIFT_MAX_DELIVERIES", 5, 1, 1000,
                                                   "attempts before an entry is dead-lettered"));
   s.dlq_stream = env.text("STREAMSHIFT_DLQ_STREAM", "events:dlq", "the dead-letter stream");
