@@ -75,8 +75,9 @@ class DeliveryLifecycle {
   void close();
   /// Nothing is under way but acks waiting to be retried.
   bool settled() const;
-  /// Rooms delivered in parallel from now on (STREAMSHIFT_RELAY_CONCURRENCY
-  /// changed at runtime); raised, waiting rooms start at once.
+  /// Lanes (rooms, or entries without ordering) delivered in parallel from
+  /// now on (STREAMSHIFT_RELAY_CONCURRENCY changed at runtime); raised,
+  /// waiting ones start at once.
   void set_concurrency(size_t concurrency);
 
  private:
