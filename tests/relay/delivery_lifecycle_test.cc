@@ -289,6 +289,21 @@ TEST_F(UnorderedDeliveryTest, ACopyOfAnEventWaitsForItAndIsDroppedOnceItIsDelive
   EXPECT_EQ(target_.sent_count(), 2u);
 }
 
+TEST_F(UnorderedDeliveryTest, APermanentAnswerOrTheLastAttemptIsDeadLetteredBesideItsRoom) {
+  read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "r"), entry_resp("3-0", "r")});
+  target_.answer("ev-1-0", 400);
+  for (int attempt = 1; attempt < settings_.max_deliveries; ++attempt) {
+    target_.answer("ev-2-0", 503);
+    clock_.advance(clock_.next_due() - clock_.now_ms());
+  }
+  target_.answer("ev-2-0", 503);  // MAX_DELIVERIES 3
+  target_.answer("ev-3-0", 200);
+  EXPECT_EQ(finalized_ids(Finalize::kDeadLetter), "1-0 2-0");
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "3-0");
+  EXPECT_EQ(held("0/2-0")->dead_letter_reason, DeadLetterReason::kMaxDeliveries);
+  EXPECT_EQ(metrics_.in_flight.Value(), 0);
+}
+
 TEST_F(UnorderedDeliveryTest, DrainingReleasesWhatWaitsAndLetsDeliveriesInFlightFinish) {
   read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "r"), entry_resp("3-0", "r"),
            entry_resp("4-0", "r"), entry_resp("5-0", "r")});

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 #include <vector>
 
@@ -37,11 +38,11 @@ class RelayOrdering : public ::testing::Test {
     for (int i = 0; i < kEvents; ++i) xadd(redis_, "ev-" + std::to_string(i), "room-1");
   }
 
-  std::unique_ptr<RelayProcess> start_relay(const char* ordering) {
-    auto relay = std::make_unique<RelayProcess>(
-        redis_.url(), target_.port(),
-        std::map<std::string, std::string>{{"STREAMSHIFT_STREAMS", "events:chat"},
-                                           {"STREAMSHIFT_RELAY_ORDERING", ordering}});
+  std::unique_ptr<RelayProcess> start_relay(const char* ordering,
+                                            std::map<std::string, std::string> env = {}) {
+    env.emplace("STREAMSHIFT_STREAMS", "events:chat");
+    env.emplace("STREAMSHIFT_RELAY_ORDERING", ordering);
+    auto relay = std::make_unique<RelayProcess>(redis_.url(), target_.port(), env);
     EXPECT_TRUE(relay->ready()) << relay->process().output();
     return relay;
   }
@@ -75,8 +76,24 @@ class RelayOrdering : public ::testing::Test {
     return r.elements[0].integer;
   }
 
+  // ev-0's first attempt is answered 503 and retried after 0.5-1 s; every
+  // other call is answered 200 after 20 ms.
+  std::unique_ptr<RelayProcess> start_relay_failing_ev0_once(const char* ordering) {
+    target_.set_policy([this](const ReceivedRequest& r) {
+      UpstreamReply reply;
+      if (r.header("X-Event-Id") == "ev-0" && !failed_once_.exchange(true))
+        reply.status = 503;
+      else
+        reply.delay = milliseconds(20);
+      return reply;
+    });
+    return start_relay(ordering, {{"STREAMSHIFT_RELAY_RETRY_INITIAL_MS", "1000"},
+                                  {"STREAMSHIFT_RELAY_RETRY_MAX_MS", "1000"}});
+  }
+
   RedisServer redis_;
   DeliveryTarget target_;
+  std::atomic<bool> failed_once_{false};
 };
 
 TEST_F(RelayOrdering, RoomDeliversOneRoomOneCallAtATimeInStreamOrder) {
@@ -101,6 +118,26 @@ TEST_F(RelayOrdering, NoneDeliversOneRoomsEventsInParallel) {
   // In one room's order each call waits for the one before: (kEvents - 1)
   // calls between the first arrival and the last at least.
   EXPECT_LT(span, kCall * (kEvents - 1)) << "max concurrent " << target_.max_concurrent();
+}
+
+TEST_F(RelayOrdering, RoomHoldsARoomBehindARetry) {
+  auto relay = start_relay_failing_ev0_once("room");
+  ASSERT_TRUE(relay->ready());
+  await_all(*relay);
+  std::vector<int> expected(kEvents);
+  for (int i = 0; i < kEvents; ++i) expected[i] = i;
+  EXPECT_EQ(arrivals().first, expected);
+}
+
+TEST_F(RelayOrdering, NoneDeliversTheRestOfTheRoomWhileOneEntryWaitsToRetry) {
+  auto relay = start_relay_failing_ev0_once("none");
+  ASSERT_TRUE(relay->ready());
+  await_all(*relay);
+  std::vector<int> order = arrivals().first;
+  ASSERT_EQ(order.size(), size_t{kEvents});
+  EXPECT_EQ(order.back(), 0) << "ev-0, retried, arrives after the room's later events";
+  EXPECT_TRUE(failed_once_.load());
+  EXPECT_EQ(relay->metric("streamshift_relay_released_total"), 0) << "nothing set aside";
 }
 
 TEST(RelayOrderingSettings, AnUnknownValueStopsTheStartAndNoneIsNotChangedAtRuntime) {
