@@ -13,8 +13,9 @@
 //                                    becomes ready; the slot is freed
 //
 // A room whose head is waiting to retry keeps its slot, so a failing target
-// is not hammered by every room at once; the relay then drops the entries
-// queued behind it (drop_behind: they wait in Redis, see room_budget.h).
+// is not hammered by every room at once; with ordering room the relay then
+// drops the entries queued behind it (drop_behind: they wait in Redis, see
+// room_budget.h).
 // The queues hold pointers; the relay owns the entries.
 #pragma once
 
