@@ -15,9 +15,12 @@ and its sink as the target.
      and the relay; idle RSS.
 
 Not in the report's run (--only): durable (EVENT_TRANSPORT_MIN_REPLICAS 0
-vs 1) and cluster (Redis Cluster, 1 primary vs 3, 12 stream shards: the
+vs 1), cluster (Redis Cluster, 1 primary vs 3, 12 stream shards: the
 sidecar's maximum XADD throughput, the relay's drain rate to the sink, CPU
-per event of every process; docs/scaling.md).
+per event of every process; docs/scaling.md) and ordering (a sink that
+answers after 50 ms, 500 events/s over 60 rooms: delivery latency through
+the HTTP bridge and through the relay with STREAMSHIFT_RELAY_ORDERING room
+and none).
 
 Writes BENCHMARKS.md, results.json and PNG plots (gnuplot) into --out
 (docs/ for the real run). --smoke runs every scenario for a fraction of a
@@ -389,12 +392,13 @@ class Bench:
         self.results = {}
 
     def load(self, target_port, rate, workload="chat", fmt="events", users=200, sink=True,
-             connections=50, measure=(), coalesced=False):
-        """One streamshift-load run; `measure` lists processes to account CPU and RSS for."""
+             connections=50, measure=(), coalesced=False, extra=()):
+        """One streamshift-load run; `measure` lists processes to account CPU and RSS for;
+        `extra`: more streamshift-load arguments."""
         argv = [self.load_bin, "--target", f"127.0.0.1:{target_port}", "--rate", str(rate),
                 "--duration-ms", str(self.duration_ms), "--warmup-ms", str(self.warmup_ms),
                 "--connections", str(connections), "--workload", workload, "--format", fmt,
-                "--users", str(users), "--sink-wait-ms", "3000"]
+                "--users", str(users), "--sink-wait-ms", "3000", *extra]
         if sink:
             argv += ["--sink", f"127.0.0.1:{self.svc.sink_port}"]
         before = {name: proc_cpu_seconds(p.pid) for name, p in measure}
@@ -437,7 +441,8 @@ class Bench:
         workdir = tempfile.mkdtemp(prefix="streamshift-bench-")
         self.svc = Services(self.build, workdir)
         scenarios = {"http": self.http_path, "redis": self.redis_path, "e2e": self.end_to_end,
-                     "typing": self.typing, "durable": self.durable, "cluster": self.cluster}
+                     "typing": self.typing, "durable": self.durable, "cluster": self.cluster,
+                     "ordering": self.ordering}
         # The report has the first four; durable and cluster run with --only.
         wanted = self.args.only.split(",") if self.args.only else list(scenarios)[:4]
         for name in wanted:
@@ -455,6 +460,8 @@ class Bench:
             print()
             if "cluster" in self.results:
                 print(render_cluster(self.results["cluster"]))
+            if "ordering" in self.results:
+                print(render_ordering(self.results["ordering"]))
         else:
             self.write_outputs()
         if not self.args.keep:
@@ -600,6 +607,47 @@ class Bench:
                     svc.stop(proc)
         res["loadavg_after"] = os.getloadavg()
         self.results["cluster"] = res
+
+    def ordering(self):
+        """Delivery latency (send -> sink) with a slow SignalR stand-in: the
+        sink answers each call after 50 ms (a loop timer). 500 events/s of
+        chat messages over 60 rooms (4 users each) through the HTTP bridge,
+        and through Redis and the relay with STREAMSHIFT_RELAY_ORDERING room
+        and none, round after round, interleaved. One relay at a time, each
+        run with a consumer group of its own created at "$", so no run
+        delivers another's entries."""
+        svc = self.svc
+        rate = 100 if self.args.smoke else 500
+        slow_sink = ("--sink-delay-ms", "50", "--rooms", "60")
+        bridge_port, bridge = svc.sidecar("streamshift-bridge-ordering", {})
+        port, sidecar = svc.sidecar("streamshift-ordering", {
+            "EVENT_TRANSPORT_USE_REDIS_STREAMS": "true",
+            "EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE": "100"})
+        res = {"rate": rate, "sink_delay_ms": 50, "rooms": 60, "relay_concurrency": 32,
+               "loadavg_before": os.getloadavg()}
+        runs = {"http": [], "relay_room": [], "relay_none": []}
+        for round_ in range(self.rounds):
+            for name in runs:
+                if name == "http":
+                    runs[name].append(self.load(bridge_port, rate, users=240, connections=100,
+                                                measure=(("streamshift", bridge),),
+                                                extra=slow_sink))
+                    continue
+                ordering = name.split("_")[1]
+                relay = svc.relay(f"relay-{ordering}-{round_}", {
+                    "STREAMSHIFT_RELAY_ORDERING": ordering,
+                    "EVENT_TRANSPORT_CONSUMER_GROUP": f"ordering-{ordering}-{round_}"})
+                runs[name].append(self.load(port, rate, users=240, connections=100,
+                                            measure=(("streamshift", sidecar), ("relay", relay)),
+                                            extra=slow_sink))
+                svc.stop(relay)
+        res["loadavg_after"] = os.getloadavg()
+        res["runs"] = {name: aggregate(rs) for name, rs in runs.items()}
+        res["p95_ms_rounds"] = {name: [r["sink"]["latency_us"]["p95"] / 1000.0 for r in rs]
+                                for name, rs in runs.items()}
+        self.results["ordering"] = res
+        for p in (bridge, sidecar):
+            svc.stop(p)
 
     def cluster_xlen(self, nodes):
         """Entries in the shard streams each node holds."""
@@ -835,6 +883,25 @@ def render_cluster(c):
     return "\n".join(L)
 
 
+def render_ordering(o):
+    """The ordering scenario as a Markdown table (medians over the rounds)."""
+    L = [f"{o['rate']} events/s over {o['rooms']} rooms, a sink answering after "
+         f"{o['sink_delay_ms']} ms, relay concurrency {o['relay_concurrency']}; "
+         f"delivery latency send -> sink, ms, median over {o['runs']['http']['rounds']} rounds; "
+         f"load average {o['loadavg_before'][0]:.2f} before, {o['loadavg_after'][0]:.2f} after.\n",
+         "| path | delivered | p50 | p90 | p95 | p99 | max | p95 per round |",
+         "|---|---|---|---|---|---|---|---|"]
+    names = {"http": "HTTP bridge (direct)", "relay_room": "relay, ordering=room",
+             "relay_none": "relay, ordering=none"}
+    for name, run in o["runs"].items():
+        lat = run["sink"]["latency_us"]
+        rounds = ", ".join(f"{x:.1f}" for x in o["p95_ms_rounds"][name])
+        L.append(f"| {names[name]} | {run['sink']['received']} | {ms(lat['p50'])} | "
+                 f"{ms(lat['p90'])} | {ms(lat['p95'])} | {ms(lat['p99'])} | {ms(lat['max'])} | "
+                 f"{rounds} |")
+    return "\n".join(L)
+
+
 def render_markdown(meta, r, rates, e2e_rates):
     v = meta["versions"]
     top = str(rates[-1])
@@ -1015,7 +1082,7 @@ def main():
                     "with --only only")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir with every server's log")
     ap.add_argument("--only", help="comma-separated scenarios (http, redis, e2e, typing, durable, "
-                    "cluster): "
+                    "cluster, ordering): "
                     "print their results as JSON instead of writing the report")
     args = ap.parse_args()
     if args.previous and not args.only:

@@ -36,6 +36,7 @@ constexpr std::string_view kUsage =
     "  --rooms N\n"
     "  --sink HOST:PORT       run the sink there and time each event's arrival\n"
     "  --sink-wait-ms MS      after the run, wait this long at most for stragglers (5000)\n"
+    "  --sink-delay-ms MS     the sink answers each request this late (0): a slow target\n"
     "  --record FILE          write every request's outcome there, one line each:\n"
     "                         <event id> <status, 0 failed, -1 unanswered> <sent ns> <done ns>\n";
 
@@ -44,6 +45,7 @@ struct Args {
   WorkloadOptions workload;
   std::string sink;
   uint64_t sink_wait_ms = 5000;
+  uint64_t sink_delay_ms = 0;
   std::string record;
 };
 
@@ -114,6 +116,8 @@ Args parse_args(int argc, char** argv) {
       a.sink = v;
     } else if (flag == "--sink-wait-ms") {
       a.sink_wait_ms = number(argv[i - 1], v);
+    } else if (flag == "--sink-delay-ms") {
+      a.sink_delay_ms = number(argv[i - 1], v);
     } else if (flag == "--record") {
       a.record = v;
     } else {
@@ -129,7 +133,7 @@ Args parse_args(int argc, char** argv) {
 void append_latency(std::string& out, const LatencyHistogram& h) {
   auto us = [](uint64_t ns) { return std::to_string(static_cast<double>(ns) / 1000.0); };
   out += "{\"count\":" + std::to_string(h.count()) + ",\"p50\":" + us(h.percentile(50)) +
-         ",\"p90\":" + us(h.percentile(90)) + ",\"p99\":" + us(h.percentile(99)) +
+         ",\"p90\":" + us(h.percentile(90)) + ",\"p95\":" + us(h.percentile(95)) + ",\"p99\":" + us(h.percentile(99)) +
          ",\"p999\":" + us(h.percentile(99.9)) + ",\"max\":" + us(h.max()) +
          ",\"mean\":" + us(static_cast<uint64_t>(h.mean())) + "}";
 }
@@ -140,7 +144,8 @@ int run(const Args& args) {
   Workload workload(args.workload);
   std::unique_ptr<Sink> sink;
   if (!args.sink.empty()) {
-    sink = std::make_unique<Sink>(address("--sink", args.sink.c_str()), args.workload.users);
+    sink = std::make_unique<Sink>(address("--sink", args.sink.c_str()), args.workload.users,
+                                  args.sink_delay_ms);
     if (int rc = sink->start(); rc != 0) {
       std::fprintf(stderr, "streamshift-load: cannot listen on %s: %s\n", args.sink.c_str(),
                    uv_error_text(rc).c_str());

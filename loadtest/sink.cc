@@ -5,7 +5,14 @@
 
 namespace streamshift {
 
-Sink::Sink(HostPort listen, uint32_t users) : newest_typing_seq_(users, 0) {
+struct Sink::Delayed {
+  uv_timer_t timer;
+  Sink* sink;
+  Exchange* exchange;
+};
+
+Sink::Sink(HostPort listen, uint32_t users, uint64_t delay_ms)
+    : delay_ms_(delay_ms), newest_typing_seq_(users, 0) {
   report_.last_typing_state.assign(users, TypingState::kNone);
   uv_loop_init(&loop_);
   uv_async_init(&loop_, &wake_, on_wake);
@@ -40,6 +47,13 @@ SinkReport Sink::stop() {
 void Sink::on_wake(uv_async_t* handle) {
   auto* self = static_cast<Sink*>(handle->data);
   if (self->stop_.load()) {
+    for (Delayed* d : self->delayed_) {  // answered now: nothing waits past the stop
+      uv_timer_stop(&d->timer);
+      answer(*d->exchange);
+      uv_close(reinterpret_cast<uv_handle_t*>(&d->timer),
+               [](uv_handle_t* h) { delete static_cast<Delayed*>(h->data); });
+    }
+    self->delayed_.clear();
     self->server_->drain([] {});
     self->server_->close_all("sink stopping");
     uv_close(reinterpret_cast<uv_handle_t*>(&self->wake_), nullptr);
@@ -69,6 +83,26 @@ void Sink::on_request(Exchange& exchange) {
       if (e.typing) ++report_.typing_received;
     }
   }
+  if (delay_ms_ == 0) {
+    answer(exchange);
+    return;
+  }
+  auto* d = new Delayed{{}, this, &exchange};
+  uv_timer_init(&loop_, &d->timer);
+  d->timer.data = d;
+  delayed_.insert(d);
+  uv_timer_start(&d->timer, on_delay_done, delay_ms_, 0);
+}
+
+void Sink::on_delay_done(uv_timer_t* timer) {
+  auto* d = static_cast<Delayed*>(timer->data);
+  d->sink->delayed_.erase(d);
+  answer(*d->exchange);
+  uv_close(reinterpret_cast<uv_handle_t*>(timer),
+           [](uv_handle_t* h) { delete static_cast<Delayed*>(h->data); });
+}
+
+void Sink::answer(Exchange& exchange) {
   Response r;
   r.content_type = "text/plain";
   r.body = "ok";

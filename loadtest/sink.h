@@ -1,5 +1,6 @@
-// The load generator's own HTTP target: it answers every request 200 at
-// once and records each arrival, on a thread and loop of its own, so the
+// The load generator's own HTTP target: it answers every request 200, at
+// once or after a fixed delay (a slow SignalR stand-in: a loop timer per
+// request, the loop never waits), and records each arrival, on a thread and loop of its own, so the
 // delivery latency (intended send time, from the event id, to arrival here)
 // is measured whichever path carried the event: directly, through a proxy,
 // or through Redis and the relay.
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "core/http_server.h"
@@ -31,7 +33,7 @@ struct SinkReport {
 
 class Sink : public RequestHandler {
  public:
-  Sink(HostPort listen, uint32_t users);
+  Sink(HostPort listen, uint32_t users, uint64_t delay_ms = 0);
   ~Sink() override;
 
   /// Binds (0 or a libuv error) and serves on its own thread.
@@ -47,7 +49,10 @@ class Sink : public RequestHandler {
   void on_request(Exchange& exchange) override;
 
  private:
+  struct Delayed;  // an answer waiting for its delay
   static void on_wake(uv_async_t* handle);
+  static void on_delay_done(uv_timer_t* timer);
+  static void answer(Exchange& exchange);
 
   uv_loop_t loop_;
   uv_async_t wake_;
@@ -56,6 +61,8 @@ class Sink : public RequestHandler {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> measure_from_ns_{0};
   std::atomic<uint64_t> received_{0};
+  uint64_t delay_ms_;
+  std::unordered_set<Delayed*> delayed_;  // loop thread only
   SinkReport report_;
   std::vector<uint64_t> newest_typing_seq_;
 };

@@ -35,7 +35,7 @@ DeliveryLifecycle::DeliveryLifecycle(RelayClock& clock, DeliveryTarget& target,
       budget_(budget),
       dedup_(dedup),
       hooks_(std::move(hooks)),
-      rooms_(settings.concurrency),
+      rooms_(settings.concurrency, settings.ordering),
       retry_timer_(clock.timer([this] { on_retry_due(); })),
       random_(JitterRandom::seeded(reinterpret_cast<uintptr_t>(this))) {}
 
@@ -212,9 +212,11 @@ void DeliveryLifecycle::on_delivered(const std::string& key, UpstreamResponse& r
 }
 
 void DeliveryLifecycle::back_off(RelayEntry* e) {
-  // The room waits for its head: what is queued behind it waits in Redis.
-  budget_.set_failing(e->room_key(), true);
-  rooms_.drop_behind(e, [this](RelayEntry* queued) { set_aside(queued); });
+  if (settings_.ordering == RelayOrdering::kRoom) {
+    // The room waits for its head: what is queued behind it waits in Redis.
+    budget_.set_failing(e->room_key(), true);
+    rooms_.drop_behind(e, [this](RelayEntry* queued) { set_aside(queued); });
+  }  // else only copies of its event wait behind it, in memory
   metrics_.retries.Increment();
   Backoff backoff{settings_.retry_initial_ms, settings_.retry_max_ms};
   uint64_t delay = backoff.delay_ms(static_cast<uint32_t>(e->attempts), random_);

@@ -9,23 +9,26 @@
 //   kChecking ----------|--------------------------+ marked: duplicate, ack only
 //      | not marked     |                          |
 //      v (or unknown)   v                          |
-//    kQueued   in order per room,                  |
-//      |       CONCURRENCY rooms at once           |
-//      | its room's turn --------------------------+ delivered here a moment ago: ack only
+//    kQueued   its lane's turn (room_queues.h):    |
+//      |       ORDERING=room: a room in order,     |
+//      |       none: each event_id; CONCURRENCY    |
+//      |       lanes at once                       |
+//      | its turn ---------------------------------+ delivered here a moment ago: ack only
 //      v                                           |
 //   kDelivering -----------------------------------+ 2xx: ack and delivered mark;
 //      |    ^                                      | other 4xx, MAX_DELIVERIES: dead letter
 //      v    | due                                  v
 //   kBackoff  5xx, 408, 429, no answer        kFinalizing --done--> gone
-//             (its room keeps only its head)    |    ^
-//                                        failed v    | due
+//             (keeps its slot; room:          |    ^
+//              its room keeps only its head)  v    | due
+//                                        failed
 //                                         kFinalizeBackoff
 //
 // Released (gone from memory, left pending in Redis under this consumer):
-// set aside by RoomBudget (from kRead, kChecking, or kQueued behind a failing
-// head); when draining, kQueued and kBackoff, kChecking when its answer
-// comes, kDelivering when the target is shut down; kFinalizing whose ack
-// fails while closing.
+// set aside by RoomBudget (from kRead, kChecking, or, with ORDERING=room,
+// kQueued behind a failing head); when draining, kQueued and kBackoff,
+// kChecking when its answer comes, kDelivering when the target is shut down;
+// kFinalizing whose ack fails while closing.
 #pragma once
 
 #include <cstdint>
@@ -72,8 +75,9 @@ class DeliveryLifecycle {
   void close();
   /// Nothing is under way but acks waiting to be retried.
   bool settled() const;
-  /// Rooms delivered in parallel from now on (STREAMSHIFT_RELAY_CONCURRENCY
-  /// changed at runtime); raised, waiting rooms start at once.
+  /// Lanes (rooms, or entries without ordering) delivered in parallel from
+  /// now on (STREAMSHIFT_RELAY_CONCURRENCY changed at runtime); raised,
+  /// waiting ones start at once.
   void set_concurrency(size_t concurrency);
 
  private:

@@ -80,8 +80,14 @@ RelaySettings load_relay_settings(EnvReader& env) {
       env.integer("STREAMSHIFT_RELAY_READ_COUNT", 100, 1, 10000, "entries per XREADGROUP (COUNT)");
   s.block_ms =
       milliseconds(env, "STREAMSHIFT_RELAY_BLOCK_MS", 2000, 1, 60000, "XREADGROUP BLOCK time");
-  s.concurrency = static_cast<size_t>(env.integer(
-      "STREAMSHIFT_RELAY_CONCURRENCY", 32, 1, kMaxRelayConcurrency, "rooms delivered in parallel"));
+  s.concurrency =
+      static_cast<size_t>(env.integer("STREAMSHIFT_RELAY_CONCURRENCY", 32, 1, kMaxRelayConcurrency,
+                                      "deliveries in parallel (rooms, with ordering room)"));
+  s.ordering = env.choice("STREAMSHIFT_RELAY_ORDERING", "room", {"room", "none"},
+                          "room: a room's entries one at a time, in stream order; none: in "
+                          "parallel, unordered (lower latency under a slow target)") == "none"
+                   ? RelayOrdering::kNone
+                   : RelayOrdering::kRoom;
   s.max_deliveries = static_cast<int>(env.integer("STREAMSHIFT_MAX_DELIVERIES", 5, 1, 1000,
                                                   "attempts before an entry is dead-lettered"));
   s.dlq_stream = load_dlq_stream(env, "the dead-letter stream");

@@ -22,6 +22,12 @@ namespace streamshift {
 /// (it opens connections only as deliveries need them).
 inline constexpr size_t kMaxRelayConcurrency = 4096;
 
+/// STREAMSHIFT_RELAY_ORDERING: what one delivery waits for (room_queues.h).
+enum class RelayOrdering {
+  kRoom,  // a room's next entry waits for its previous one: per-room stream order
+  kNone,  // entries start as slots free up, whatever their room (the HTTP bridge's way)
+};
+
 struct RelaySettings {
   HttpUrl target;  // STREAMSHIFT_RELAY_TARGET_URL: the SignalR internal API
   RedisEndpoint redis;
@@ -39,7 +45,8 @@ struct RelaySettings {
   std::string group_start_id = "0";  // where a (re)created group starts
   int64_t read_count = 100;
   uint64_t block_ms = 2000;
-  size_t concurrency = 32;  // at most kMaxRelayConcurrency
+  size_t concurrency = 32;                        // at most kMaxRelayConcurrency
+  RelayOrdering ordering = RelayOrdering::kRoom;  // fixed at start
   /// Entries of one room held in memory at most; the rest wait pending in
   /// Redis (room_budget.h). A constant: 16 keeps a room's burst in memory
   /// while one failing room takes a small share of max_held().

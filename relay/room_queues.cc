@@ -3,8 +3,13 @@
 
 namespace streamshift {
 
+std::string RoomQueues::lane(const RelayEntry& entry) const {
+  if (ordering_ == RelayOrdering::kRoom) return entry.room_key();
+  return std::string(entry.event.event_id);
+}
+
 void RoomQueues::push(RelayEntry* entry) {
-  Room& room = rooms_[entry->room_key()];
+  Room& room = rooms_[lane(*entry)];
   room.entries.push_back(entry);
   entry->in_room = true;
   ++queued_;
@@ -21,7 +26,7 @@ RelayEntry* RoomQueues::next_ready() {
 }
 
 void RoomQueues::finish(RelayEntry* entry) {
-  auto it = rooms_.find(entry->room_key());
+  auto it = rooms_.find(lane(*entry));
   if (it == rooms_.end() || !it->second.active || it->second.entries.empty() ||
       it->second.entries.front() != entry) {
     return;  // not an active head: nothing to release

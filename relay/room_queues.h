@@ -1,6 +1,11 @@
-// Per-room ordering for the relay: entries of one room (in one stream) are
-// delivered in stream order, one at a time; different rooms run in
-// parallel, at most `concurrency` at once.
+// Ordering for the relay: entries of one lane are delivered in stream
+// order, one at a time; different lanes run in parallel, at most
+// `concurrency` at once. The lane is what STREAMSHIFT_RELAY_ORDERING says:
+//   room  the entry's room in its stream (room_key()): per-room order
+//   none  its event_id: entries start as slots free up, whatever their
+//         room; only copies of one event still go one after the other, so
+//         the later copy meets the delivered mark (dedup.h) and is dropped
+// Below, "room" means the lane.
 //
 //   push(e) --> room FIFO --(room idle, a slot free)--> next_ready() = e
 //                                                        ... delivery ...
@@ -8,8 +13,9 @@
 //                                    becomes ready; the slot is freed
 //
 // A room whose head is waiting to retry keeps its slot, so a failing target
-// is not hammered by every room at once; the relay then drops the entries
-// queued behind it (drop_behind: they wait in Redis, see room_budget.h).
+// is not hammered by every room at once; with ordering room the relay then
+// drops the entries queued behind it (drop_behind: they wait in Redis, see
+// room_budget.h).
 // The queues hold pointers; the relay owns the entries.
 #pragma once
 
@@ -19,12 +25,14 @@
 #include <unordered_map>
 
 #include "relay/relay_entry.h"
+#include "relay/relay_settings.h"
 
 namespace streamshift {
 
 class RoomQueues {
  public:
-  explicit RoomQueues(size_t concurrency) : concurrency_(concurrency) {}
+  RoomQueues(size_t concurrency, RelayOrdering ordering)
+      : concurrency_(concurrency), ordering_(ordering) {}
 
   void push(RelayEntry* entry);
   /// The head of a room that is not delivering, when a slot is free; the
@@ -55,7 +63,10 @@ class RoomQueues {
     std::deque<RelayEntry*> entries;
     bool active = false;
   };
+  std::string lane(const RelayEntry& entry) const;
+
   size_t concurrency_;
+  RelayOrdering ordering_;
   template <typename Fn>
   void drop_tail(Room& room, size_t keep, Fn& dropped);
 
@@ -87,7 +98,7 @@ void RoomQueues::drop_waiting(Fn dropped) {
 
 template <typename Fn>
 void RoomQueues::drop_behind(RelayEntry* head, Fn dropped) {
-  auto it = rooms_.find(head->room_key());
+  auto it = rooms_.find(lane(*head));
   if (it == rooms_.end() || it->second.entries.empty() || it->second.entries.front() != head)
     return;
   drop_tail(it->second, 1, dropped);

@@ -25,7 +25,10 @@ struct FakeFinalizer final : EntryFinalizer {
 
 class DeliveryLifecycleTest : public fakes::PartsTest {
  protected:
-  DeliveryLifecycleTest() { settings_.dedup_ttl_s = 0; }
+  explicit DeliveryLifecycleTest(RelayOrdering ordering = RelayOrdering::kRoom)
+      : ordering_(settings_.ordering = ordering) {
+    settings_.dedup_ttl_s = 0;
+  }
 
   void read(size_t stream, const std::vector<std::string>& entry_resps, bool scanned = false) {
     StreamReader::Entries e = fakes::entries(stream, entry_resps);
@@ -49,6 +52,7 @@ class DeliveryLifecycleTest : public fakes::PartsTest {
     return n;
   }
 
+  RelayOrdering ordering_;  // first: set before the lifecycle reads it
   fakes::FakeTarget target_;
   FakeFinalizer finalizer_;
   RoomBudget budget_{RelaySettings::kRoomMaxHeld, settings_.streams.size()};
@@ -237,6 +241,80 @@ TEST_F(DeliveryLifecycleTest, WhenClosingAFailedAckReleasesItsEntry) {
   lifecycle_.close();
   finalized("1-0", false);
   EXPECT_EQ(held_.size(), 0u);
+}
+
+// STREAMSHIFT_RELAY_ORDERING=none.
+class UnorderedDeliveryTest : public DeliveryLifecycleTest {
+ protected:
+  UnorderedDeliveryTest() : DeliveryLifecycleTest(RelayOrdering::kNone) {}
+};
+
+TEST_F(UnorderedDeliveryTest, EntriesOfOneRoomAreInFlightAtOnceUpToTheConcurrency) {
+  read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "r"), entry_resp("3-0", "r"),
+           entry_resp("4-0", "r"), entry_resp("5-0", "r")});
+  EXPECT_EQ(target_.requests().size(), 4u);  // CONCURRENCY 4, one room
+  EXPECT_EQ(metrics_.in_flight.Value(), 4);
+  EXPECT_EQ(held("0/5-0")->stage, EntryStage::kQueued);
+  target_.answer("ev-3-0", 200);  // any of them finishing frees a slot
+  EXPECT_EQ(in_flight("5-0"), 1u);
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "3-0");
+}
+
+TEST_F(UnorderedDeliveryTest, ARetryOfOneEntryDoesNotHoldItsRoomBack) {
+  read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "r")});
+  target_.answer("ev-1-0", 503);
+  RelayEntry* failed = held("0/1-0");
+  EXPECT_EQ(failed->stage, EntryStage::kBackoff);
+  EXPECT_EQ(held("0/2-0")->stage, EntryStage::kDelivering);  // not set aside
+  EXPECT_FALSE(budget_.spilled("0:r"));
+  EXPECT_EQ(metrics_.released.Value(), 0);
+  read(0, {entry_resp("3-0", "r")});  // the room still takes new entries
+  EXPECT_EQ(in_flight("3-0"), 1u);
+  target_.answer("ev-2-0", 200);
+  target_.answer("ev-3-0", 200);
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "2-0 3-0");  // ahead of 1-0
+  clock_.advance(clock_.next_due() - clock_.now_ms());
+  EXPECT_EQ(in_flight("1-0"), 1u);
+  target_.answer("ev-1-0", 200);
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "2-0 3-0 1-0");
+}
+
+TEST_F(UnorderedDeliveryTest, ACopyOfAnEventWaitsForItAndIsDroppedOnceItIsDelivered) {
+  settings_.dedup_ttl_s = 300;
+  read(0, {entry_resp("1-0", "r", "ev-a"), entry_resp("2-0", "r", "ev-a"), entry_resp("3-0", "r")});
+  redis_.answer("MGET", resp::array({resp::nil(), resp::nil(), resp::nil()}));
+  EXPECT_EQ(target_.requests().size(), 2u);  // ev-a once, and 3-0
+  target_.answer("ev-a", 200);
+  EXPECT_EQ(finalized_ids(Finalize::kAckOnly), "2-0");
+  EXPECT_EQ(target_.sent_count(), 2u);
+}
+
+TEST_F(UnorderedDeliveryTest, APermanentAnswerOrTheLastAttemptIsDeadLetteredBesideItsRoom) {
+  read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "r"), entry_resp("3-0", "r")});
+  target_.answer("ev-1-0", 400);
+  for (int attempt = 1; attempt < settings_.max_deliveries; ++attempt) {
+    target_.answer("ev-2-0", 503);
+    clock_.advance(clock_.next_due() - clock_.now_ms());
+  }
+  target_.answer("ev-2-0", 503);  // MAX_DELIVERIES 3
+  target_.answer("ev-3-0", 200);
+  EXPECT_EQ(finalized_ids(Finalize::kDeadLetter), "1-0 2-0");
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "3-0");
+  EXPECT_EQ(held("0/2-0")->dead_letter_reason, DeadLetterReason::kMaxDeliveries);
+  EXPECT_EQ(metrics_.in_flight.Value(), 0);
+}
+
+TEST_F(UnorderedDeliveryTest, DrainingReleasesWhatWaitsAndLetsDeliveriesInFlightFinish) {
+  read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "r"), entry_resp("3-0", "r"),
+           entry_resp("4-0", "r"), entry_resp("5-0", "r")});
+  target_.answer("ev-1-0", 503);  // backing off
+  lifecycle_.drain();
+  EXPECT_EQ(held("0/1-0"), nullptr);  // released: pending in Redis
+  EXPECT_EQ(held("0/5-0"), nullptr);
+  EXPECT_EQ(held_.size(), 3u);  // 2-0, 3-0 and 4-0 in flight
+  for (const char* id : {"ev-2-0", "ev-3-0", "ev-4-0"}) target_.answer(id, 200);
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "2-0 3-0 4-0");
+  EXPECT_EQ(target_.sent_count(), 4u);  // nothing new started while draining
 }
 
 }  // namespace

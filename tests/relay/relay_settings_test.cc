@@ -121,4 +121,25 @@ TEST(RelaySettings, OnAClusterAStreamWhoseBracesMakeNoTagIsRefused) {
   EXPECT_TRUE(standalone.ok()) << standalone.error_report();
 }
 
+namespace {
+
+TEST(RelaySettings, OrderingIsRoomUnlessNoneIsAskedForAndAnythingElseIsRefused) {
+  EnvReader defaults = testing::env_from({});
+  EXPECT_EQ(load_relay_settings(defaults).ordering, RelayOrdering::kRoom);
+  EnvReader none = testing::env_from({{"STREAMSHIFT_RELAY_ORDERING", "none"}});
+  EXPECT_EQ(load_relay_settings(none).ordering, RelayOrdering::kNone);
+  ASSERT_TRUE(none.ok()) << none.error_report();
+  EnvReader room = testing::env_from({{"STREAMSHIFT_RELAY_ORDERING", "room"}});
+  EXPECT_EQ(load_relay_settings(room).ordering, RelayOrdering::kRoom);
+  ASSERT_TRUE(room.ok()) << room.error_report();
+  for (const char* value : {"", "rooms", "off", "parallel", "0"}) {
+    EnvReader bad = testing::env_from({{"STREAMSHIFT_RELAY_ORDERING", value}});
+    EXPECT_EQ(load_relay_settings(bad).ordering, RelayOrdering::kRoom) << value;
+    ASSERT_EQ(bad.errors().size(), 1u) << value << ": " << bad.error_report();
+    EXPECT_EQ(bad.errors()[0].name, "STREAMSHIFT_RELAY_ORDERING");
+    EXPECT_NE(bad.error_report().find("one of room none"), std::string::npos) << bad.error_report();
+  }
+}
+
+}  // namespace
 }  // namespace streamshift

@@ -12,11 +12,16 @@ namespace {
 
 class RoomQueuesTest : public ::testing::Test {
  protected:
-  RelayEntry* entry(const std::string& room, const std::string& id, size_t stream = 0) {
+  // event_id "ev-<id>" unless given.
+  RelayEntry* entry(const std::string& room, const std::string& id, size_t stream = 0,
+                    const std::string& event_id = "") {
     entries_.emplace_back();
     RelayEntry& e = entries_.back();
+    e.fields.reserve(2);  // the views below stay valid
     e.fields.emplace_back("room_id", room);
     e.event.room_id = e.fields.back().second;
+    e.fields.emplace_back("event_id", event_id.empty() ? "ev-" + id : event_id);
+    e.event.event_id = e.fields.back().second;
     e.id = id;
     e.stream_index = stream;
     return &e;
@@ -25,7 +30,7 @@ class RoomQueuesTest : public ::testing::Test {
 };
 
 TEST_F(RoomQueuesTest, OneRoomIsServedInOrderOneAtATime) {
-  RoomQueues q(4);
+  RoomQueues q(4, RelayOrdering::kRoom);
   RelayEntry* a = entry("r", "1");
   RelayEntry* b = entry("r", "2");
   q.push(a);
@@ -40,7 +45,7 @@ TEST_F(RoomQueuesTest, OneRoomIsServedInOrderOneAtATime) {
 }
 
 TEST_F(RoomQueuesTest, RoomsRunInParallelUpToTheCap) {
-  RoomQueues q(2);
+  RoomQueues q(2, RelayOrdering::kRoom);
   RelayEntry* a = entry("a", "1");
   RelayEntry* b = entry("b", "2");
   RelayEntry* c = entry("c", "3");
@@ -56,7 +61,7 @@ TEST_F(RoomQueuesTest, RoomsRunInParallelUpToTheCap) {
 }
 
 TEST_F(RoomQueuesTest, TheSameRoomInAnotherStreamIsAnotherQueue) {
-  RoomQueues q(4);
+  RoomQueues q(4, RelayOrdering::kRoom);
   RelayEntry* a = entry("r", "1", 0);
   RelayEntry* b = entry("r", "1", 1);
   q.push(a);
@@ -66,7 +71,7 @@ TEST_F(RoomQueuesTest, TheSameRoomInAnotherStreamIsAnotherQueue) {
 }
 
 TEST_F(RoomQueuesTest, FinishingAnEntryThatIsNotAnActiveHeadChangesNothing) {
-  RoomQueues q(4);
+  RoomQueues q(4, RelayOrdering::kRoom);
   RelayEntry* a = entry("r", "1");
   RelayEntry* b = entry("r", "2");
   q.push(a);
@@ -79,7 +84,7 @@ TEST_F(RoomQueuesTest, FinishingAnEntryThatIsNotAnActiveHeadChangesNothing) {
 }
 
 TEST_F(RoomQueuesTest, DropWaitingKeepsActiveHeadsOnly) {
-  RoomQueues q(1);
+  RoomQueues q(1, RelayOrdering::kRoom);
   RelayEntry* a = entry("a", "1");
   RelayEntry* a2 = entry("a", "2");
   RelayEntry* b = entry("b", "3");
@@ -100,7 +105,7 @@ TEST_F(RoomQueuesTest, DropWaitingKeepsActiveHeadsOnly) {
 }
 
 TEST_F(RoomQueuesTest, EntriesBehindAHeadAreDroppedNewestFirst) {
-  RoomQueues q(4);
+  RoomQueues q(4, RelayOrdering::kRoom);
   RelayEntry* a = entry("r", "1");
   RelayEntry* b = entry("r", "2");
   RelayEntry* c = entry("r", "3");
@@ -117,6 +122,41 @@ TEST_F(RoomQueuesTest, EntriesBehindAHeadAreDroppedNewestFirst) {
   q.finish(a);
   EXPECT_EQ(q.next_ready(), other);
   EXPECT_EQ(q.next_ready(), nullptr);
+}
+
+TEST_F(RoomQueuesTest, WithoutOrderingEntriesOfOneRoomRunInParallelUpToTheCap) {
+  RoomQueues q(2, RelayOrdering::kNone);
+  RelayEntry* a = entry("r", "1");
+  RelayEntry* b = entry("r", "2");
+  RelayEntry* c = entry("r", "3");
+  for (RelayEntry* e : {a, b, c}) q.push(e);
+  EXPECT_EQ(q.next_ready(), a);
+  EXPECT_EQ(q.next_ready(), b);        // same room, not waiting for a
+  EXPECT_EQ(q.next_ready(), nullptr);  // the cap: two slots
+  EXPECT_EQ(q.active(), 2u);
+  q.finish(b);  // finishing out of order frees a slot
+  EXPECT_EQ(q.next_ready(), c);
+  q.finish(a);
+  q.finish(c);
+  EXPECT_EQ(q.queued(), 0u);
+  EXPECT_EQ(q.active(), 0u);
+}
+
+TEST_F(RoomQueuesTest, WithoutOrderingCopiesOfOneEventStillGoOneAtATime) {
+  RoomQueues q(4, RelayOrdering::kNone);
+  RelayEntry* a = entry("r", "1", 0, "ev-x");
+  RelayEntry* copy = entry("s", "2", 1, "ev-x");  // another room and stream, same event_id
+  RelayEntry* other = entry("r", "3");
+  for (RelayEntry* e : {a, copy, other}) q.push(e);
+  EXPECT_EQ(q.next_ready(), a);
+  EXPECT_EQ(q.next_ready(), other);
+  EXPECT_EQ(q.next_ready(), nullptr);  // the copy waits for a
+  std::vector<RelayEntry*> dropped;
+  q.drop_waiting([&](RelayEntry* e) { dropped.push_back(e); });
+  EXPECT_EQ(dropped, (std::vector<RelayEntry*>{copy}));
+  q.finish(a);
+  q.finish(other);
+  EXPECT_EQ(q.queued(), 0u);
 }
 
 }  // namespace
