@@ -51,6 +51,11 @@ RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
       groups_created(r.AddCounter("streamshift_relay_groups_created_total",
                                   "Consumer groups created (at start or after they were lost)")
                          .Add({})),
+      consumers_deleted(
+          r.AddCounter("streamshift_relay_consumers_deleted_total",
+                       "Idle consumers without pending entries deleted from the group "
+                       "(STREAMSHIFT_CONSUMER_IDLE_DELETE_MS)")
+              .Add({})),
       redis_errors(r.AddCounter("streamshift_relay_redis_errors_total",
                                 "Redis commands that failed (error reply, timeout, connection)")
                        .Add({})),

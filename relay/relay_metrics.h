@@ -59,6 +59,7 @@ class RelayMetrics {
   Counter& lost_trimmed;
   Counter& duplicates_dropped;
   Counter& groups_created;
+  Counter& consumers_deleted;
   Counter& redis_errors;
   Gauge& in_flight;
   Gauge& held;
