@@ -2,7 +2,7 @@
 // with the real relay delivering to a recording target: dead letters of a
 // target that answered 400 are listed, shown, and redriven once the target
 // is fixed: each delivered once, the DLQ empty; --reason, a missing id, a
-// source stream nobody consumes, and usage errors.
+// source stream nobody consumes, usage errors, and Redis Cluster.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include "tests/support/delivery_target.h"
 #include "tests/support/eventually.h"
 #include "tests/support/process.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/stream_entries.h"
 
@@ -192,6 +193,53 @@ TEST_F(Dlq, UsageAndConfigurationErrorsExit2) {
   DlqRun run = dlq({"list"}, {{"STREAMSHIFT_DLQ_MAX_LEN", "-1"}});
   EXPECT_EQ(run.status, 2) << run.output;
   EXPECT_NE(run.output.find("STREAMSHIFT_DLQ_MAX_LEN"), std::string::npos) << run.output;
+}
+
+// Redis Cluster: one script cannot span two slots, so redrive is refused
+// (the dead letter kept) unless the DLQ shares the source stream's hash tag.
+TEST(DlqCluster, RedriveNeedsTheDlqInTheSourcesSlot) {
+  RedisClusterSet cluster(ClusterShape{.primaries = 3, .replicas_per_primary = 0});
+  ASSERT_TRUE(cluster.ready());
+  auto on_owner = [&](const std::vector<std::string>& args) {
+    return cluster.command_on(cluster.node_for_slot(slot_of(args[1])), args);
+  };
+  auto dlq = [&](const std::string& dlq_stream, std::vector<std::string> args) {
+    args.insert(args.begin(), {streamshift_binary(), "dlq"});
+    ChildProcess p(args, {{"REDIS_URL", cluster.seed_url()},
+                          {"STREAMSHIFT_STREAMS", "events:{chat}"},
+                          {"STREAMSHIFT_DLQ_STREAM", dlq_stream}});
+    DlqRun r;
+    r.status = p.wait(std::chrono::milliseconds(30000));
+    r.output = p.output();
+    return r;
+  };
+  ASSERT_NE(slot_of("events:dlq"), slot_of("events:{chat}"));
+  std::string apart =
+      on_owner({"XADD", "events:dlq", "*", "event_id", "ev-a", "room_id", "r-1", "dlq_reason",
+                "permanent_status", "dlq_source_stream", "events:{chat}"})
+          .str;
+  DlqRun run = dlq("events:dlq", {"redrive", "--all"});
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("different slots"), std::string::npos) << run.output;
+  EXPECT_EQ(cluster.read_stream("events:dlq").size(), 1u);
+  EXPECT_TRUE(cluster.read_stream("events:{chat}").empty());
+  run = dlq("events:dlq", {"show", apart});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("event_id: ev-a"), std::string::npos) << run.output;
+
+  std::string together =
+      on_owner({"XADD", "events:{chat}:dlq", "*", "event_id", "ev-b", "room_id", "r-1",
+                "dlq_reason", "permanent_status", "dlq_source_stream", "events:{chat}"})
+          .str;
+  run = dlq("events:{chat}:dlq", {"redrive", "--all"});
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("redriven 1, skipped 0, failed 0"), std::string::npos) << run.output;
+  EXPECT_TRUE(cluster.read_stream("events:{chat}:dlq").empty());
+  std::vector<StreamEntryView> back = cluster.read_stream("events:{chat}");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].field("event_id"), "ev-b");
+  EXPECT_EQ(back[0].field("redriven_from"), together);
+  EXPECT_EQ(back[0].field("dlq_reason"), "<missing>");
 }
 
 }  // namespace
