@@ -179,6 +179,23 @@ TEST_F(Dlq, ADeadLetterFromAStreamNobodyConsumesIsRefusedAndKept) {
   EXPECT_EQ(redis_.command({"EXISTS", "events:gone"}).integer, 0);
 }
 
+// More fields than the script's unpack() takes (about 8000 values): the
+// redrive fails before anything is written, and the dead letter stays.
+TEST_F(Dlq, ADeadLetterTooWideForTheScriptFailsAndIsKept) {
+  std::vector<std::string> args = {"XADD", "events:dlq",        "*",          "event_id",
+                                   "wide", "dlq_source_stream", "events:chat"};
+  for (int i = 0; i < 4500; ++i) {
+    args.push_back("f" + std::to_string(i));
+    args.push_back("v");
+  }
+  ASSERT_FALSE(redis_.command(args).str.empty());
+  DlqRun run = dlq({"redrive", "--all"});
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("redriven 0, skipped 0, failed 1"), std::string::npos) << run.output;
+  EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 1u);
+  EXPECT_EQ(redis_.command({"EXISTS", "events:chat"}).integer, 0);
+}
+
 TEST_F(Dlq, UsageAndConfigurationErrorsExit2) {
   for (std::vector<std::string> args : {std::vector<std::string>{},
                                         {"purge"},
