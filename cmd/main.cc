@@ -3,6 +3,7 @@
 //
 //   streamshift [proxy]                 run the sidecar (the default)
 //   streamshift relay                   run the relay (streams -> SignalR)
+//   streamshift dlq list|show|redrive ...  the dead-letter stream (relay/dlq_main.h)
 //   streamshift check-config [--strict] [proxy|relay]
 //                                       validate the environment and print it
 //   streamshift --version | --help
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "proxy/proxy_main.h"
+#include "relay/dlq_main.h"
 #include "relay/relay_main.h"
 
 namespace streamshift {
@@ -23,6 +25,9 @@ constexpr std::string_view kUsage =
     "commands:\n"
     "  proxy          run the sidecar (the default when no command is given)\n"
     "  relay          run the relay: consume the streams, deliver to SignalR\n"
+    "  dlq list [--count N] | show <id> | redrive (--id <id> ... | --all) [--reason R]\n"
+    "                 inspect the dead-letter stream, or put dead letters back into\n"
+    "                 their source stream (configured like the relay)\n"
     "  check-config [--strict] [proxy|relay]\n"
     "                 validate the environment, print the effective configuration\n"
     "                 (secrets masked); exit 0, or 2 naming every invalid variable;\n"
@@ -64,6 +69,7 @@ int main(int argc, char** argv) {
   if (command == "check-config") {
     return check_config(std::vector<std::string_view>(argv + 2, argv + argc));
   }
+  if (command == "dlq") return run_dlq(std::vector<std::string_view>(argv + 2, argv + argc));
   if (argc > 2) return refuse("unexpected argument", argv[2]);
   if (command == "--version" || command == "version") {
     std::printf("streamshift %.*s\n", static_cast<int>(kVersion.size()), kVersion.data());

@@ -55,17 +55,19 @@ void Finalizer::dead_letter(RelayEntry* e) {
   const std::string& stream = settings_.streams[e->stream_index];
   RedisArgs args = {
       "XADD", settings_.dlq_stream, "MAXLEN", "~", std::to_string(settings_.dlq_max_len), "*"};
-  args.reserve(args.size() + 2 * e->fields.size() + 12);
+  args.reserve(args.size() + 2 * e->fields.size() + 14);
   for (const auto& [name, value] : e->fields) {
     args.push_back(name);
     args.push_back(value);
   }
-  for (auto [name, value] : {std::pair<std::string, std::string>{"dlq_error", e->last_error},
-                             {"dlq_deliveries", std::to_string(e->attempts)},
-                             {"dlq_source_stream", stream},
-                             {"dlq_source_id", e->id},
-                             {"dlq_consumer", settings_.consumer},
-                             {"dlq_ts_ms", std::to_string(wall_clock_ms())}}) {
+  for (auto [name, value] :
+       {std::pair<std::string, std::string>{"dlq_error", e->last_error},
+        {"dlq_reason", std::string(dead_letter_reason_name(e->dead_letter_reason))},
+        {"dlq_deliveries", std::to_string(e->attempts)},
+        {"dlq_source_stream", stream},
+        {"dlq_source_id", e->id},
+        {"dlq_consumer", settings_.consumer},
+        {"dlq_ts_ms", std::to_string(wall_clock_ms())}}) {
     args.push_back(std::move(name));
     args.push_back(std::move(value));
   }

@@ -6,7 +6,7 @@
 //                              ids: XACK <s> <group> <ids..>, or with delivered marks to set
 //                              EVAL kAckScript (SET <mark> 1 EX <ttl> for each; XACK), atomic
 //   kDeadLetter                XADD <dlq> MAXLEN ~ <n> * <the entry's fields> dlq_error ..
-//                              dlq_deliveries .. dlq_source_stream .. dlq_source_id ..
+//                              dlq_reason .. dlq_deliveries .. dlq_source_stream .. dlq_source_id ..
 //                              dlq_consumer .. dlq_ts_ms ..; once written (counted and
 //                              logged then), acked as kAckOnly: never acked unwritten
 //

@@ -41,6 +41,7 @@ Relay::Relay(std::unique_ptr<UvIo> owned, const RelayIo* io, const RelaySettings
                 lifecycle_.accept(entries, scanned);
               }),
       lag_(io_.redis, io_.clock, settings, metrics),
+      idle_consumers_(io_.redis, io_.clock, settings, metrics),
       finalizer_(io_.redis, io_.clock, settings, metrics, held_, dedup_, groups_,
                  [this](RelayEntry* e, bool finished) { lifecycle_.on_finalized(e, finished); }),
       lifecycle_(io_.clock, io_.target, finalizer_, settings, metrics, held_, budget_, dedup_,
@@ -59,6 +60,7 @@ void Relay::start() {
                                     .commands_ready = [this] { groups_.create(); }});
   claims_.start();
   lag_.start();
+  idle_consumers_.start();
 }
 
 bool Relay::ready() const {
@@ -95,6 +97,7 @@ void Relay::drain(std::function<void()> on_stopped) {
            {{"held", static_cast<int64_t>(held_.size())}});
   claims_.stop();
   lag_.stop();
+  idle_consumers_.stop();
   reader_.stop();
   // A blocked XREADGROUP is cut: whatever it would have returned stays
   // pending under this consumer.
@@ -118,6 +121,7 @@ void Relay::close_everything() {
   groups_.close();
   claims_.close();
   lag_.close();
+  idle_consumers_.close();
   finalizer_.flush();  // acks queued this turn go out before the connection closes
   closing_ += 3;
   io_.clock.close([this] { closed_one(); });

@@ -17,6 +17,7 @@
 //                    XADD dead letter, then XACK (never acked unwritten)
 //
 //   LagGauges        XLEN, XINFO GROUPS every LAG_INTERVAL_MS
+//   IdleConsumers    XINFO CONSUMERS, XGROUP DELCONSUMER (idle, nothing pending)
 //
 // Reads, scans and claims ask for no more entries than the held budget
 // (RelaySettings::max_held) has left, and one room holds at most
@@ -41,6 +42,7 @@
 #include "relay/delivery_target.h"
 #include "relay/finalizer.h"
 #include "relay/held_entries.h"
+#include "relay/idle_consumers.h"
 #include "relay/lag_gauges.h"
 #include "relay/pending_claims.h"
 #include "relay/relay_clock.h"
@@ -113,6 +115,7 @@ class Relay {
   StreamReader reader_;
   PendingClaims claims_;
   LagGauges lag_;
+  IdleConsumers idle_consumers_;
   Finalizer finalizer_;
   DeliveryLifecycle lifecycle_;
   RelayTimer& drain_timer_;

@@ -6,6 +6,27 @@
 
 namespace streamshift {
 
+std::string_view dead_letter_reason_name(DeadLetterReason reason) {
+  switch (reason) {
+    case DeadLetterReason::kPermanentStatus:
+      return "permanent_status";
+    case DeadLetterReason::kMaxDeliveries:
+      return "max_deliveries";
+    case DeadLetterReason::kMalformed:
+    case DeadLetterReason::kCount:
+      break;
+  }
+  return "malformed";
+}
+
+std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view name) {
+  for (int i = 0; i < static_cast<int>(DeadLetterReason::kCount); ++i) {
+    auto reason = static_cast<DeadLetterReason>(i);
+    if (dead_letter_reason_name(reason) == name) return reason;
+  }
+  return std::nullopt;
+}
+
 RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
     : registry(r),
       consumer_lag(r.AddGauge("event_consumer_lag",
@@ -30,6 +51,11 @@ RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
       groups_created(r.AddCounter("streamshift_relay_groups_created_total",
                                   "Consumer groups created (at start or after they were lost)")
                          .Add({})),
+      consumers_deleted(
+          r.AddCounter("streamshift_relay_consumers_deleted_total",
+                       "Idle consumers without pending entries deleted from the group "
+                       "(STREAMSHIFT_CONSUMER_IDLE_DELETE_MS)")
+              .Add({})),
       redis_errors(r.AddCounter("streamshift_relay_redis_errors_total",
                                 "Redis commands that failed (error reply, timeout, connection)")
                        .Add({})),
@@ -56,12 +82,9 @@ RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
       &attempts.Add({{"outcome", "permanent_failure"}});
   Family<Counter>& dlq = r.AddCounter("streamshift_relay_dead_lettered_total",
                                       "Entries moved to the dead-letter stream, by reason");
-  dead_lettered_[static_cast<int>(DeadLetterReason::kPermanentStatus)] =
-      &dlq.Add({{"reason", "permanent_status"}});
-  dead_lettered_[static_cast<int>(DeadLetterReason::kMaxDeliveries)] =
-      &dlq.Add({{"reason", "max_deliveries"}});
-  dead_lettered_[static_cast<int>(DeadLetterReason::kMalformed)] =
-      &dlq.Add({{"reason", "malformed"}});
+  for (int i = 0; i < static_cast<int>(DeadLetterReason::kCount); ++i)
+    dead_lettered_[i] = &dlq.Add(
+        {{"reason", std::string(dead_letter_reason_name(static_cast<DeadLetterReason>(i)))}});
   add_build_info(r, "relay");
   add_redis_tls_verify(r, redis_tls);
   r.Attach(std::make_shared<ProcessMetrics>());

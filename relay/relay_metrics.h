@@ -23,6 +23,11 @@ enum class DeliveryOutcome { kDelivered, kRetryable, kPermanent, kCount };
 
 /// Why an entry went to the dead-letter stream.
 enum class DeadLetterReason { kPermanentStatus, kMaxDeliveries, kMalformed, kCount };
+/// "permanent_status", "max_deliveries", "malformed": the metric's label and
+/// the dead letter's dlq_reason field.
+std::string_view dead_letter_reason_name(DeadLetterReason reason);
+/// The reason named `name`, or nullopt.
+std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view name);
 
 class RelayMetrics {
  public:
@@ -54,6 +59,7 @@ class RelayMetrics {
   Counter& lost_trimmed;
   Counter& duplicates_dropped;
   Counter& groups_created;
+  Counter& consumers_deleted;
   Counter& redis_errors;
   Gauge& in_flight;
   Gauge& held;

@@ -121,6 +121,10 @@ RelaySettings load_relay_settings(EnvReader& env) {
   }
   s.lag_interval_ms = milliseconds(env, "STREAMSHIFT_RELAY_LAG_INTERVAL_MS", 5000, 100, 600000,
                                    "how often event_consumer_lag is refreshed");
+  s.consumer_idle_delete_ms =
+      milliseconds(env, "STREAMSHIFT_CONSUMER_IDLE_DELETE_MS", 3600000, 0, 604800000,
+                   "idle time after which a group consumer holding nothing pending is deleted "
+                   "(0: never)");
   s.drain_timeout_ms = milliseconds(env, "STREAMSHIFT_DRAIN_TIMEOUT_MS", 15000, 0, 600000,
                                     "on SIGTERM, time to finish deliveries in flight");
   s.admin_listen = env.host_port("STREAMSHIFT_ADMIN_LISTEN", "127.0.0.1:15002",

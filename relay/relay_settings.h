@@ -63,6 +63,9 @@ struct RelaySettings {
   uint64_t retry_initial_ms = 100;
   uint64_t retry_max_ms = 5000;
   uint64_t lag_interval_ms = 5000;
+  /// Idle consumers without pending entries are deleted after this long
+  /// (relay/idle_consumers.h); 0: never.
+  uint64_t consumer_idle_delete_ms = 3600000;
   uint64_t drain_timeout_ms = 15000;
   HostPort admin_listen;
   std::string admin_token;  // STREAMSHIFT_ADMIN_TOKEN: POST /runtime_modify's bearer token

@@ -112,10 +112,11 @@ TEST_F(FinalizerTest, ADeadLetterIsWrittenFirstCountedOnceWrittenThenAcked) {
   e->attempts = 1;
   finalizer_.finalize(e);
   const auto& xadd = redis_.find("XADD events:dlq MAXLEN ~ 100000 * v 1 event_id ev-7-0");
-  std::vector<std::string> tail(xadd.args.end() - 12, xadd.args.end() - 2);
-  EXPECT_EQ(tail, (std::vector<std::string>{"dlq_error", "HTTP 404", "dlq_deliveries", "1",
-                                            "dlq_source_stream", "events:b", "dlq_source_id", "7-0",
-                                            "dlq_consumer", "me"}));
+  std::vector<std::string> tail(xadd.args.end() - 14, xadd.args.end() - 2);
+  EXPECT_EQ(tail,
+            (std::vector<std::string>{"dlq_error", "HTTP 404", "dlq_reason", "permanent_status",
+                                      "dlq_deliveries", "1", "dlq_source_stream", "events:b",
+                                      "dlq_source_id", "7-0", "dlq_consumer", "me"}));
   EXPECT_EQ(xadd.args[xadd.args.size() - 2], "dlq_ts_ms");
   // Not written: reported failed, not counted, not acked.
   redis_.fail("XADD", RedisStatus::kConnectionLost);

@@ -240,11 +240,13 @@ TEST_F(Relay, Permanent4xxAndMalformedEntriesGoToTheDeadLetterStreamAcked) {
     by_source[e.field("dlq_source_id")] = e;
   ASSERT_EQ(by_source.size(), 4u);
   EXPECT_EQ(by_source[bad_id].field("dlq_error"), "HTTP 400");
+  EXPECT_EQ(by_source[bad_id].field("dlq_reason"), "permanent_status");
   EXPECT_EQ(by_source[bad_id].field("dlq_deliveries"), "1");
   EXPECT_EQ(by_source[bad_id].field("event_id"), "bad-1");
   EXPECT_EQ(by_source[bad_id].field("body"), "{\"event_id\":\"bad-1\",\"room_id\":\"r-1\"}");
   EXPECT_EQ(by_source[bad_id].field("dlq_source_stream"), "events:chat");
   EXPECT_EQ(by_source[v2_id].field("dlq_error"), "unknown entry version v=2");
+  EXPECT_EQ(by_source[v2_id].field("dlq_reason"), "malformed");
   EXPECT_EQ(by_source[v2_id].field("dlq_deliveries"), "0");
   EXPECT_EQ(by_source[missing_id].field("dlq_error"), "missing field event_type");
   EXPECT_EQ(by_source[injected_id].field("dlq_error").rfind("invalid path: ", 0), 0u);
@@ -295,6 +297,7 @@ TEST_F(Relay, AfterMaxDeliveriesTheEntryIsDeadLettered) {
   StreamEntryView dead = read_stream(redis_, "events:dlq")[0];
   EXPECT_EQ(dead.field("dlq_deliveries"), "3");
   EXPECT_EQ(dead.field("dlq_error"), "HTTP 500 after 3 attempts");
+  EXPECT_EQ(dead.field("dlq_reason"), "max_deliveries");
   EXPECT_EQ(dead.field("dlq_source_id"), id);
   EXPECT_EQ(target_.upstream().request_count(), 3u);
   EXPECT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(5)));
@@ -321,7 +324,7 @@ TEST_F(Relay, AnEntryWithThousandsOfFieldsIsDeadLetteredOnce) {
   EXPECT_EQ(dead.field("dlq_source_id"), id);
   EXPECT_NE(dead.field("dlq_error").find("missing field"), std::string::npos);
   EXPECT_EQ(dead.field("f4499"), "value-4499");
-  EXPECT_EQ(dead.fields.size(), 2u + 4500u + 6u);
+  EXPECT_EQ(dead.fields.size(), 2u + 4500u + 7u);
   EXPECT_EQ(target_.delivered()["after-wide"], 1);
   // Counted once: no retry loop behind the single dead letter.
   ASSERT_TRUE(eventually(
