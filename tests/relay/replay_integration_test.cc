@@ -16,6 +16,7 @@
 #include "tests/support/delivery_target.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/stream_entries.h"
 #include "tests/support/test_upstream.h"
@@ -363,6 +364,71 @@ TEST_F(Replay, AnUnreachableRedisEndsTheRunWithExit3) {
             std::string::npos)
       << run.output;
   EXPECT_LT(run.took.count(), 20000);
+}
+
+// On Redis Cluster: every shard of the logical stream read from the primary
+// owning it, the tagged marks looked up in the shard's slot.
+TEST(ReplayCluster, ReplaysEveryShardFromItsPrimaryAndReadsItsTaggedMarks) {
+  RedisClusterSet cluster(ClusterShape{.primaries = 3, .replicas_per_primary = 0});
+  ASSERT_TRUE(cluster.ready());
+  DeliveryTarget target;
+  std::set<std::string> expected;
+  std::set<size_t> owners;
+  for (int k = 0; k < 4; ++k) {
+    std::string stream = "events:chat:{s" + std::to_string(k) + "}";
+    RedisValue slot = cluster.command_on(0, {"CLUSTER", "KEYSLOT", stream});
+    size_t owner = cluster.node_for_slot(static_cast<uint16_t>(slot.integer));
+    ASSERT_NE(owner, RedisClusterSet::kNone);
+    owners.insert(owner);
+    for (int i = 0; i < 3; ++i) {
+      std::string event_id = "s" + std::to_string(k) + "-" + std::to_string(i);
+      RedisValue r = cluster.command_on(owner, {"XADD",
+                                                stream,
+                                                id_at(kT0 + i),
+                                                "v",
+                                                "1",
+                                                "event_id",
+                                                event_id,
+                                                "event_type",
+                                                "chat_message",
+                                                "room_id",
+                                                "r-" + std::to_string(k),
+                                                "ts_ms",
+                                                "1796040000000",
+                                                "method",
+                                                "POST",
+                                                "path",
+                                                "/internal/broadcast/chat",
+                                                "content_type",
+                                                "application/json",
+                                                "body",
+                                                "{}"});
+      ASSERT_EQ(r.type, REDIS_REPLY_STRING) << r.str;
+      if (i != 1) expected.insert(event_id);
+    }
+    // Each shard's middle entry was delivered by the relay already.
+    cluster.command_on(
+        owner,
+        {"SET", "streamshift:delivered:{s" + std::to_string(k) + "}:s" + std::to_string(k) + "-1",
+         "1"});
+  }
+  ASSERT_GT(owners.size(), 1u) << "the shards should spread over primaries";
+  ChildProcess p(
+      {streamshift_binary(), "replay", "--stream", "events:chat", "--from", "0",
+       "--skip-delivered"},
+      {{"REDIS_URL", cluster.seed_url()},
+       {"STREAMSHIFT_RELAY_TARGET_URL", "http://127.0.0.1:" + std::to_string(target.port())},
+       {"STREAMSHIFT_STREAMS", "events:chat"},
+       {"EVENT_TRANSPORT_STREAM_SHARDS", "4"},
+       {"STREAMSHIFT_RELAY_READ_COUNT", "2"}});
+  ASSERT_EQ(p.wait(seconds(60)), 0) << p.output();
+  EXPECT_NE(p.output().find("delivered 8, failed 0, skipped 4"), std::string::npos) << p.output();
+  std::set<std::string> got;
+  for (const auto& [id, count] : target.delivered()) {
+    got.insert(id);
+    EXPECT_EQ(count, 1) << id;
+  }
+  EXPECT_EQ(got, expected);
 }
 
 }  // namespace
