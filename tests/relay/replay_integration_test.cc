@@ -4,6 +4,7 @@
 // retries, sharded streams, the consumer group left alone, the rate bound,
 // and its refusals (exit 2) and an unreachable Redis (exit 3).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -104,6 +105,7 @@ TEST_F(Replay, ATimeRangeDeliversExactlyItsEntriesInOrderWithTheRelaysRequest) {
   EXPECT_NE(run.output.find("delivered 7, failed 0, skipped 0"), std::string::npos) << run.output;
   EXPECT_EQ(received(),
             (std::vector<std::string>{"ev-2", "ev-3", "ev-4", "ev-4b", "ev-5", "ev-6", "ev-7"}));
+  EXPECT_EQ(run.output.find("\rreplay:"), std::string::npos) << "progress only on a terminal";
   for (const ReceivedRequest& r : target_.upstream().requests()) {
     EXPECT_EQ(r.method, "POST");
     EXPECT_EQ(r.target, "/internal/broadcast/chat");
@@ -326,6 +328,20 @@ TEST_F(Replay, RateBoundsDeliveryStarts) {
   auto spread = std::chrono::duration_cast<milliseconds>(last - first);
   EXPECT_GE(spread.count(), 1800) << run.output;
   EXPECT_GE(run.took.count(), 1800);
+}
+
+TEST_F(Replay, ShowsProgressOnATerminal) {
+  for (int i = 0; i < 6; ++i)
+    add_entry(redis_, id_at(kT0 + i), "ev-" + std::to_string(i), "r-" + std::to_string(i));
+  // script(1) (util-linux) runs the command on a pseudo-terminal; 6 starts
+  // at 5/s take over a second: several progress rewrites.
+  std::string command = streamshift_binary() + " replay --stream events:chat --from 0 --rate 5";
+  ASSERT_EQ(access("/usr/bin/script", X_OK), 0) << "script(1) is missing: apt-get install bsdutils";
+  ChildProcess p({"/usr/bin/script", "-qec", command, "/dev/null"}, env());
+  ASSERT_EQ(p.wait(seconds(60)), 0) << p.output();
+  std::string out = p.output();
+  EXPECT_NE(out.find("\rreplay: read 6, delivered "), std::string::npos) << out;
+  EXPECT_NE(out.find("delivered 6, failed 0, skipped 0"), std::string::npos) << out;
 }
 
 TEST_F(Replay, RefusesBadArgumentsAndUnknownStreamsWithExit2) {
