@@ -39,6 +39,7 @@
 #include "relay/relay_redis.h"
 #include "relay/replay_args.h"
 #include "relay/replay_range.h"
+#include "relay/replay_turns.h"
 
 namespace streamshift {
 namespace {
@@ -100,13 +101,6 @@ class Replay {
   int exit_status() const { return exit_; }
 
  private:
-  // A room of the page: its entries not started yet, in stream order. It
-  // is in ready_rooms_ when none of its entries is delivering or backing
-  // off and one is waiting.
-  struct Room {
-    std::deque<RelayEntry*> waiting;
-  };
-
   void check_connected() {
     if (redis_->ready_connections() > 0) {
       uv_timer_stop(&connect_timer_);
@@ -231,11 +225,7 @@ class Replay {
       page_.clear();
     }
     unfinished_ = page_.size();
-    for (const auto& e : page_) {
-      auto [it, fresh] = rooms_.try_emplace(e->event.room_id);
-      if (fresh) ready_rooms_.push_back(e->event.room_id);
-      it->second.waiting.push_back(e.get());
-    }
+    for (const auto& e : page_) turns_.add(e.get());
     pump();
   }
 
@@ -260,23 +250,10 @@ class Replay {
 
   void start_deliveries() {
     uint64_t now = uv_now(loop_);
-    while (!retries_.empty() && retries_.begin()->first <= now) {
-      due_.push_back(retries_.begin()->second);
-      retries_.erase(retries_.begin());
-    }
-    while (in_flight_ < settings_.concurrency && (!due_.empty() || !ready_rooms_.empty())) {
+    turns_.release_due(now);
+    while (in_flight_ < settings_.concurrency && turns_.startable()) {
       if (bucket_ && !bucket_->take(now)) return;
-      RelayEntry* e;
-      if (!due_.empty()) {
-        e = due_.front();
-        due_.pop_front();
-      } else {
-        Room& room = rooms_[ready_rooms_.front()];
-        ready_rooms_.pop_front();
-        e = room.waiting.front();
-        room.waiting.pop_front();
-      }
-      send(e);
+      send(turns_.next());
     }
   }
 
@@ -284,9 +261,8 @@ class Replay {
   void arm_wake() {
     uint64_t now = uv_now(loop_);
     std::optional<uint64_t> wait;
-    if (!retries_.empty()) wait = retries_.begin()->first - std::min(now, retries_.begin()->first);
-    bool startable = !due_.empty() || !ready_rooms_.empty();
-    if (bucket_ && startable && in_flight_ < settings_.concurrency) {
+    if (std::optional<uint64_t> due = turns_.next_due()) wait = *due - std::min(now, *due);
+    if (bucket_ && turns_.startable() && in_flight_ < settings_.concurrency) {
       uint64_t token = std::max<uint64_t>(1, bucket_->wait_ms(now));
       wait = wait ? std::min(*wait, token) : token;
     }
@@ -312,7 +288,7 @@ class Replay {
     if (outcome == DeliveryOutcome::kRetryable && e->attempts < settings_.max_deliveries &&
         !aborting_) {
       uint64_t due = uv_now(loop_) + backoff_.delay_ms(static_cast<uint32_t>(e->attempts), random_);
-      retries_.emplace(due, e);
+      turns_.retry_at(e, due);
     } else {
       if (outcome == DeliveryOutcome::kDelivered) {
         ++delivered_;
@@ -326,9 +302,7 @@ class Replay {
                      static_cast<int>(e->event.event_id.size()), e->event.event_id.data(),
                      why.c_str(), e->attempts, e->attempts == 1 ? "" : "s");
       }
-      // The room's next entry may start.
-      Room& room = rooms_[e->event.room_id];
-      if (!room.waiting.empty()) ready_rooms_.push_back(e->event.room_id);
+      turns_.finished(e);
       --unfinished_;
     }
     pump();
@@ -336,8 +310,7 @@ class Replay {
 
   void page_finished() {
     uv_timer_stop(&wake_timer_);
-    rooms_.clear();
-    ready_rooms_.clear();
+    turns_.clear();
     page_.clear();
     if (range_->finished()) return open_stream();
     read_page();
@@ -407,12 +380,9 @@ class Replay {
   std::function<void()> redis_retry_;
 
   std::unique_ptr<ReplayRange> range_;
-  std::vector<std::unique_ptr<RelayEntry>> page_;     // the page being delivered
-  std::unordered_map<std::string_view, Room> rooms_;  // keys view page_'s entries
-  std::deque<std::string_view> ready_rooms_;          // first appearance, then finish order
-  std::multimap<uint64_t, RelayEntry*> retries_;      // due time -> entry backing off
-  std::deque<RelayEntry*> due_;                       // retries due, waiting for a slot
-  size_t unfinished_ = 0;                             // entries of the page not finished
+  std::vector<std::unique_ptr<RelayEntry>> page_;  // the page being delivered
+  ReplayTurns turns_;                              // of page_'s entries
+  size_t unfinished_ = 0;                          // entries of the page not finished
   size_t in_flight_ = 0;
   bool aborting_ = false;
   bool pumping_ = false;
