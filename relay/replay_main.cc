@@ -17,13 +17,12 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
-#include <deque>
-#include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "core/backoff.h"
 #include "core/config_report.h"
