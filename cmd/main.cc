@@ -6,6 +6,7 @@
 //   streamshift dlq list|show|redrive ...  the dead-letter stream (relay/dlq_main.h)
 //   streamshift check-config [--strict] [proxy|relay]
 //                                       validate the environment and print it
+//   streamshift replay --stream S ...   deliver a range of entries again
 //   streamshift --version | --help
 #include <cstdio>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "proxy/proxy_main.h"
 #include "relay/dlq_main.h"
 #include "relay/relay_main.h"
+#include "relay/replay_main.h"
 
 namespace streamshift {
 namespace {
@@ -33,6 +35,8 @@ constexpr std::string_view kUsage =
     "                 (secrets masked); exit 0, or 2 naming every invalid variable;\n"
     "                 --strict: unknown STREAMSHIFT_*/EVENT_TRANSPORT_*/EVENT_COALESCING_*\n"
     "                 variables are errors too\n"
+    "  replay --stream S --from <id|time> [...]\n"
+    "                 deliver a range of a stream again (streamshift replay --help)\n"
     "  --version      print the version\n"
     "  --help         print this help\n"
     "\n"
@@ -70,6 +74,7 @@ int main(int argc, char** argv) {
     return check_config(std::vector<std::string_view>(argv + 2, argv + argc));
   }
   if (command == "dlq") return run_dlq(std::vector<std::string_view>(argv + 2, argv + argc));
+  if (command == "replay") return run_replay(std::vector<std::string_view>(argv + 2, argv + argc));
   if (argc > 2) return refuse("unexpected argument", argv[2]);
   if (command == "--version" || command == "version") {
     std::printf("streamshift %.*s\n", static_cast<int>(kVersion.size()), kVersion.data());

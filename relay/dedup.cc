@@ -8,15 +8,20 @@
 
 namespace streamshift {
 
-std::string Dedup::mark_key(size_t stream, std::string_view event_id) const {
-  std::string key = settings_.dedup_prefix;
-  if (settings_.tagged_marks()) {
+std::string delivered_mark_key(const RelaySettings& settings, std::string_view stream,
+                               std::string_view event_id) {
+  std::string key = settings.dedup_prefix;
+  if (settings.tagged_marks()) {
     key += '{';
-    key += redis_hash_tag(settings_.streams[stream]);
+    key += redis_hash_tag(stream);
     key += "}:";
   }
   key += event_id;
   return key;
+}
+
+std::string Dedup::mark_key(size_t stream, std::string_view event_id) const {
+  return delivered_mark_key(settings_, settings_.streams[stream], event_id);
 }
 
 void Dedup::check(const std::vector<RelayEntry*>& entries,

@@ -24,6 +24,11 @@
 
 namespace streamshift {
 
+/// The delivered mark of `event_id` read from the physical stream named
+/// `stream` (also what `streamshift replay --skip-delivered` looks up).
+std::string delivered_mark_key(const RelaySettings& settings, std::string_view stream,
+                               std::string_view event_id);
+
 class Dedup {
  public:
   static constexpr size_t kRecentlyDelivered = 4096;

@@ -7,16 +7,22 @@ namespace streamshift::testing {
 
 std::string xadd(const RedisServer& redis, const std::string& event_id, const std::string& room,
                  const std::string& stream, std::string body, const std::string& ts_ms) {
+  return xadd_at(redis, stream, "*", event_id, room, "chat_message", std::move(body), ts_ms);
+}
+
+std::string xadd_at(const RedisServer& redis, const std::string& stream, const std::string& id,
+                    const std::string& event_id, const std::string& room,
+                    const std::string& event_type, std::string body, const std::string& ts_ms) {
   if (body.empty()) body = "{\"event_id\":\"" + event_id + "\",\"room_id\":\"" + room + "\"}";
   RedisValue r = redis.command({"XADD",
                                 stream,
-                                "*",
+                                id,
                                 "v",
                                 "1",
                                 "event_id",
                                 event_id,
                                 "event_type",
-                                "chat_message",
+                                event_type,
                                 "room_id",
                                 room,
                                 "ts_ms",

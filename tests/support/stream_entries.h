@@ -12,6 +12,12 @@ namespace streamshift::testing {
 /// POST /internal/broadcast/chat, application/json); the body names the
 /// event and the room unless given. Returns the entry's id; a refusal fails
 /// the test.
+/// The same at a chosen id ("*": Redis picks one) with a chosen event_type.
+std::string xadd_at(const RedisServer& redis, const std::string& stream, const std::string& id,
+                    const std::string& event_id, const std::string& room,
+                    const std::string& event_type, std::string body = {},
+                    const std::string& ts_ms = "1700000000000");
+
 std::string xadd(const RedisServer& redis, const std::string& event_id,
                  const std::string& room = "r-1", const std::string& stream = "events:chat",
                  std::string body = {}, const std::string& ts_ms = "1700000000000");
