@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "proxy/event.h"
 
 namespace streamshift {
 namespace {
@@ -85,6 +88,31 @@ TEST(CaptureHeaders, TheEntryViewsTheHeadersTheRequestHasAnyCase) {
   EventEntry none;
   capture_request_headers(kNoCapture, request, &none);
   EXPECT_EQ(none.header_count, 0u);
+}
+
+// A coalesced event is held long after its request is gone: its entry views
+// the held copy's headers.
+TEST(CaptureHeaders, AHeldEventsEntryCarriesTheHeadersOfItsOwnCopy) {
+  CaptureHeaders c;
+  ASSERT_EQ(parse_capture_headers({"traceparent"}, &c), "");
+  auto request = std::make_unique<HttpRequest>();
+  request->method = "POST";
+  request->headers.stash("/internal/broadcast/typing", &request->target_off);
+  request->target_len = 26;
+  request->headers.add("Traceparent", "00-abc-def-01");
+  Event fresh(nullptr, *request, "127.0.0.1");
+  fresh.capture = &c;
+  StreamEntry first = fresh.entry();
+  ASSERT_EQ(first.contract.header_count, 1u);
+  EXPECT_EQ(first.contract.headers[0].value, "00-abc-def-01");
+  Event held = fresh.hold();
+  request->clear();
+  request->headers.add("Traceparent", "overwritten-xx");
+  request.reset();
+  StreamEntry later = held.entry();
+  ASSERT_EQ(later.contract.header_count, 1u);
+  EXPECT_EQ(later.contract.headers[0].field, "h:traceparent");
+  EXPECT_EQ(later.contract.headers[0].value, "00-abc-def-01");
 }
 
 }  // namespace
