@@ -38,14 +38,6 @@ bool valid_event_id(std::string_view s) {
   return true;
 }
 
-bool valid_method(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!is_tchar(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
 // The request target goes into the replayed request line, exactly as the
 // ingress accepts one: no fragment, no dot-segment, bytes >= 0x80
 // percent-encoded.
@@ -56,15 +48,6 @@ bool valid_path(std::string_view s) {
     if (is_control(u) || u == ' ' || u == '#' || u >= 0x80) return false;
   }
   return !has_dot_segment(s);
-}
-
-// A header field value (RFC 9110 5.5): tab is allowed inside.
-bool valid_content_type(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (is_control(u) && u != '\t') return false;
-  }
-  return true;
 }
 
 bool parse_ts_ms(std::string_view s, int64_t* out) {
@@ -78,14 +61,45 @@ bool parse_ts_ms(std::string_view s, int64_t* out) {
 
 }  // namespace
 
+bool is_http_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_tchar(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool is_relay_set_header(std::string_view name) {
+  static constexpr std::string_view kRelaySet[] = {
+      "host",       "content-length", "content-type",     "transfer-encoding",
+      "connection", "x-event-id",     "x-event-transport"};
+  for (std::string_view h : kRelaySet) {
+    if (iequals(name, h)) return true;
+  }
+  return false;
+}
+
+// Tab is allowed inside a field value (RFC 9110 5.5).
+bool valid_header_value(std::string_view s) {
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (is_control(u) && u != '\t') return false;
+  }
+  return true;
+}
+
+bool replayable_entry_header(std::string_view name, std::string_view value) {
+  return is_http_token(name) && !is_relay_set_header(name) && valid_header_value(value);
+}
+
 std::optional<EntryViolation> check_entry(const EventEntry& e) {
   if (!valid_event_id(e.event_id)) return EntryViolation{f::kEventId, kEventIdRule};
   if (e.event_type.empty()) return EntryViolation{f::kEventType, kEventTypeRule};
   if (e.room_id.empty()) return EntryViolation{f::kRoomId, kRoomIdRule};
   if (e.ts_ms < 0 || e.ts_ms > kMaxEntryTsMs) return EntryViolation{f::kTsMs, kTsMsRule};
-  if (!valid_method(e.method)) return EntryViolation{f::kMethod, kMethodRule};
+  if (!is_http_token(e.method)) return EntryViolation{f::kMethod, kMethodRule};
   if (!valid_path(e.path)) return EntryViolation{f::kPath, kPathRule};
-  if (!valid_content_type(e.content_type)) return EntryViolation{f::kContentType, kContentTypeRule};
+  if (!valid_header_value(e.content_type)) return EntryViolation{f::kContentType, kContentTypeRule};
   return std::nullopt;
 }
 
@@ -105,6 +119,8 @@ EncodedEntry::EncodedEntry(const EventEntry& e) {
   add(f::kPath, e.path);
   add(f::kContentType, e.content_type);
   add(f::kBody, e.body);
+  for (size_t i = 0; i < e.header_count && i < kMaxEntryHeaders; ++i)
+    add(e.headers[i].field, e.headers[i].value);
 }
 
 std::string decode_entry(const std::vector<std::pair<std::string, std::string>>& fields,
@@ -125,7 +141,18 @@ std::string decode_entry(const std::vector<std::pair<std::string, std::string>>&
                      {f::kPath, &out->path},
                      {f::kContentType, &out->content_type},
                      {f::kBody, &out->body}};
+  out->header_count = 0;
   for (const auto& [name, value] : fields) {
+    std::string_view n = name;
+    if (n.substr(0, f::kHeaderPrefix.size()) == f::kHeaderPrefix) {
+      EntryHeader h{n, value};
+      bool repeated = false;
+      for (size_t i = 0; i < out->header_count; ++i) repeated |= iequals(out->headers[i].field, n);
+      if (!repeated && out->header_count < kMaxEntryHeaders &&
+          replayable_entry_header(h.name(), value))
+        out->headers[out->header_count++] = h;
+      continue;
+    }
     for (Wanted& w : wanted) {
       if (!w.found && name == w.name) {
         *w.into = value;

@@ -37,7 +37,36 @@ inline constexpr std::string_view kMethod = "method";
 inline constexpr std::string_view kPath = "path";
 inline constexpr std::string_view kContentType = "content_type";
 inline constexpr std::string_view kBody = "body";
+/// Captured request headers (a minor addition to v1): `h:<lower-case name>`,
+/// after the body, at most kMaxEntryHeaders of them.
+inline constexpr std::string_view kHeaderPrefix = "h:";
 }  // namespace entry_field
+
+/// Captured headers an entry carries at most (STREAMSHIFT_CAPTURE_HEADERS
+/// names no more; the relay replays no more).
+inline constexpr size_t kMaxEntryHeaders = 8;
+
+/// A captured request header: `field` is the whole field name (`h:<name>`).
+struct EntryHeader {
+  std::string_view field;
+  std::string_view value;
+  std::string_view name() const { return field.substr(entry_field::kHeaderPrefix.size()); }
+};
+
+/// Header names the relay writes itself into every replayed request (Host,
+/// Content-Length, Content-Type, Transfer-Encoding, Connection, X-Event-Id,
+/// X-Event-Transport; any case): never taken from an entry or a headers file.
+bool is_relay_set_header(std::string_view name);
+
+/// An `h:` header the relay replays: the name an HTTP token, not one the relay
+/// sets, and the value without control characters other than tab.
+bool replayable_entry_header(std::string_view name, std::string_view value);
+
+/// An HTTP token (RFC 9110 5.6.2): what a method or a header name is made of.
+bool is_http_token(std::string_view s);
+
+/// A header field value (RFC 9110 5.5): no control character other than tab.
+bool valid_header_value(std::string_view value);
 
 /// The latest ts_ms allowed: 9999-12-31T23:59:59.999Z. With ts_ms in
 /// [0, kMaxEntryTsMs], `now - ts_ms` cannot overflow.
@@ -55,6 +84,9 @@ struct EventEntry {
   std::string_view path;  // the request target: path and query
   std::string_view content_type;
   std::string_view body;  // verbatim
+  /// Captured headers (`h:` fields), replayable ones only (replayable_entry_header).
+  EntryHeader headers[kMaxEntryHeaders];
+  size_t header_count = 0;
 };
 
 /// Why an entry breaks the contract: the field at fault (an entry_field
@@ -68,15 +100,15 @@ struct EntryViolation {
 std::optional<EntryViolation> check_entry(const EventEntry& entry);
 
 /// The field/value strings of an entry in contract order (v first, user_id
-/// only when present), ready to follow `XADD <stream> ... *`. The strings
-/// view `entry` and this object (the ts_ms text): keep both alive.
+/// only when present, the captured headers last), ready to follow `XADD <stream> ... *`. The
+/// strings view `entry` and this object (the ts_ms text): keep both alive.
 class EncodedEntry {
  public:
   explicit EncodedEntry(const EventEntry& entry);
   EncodedEntry(const EncodedEntry&) = delete;
   EncodedEntry& operator=(const EncodedEntry&) = delete;
 
-  static constexpr size_t kMaxStrings = 20;
+  static constexpr size_t kMaxStrings = 20 + 2 * kMaxEntryHeaders;
   size_t size() const { return count_; }
   std::string_view operator[](size_t i) const { return strings_[i]; }
 
@@ -87,7 +119,8 @@ class EncodedEntry {
 };
 
 /// Reads an entry from its stored field/value pairs (any order; unknown
-/// fields ignored; the first of repeated names counts): the version first,
+/// fields ignored; the first of repeated names counts; `h:` fields that are
+/// not replayable skipped, the first kMaxEntryHeaders kept): the version first,
 /// then every required field, the ts_ms text, then check_entry. Returns why
 /// the entry is malformed ("missing field room_id", "invalid path: ..."),
 /// or an empty string when `out` holds a valid entry (views into `fields`).

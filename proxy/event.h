@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/http_message.h"
+#include "proxy/capture_headers.h"
 #include "proxy/event_fields.h"
 #include "proxy/stream_entry.h"
 
@@ -33,11 +34,12 @@ class Event {
   Event(Event&&) = default;
   Event& operator=(Event&&) = default;
 
-  std::string_view stream;           // the route's (the route table outlives every event)
-  EventFields fields;                // event_id, event_type, room_id, user_id
-  int64_t ts_ms = 0;                 // wall clock at intake: the entry's ts_ms
-  EventTypeMetrics* type = nullptr;  // this event_type's series
-  Exchange* client = nullptr;        // fresh: who waits for the answer; held: none
+  std::string_view stream;                  // the route's (the route table outlives every event)
+  EventFields fields;                       // event_id, event_type, room_id, user_id
+  int64_t ts_ms = 0;                        // wall clock at intake: the entry's ts_ms
+  EventTypeMetrics* type = nullptr;         // this event_type's series
+  Exchange* client = nullptr;               // fresh: who waits for the answer; held: none
+  const CaptureHeaders* capture = nullptr;  // the headers its entry stores (the settings')
 
   bool held() const { return client == nullptr; }
   const HttpRequest& request() const { return *request_; }

@@ -22,6 +22,7 @@ Intake EventIntake::read(const HttpRequest& request, Exchange* client, std::stri
   in.route = match->route;
   Event& e = in.event;
   e = Event(client, request, client_ip);
+  e.capture = &capture_;
   EventFields& f = e.fields;
   if (!read_event_fields(request.body, &f, &in.field, &in.detail)) {
     in.kind = Intake::Kind::kInvalid;

@@ -19,6 +19,7 @@
 
 #include "core/http_message.h"
 #include "core/ids.h"
+#include "proxy/capture_headers.h"
 #include "proxy/event.h"
 #include "proxy/event_answers.h"
 #include "proxy/routes.h"
@@ -38,13 +39,16 @@ struct Intake {
 
 class EventIntake {
  public:
-  explicit EventIntake(const RouteTable& routes) : routes_(routes) {}
+  /// `capture` outlives the intake and every event it reads.
+  explicit EventIntake(const RouteTable& routes, const CaptureHeaders& capture = kNoCapture)
+      : routes_(routes), capture_(capture) {}
 
   /// `client` and `client_ip` go into the event (fresh: the request is viewed, not copied).
   Intake read(const HttpRequest& request, Exchange* client, std::string_view client_ip);
 
  private:
   const RouteTable& routes_;
+  const CaptureHeaders& capture_;
   IdGenerator ids_;
 };
 

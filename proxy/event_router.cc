@@ -10,14 +10,14 @@ namespace streamshift {
 
 EventRouter::EventRouter(const RouteTable& routes, const TransportSettings& settings,
                          EventSender& sender, EventLinks& links, EventAccounting& accounting,
-                         EventClock& clock)
+                         EventClock& clock, const CaptureHeaders& capture)
     : routes_(routes),
       settings_(&settings),
       sender_(sender),
       links_(links),
       accounting_(accounting),
       clock_(clock),
-      intake_(routes) {
+      intake_(routes, capture) {
   clock_.set_wake([this] { wake(); });
   if (settings.coalescing.enabled) make_coalescer();
 }

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "core/http_server.h"
+#include "proxy/capture_headers.h"
 #include "proxy/coalescer.h"
 #include "proxy/event.h"
 #include "proxy/event_accounting.h"
@@ -34,7 +35,8 @@ namespace streamshift {
 class EventRouter : public RequestHandler {
  public:
   EventRouter(const RouteTable& routes, const TransportSettings& settings, EventSender& sender,
-              EventLinks& links, EventAccounting& accounting, EventClock& clock);
+              EventLinks& links, EventAccounting& accounting, EventClock& clock,
+              const CaptureHeaders& capture = kNoCapture);
   EventRouter(const EventRouter&) = delete;
   EventRouter& operator=(const EventRouter&) = delete;
 

@@ -54,6 +54,7 @@ ProxySettings load_proxy_settings(EnvReader& env) {
   s.transport = load_transport_settings(env);
   s.admin = load_admin_settings(env);
   s.runtime_dir = load_runtime_dir_setting(env);
+  s.capture_headers = load_capture_headers(env);
   s.admin.stream_shards = s.transport.stream_shards;
   check_shardable(env, s.transport.stream_shards, s.admin.streams);
   return s;

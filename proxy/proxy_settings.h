@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/net_address.h"
 #include "proxy/admin_settings.h"
+#include "proxy/capture_headers.h"
 #include "proxy/transport_settings.h"
 
 namespace streamshift {
@@ -33,7 +34,8 @@ struct ProxySettings {
   LogLevel log_level = LogLevel::kInfo;
   TransportSettings transport;
   AdminSettings admin;
-  std::string runtime_dir;  // STREAMSHIFT_RUNTIME_DIR (core/runtime_control.h)
+  std::string runtime_dir;         // STREAMSHIFT_RUNTIME_DIR (core/runtime_control.h)
+  CaptureHeaders capture_headers;  // STREAMSHIFT_CAPTURE_HEADERS
 };
 
 /// Reads every variable through `env`; invalid values are recorded in

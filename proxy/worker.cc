@@ -36,8 +36,8 @@ Worker::Worker(const ProxySettings& settings, const RouteTable& routes, ProxyMet
   accounting_ = std::make_unique<EventAccounting>(metrics, index);
   links_ = std::make_unique<LiveLinks>(redis_.get(), *bridge_, transport);
   sender_ = std::make_unique<EventSenderImpl>(transport, *clock_, *links_, *accounting_);
-  router_ =
-      std::make_unique<EventRouter>(routes, transport, *sender_, *links_, *accounting_, *clock_);
+  router_ = std::make_unique<EventRouter>(routes, transport, *sender_, *links_, *accounting_,
+                                          *clock_, settings.capture_headers);
 
   ServerOptions server;
   server.listen = settings.listen;

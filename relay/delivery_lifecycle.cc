@@ -160,7 +160,7 @@ void DeliveryLifecycle::deliver(RelayEntry* e) {
   ++e->attempts;
   metrics_.in_flight.Increment();
   auto request = std::make_unique<UpstreamRequest>();
-  request->head = replay_request_head(*e, settings_.target);
+  request->head = replay_request_head(*e, settings_.target, settings_.target_headers);
   request->borrowed_body = e->event.body;  // the entry outlives the request
   request->is_head = e->event.method == "HEAD";
   request->on_done = [this, key = HeldEntries::key_of(*e)](UpstreamResponse& response) {

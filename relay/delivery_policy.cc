@@ -1,6 +1,8 @@
 // Delivery outcomes and the replayed request; see delivery_policy.h.
 #include "relay/delivery_policy.h"
 
+#include "core/http_message.h"
+
 namespace streamshift {
 
 DeliveryOutcome classify_delivery(const UpstreamResponse& response) {
@@ -17,11 +19,27 @@ DeliveryOutcome classify_delivery(const UpstreamResponse& response) {
   return DeliveryOutcome::kPermanent;
 }
 
-std::string replay_request_head(const RelayEntry& e, const HttpUrl& target) {
+bool block_names_header(std::string_view block, std::string_view name) {
+  while (!block.empty()) {
+    size_t end = block.find("\r\n");
+    std::string_view line = block.substr(0, end);
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) return true;
+    if (end == std::string_view::npos) break;
+    block.remove_prefix(end + 2);
+  }
+  return false;
+}
+
+std::string replay_request_head(const RelayEntry& e, const HttpUrl& target,
+                                std::string_view extra_headers) {
   const EventEntry& entry = e.event;
+  size_t captured = 0;
+  for (size_t i = 0; i < entry.header_count; ++i)
+    captured += entry.headers[i].field.size() + entry.headers[i].value.size() + 4;
   std::string head;
   head.reserve(160 + target.path_prefix.size() + entry.path.size() + entry.content_type.size() +
-               entry.event_id.size());
+               entry.event_id.size() + extra_headers.size() + captured);
   head.append(entry.method);
   head += ' ';
   head += target.path_prefix;
@@ -38,7 +56,18 @@ std::string replay_request_head(const RelayEntry& e, const HttpUrl& target) {
   head += std::to_string(entry.body.size());
   head += "\r\nX-Event-Id: ";
   head.append(entry.event_id);
-  head += "\r\nX-Event-Transport: redis_streams\r\n\r\n";
+  head += "\r\nX-Event-Transport: redis_streams\r\n";
+  head += extra_headers;
+  // decode_entry kept only replayable `h:` headers (core/event_entry.h).
+  for (size_t i = 0; i < entry.header_count; ++i) {
+    const EntryHeader& h = entry.headers[i];
+    if (!extra_headers.empty() && block_names_header(extra_headers, h.name())) continue;
+    head.append(h.name());
+    head += ": ";
+    head.append(h.value);
+    head += "\r\n";
+  }
+  head += "\r\n";
   return head;
 }
 

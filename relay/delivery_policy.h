@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/http_client.h"
 #include "core/net_address.h"
@@ -20,7 +21,15 @@ DeliveryOutcome classify_delivery(const UpstreamResponse& response);
 
 /// The request line and headers that replay `entry` to `target`: the
 /// entry's method, the target's path prefix + the entry's path, its content
-/// type and body length, plus X-Event-Id and X-Event-Transport: redis_streams.
-std::string replay_request_head(const RelayEntry& entry, const HttpUrl& target);
+/// type and body length, plus X-Event-Id and X-Event-Transport: redis_streams;
+/// then `extra_headers` ("Name: value\r\n" lines, the relay's headers file:
+/// relay/target_headers.h) and the entry's captured headers (its `h:` fields),
+/// but none the extra headers already name.
+std::string replay_request_head(const RelayEntry& entry, const HttpUrl& target,
+                                std::string_view extra_headers);
+
+/// Whether a block of "Name: value\r\n" lines has a line named `name`
+/// (case-insensitive).
+bool block_names_header(std::string_view block, std::string_view name);
 
 }  // namespace streamshift

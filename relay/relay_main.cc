@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/admin_router.h"
 #include "core/config_report.h"
@@ -20,6 +21,7 @@
 #include "relay/relay_metrics.h"
 #include "relay/relay_runtime.h"
 #include "relay/relay_settings.h"
+#include "relay/target_headers_watch.h"
 
 namespace streamshift {
 namespace {
@@ -41,6 +43,11 @@ class RelayProgram final : public Program {
                    relay_.settings_changed();
                  }) {
     runtime_.add_routes(admin_.router());
+    if (!settings.headers_file.empty()) {
+      headers_ = std::make_unique<TargetHeadersWatch>(
+          loop, registry_, settings.headers_file, settings.target_headers,
+          [this](const TargetHeaders& headers) { settings_.target_headers = headers.block; });
+    }
   }
 
   bool start() override {
@@ -53,6 +60,7 @@ class RelayProgram final : public Program {
     }
     relay_.start();
     runtime_.start();
+    if (headers_) headers_->start();
     std::string streams;
     for (const std::string& s : settings_.streams) streams += (streams.empty() ? "" : ",") + s;
     log_line(LogLevel::kInfo, "relay started",
@@ -70,6 +78,7 @@ class RelayProgram final : public Program {
 
   void begin_drain() override {
     runtime_.close([] {});
+    if (headers_) headers_->close([] {});
     relay_.drain([this] { admin_.close("relay stopping", [] {}); });
   }
 
@@ -77,6 +86,7 @@ class RelayProgram final : public Program {
   // the runner closes next.
   void finish(Ending) override {
     runtime_.close([] {});
+    if (headers_) headers_->close([] {});
   }
 
  private:
@@ -86,6 +96,7 @@ class RelayProgram final : public Program {
   Relay relay_;
   AdminListener admin_;
   RuntimeControl runtime_;
+  std::unique_ptr<TargetHeadersWatch> headers_;  // with STREAMSHIFT_RELAY_HEADERS_FILE
 };
 
 }  // namespace
@@ -93,6 +104,7 @@ class RelayProgram final : public Program {
 int check_relay_config(bool strict) {
   EnvReader env;
   RelaySettings settings = load_relay_settings(env);
+  std::vector<std::string> header_names = load_relay_headers(env, settings);
   if (strict) check_unknown_variables(env, strict);
   print_configuration(env, "relay");
   std::printf("consumer: %s in group %s; dead letters to %s\n", settings.consumer.c_str(),
@@ -103,12 +115,19 @@ int check_relay_config(bool strict) {
               settings.read_groups().size() == 1 ? "" : "s");
   std::printf("redis tls: %s\n",
               redis_tls_summary(settings.redis, settings.redis_tls.get()).c_str());
+  if (!settings.headers_file.empty()) {
+    std::string names;
+    for (const std::string& n : header_names) names += (names.empty() ? "" : ", ") + n + ": ****";
+    std::printf("relay headers (%s): %s\n", settings.headers_file.c_str(),
+                names.empty() ? "none" : names.c_str());
+  }
   return configuration_status(env);
 }
 
 int run_relay() {
   EnvReader env;
   RelaySettings settings = load_relay_settings(env);
+  load_relay_headers(env, settings);
   if (!env.ok()) return refuse_to_start(env, "streamshift relay");
   prepare_process(settings.log_level);
   warn_if_redis_tls_unverified(settings.redis_tls.get());

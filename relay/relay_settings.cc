@@ -10,6 +10,7 @@
 #include "core/runtime_control.h"
 #include "core/stream_settings.h"
 #include "core/upstream_settings.h"
+#include "relay/target_headers.h"
 
 namespace streamshift {
 namespace {
@@ -133,10 +134,25 @@ RelaySettings load_relay_settings(EnvReader& env) {
       env.text("STREAMSHIFT_ADMIN_TOKEN", "", "bearer token for POST /runtime_modify (unset: 403)",
                Visibility::kSecret);
   s.runtime_dir = load_runtime_dir_setting(env);
+  s.headers_file = env.text("STREAMSHIFT_RELAY_HEADERS_FILE", "",
+                            "file of `Name: value` lines added to every delivery (a Secret "
+                            "mount; re-read on change; values never shown)");
   std::string level =
       env.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "warning", "error"}, "log level");
   parse_log_level(level, &s.log_level);
   return s;
+}
+
+std::vector<std::string> load_relay_headers(EnvReader& env, RelaySettings& s) {
+  if (s.headers_file.empty()) return {};
+  TargetHeadersParse parsed = load_target_headers(s.headers_file);
+  if (!parsed.error.empty()) {
+    env.reject("STREAMSHIFT_RELAY_HEADERS_FILE", s.headers_file,
+               "a readable file of valid `Name: value` lines (" + parsed.error + ")");
+    return {};
+  }
+  s.target_headers = std::move(parsed.headers.block);
+  return std::move(parsed.headers.names);
 }
 
 }  // namespace streamshift

@@ -68,8 +68,12 @@ struct RelaySettings {
   uint64_t consumer_idle_delete_ms = 3600000;
   uint64_t drain_timeout_ms = 15000;
   HostPort admin_listen;
-  std::string admin_token;  // STREAMSHIFT_ADMIN_TOKEN: POST /runtime_modify's bearer token
-  std::string runtime_dir;  // STREAMSHIFT_RUNTIME_DIR (core/runtime_control.h)
+  std::string admin_token;   // STREAMSHIFT_ADMIN_TOKEN: POST /runtime_modify's bearer token
+  std::string runtime_dir;   // STREAMSHIFT_RUNTIME_DIR (core/runtime_control.h)
+  std::string headers_file;  // STREAMSHIFT_RELAY_HEADERS_FILE (relay/target_headers.h)
+  /// The headers file's "Name: value\r\n" lines in force: read at start
+  /// (load_relay_headers), replaced on the main loop when the file changes.
+  std::string target_headers;
   LogLevel log_level = LogLevel::kInfo;
 
   /// Entries the relay holds at most (queued, in delivery, being acked):
@@ -92,5 +96,11 @@ struct RelaySettings {
 /// Reads every variable through `env`; invalid values are recorded in
 /// env.errors() (the returned settings then hold defaults for them).
 RelaySettings load_relay_settings(EnvReader& env);
+
+/// Reads STREAMSHIFT_RELAY_HEADERS_FILE's file into `s.target_headers` (a
+/// file read, so not part of load_relay_settings, which also validates
+/// runtime changes): a missing or invalid file is recorded in env.errors(),
+/// naming the path and the line, never a value. Returns the names read.
+std::vector<std::string> load_relay_headers(EnvReader& env, RelaySettings& s);
 
 }  // namespace streamshift

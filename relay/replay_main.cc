@@ -275,7 +275,7 @@ class Replay {
     ++in_flight_;
     ++e->attempts;
     auto request = std::make_unique<UpstreamRequest>();
-    request->head = replay_request_head(*e, settings_.target);
+    request->head = replay_request_head(*e, settings_.target, settings_.target_headers);
     request->borrowed_body = e->event.body;
     request->on_done = [this, e](UpstreamResponse& response) { delivered(e, response); };
     target_.send(std::move(request));
@@ -408,6 +408,7 @@ int replay_main(const std::vector<std::string_view>& argv, FILE* answer) {
   }
   EnvReader env;
   RelaySettings settings = load_relay_settings(env);
+  load_relay_headers(env, settings);  // the relay's own request, headers file included
   if (!env.ok()) return refuse_to_start(env, "streamshift replay");
   std::vector<size_t> streams = replay_streams(settings, args.stream);
   if (streams.empty()) {

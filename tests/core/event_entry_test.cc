@@ -156,5 +156,45 @@ TEST(EventEntry, DecodingRefusesTsMsTextOutOfRangeOrNotPlainDigits) {
   }
 }
 
+TEST(EventEntry, CapturedHeadersAreEncodedAfterTheBodyAndDecodedBack) {
+  EventEntry e = valid_entry();
+  e.headers[0] = {"h:traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"};
+  e.headers[1] = {"h:x-request-id", "req-42"};
+  e.header_count = 2;
+  auto pairs = pairs_of(EncodedEntry(e));
+  ASSERT_EQ(pairs.size(), 11u);
+  EXPECT_EQ(pairs[8].first, "body");
+  EXPECT_EQ(pairs[9],
+            (std::pair<std::string, std::string>{
+                "h:traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}));
+  EXPECT_EQ(pairs[10], (std::pair<std::string, std::string>{"h:x-request-id", "req-42"}));
+  EventEntry d;
+  ASSERT_EQ(decode_entry(pairs, &d), "");
+  ASSERT_EQ(d.header_count, 2u);
+  EXPECT_EQ(d.headers[0].name(), "traceparent");
+  EXPECT_EQ(d.headers[1].name(), "x-request-id");
+  EXPECT_EQ(d.headers[1].value, "req-42");
+}
+
+TEST(EventEntry, DecodingSkipsUnreplayableHeaderFieldsAndIgnoresUnknownFields) {
+  auto pairs = pairs_of(EncodedEntry(valid_entry()));
+  pairs.insert(pairs.begin(), {"some_future_field", "anything\r\n"});
+  pairs.push_back({"h:bad name", "v"});                  // not a token
+  pairs.push_back({"h:host", "evil.example"});           // the relay sets it
+  pairs.push_back({"h:Content-Length", "0"});            // the relay sets it, any case
+  pairs.push_back({"h:x-split", "a\r\nX-Injected: 1"});  // a control character
+  pairs.push_back({"h:", "empty name"});
+  pairs.push_back({"h:x-ok", "fine\tvalue"});
+  pairs.push_back({"h:x-ok", "the first counts"});
+  for (int i = 0; i < 10; ++i) pairs.push_back({"h:x-n" + std::to_string(i), "n"});
+  EventEntry d;
+  ASSERT_EQ(decode_entry(pairs, &d), "");
+  ASSERT_EQ(d.header_count, kMaxEntryHeaders);
+  EXPECT_EQ(d.headers[0].name(), "x-ok");
+  EXPECT_EQ(d.headers[0].value, "fine\tvalue");
+  EXPECT_EQ(d.headers[1].name(), "x-n0");
+  EXPECT_EQ(d.headers[kMaxEntryHeaders - 1].name(), "x-n6");
+}
+
 }  // namespace
 }  // namespace streamshift

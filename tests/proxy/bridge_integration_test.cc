@@ -52,7 +52,9 @@ TEST_F(Bridge, ForwardsMethodTargetHeadersAndBodyByteExact) {
                                               "Content-Type: application/octet-stream\r\n"
                                               "X-Custom: value with  spaces\r\n"
                                               "X-Forwarded-For: 192.0.2.1\r\n"
-                                              "X-Request-Id: req-42\r\n"));
+                                              "X-Request-Id: req-42\r\n"
+                                              "traceparent: 00-abc-def-01\r\n"
+                                              "tracestate: k=v\r\n"));
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 201);
   EXPECT_EQ(response->reason, "Created Thing");
@@ -71,6 +73,9 @@ TEST_F(Bridge, ForwardsMethodTargetHeadersAndBodyByteExact) {
   EXPECT_EQ(got.header("Content-Type"), "application/octet-stream");
   EXPECT_EQ(got.header("X-Forwarded-For"), "192.0.2.1, 127.0.0.1");
   EXPECT_EQ(got.header("X-Request-Id"), "req-42");
+  // What STREAMSHIFT_CAPTURE_HEADERS stores on the Redis path, the bridge forwards as is.
+  EXPECT_EQ(got.header("traceparent"), "00-abc-def-01");
+  EXPECT_EQ(got.header("tracestate"), "k=v");
   EXPECT_EQ(got.header_count("Content-Length"), 1u);
 }
 

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace streamshift {
 namespace {
 
@@ -34,7 +38,7 @@ TEST(DeliveryPolicy, TheReplayedHeadIsTheOriginalCallWithEventHeaders) {
   e.event.body = "{}";
   HttpUrl target{
       .host = "signalr", .port = 8080, .path_prefix = "/base", .authority = "signalr:8080"};
-  EXPECT_EQ(replay_request_head(e, target),
+  EXPECT_EQ(replay_request_head(e, target, {}),
             "POST /base/internal/broadcast/chat?x=1 HTTP/1.1\r\n"
             "Host: signalr:8080\r\n"
             "Content-Type: application/json\r\n"
@@ -43,9 +47,53 @@ TEST(DeliveryPolicy, TheReplayedHeadIsTheOriginalCallWithEventHeaders) {
             "X-Event-Transport: redis_streams\r\n\r\n");
   e.event.content_type = "";
   e.event.body = "";
-  std::string head = replay_request_head(e, target);
+  std::string head = replay_request_head(e, target, {});
   EXPECT_EQ(head.find("Content-Type"), std::string::npos);
   EXPECT_NE(head.find("Content-Length: 0\r\n"), std::string::npos);
+}
+
+TEST(DeliveryPolicy, TheHeadersFileAndTheCapturedHeadersFollowTheEventHeaders) {
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"v", "1"},
+      {"event_id", "ev-1"},
+      {"event_type", "chat_message"},
+      {"room_id", "r-1"},
+      {"ts_ms", "1700000000000"},
+      {"method", "POST"},
+      {"path", "/internal/broadcast/chat"},
+      {"content_type", "application/json"},
+      {"body", "{}"},
+      {"h:traceparent", "00-abc-def-01"},
+      {"h:x-api-key", "from-the-app"},  // the headers file names it: the file's wins
+      {"h:x-event-id", "forged"},       // the relay's own: skipped when decoded
+      {"h:x-request-id", "req-42"}};
+  RelayEntry e;
+  e.fields = fields;
+  ASSERT_EQ(decode_entry(e.fields, &e.event), "");
+  HttpUrl target{.host = "signalr", .port = 80, .path_prefix = "", .authority = "signalr"};
+  EXPECT_EQ(replay_request_head(e, target, "X-Api-Key: k-1\r\nX-Tenant: t\r\n"),
+            "POST /internal/broadcast/chat HTTP/1.1\r\n"
+            "Host: signalr\r\n"
+            "Content-Type: application/json\r\n"
+            "Content-Length: 2\r\n"
+            "X-Event-Id: ev-1\r\n"
+            "X-Event-Transport: redis_streams\r\n"
+            "X-Api-Key: k-1\r\n"
+            "X-Tenant: t\r\n"
+            "traceparent: 00-abc-def-01\r\n"
+            "x-request-id: req-42\r\n\r\n");
+  std::string without_file = replay_request_head(e, target, {});
+  EXPECT_NE(without_file.find("\r\nx-api-key: from-the-app\r\n"), std::string::npos);
+  EXPECT_EQ(without_file.find("forged"), std::string::npos);
+}
+
+TEST(DeliveryPolicy, ABlockNamesAHeaderCaseInsensitivelyAndOnlyAsAName) {
+  std::string_view block = "X-Api-Key: x-tenant\r\nX-Tenant: t\r\n";
+  EXPECT_TRUE(block_names_header(block, "x-api-key"));
+  EXPECT_TRUE(block_names_header(block, "X-TENANT"));
+  EXPECT_FALSE(block_names_header("X-Api-Key: x-tenant\r\n", "x-tenant"));
+  EXPECT_FALSE(block_names_header("", "x-api-key"));
+  EXPECT_FALSE(block_names_header(block, "x-api"));
 }
 
 }  // namespace

@@ -48,12 +48,7 @@ class Relay : public ::testing::Test {
   }
   // A sidecar storing every event in this test's Redis, connected to it.
   std::unique_ptr<Sidecar> start_sidecar() {
-    auto sidecar = std::make_unique<Sidecar>(
-        target_.port(),
-        std::map<std::string, std::string>{{"REDIS_URL", redis_.url()},
-                                           {"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
-                                           {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
-                                           {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"}});
+    auto sidecar = std::make_unique<Sidecar>(target_.port(), sidecar_storing_env(redis_.url()));
     EXPECT_TRUE(sidecar->ready()) << sidecar->process().output();
     EXPECT_TRUE(sidecar->wait_redis_connected());
     return sidecar;

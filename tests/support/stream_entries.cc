@@ -39,4 +39,11 @@ std::string xadd_at(const RedisServer& redis, const std::string& stream, const s
   return r.str;
 }
 
+std::map<std::string, std::string> sidecar_storing_env(const std::string& redis_url) {
+  return {{"REDIS_URL", redis_url},
+          {"EVENT_TRANSPORT_USE_REDIS_STREAMS", "true"},
+          {"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE", "100"},
+          {"EVENT_TRANSPORT_PUBLISH_TIMEOUT_MS", "2000"}};
+}
+
 }  // namespace streamshift::testing

@@ -2,6 +2,7 @@
 // sidecar writes them: where the relay's tests start.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "tests/support/redis_server.h"
@@ -21,5 +22,9 @@ std::string xadd_at(const RedisServer& redis, const std::string& stream, const s
 std::string xadd(const RedisServer& redis, const std::string& event_id,
                  const std::string& room = "r-1", const std::string& stream = "events:chat",
                  std::string body = {}, const std::string& ts_ms = "1700000000000");
+
+/// The environment of a sidecar storing every event in the redis-server at
+/// `redis_url` (the whole path's tests: sidecar -> Redis -> relay).
+std::map<std::string, std::string> sidecar_storing_env(const std::string& redis_url);
 
 }  // namespace streamshift::testing
