@@ -19,6 +19,7 @@
 #include "core/runtime_layers.h"
 #include "tests/support/env_map.h"
 #include "tests/support/eventually.h"
+#include "tests/support/temp_dir.h"
 
 namespace streamshift {
 namespace {
@@ -27,18 +28,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using testing::eventually;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "runtime-dir-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 void write_file(const fs::path& file, const std::string& content) {
   std::ofstream(file, std::ios::binary | std::ios::trunc) << content;

@@ -17,6 +17,7 @@
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_upstream.h"
+#include "tests/support/temp_dir.h"
 
 namespace streamshift::testing {
 namespace {
@@ -63,23 +64,8 @@ bool over_http(const ParsedResponse& r) {
       timeout, what);
 }
 void write_file(const fs::path& path, const std::string& text) {
-  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");  // skipped
-  std::ofstream(tmp) << text << "\n";
-  fs::rename(tmp, path);  // one change, as a ConfigMap update is
+  write_file_atomically(path, text + "\n");  // one change, as a ConfigMap update is
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/streamshift-runtime-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::optional<ParsedResponse> admin(uint16_t port, const std::string& method,
                                     const std::string& target, bool with_token) {
@@ -194,7 +180,7 @@ class RuntimeControlTest : public ::testing::Test {
     return metric_sample(sidecar_->admin_port(), series).value_or(-1);
   }
 
-  TempDir dir_;
+  TempDir dir_{"streamshift-runtime"};
   TestUpstream upstream_;
   RedisServer redis_;
   std::unique_ptr<Sidecar> sidecar_;

@@ -21,6 +21,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/stream_entries.h"
 #include "tests/support/test_upstream.h"
+#include "tests/support/temp_dir.h"
 
 namespace streamshift::testing {
 namespace {
@@ -98,9 +99,13 @@ TEST_F(Replay, ATimeRangeDeliversExactlyItsEntriesInOrderWithTheRelaysRequest) {
   ten_entries();
   add_entry(redis_, id_at(kT0 + 3000), "other-stream", "r-0", "chat_message", "events:ticket");
   // 12:00:02 to 12:00:07 inclusive (12:00:07.000 as 13:00:07+01:00): ev-2..ev-7 and ev-4b.
+  // The relay's request includes its headers file (STREAMSHIFT_RELAY_HEADERS_FILE).
+  TempDir dir("replay-headers");
+  write_file_atomically(dir.file("headers"), "X-Api-Key: replay-key\n");
   ReplayRun run = replay({"--stream", "events:chat", "--from", "2026-11-30T12:00:02Z", "--to",
                           "2026-11-30T13:00:07+01:00"},
-                         {{"STREAMSHIFT_RELAY_CONCURRENCY", "1"}});
+                         {{"STREAMSHIFT_RELAY_CONCURRENCY", "1"},
+                          {"STREAMSHIFT_RELAY_HEADERS_FILE", dir.file("headers")}});
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("delivered 7, failed 0, skipped 0"), std::string::npos) << run.output;
   EXPECT_EQ(received(),
@@ -111,6 +116,7 @@ TEST_F(Replay, ATimeRangeDeliversExactlyItsEntriesInOrderWithTheRelaysRequest) {
     EXPECT_EQ(r.target, "/internal/broadcast/chat");
     EXPECT_EQ(r.header("Content-Type").value_or(""), "application/json");
     EXPECT_EQ(r.header("X-Event-Transport").value_or(""), "redis_streams");
+    EXPECT_EQ(r.header("X-Api-Key").value_or(""), "replay-key");
     EXPECT_EQ(r.body, "{\"id\":\"" + r.header("X-Event-Id").value_or("") + "\"}");
     EXPECT_EQ(r.header("Content-Length").value_or(""), std::to_string(r.body.size()));
   }

@@ -18,6 +18,7 @@
 #include "tests/support/delivery_target.h"
 #include "tests/support/eventually.h"
 #include "tests/support/net.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/stream_entries.h"
@@ -42,30 +43,6 @@ Outcome run(std::vector<std::string> args, std::map<std::string, std::string> en
   ChildProcess p(args, std::move(env));
   int code = p.wait(seconds(20));
   return {code, p.output()};
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "relay-headers-XXXXXX").string();
-    path_ = mkdtemp(t.data()) ? t : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Writes `text` to `file` at once (a temporary file renamed over it), as a
-// careful editor does: a read never sees half of it.
-void write_atomically(const std::string& file, const std::string& text) {
-  std::string tmp = file + ".tmp";
-  std::ofstream(tmp) << text;
-  fs::rename(tmp, file);
 }
 
 // The layout of a Kubernetes Secret volume: dir/headers -> ..data/headers,
@@ -116,7 +93,7 @@ class TargetHeaders : public ::testing::Test {
 TEST_F(TargetHeaders, TheFileIsAddedToEveryDeliveryAndARewriteTakesEffectButNotAnInvalidOne) {
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  std::string file = dir.path() + "/headers";
+  std::string file = dir.file("headers");
   std::ofstream(file) << "# SignalR's internal API key\nX-Api-Key: " << kKeyOne
                       << "\n\nX-Tenant: acme\n";
   auto relay = start_relay({{"STREAMSHIFT_RELAY_HEADERS_FILE", file}});
@@ -130,7 +107,7 @@ TEST_F(TargetHeaders, TheFileIsAddedToEveryDeliveryAndARewriteTakesEffectButNotA
     EXPECT_EQ(got->header_count("X-Api-Key"), 1u);
   }
 
-  write_atomically(file, std::string("X-Api-Key: ") + kKeyTwo + "\n");
+  write_file_atomically(file, std::string("X-Api-Key: ") + kKeyTwo + "\n");
   ASSERT_TRUE(reloads(*relay, "ok", 1)) << relay->process().output();
   auto after = deliver("ev-b");
   ASSERT_TRUE(after);
@@ -138,7 +115,7 @@ TEST_F(TargetHeaders, TheFileIsAddedToEveryDeliveryAndARewriteTakesEffectButNotA
   EXPECT_FALSE(after->header("X-Tenant"));
 
   // Line 2 names a header the relay sets itself: refused, the old key stays.
-  write_atomically(file, std::string("X-Api-Key: ") + kKeyThree + "\nHost: elsewhere\n");
+  write_file_atomically(file, std::string("X-Api-Key: ") + kKeyThree + "\nHost: elsewhere\n");
   ASSERT_TRUE(reloads(*relay, "rejected", 1)) << relay->process().output();
   EXPECT_TRUE(relay->process().wait_output("line 2: the relay sets Host itself", seconds(5)));
   auto kept = deliver("ev-c");
@@ -162,16 +139,16 @@ TEST_F(TargetHeaders, TheFileIsAddedToEveryDeliveryAndARewriteTakesEffectButNotA
 TEST_F(TargetHeaders, ASecretVolumeSwapOfDataTakesEffect) {
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  swap_secret_version(dir.path(), "v1", std::string("X-Api-Key: ") + kKeyOne + "\n");
-  fs::create_symlink("..data/headers", dir.path() + "/headers");
-  std::string file = dir.path() + "/headers";
+  swap_secret_version(dir.path().string(), "v1", std::string("X-Api-Key: ") + kKeyOne + "\n");
+  fs::create_symlink("..data/headers", dir.file("headers"));
+  std::string file = dir.file("headers");
   auto relay = start_relay({{"STREAMSHIFT_RELAY_HEADERS_FILE", file}});
   ASSERT_TRUE(relay->ready());
   auto before = deliver("ev-1");
   ASSERT_TRUE(before) << relay->process().output();
   EXPECT_EQ(before->header("X-Api-Key").value_or(""), kKeyOne);
 
-  swap_secret_version(dir.path(), "v2", std::string("X-Api-Key: ") + kKeyTwo + "\n");
+  swap_secret_version(dir.path().string(), "v2", std::string("X-Api-Key: ") + kKeyTwo + "\n");
   ASSERT_TRUE(reloads(*relay, "ok", 1)) << relay->process().output();
   auto after = deliver("ev-2");
   ASSERT_TRUE(after);
@@ -187,7 +164,7 @@ TEST_F(TargetHeaders, ASecretVolumeSwapOfDataTakesEffect) {
 
 TEST_F(TargetHeaders, AMissingOrInvalidFileIsAStartErrorNamingTheLineNotTheValue) {
   TempDir dir;
-  std::string file = dir.path() + "/headers";
+  std::string file = dir.file("headers");
   Outcome missing = run({"relay"}, {{"STREAMSHIFT_RELAY_HEADERS_FILE", file}});
   EXPECT_EQ(missing.code, 2) << missing.output;
   EXPECT_NE(missing.output.find("STREAMSHIFT_RELAY_HEADERS_FILE"), std::string::npos);
