@@ -12,7 +12,8 @@
 namespace streamshift {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
-}
+std::atomic<bool> g_to_stderr{false};
+}  // namespace
 
 bool parse_log_level(std::string_view text, LogLevel* out) {
   std::string lower;
@@ -48,6 +49,10 @@ void set_log_level(LogLevel level) {
   g_level.store(static_cast<int>(level));
 }
 
+void set_log_output(LogOutput output) {
+  g_to_stderr.store(output == LogOutput::kStderr);
+}
+
 bool log_enabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }
@@ -80,8 +85,9 @@ void log_line(LogLevel level, std::string_view message, std::initializer_list<Lo
       append_json_string(line, f.value);
   }
   line += "}\n";
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
+  FILE* out = g_to_stderr.load(std::memory_order_relaxed) ? stderr : stdout;
+  std::fwrite(line.data(), 1, line.size(), out);
+  std::fflush(out);
 }
 
 }  // namespace streamshift

@@ -1,4 +1,5 @@
-// Structured logging: one JSON object per line on stdout.
+// Structured logging: one JSON object per line on stdout (stderr for the
+// operators' commands, whose stdout is their answer).
 //
 // The level is set once at start (from LOG_LEVEL) before any worker thread
 // runs; each line is built in a local buffer and written with one fwrite, so
@@ -20,6 +21,12 @@ std::string_view log_level_name(LogLevel level);
 
 void set_log_level(LogLevel level);
 bool log_enabled(LogLevel level);
+
+/// Where lines go; set once at start, like the level. The programs log to
+/// stdout (the container's log); `streamshift replay` and `dlq` to stderr,
+/// so their stdout holds only their answer.
+enum class LogOutput { kStdout, kStderr };
+void set_log_output(LogOutput output);
 
 /// A log field: a key and its value; numbers and booleans are written bare.
 struct LogField {

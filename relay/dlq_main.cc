@@ -227,8 +227,9 @@ int run_dlq(const std::vector<std::string_view>& argv) {
   EnvReader env;
   RelaySettings settings = load_relay_settings(env);
   if (!env.ok()) return refuse_to_start(env, "streamshift dlq");
-  // The clients' log lines (JSON on stderr) only when something is wrong:
-  // the output is for people.
+  // The clients' log lines (JSON, on stderr) only when something is wrong:
+  // stdout is the answer, for people.
+  set_log_output(LogOutput::kStderr);
   set_log_level(settings.log_level < LogLevel::kWarn ? LogLevel::kWarn : settings.log_level);
   DlqSession redis(settings);
   // A cluster client learns the slot map first; a Sentinel one asks for the

@@ -440,19 +440,10 @@ int replay_main(const std::vector<std::string_view>& argv, FILE* answer) {
 }  // namespace
 
 int run_replay(const std::vector<std::string_view>& argv) {
-  // stdout holds the answer (the dry run's list, the summary); everything
-  // else, log lines (core/log.h writes them to stdout) included, goes to
-  // stderr.
-  std::fflush(stdout);
-  int answer_fd = dup(STDOUT_FILENO);
-  FILE* answer = answer_fd < 0 ? nullptr : fdopen(answer_fd, "w");
-  if (answer == nullptr || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-    std::perror("streamshift replay: stdout");
-    return 2;
-  }
-  int status = replay_main(argv, answer);
-  std::fclose(answer);
-  return status;
+  // stdout holds the answer (the dry run's list, the summary); log lines go
+  // to stderr with the progress.
+  set_log_output(LogOutput::kStderr);
+  return replay_main(argv, stdout);
 }
 
 }  // namespace streamshift
