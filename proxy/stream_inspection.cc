@@ -16,7 +16,8 @@ namespace {
 // XREVRANGE's end) past the last id each time, and answers each entry as
 // [id, [name, value, ...], body size] with every name and value cut to its
 // first ARGV[5] bytes: Redis never sends the sidecar a whole body, and
-// holds at most a chunk of whole entries in the script at once. Read-only,
+// holds at most a chunk of whole entries in the script at once. ARGV[7] is
+// the largest id, after which XRANGE has no exclusive start. Read-only,
 // on the one key (Cluster routes it by KEYS[1]).
 constexpr std::string_view kRangeScript = R"lua(
 local key, cmd, first, last = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
@@ -36,13 +37,16 @@ while #out < want do
     out[#out + 1] = {e[1], fields, body}
   end
   if #got < n then break end
-  first = '(' .. got[#got][1]
+  local id = got[#got][1]
+  if cmd == 'XRANGE' and id == ARGV[7] then break end
+  first = '(' .. id
 end
 return out
 )lua";
 
 // Whole entries the script holds at once (each up to STREAMSHIFT_MAX_BODY_BYTES).
 constexpr std::string_view kRangeChunk = "4";
+constexpr std::string_view kLargestId = "18446744073709551615-18446744073709551615";
 
 }  // namespace
 
@@ -79,9 +83,9 @@ void StreamInspection::serve(Exchange& exchange, std::string_view endpoint) {
   } else {
     // Newest first: XREVRANGE <key> <end> <start>.
     std::string cap = std::to_string(kInspectionBodyBytes);
-    send(lookup,
-         {"EVAL", kRangeScript, "1", iq.stream, iq.reverse ? "XREVRANGE" : "XRANGE",
-          iq.reverse ? iq.end : iq.start, iq.reverse ? iq.start : iq.end, count, cap, kRangeChunk});
+    send(lookup, {"EVAL", kRangeScript, "1", iq.stream, iq.reverse ? "XREVRANGE" : "XRANGE",
+                  iq.reverse ? iq.end : iq.start, iq.reverse ? iq.start : iq.end, count, cap,
+                  kRangeChunk, kLargestId});
   }
 }
 

@@ -274,6 +274,22 @@ TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWhole) {
   EXPECT_LT(after - before, 16) << "the sidecar received the bodies whole";
 }
 
+// The script reads on past each chunk with an exclusive start, which the
+// largest id cannot have: a (hand-written) stream ending there still reads.
+TEST_F(Inspection, AStreamEndingAtTheLargestIdReadsToItsEnd) {
+  start();
+  std::vector<std::string> all = {"1-1", "1-2", "1-3", "18446744073709551615-18446744073709551615"};
+  for (const std::string& id : all) redis_.command({"XADD", "events:chat", id, "n", id});
+  auto a = get(admin(), std::string(kChat) + "/entries");
+  ASSERT_EQ(a->status, 200) << a->body;
+  EXPECT_EQ(ids(a->json), all);
+  EXPECT_TRUE(a->json["next"].is_null());
+  a = get(admin(), std::string(kChat) + "/entries?reverse=1&count=3");
+  ASSERT_EQ(a->status, 200) << a->body;
+  EXPECT_EQ(ids(a->json), (std::vector<std::string>{all[3], all[2], all[1]}));
+  EXPECT_EQ(text(a->json["next"]), all[0]);
+}
+
 TEST_F(Inspection, PendingAfterAGroupReadWithoutAck) {
   start();
   std::vector<std::string> all;
