@@ -8,7 +8,7 @@
 //   pending  XPENDING <stream> <group>  +  XPENDING <stream> <group> <start> <end> n+1 [consumer]
 //
 // The range script (a read-only Lua script on the one key) reads the range
-// in chunks of a few entries inside Redis and answers every field name and
+// one entry at a time inside Redis and answers every field name and
 // value cut to kInspectionBodyBytes, with the body's whole size: a page
 // costs the sidecar about n x (4 KiB per field) whatever the bodies' sizes
 // (up to STREAMSHIFT_MAX_BODY_BYTES each), not n whole bodies.
