@@ -41,8 +41,9 @@ bool is_json(std::string_view body) {
   return parser.parse(body.data(), body.size()).get(element) == simdjson::SUCCESS;
 }
 
-void write_body(JsonWriter& json, std::string_view body) {
-  bool truncated = body.size() > kInspectionBodyBytes;
+// `whole`: the body's size in Redis, which may have sent only its start.
+void write_body(JsonWriter& json, std::string_view body, size_t whole) {
+  bool truncated = whole > kInspectionBodyBytes;
   std::string_view shown = truncated ? body.substr(0, kInspectionBodyBytes) : body;
   bool as_json = !truncated && is_json(shown);
   json.key("body");
@@ -52,7 +53,7 @@ void write_body(JsonWriter& json, std::string_view body) {
     json.string(shown);
   }
   json.key("body_format").string(as_json ? "json" : "text");
-  json.key("body_bytes").number(body.size());
+  json.key("body_bytes").number(whole);
   json.key("body_truncated").boolean(truncated);
 }
 
@@ -80,7 +81,7 @@ void write_fields_and_body(JsonWriter& json, const RangeEntry& e, bool dead_lett
     }
   }
   json.end_object();
-  if (body) write_body(json, *body);
+  if (body) write_body(json, *body, std::max(body->size(), e.body_bytes.value_or(0)));
 }
 
 void write_dead_letter(JsonWriter& json, const RangeEntry& e) {
@@ -134,9 +135,15 @@ std::optional<std::vector<RangeEntry>> read_range_reply(const redisReply* reply)
   entries.reserve(reply->elements);
   for (size_t i = 0; i < reply->elements; ++i) {
     const redisReply* e = reply->element[i];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || !is_text(e->element[0]))
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->elements > 3 ||
+        !is_text(e->element[0]))
       return std::nullopt;
-    RangeEntry entry{text(e->element[0]), {}};
+    RangeEntry entry{text(e->element[0]), {}, std::nullopt};
+    if (e->elements == 3) {
+      std::optional<int64_t> whole = integer(e->element[2]);
+      if (!whole || *whole < 0) return std::nullopt;
+      entry.body_bytes = static_cast<size_t>(*whole);
+    }
     const redisReply* fields = e->element[1];
     if (fields->type == REDIS_REPLY_ARRAY) {
       if (fields->elements % 2 != 0) return std::nullopt;

@@ -6,9 +6,10 @@
 // body: "body":<the body as JSON when it parses, else as a string>,
 // "body_format":"json"|"text","body_bytes":<size>,"body_truncated":<bool>}.
 // A body longer than kInspectionBodyBytes is shown as its first bytes, as a
-// string. A dead letter has the dlq_* fields as its own members
-// (error, source_stream, source_id, deliveries, consumer, ts_ms) and the
-// original entry's other fields under "fields".
+// string (Redis may have sent only those, with the whole size: RangeEntry).
+// A dead letter has the dlq_* fields as its own members (error,
+// source_stream, source_id, deliveries, consumer, ts_ms) and the original
+// entry's other fields under "fields".
 //
 // Each list is read with count + 1 entries: the last one, when it came,
 // is not shown but named as "next", the id to continue from (start=<next>,
@@ -35,9 +36,14 @@ inline constexpr size_t kInspectionBodyBytes = 4096;
 struct RangeEntry {
   std::string_view id;
   std::vector<std::pair<std::string_view, std::string_view>> fields;
+  /// The body's whole size when Redis sent it cut (stream_inspection.h's
+  /// script); else the body's own size counts.
+  std::optional<size_t> body_bytes;
 };
 
-/// XRANGE's reply; nullopt when it is not an array of [id, [field, value...]].
+/// XRANGE's reply, or the range script's (each entry then has a third
+/// element, its body's whole size); nullopt when it is not an array of
+/// [id, [field, value...]] or [id, [field, value...], size].
 std::optional<std::vector<RangeEntry>> read_range_reply(const redisReply* reply);
 
 /// Owned: kept while the entries are asked for.

@@ -3,9 +3,15 @@
 // commands on the admin loop's own connection (the lag monitor's), sent
 // asynchronously, and its answer is built by inspection_documents.h.
 //
-//   entries  XRANGE / XREVRANGE <stream> <start|end> <end|start> COUNT n+1
-//   dlq      XREVRANGE <dlq> <end> <start> COUNT n+1
+//   entries  EVAL <range script> 1 <stream> XRANGE|XREVRANGE <start|end> <end|start> n+1 ..
+//   dlq      EVAL <range script> 1 <dlq> XREVRANGE <end> <start> n+1 ..
 //   pending  XPENDING <stream> <group>  +  XPENDING <stream> <group> <start> <end> n+1 [consumer]
+//
+// The range script (a read-only Lua script on the one key) reads the range
+// one entry at a time inside Redis and answers every field name and
+// value cut to kInspectionBodyBytes, with the body's whole size: a page
+// costs the sidecar about n x (4 KiB per field) whatever the bodies' sizes
+// (up to STREAMSHIFT_MAX_BODY_BYTES each), not n whole bodies.
 //
 // Outcomes: NOGROUP is 404 unknown_group; another error reply 502
 // redis_error; no connection, a timeout or a lost connection 503

@@ -6,12 +6,14 @@
 // third), so 60 rooms reach every primary. What became of each event is
 // read from the load's outcomes and from the shard streams on their owners.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <iostream>
 #include <map>
 #include <set>
 
+#include "core/redis_key_slot.h"
 #include "tests/support/delivery_target.h"
 #include "tests/support/event_load.h"
 #include "tests/support/eventually.h"
@@ -149,6 +151,50 @@ class ClusterEvents : public ::testing::Test {
   std::unique_ptr<EventLoad> load_;  // last: stops sending before the sidecar goes
   std::vector<EventOutcome> outcomes_;
 };
+
+// The inspection API's range script is one EVAL on the stream's key, so
+// the cluster client sends it to the shard's own primary: every shard, on
+// whichever primary, reads back with its body cut and its whole size.
+TEST_F(ClusterEvents, InspectionReadsEachShardOnItsOwnPrimary) {
+  start_cluster(ClusterShape{.primaries = 3, .replicas_per_primary = 0});
+  std::string body(100000, 'b');
+  std::set<size_t> owners;
+  for (int k = 0; k < kShards; ++k) {
+    std::string stream = shard_stream(kStream, kShards, k);
+    size_t owner = cluster_->node_for_slot(redis_key_slot(stream));
+    owners.insert(owner);
+    cluster_->command_on(owner, {"XADD", stream, "*", "n", std::to_string(k), "body", body});
+  }
+  ASSERT_EQ(owners.size(), 3u);
+  sidecar_ = std::make_unique<Sidecar>(
+      target_.port(), std::map<std::string, std::string>{
+                          {"REDIS_URL", cluster_->seed_url()},
+                          {"STREAMSHIFT_ADMIN_TOKEN", "t0ken"},
+                          {"EVENT_TRANSPORT_STREAM_SHARDS", std::to_string(kShards)}});
+  ASSERT_TRUE(sidecar_->ready()) << sidecar_->process().output();
+  for (int k = 0; k < kShards; ++k) {
+    std::string path =
+        "/api/v1/events/streams/events%3Achat%3A%7Bs" + std::to_string(k) + "%7D/entries";
+    std::optional<ParsedResponse> r;
+    // The admin loop's client may still be reading the slot map.
+    ASSERT_TRUE(eventually(
+        [&] {
+          r = TestClient(sidecar_->admin_port())
+                  .request(make_request("GET", path, "", "Authorization: Bearer t0ken\r\n"));
+          return r && r->status == 200;
+        },
+        seconds(20)))
+        << path << " " << (r ? r->body : "no answer");
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(r->body).get(doc), simdjson::SUCCESS) << r->body;
+    simdjson::dom::element e = doc["entries"].at(0);
+    EXPECT_EQ(std::string_view(e["fields"]["n"]), std::to_string(k));
+    EXPECT_EQ(std::string_view(e["body"]).size(), 4096u);
+    EXPECT_EQ(int64_t(e["body_bytes"]), static_cast<int64_t>(body.size()));
+    EXPECT_TRUE(bool(e["body_truncated"]));
+  }
+}
 
 TEST_F(ClusterEvents, SixtyRoomsSpreadOverEveryPrimaryEachRoomInOneStreamInOrder) {
   ASSERT_NO_FATAL_FAILURE(start_cluster({.primaries = 3, .replicas_per_primary = 0}));

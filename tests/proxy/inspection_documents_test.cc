@@ -79,6 +79,37 @@ TEST(InspectionDocuments, LargeBodyIsTruncatedAsTextWithItsSize) {
             std::string::npos);
 }
 
+// The range script's reply: values already cut by Redis, the body's whole
+// size as a third element; the answer is the one a whole body would give.
+TEST(InspectionDocuments, ABodyCutByRedisKeepsItsWholeSize) {
+  std::string big = "{\"text\":\"" + std::string(10000, 'x') + "\"}";
+  std::string whole = entries(resp::array({entry("1-0", {"n", "1", "body", big})}), 20);
+  std::string cut = entries(
+      resp::array({resp::array(
+          {resp::bulk("1-0"), resp::bulks({"n", "1", "body", big.substr(0, kInspectionBodyBytes)}),
+           resp::integer(static_cast<int64_t>(big.size()))})}),
+      20);
+  EXPECT_EQ(cut, whole);
+  EXPECT_NE(cut.find("\"body_bytes\":" + std::to_string(big.size()) + ",\"body_truncated\":true"),
+            std::string::npos);
+  // Small: the same size both ways, still JSON.
+  std::string small = entries(
+      resp::array(
+          {resp::array({resp::bulk("1-0"), resp::bulks({"body", "[1]"}), resp::integer(3)})}),
+      20);
+  EXPECT_NE(small.find("\"body\":[1],\"body_format\":\"json\",\"body_bytes\":3,"
+                       "\"body_truncated\":false"),
+            std::string::npos)
+      << small;
+  // Without a body the size is not shown.
+  std::string none = entries(
+      resp::array({resp::array({resp::bulk("1-0"), resp::bulks({"n", "0"}), resp::integer(0)})}),
+      20);
+  EXPECT_EQ(none,
+            "{\"stream\":\"events:chat\",\"reverse\":false,\"entries\":["
+            "{\"id\":\"1-0\",\"fields\":{\"n\":\"0\"}}],\"next\":null}");
+}
+
 TEST(InspectionDocuments, TheEntryPastCountIsNamedAsNext) {
   std::string reply =
       resp::array({entry("3-0", {"n", "3"}), entry("2-0", {"n", "2"}), entry("1-0", {"n", "1"})});
@@ -146,7 +177,11 @@ TEST(InspectionDocuments, RepliesOfTheWrongShapeAreRefused) {
   for (const std::string& bad :
        {resp::integer(1), resp::array({resp::bulk("1-0")}),
         resp::array({resp::array({resp::bulk("1-0"), resp::bulks({"odd"})})}),
-        resp::array({resp::array({resp::integer(1), resp::bulks({})})})}) {
+        resp::array({resp::array({resp::integer(1), resp::bulks({})})}),
+        resp::array({resp::array({resp::bulk("1-0"), resp::bulks({}), resp::integer(-1)})}),
+        resp::array({resp::array({resp::bulk("1-0"), resp::bulks({}), resp::bulk("many")})}),
+        resp::array({resp::array(
+            {resp::bulk("1-0"), resp::bulks({}), resp::integer(1), resp::integer(1)})})}) {
     resp::Reply r = resp::parse(bad);
     EXPECT_FALSE(read_range_reply(r.get())) << bad;
   }

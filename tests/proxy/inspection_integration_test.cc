@@ -3,15 +3,20 @@
 // back with their shapes, newest first, by range and page by page; a body
 // that is not JSON and one past the truncation; pending entries after a
 // group read without ack; dead letters; and every refusal (401, 404, 400,
-// unknown group, Redis down), each with the API's JSON error shape.
+// unknown group, Redis down), each with the API's JSON error shape; and
+// pages of 1 MiB bodies (entries and dead letters) that never reach the
+// sidecar whole (its peak memory barely moves).
 #include <gtest/gtest.h>
 #include <simdjson.h>
+
+#include <iostream>
 
 #include "core/stream_shards.h"
 #include "proxy/inspection_documents.h"
 #include "proxy/inspection_query.h"
 #include "tests/support/eventually.h"
 #include "tests/support/net.h"
+#include "tests/support/proc_stats.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/stream_entries.h"
@@ -197,6 +202,92 @@ TEST_F(Inspection, CountIsCappedAndLargeBodiesTruncated) {
                                  "/entries?count=" + std::to_string(kMaxInspectionCount + 1)),
                400, "invalid_count");
   expect_error(*get(admin(), std::string(kChat) + "/entries?count=0"), 400, "invalid_count");
+}
+
+// 1 MiB bodies: Redis cuts every field value to kInspectionBodyBytes before
+// answering, so a page of 60 (and of dead letters with a 1 MiB error and a
+// 1 MiB hand-written field) costs the sidecar little more than 60 x 4 KiB;
+// the answers keep their shapes, sizes and "next".
+TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWhole) {
+  start();
+  constexpr int kEntries = 60;
+  constexpr size_t kMiB = 1 << 20;
+  auto body = [&](int i) {
+    std::string b = "{\"n\":" + std::to_string(i) + ",\"pad\":\"";
+    b.append(kMiB - b.size() - 2, 'x');
+    return b + "\"}";
+  };
+  std::vector<std::string> all;
+  for (int i = 0; i < kEntries; ++i) {
+    all.push_back(redis_
+                      .command({"XADD", "events:chat", "*", "event_id", "ev-" + std::to_string(i),
+                                "body", body(i)})
+                      .str);
+  }
+  constexpr int kDead = 20;
+  std::string error(kMiB, 'e');
+  std::string note(kMiB, 'n');
+  for (int i = 0; i < kDead; ++i) {
+    redis_.command({"XADD", "events:dlq", "*", "event_id", "d-" + std::to_string(i), "body",
+                    body(i), "note", note, "dlq_error", error, "dlq_deliveries", "5"});
+  }
+  ASSERT_EQ(get(admin(), std::string(kChat) + "/entries?count=1")->status, 200);
+  pid_t pid = sidecar_->process().pid();
+  long before = peak_rss_mib(pid);
+  ASSERT_GT(before, 0);
+
+  auto a = get(admin(), std::string(kChat) + "/entries?count=" + std::to_string(kEntries));
+  ASSERT_EQ(a->status, 200) << a->body.substr(0, 300);
+  EXPECT_EQ(ids(a->json), all);
+  EXPECT_TRUE(a->json["next"].is_null());
+  for (int i = 0; i < kEntries; ++i) {
+    dom::element e = a->json["entries"].at(i);
+    EXPECT_EQ(text(e["fields"]["event_id"]), "ev-" + std::to_string(i));
+    EXPECT_TRUE(text(e["body"]) == body(i).substr(0, kInspectionBodyBytes)) << i;
+    EXPECT_EQ(int64_t(e["body_bytes"]), static_cast<int64_t>(kMiB));
+    EXPECT_TRUE(bool(e["body_truncated"]));
+    EXPECT_EQ(text(e["body_format"]), "text");
+  }
+  // "next" as before: the entry after the page, either way.
+  a = get(admin(), std::string(kChat) + "/entries?count=" + std::to_string(kEntries - 1));
+  EXPECT_EQ(text(a->json["next"]), all.back());
+  a = get(admin(), std::string(kChat) + "/entries?reverse=1&count=25&end=%28" + all[50]);
+  std::vector<std::string> expected(all.rbegin() + 10, all.rbegin() + 35);
+  EXPECT_EQ(ids(a->json), expected);
+  EXPECT_EQ(text(a->json["next"]), all[24]);
+
+  a = get(admin(), "/api/v1/events/dlq?count=" + std::to_string(kDead));
+  ASSERT_EQ(a->status, 200) << a->body.substr(0, 300);
+  ASSERT_EQ(dom::array(a->json["dead_letters"]).size(), static_cast<size_t>(kDead));
+  dom::element d = a->json["dead_letters"].at(0);  // newest first
+  EXPECT_EQ(text(d["fields"]["event_id"]), "d-" + std::to_string(kDead - 1));
+  EXPECT_TRUE(text(d["error"]) == error.substr(0, kInspectionBodyBytes));
+  EXPECT_TRUE(text(d["fields"]["note"]) == note.substr(0, kInspectionBodyBytes));
+  EXPECT_EQ(int64_t(d["deliveries"]), 5);
+  EXPECT_TRUE(text(d["body"]) == body(kDead - 1).substr(0, kInspectionBodyBytes));
+  EXPECT_EQ(int64_t(d["body_bytes"]), static_cast<int64_t>(kMiB));
+  EXPECT_TRUE(bool(d["body_truncated"]));
+
+  long after = peak_rss_mib(pid);
+  std::cout << "sidecar peak RSS " << before << " MiB -> " << after << " MiB (pages of " << kEntries
+            << " and " << kDead << " entries of 1 MiB bodies)\n";
+  EXPECT_LT(after - before, 16) << "the sidecar received the bodies whole";
+}
+
+// The script reads on past each chunk with an exclusive start, which the
+// largest id cannot have: a (hand-written) stream ending there still reads.
+TEST_F(Inspection, AStreamEndingAtTheLargestIdReadsToItsEnd) {
+  start();
+  std::vector<std::string> all = {"1-1", "1-2", "1-3", "18446744073709551615-18446744073709551615"};
+  for (const std::string& id : all) redis_.command({"XADD", "events:chat", id, "n", id});
+  auto a = get(admin(), std::string(kChat) + "/entries");
+  ASSERT_EQ(a->status, 200) << a->body;
+  EXPECT_EQ(ids(a->json), all);
+  EXPECT_TRUE(a->json["next"].is_null());
+  a = get(admin(), std::string(kChat) + "/entries?reverse=1&count=3");
+  ASSERT_EQ(a->status, 200) << a->body;
+  EXPECT_EQ(ids(a->json), (std::vector<std::string>{all[3], all[2], all[1]}));
+  EXPECT_EQ(text(a->json["next"]), all[0]);
 }
 
 TEST_F(Inspection, PendingAfterAGroupReadWithoutAck) {
