@@ -106,6 +106,7 @@ int show(DlqSession& redis, const RelaySettings& settings, const std::string& id
 
 struct Tally {
   int redriven = 0, skipped = 0, failed = 0;
+  RedrivenSources sources;
 
   void add(const std::string& id, const RedriveResult& r) {
     switch (r.outcome) {
@@ -147,7 +148,7 @@ bool redrive_all(DlqSession& redis, const RelaySettings& settings, const DlqArgs
     }
     std::vector<DeadLetter> letters = parse_dead_letters(page.value);
     for (const DeadLetter& d : letters)
-      tally.add(d.id, redrive_one(redis, settings, d.id, args.reason));
+      tally.add(d.id, redrive_one(redis, settings, d.id, args.reason, tally.sources));
     if (letters.size() < static_cast<size_t>(kPage)) return true;
     from = "(" + letters.back().id;
   }
@@ -160,7 +161,7 @@ int redrive(DlqSession& redis, const RelaySettings& settings, const DlqArgs& arg
     read_ok = redrive_all(redis, settings, args, tally);
   else
     for (const std::string& id : args.ids)
-      tally.add(id, redrive_one(redis, settings, id, args.reason));
+      tally.add(id, redrive_one(redis, settings, id, args.reason, tally.sources));
   std::printf("redriven %d, skipped %d, failed %d\n", tally.redriven, tally.skipped, tally.failed);
   return read_ok && tally.failed == 0 ? 0 : 1;
 }

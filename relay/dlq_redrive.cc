@@ -70,7 +70,7 @@ std::optional<std::string> check_redrive_source(const RelaySettings& settings,
 }
 
 RedriveResult redrive_one(DlqSession& redis, const RelaySettings& settings, const std::string& id,
-                          std::optional<DeadLetterReason> reason) {
+                          std::optional<DeadLetterReason> reason, RedrivenSources& redriven) {
   RedisAnswer read = redis.call({"XRANGE", settings.dlq_stream, id, id});
   if (!read.ok()) return {RedriveOutcome::kFailed, "cannot read it: " + read.error};
   std::vector<DeadLetter> found = parse_dead_letters(read.value);
@@ -83,10 +83,15 @@ RedriveResult redrive_one(DlqSession& redis, const RelaySettings& settings, cons
   const std::string& source = letter.field("dlq_source_stream");
   if (auto refused = check_redrive_source(settings, source))
     return {RedriveOutcome::kFailed, *refused};
+  std::pair<std::string, std::string> origin{source, letter.field("dlq_source_id")};
+  auto earlier = origin.second.empty() ? redriven.end() : redriven.find(origin);
+  if (earlier != redriven.end())
+    return {RedriveOutcome::kSkipped, "duplicate of " + earlier->second};
   RedisAnswer moved = redis.call({"EVAL", kRedriveScript, "2", settings.dlq_stream, source, id});
   if (!moved.ok()) return {RedriveOutcome::kFailed, moved.error};
   if (moved.value.type == REDIS_REPLY_NIL)
     return {RedriveOutcome::kSkipped, "gone from " + settings.dlq_stream};
+  if (!origin.second.empty()) redriven.emplace(std::move(origin), id);
   return {RedriveOutcome::kRedriven, source + " " + moved.value.str};
 }
 

@@ -8,6 +8,10 @@
 //     check_redrive_source        dlq_source_stream not a configured physical
 //                                 stream, or (Redis Cluster) not in the DLQ's
 //                                 slot: kFailed, nothing written
+//     (dlq_source_stream, dlq_source_id) already redriven in this run:
+//                                 kSkipped "duplicate of <id>", left in the DLQ
+//                                 (a relay that crashed between the dead
+//                                 letter's XADD and its XACK wrote two)
 //     EVAL kRedriveScript 2 <dlq> <source> id
 //                                 in Redis, atomically: XRANGE again (nil when
 //                                 gone: kSkipped), XADD <source> * <fields
@@ -21,6 +25,7 @@
 // events:{chat}); otherwise it is refused with that advice.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,9 +68,13 @@ struct RedriveResult {
   std::string detail;  // the new id, or why skipped or failed
 };
 
+/// The source entries (dlq_source_stream, dlq_source_id) redriven so far in
+/// one run, with the dead letter each came from.
+using RedrivenSources = std::map<std::pair<std::string, std::string>, std::string>;
+
 /// Redrives dead letter `id` (see above). `reason`: only one with this
-/// dlq_reason.
+/// dlq_reason. `redriven`: this run's redrives so far; a redrive is added.
 RedriveResult redrive_one(DlqSession& redis, const RelaySettings& settings, const std::string& id,
-                          std::optional<DeadLetterReason> reason);
+                          std::optional<DeadLetterReason> reason, RedrivenSources& redriven);
 
 }  // namespace streamshift

@@ -24,12 +24,7 @@ DlqSession::DlqSession(const RelaySettings& settings) : settings_(settings) {
   uv_loop_init(&loop_);
   uv_timer_init(&loop_, &deadline_);
   deadline_.data = this;
-  RedisOptions options;
-  options.name = "dlq";
-  options.endpoint = settings.redis;
-  options.tls = settings.redis_tls;
-  options.connect_timeout_ms = settings.redis_connect_timeout_ms;
-  redis_ = make_redis_client(&loop_, std::move(options));
+  redis_ = make_redis_client(&loop_, relay_redis_options(settings, "dlq"));
 }
 
 DlqSession::~DlqSession() {

@@ -56,6 +56,11 @@ RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
                        "Idle consumers without pending entries deleted from the group "
                        "(STREAMSHIFT_CONSUMER_IDLE_DELETE_MS)")
               .Add({})),
+      consumer_pending_dropped(
+          r.AddCounter("streamshift_relay_consumer_pending_dropped_total",
+                       "Pending entries dropped by an idle consumer's deletion (should stay 0: "
+                       "the deletion checks atomically that nothing is pending)")
+              .Add({})),
       redis_errors(r.AddCounter("streamshift_relay_redis_errors_total",
                                 "Redis commands that failed (error reply, timeout, connection)")
                        .Add({})),

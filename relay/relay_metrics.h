@@ -60,6 +60,7 @@ class RelayMetrics {
   Counter& duplicates_dropped;
   Counter& groups_created;
   Counter& consumers_deleted;
+  Counter& consumer_pending_dropped;
   Counter& redis_errors;
   Gauge& in_flight;
   Gauge& held;

@@ -48,19 +48,13 @@ RelayRedisImpl::RelayRedisImpl(uv_loop_t* loop, const RelaySettings& settings,
 
 RedisOptions RelayRedisImpl::options(std::string name,
                                      std::function<void()> RelayRedis::Hooks::*hook) {
-  return RedisOptions{.name = std::move(name),
-                      .endpoint = settings_.redis,
-                      .tls = settings_.redis_tls,
-                      .connections = 1,
-                      .connect_timeout_ms = settings_.redis_connect_timeout_ms,
-                      .on_ready_change =
-                          [this, hook](int delta) {
-                            metrics_.redis_connections_ready.Increment(delta);
-                            if (delta > 0 && hooks_.*hook) (hooks_.*hook)();
-                          },
-                      .hosts = {},
-                      .on_push = nullptr,
-                      .primary_status = metrics_.redis_primary};
+  RedisOptions options = relay_redis_options(settings_, std::move(name));
+  options.on_ready_change = [this, hook](int delta) {
+    metrics_.redis_connections_ready.Increment(delta);
+    if (delta > 0 && hooks_.*hook) (hooks_.*hook)();
+  };
+  options.primary_status = metrics_.redis_primary;
+  return options;
 }
 
 void RelayRedisImpl::start(Hooks hooks) {

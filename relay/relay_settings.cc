@@ -155,4 +155,13 @@ std::vector<std::string> load_relay_headers(EnvReader& env, RelaySettings& s) {
   return std::move(parsed.headers.names);
 }
 
+RedisOptions relay_redis_options(const RelaySettings& s, std::string name) {
+  RedisOptions options;
+  options.name = std::move(name);
+  options.endpoint = s.redis;
+  options.tls = s.redis_tls;
+  options.connect_timeout_ms = s.redis_connect_timeout_ms;
+  return options;
+}
+
 }  // namespace streamshift

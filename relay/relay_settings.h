@@ -11,6 +11,7 @@
 #include "core/env_config.h"
 #include "core/log.h"
 #include "core/net_address.h"
+#include "core/redis_client.h"
 #include "core/redis_tls.h"
 #include "core/redis_url.h"
 #include "core/stream_shards.h"
@@ -102,5 +103,9 @@ RelaySettings load_relay_settings(EnvReader& env);
 /// runtime changes): a missing or invalid file is recorded in env.errors(),
 /// naming the path and the line, never a value. Returns the names read.
 std::vector<std::string> load_relay_headers(EnvReader& env, RelaySettings& s);
+
+/// A Redis client named `name` (in log lines) for `s`'s Redis: endpoint, TLS
+/// and connect timeout; one connection, the rest defaults.
+RedisOptions relay_redis_options(const RelaySettings& s, std::string name);
 
 }  // namespace streamshift

@@ -49,15 +49,6 @@ constexpr int kRedisAttempts = 5;  // per page read or mark lookup
 constexpr uint64_t kConnectPollMs = 20;
 constexpr uint64_t kProgressMs = 250;
 
-RedisOptions redis_options(const RelaySettings& settings) {
-  RedisOptions options;
-  options.name = "replay";
-  options.endpoint = settings.redis;
-  options.tls = settings.redis_tls;
-  options.connect_timeout_ms = settings.redis_connect_timeout_ms;
-  return options;
-}
-
 class Replay {
  public:
   Replay(uv_loop_t* loop, const RelaySettings& settings, const ReplayArgs& args,
@@ -67,7 +58,7 @@ class Replay {
         settings_(settings),
         args_(args),
         streams_(std::move(streams)),
-        redis_(make_redis_client(loop, redis_options(settings))),
+        redis_(make_redis_client(loop, relay_redis_options(settings, "replay"))),
         target_(loop, settings),
         backoff_{settings.retry_initial_ms, settings.retry_max_ms},
         random_(JitterRandom::seeded(reinterpret_cast<uintptr_t>(this))),

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "relay/dlq_redrive.h"
 #include "tests/support/delivery_target.h"
 #include "tests/support/eventually.h"
 #include "tests/support/process.h"
@@ -177,6 +178,58 @@ TEST_F(Dlq, ADeadLetterFromAStreamNobodyConsumesIsRefusedAndKept) {
       << run.output;
   EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 1u);
   EXPECT_EQ(redis_.command({"EXISTS", "events:gone"}).integer, 0);
+}
+
+// The script alone, twice on one dead letter (as when two redrives both
+// read it before either moved it): the second finds it gone and writes
+// nothing.
+TEST_F(Dlq, TheRedriveScriptRunTwiceMovesTheDeadLetterOnce) {
+  std::string id =
+      redis_
+          .command({"XADD", "events:dlq", "*", "event_id", "ev-1", "dlq_reason", "malformed",
+                    "dlq_source_stream", "events:chat", "dlq_source_id", "1-1"})
+          .str;
+  RedisValue first = redis_.command({"EVAL", kRedriveScript, "2", "events:dlq", "events:chat", id});
+  EXPECT_EQ(first.type, REDIS_REPLY_STRING) << first.str;
+  EXPECT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 1);
+  RedisValue second =
+      redis_.command({"EVAL", kRedriveScript, "2", "events:dlq", "events:chat", id});
+  EXPECT_EQ(second.type, REDIS_REPLY_NIL) << second.str;
+  EXPECT_EQ(redis_.command({"XLEN", "events:chat"}).integer, 1);
+  EXPECT_EQ(redis_.command({"XLEN", "events:dlq"}).integer, 0);
+}
+
+// A relay that crashed between the dead letter's XADD and its XACK wrote
+// two for one source entry: one run redrives it once, the other is skipped
+// and kept.
+TEST_F(Dlq, TwoDeadLettersOfOneSourceEntryAreRedrivenOnce) {
+  auto dead = [&](const std::string& event_id, const std::string& source_id) {
+    return redis_
+        .command({"XADD", "events:dlq", "*", "event_id", event_id, "dlq_reason", "malformed",
+                  "dlq_source_stream", "events:chat", "dlq_source_id", source_id})
+        .str;
+  };
+  // With --all, then naming the ids.
+  for (bool all : {true, false}) {
+    redis_.command({"DEL", "events:chat", "events:dlq"});
+    std::string first = dead("ev-1", "5-0");
+    std::string twin = dead("ev-1", "5-0");
+    std::string other = dead("ev-2", "6-0");
+    DlqRun run =
+        dlq(all ? std::vector<std::string>{"redrive", "--all"}
+                : std::vector<std::string>{"redrive", "--id", first, "--id", twin, "--id", other});
+    EXPECT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find("redriven 2, skipped 1, failed 0"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("skipped " + twin + ": duplicate of " + first), std::string::npos)
+        << run.output;
+    std::vector<StreamEntryView> left = read_stream(redis_, "events:dlq");
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].id, twin);
+    std::multiset<std::string> back;
+    for (const StreamEntryView& e : read_stream(redis_, "events:chat"))
+      back.insert(e.field("event_id"));
+    EXPECT_EQ(back, (std::multiset<std::string>{"ev-1", "ev-2"}));
+  }
 }
 
 // More fields than the script's unpack() takes (about 8000 values): the

@@ -1,11 +1,13 @@
 // Idle consumer clean-up through the real relay and a real redis-server:
 // stale consumers of the group without pending entries are deleted once
 // idle beyond STREAMSHIFT_CONSUMER_IDLE_DELETE_MS; one holding a pending
-// entry and the relay's own consumer are kept.
+// entry and the relay's own consumer are kept. And the deletion script
+// itself, driven through the race it closes.
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "relay/idle_consumers.h"
 #include "tests/support/delivery_target.h"
 #include "tests/support/eventually.h"
 #include "tests/support/process.h"
@@ -99,6 +101,38 @@ TEST(IdleConsumers, TheRelayDeletesIdleConsumersWithoutPendingAndKeepsTheOthers)
   EXPECT_TRUE(eventually([&] { return target.delivered().count("ev-3") == 1; }, seconds(10)));
   EXPECT_EQ(consumers(redis, "events:chat"), (std::set<std::string>{"relay-self", "old-holding"}));
   EXPECT_EQ(relay.metric("streamshift_relay_consumers_deleted_total"), 2);
+}
+
+// The race: the relay saw "old-pod" with nothing pending (XINFO), then
+// another relay's XREADGROUP under that name took an entry before the
+// deletion. The script sees the entry and keeps the consumer with it.
+TEST(IdleConsumers, TheDeletionScriptKeepsAConsumerThatGainedAPendingEntry) {
+  RedisServer redis;
+  ASSERT_EQ(redis.command({"XGROUP", "CREATE", "events:chat", kGroup, "0", "MKSTREAM"}).str, "OK");
+  redis.command({"XGROUP", "CREATECONSUMER", "events:chat", kGroup, "old-pod"});
+  xadd(redis, "ev-1");
+  RedisValue read = redis.command(
+      {"XREADGROUP", "GROUP", kGroup, "old-pod", "COUNT", "1", "STREAMS", "events:chat", ">"});
+  ASSERT_EQ(read.elements.size(), 1u);
+  std::string id = read.elements[0].elements[1].elements[0].elements[0].str;
+
+  RedisValue kept =
+      redis.command({"EVAL", kDeleteIdleConsumerScript, "1", "events:chat", kGroup, "old-pod"});
+  EXPECT_EQ(kept.type, REDIS_REPLY_INTEGER) << kept.str;
+  EXPECT_EQ(kept.integer, -1);
+  EXPECT_TRUE(consumers(redis, "events:chat").count("old-pod"));
+  RedisValue pending =
+      redis.command({"XPENDING", "events:chat", kGroup, "-", "+", "10", "old-pod"});
+  ASSERT_EQ(pending.elements.size(), 1u);
+  EXPECT_EQ(pending.elements[0].elements[0].str, id);
+
+  // Once it holds nothing, the same script deletes it.
+  redis.command({"XACK", "events:chat", kGroup, id});
+  RedisValue gone =
+      redis.command({"EVAL", kDeleteIdleConsumerScript, "1", "events:chat", kGroup, "old-pod"});
+  EXPECT_EQ(gone.type, REDIS_REPLY_INTEGER) << gone.str;
+  EXPECT_EQ(gone.integer, 0);
+  EXPECT_FALSE(consumers(redis, "events:chat").count("old-pod"));
 }
 
 TEST(IdleConsumers, ZeroKeepsEveryConsumer) {

@@ -1,6 +1,7 @@
 // Idle consumer clean-up: the decision (nothing pending, idle beyond the
-// threshold, `inactive` before `idle`, never ourselves) and, with a fake
-// Redis, the look-up, the deletions and their counter.
+// threshold, never ourselves) and, with a fake Redis, the look-up (`idle`,
+// never `inactive`), the deletions through the checking script and their
+// counters.
 #include "relay/idle_consumers.h"
 
 #include <gtest/gtest.h>
@@ -27,17 +28,6 @@ TEST(IdleConsumersDecision, OnlyIdleConsumersWithoutPendingAndNeverOurselves) {
   EXPECT_EQ(names(idle_consumers_to_delete(rows, "me", 5000)), std::vector<std::string>{"gone"});
 }
 
-TEST(IdleConsumersDecision, InactiveWinsOverIdleWhenRedisReportsIt) {
-  std::vector<ConsumerInfo> rows = {
-      // Redis 7.2+: idle counts any attempt; inactive the last successful one.
-      {.name = "polls-empty", .pending = 0, .idle_ms = 10, .inactive_ms = 90000},
-      {.name = "just-read", .pending = 0, .idle_ms = 90000, .inactive_ms = 10},
-      {.name = "never-read", .pending = 0, .idle_ms = 90000, .inactive_ms = -1},
-  };
-  EXPECT_EQ(names(idle_consumers_to_delete(rows, "me", 60000)),
-            (std::vector<std::string>{"polls-empty", "never-read"}));
-}
-
 TEST(IdleConsumersDecision, ZeroThresholdDeletesNothing) {
   std::vector<ConsumerInfo> rows = {{.name = "gone", .pending = 0, .idle_ms = 1 << 30}};
   EXPECT_TRUE(idle_consumers_to_delete(rows, "me", 0).empty());
@@ -49,7 +39,18 @@ class IdleConsumersTest : public fakes::PartsTest {
     return resp::array({resp::bulk("name"), resp::bulk(name), resp::bulk("pending"),
                         resp::integer(pending), resp::bulk("idle"), resp::integer(idle)});
   }
+  // Redis 7.2+: `inactive` too.
+  static std::string row(const std::string& name, int64_t pending, int64_t idle, int64_t inactive) {
+    return resp::array({resp::bulk("name"), resp::bulk(name), resp::bulk("pending"),
+                        resp::integer(pending), resp::bulk("idle"), resp::integer(idle),
+                        resp::bulk("inactive"), resp::integer(inactive)});
+  }
+  // The deletion of `name` from events:a: the checking script.
+  static std::string deletion(const std::string& name) {
+    return std::string("EVAL ") + kDeleteIdleConsumerScript + " 1 events:a g " + name;
+  }
   double deleted() { return metrics_.consumers_deleted.Value(); }
+  double dropped() { return metrics_.consumer_pending_dropped.Value(); }
 };
 
 TEST_F(IdleConsumersTest, EveryIntervalEachStreamIsLookedUpAndItsIdleConsumersDeleted) {
@@ -63,11 +64,13 @@ TEST_F(IdleConsumersTest, EveryIntervalEachStreamIsLookedUpAndItsIdleConsumersDe
   redis_.answer("XINFO CONSUMERS events:a g",
                 resp::array({row("old-pod", 0, 2000), row("busy-pod", 3, 2000), row("me", 0, 2000),
                              row("new-pod", 0, 10)}));
-  EXPECT_EQ(redis_.count("XGROUP DELCONSUMER"), 1u);
-  redis_.answer("XGROUP DELCONSUMER events:a g old-pod", resp::integer(0));
-  EXPECT_EQ(deleted(), 1);
-  redis_.answer("XINFO CONSUMERS events:b g", resp::error("NOGROUP no such group"));
+  EXPECT_EQ(redis_.count("EVAL"), 1u);
   EXPECT_FALSE(redis_.has("XGROUP DELCONSUMER"));
+  redis_.answer(deletion("old-pod"), resp::integer(0));
+  EXPECT_EQ(deleted(), 1);
+  EXPECT_EQ(dropped(), 0);
+  redis_.answer("XINFO CONSUMERS events:b g", resp::error("NOGROUP no such group"));
+  EXPECT_FALSE(redis_.has("EVAL"));
 }
 
 TEST_F(IdleConsumersTest, AFailedDeletionIsNotCounted) {
@@ -75,8 +78,42 @@ TEST_F(IdleConsumersTest, AFailedDeletionIsNotCounted) {
   IdleConsumers idle(redis_, clock_, settings_, metrics_);
   idle.clean();
   redis_.answer("XINFO CONSUMERS events:a g", resp::array({row("old-pod", 0, 2000)}));
-  redis_.fail("XGROUP DELCONSUMER events:a g old-pod", RedisStatus::kTimeout);
+  redis_.fail(deletion("old-pod"), RedisStatus::kTimeout);
   EXPECT_EQ(deleted(), 0);
+}
+
+// Redis 7.2+: `idle` counts every read attempt, `inactive` only successful
+// ones. A live relay polling a quiet stream is fresh by `idle`.
+TEST_F(IdleConsumersTest, IdleDecidesNotInactive) {
+  settings_.consumer_idle_delete_ms = 60000;
+  IdleConsumers idle(redis_, clock_, settings_, metrics_);
+  idle.clean();
+  redis_.answer("XINFO CONSUMERS events:a g",
+                resp::array({row("polls-empty", 0, 10, 90000), row("gone", 0, 90000, 10)}));
+  EXPECT_EQ(redis_.count("EVAL"), 1u);
+  EXPECT_TRUE(redis_.has(deletion("gone")));
+}
+
+// The script found a pending entry (gained after the XINFO): kept, not counted.
+TEST_F(IdleConsumersTest, AConsumerThatGainedAPendingEntryIsKeptAndNotCounted) {
+  settings_.consumer_idle_delete_ms = 1000;
+  IdleConsumers idle(redis_, clock_, settings_, metrics_);
+  idle.clean();
+  redis_.answer("XINFO CONSUMERS events:a g", resp::array({row("old-pod", 0, 2000)}));
+  redis_.answer(deletion("old-pod"), resp::integer(-1));
+  EXPECT_EQ(deleted(), 0);
+  EXPECT_EQ(dropped(), 0);
+}
+
+// Should never happen with the script; if it does, it is counted.
+TEST_F(IdleConsumersTest, PendingEntriesDroppedByADeletionAreCounted) {
+  settings_.consumer_idle_delete_ms = 1000;
+  IdleConsumers idle(redis_, clock_, settings_, metrics_);
+  idle.clean();
+  redis_.answer("XINFO CONSUMERS events:a g", resp::array({row("old-pod", 0, 2000)}));
+  redis_.answer(deletion("old-pod"), resp::integer(2));
+  EXPECT_EQ(deleted(), 1);
+  EXPECT_EQ(dropped(), 2);
 }
 
 TEST_F(IdleConsumersTest, ZeroThresholdNeverLooksUp) {

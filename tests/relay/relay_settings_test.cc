@@ -40,6 +40,23 @@ TEST(RelaySettings, RedissCarriesTheTlsContextOfBothConnections) {
   EXPECT_EQ(bad.errors()[0].name, "REDIS_TLS_CERT_FILE");
 }
 
+// The relay, replay and dlq all build their clients here.
+TEST(RelaySettings, RedisOptionsCarryTheEndpointTlsAndConnectTimeout) {
+  EnvReader env = testing::env_from({{"REDIS_URL", "rediss://redis.example:6390"},
+                                     {"REDIS_TLS_INSECURE_SKIP_VERIFY", "true"},
+                                     {"REDIS_CONNECT_TIMEOUT_MS", "777"}});
+  RelaySettings s = load_relay_settings(env);
+  ASSERT_TRUE(env.ok()) << env.error_report();
+  RedisOptions o = relay_redis_options(s, "replay");
+  EXPECT_EQ(o.name, "replay");
+  EXPECT_EQ(o.endpoint.host, "redis.example");
+  EXPECT_EQ(o.endpoint.port, 6390);
+  EXPECT_EQ(o.tls, s.redis_tls);
+  EXPECT_NE(o.tls, nullptr);
+  EXPECT_EQ(o.connect_timeout_ms, 777u);
+  EXPECT_EQ(o.connections, 1u);
+}
+
 TEST(RelaySettings, OverridesAreRead) {
   EnvReader env = testing::env_from({{"STREAMSHIFT_RELAY_TARGET_URL", "http://signalr:8080/api"},
                                      {"STREAMSHIFT_CONSUMER_NAME", "pod-7"},
