@@ -15,12 +15,14 @@ namespace {
 // A failed ack or dead letter is tried again after 100..200 ms.
 constexpr Backoff kFinalizeBackoff{200, 200};
 
-// Entries the room budget counts: those that can go to a room.
-bool in_budget(const RelayEntry& e) {
-  return !e.deleted && e.malformed.empty();
-}
-
 }  // namespace
+
+// Entries the room budget counts: those that can go to a room, and only
+// with ordering room. With none a room has no cap of its own: its entries
+// take CONCURRENCY slots as they come, within max_held() (HeldEntries).
+bool DeliveryLifecycle::in_budget(const RelayEntry& e) const {
+  return settings_.ordering == RelayOrdering::kRoom && !e.deleted && e.malformed.empty();
+}
 
 DeliveryLifecycle::DeliveryLifecycle(RelayClock& clock, DeliveryTarget& target,
                                      EntryFinalizer& finalizer, const RelaySettings& settings,
@@ -130,7 +132,7 @@ void DeliveryLifecycle::check(const std::vector<RelayEntry*>& entries) {
 }
 
 void DeliveryLifecycle::queue(RelayEntry* e) {
-  if (!budget_.may_queue(e->room_key(), e->stream_id())) {
+  if (in_budget(*e) && !budget_.may_queue(e->room_key(), e->stream_id())) {
     set_aside(e);  // an older entry of its room was set aside meanwhile
     return;
   }
@@ -231,7 +233,7 @@ void DeliveryLifecycle::back_off(RelayEntry* e) {
 
 void DeliveryLifecycle::finish_in_room(RelayEntry* e) {
   if (e->in_room) rooms_.finish(e);
-  budget_.set_failing(e->room_key(), false);
+  if (in_budget(*e)) budget_.set_failing(e->room_key(), false);
   pump();
   hooks_.room_moved();
 }

@@ -260,6 +260,22 @@ TEST_F(UnorderedDeliveryTest, EntriesOfOneRoomAreInFlightAtOnceUpToTheConcurrenc
   EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "3-0");
 }
 
+// The per-room cap (kRoomMaxHeld, 16) is not a per-room concurrency cap
+// with ordering none: one hot room fills every slot.
+TEST_F(UnorderedDeliveryTest, OneRoomFillsEveryConcurrencySlotWithNothingSetAside) {
+  lifecycle_.set_concurrency(40);
+  std::vector<std::string> resps;
+  for (int i = 1; i <= 50; ++i) resps.push_back(entry_resp(std::to_string(i) + "-0", "r"));
+  read(0, resps);
+  EXPECT_EQ(target_.requests().size(), 40u);
+  EXPECT_EQ(metrics_.released.Value(), 0) << "nothing set aside";
+  EXPECT_FALSE(budget_.spilled("0:r"));
+  EXPECT_EQ(held_.size(), 50u);
+  EXPECT_EQ(held("0/50-0")->stage, EntryStage::kQueued);
+  target_.answer("ev-7-0", 200);
+  EXPECT_EQ(in_flight("41-0"), 1u);
+}
+
 TEST_F(UnorderedDeliveryTest, ARetryOfOneEntryDoesNotHoldItsRoomBack) {
   read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "r")});
   target_.answer("ev-1-0", 503);
