@@ -182,8 +182,10 @@ void DeliveryLifecycle::on_delivered(const std::string& key, UpstreamResponse& r
   DeliveryOutcome outcome = classify_delivery(response);
   metrics_.attempts(outcome).Increment();
   if (outcome == DeliveryOutcome::kDelivered) {
-    int64_t age_ms = std::max<int64_t>(wall_clock_ms() - e->event.ts_ms, 0);
-    metrics_.delivery_duration(e->event.event_type).Observe(static_cast<double>(age_ms) / 1000.0);
+    if (!e->redriven()) {  // a redriven entry's ts_ms is its first ingress, long ago
+      int64_t age_ms = std::max<int64_t>(wall_clock_ms() - e->event.ts_ms, 0);
+      metrics_.delivery_duration(e->event.event_type).Observe(static_cast<double>(age_ms) / 1000.0);
+    }
     // Remembered here at once, so the room's next entry, if it is a copy,
     // is dropped before the mark reaches Redis.
     dedup_.remember(e->event.event_id);

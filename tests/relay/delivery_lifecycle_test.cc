@@ -92,6 +92,16 @@ TEST_F(DeliveryLifecycleTest, ARoomDeliversInStreamOrderOneAtATimeWhileRoomsRunI
   EXPECT_EQ(metrics_.held.Value(), 2);
 }
 
+// `streamshift dlq redrive` keeps the original ts_ms (2023 here): its age
+// is not an end-to-end latency.
+TEST_F(DeliveryLifecycleTest, ARedrivenEntryIsDeliveredWithoutALatencySample) {
+  read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "s", "", {"redriven_from", "1699-0"})});
+  target_.answer("ev-2-0", 200);
+  target_.answer("ev-1-0", 200);
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "2-0 1-0");
+  EXPECT_EQ(metrics_.delivery_duration("chat").Collect().sample_count, 1u) << "only 1-0's latency";
+}
+
 TEST_F(DeliveryLifecycleTest, NoMoreRoomsThanTheConcurrencyDeliverAtOnce) {
   read(0, {entry_resp("1-0", "a"), entry_resp("2-0", "b"), entry_resp("3-0", "c"),
            entry_resp("4-0", "d"), entry_resp("5-0", "e")});
