@@ -181,7 +181,8 @@ void DeliveryLifecycle::on_delivered(const std::string& key, UpstreamResponse& r
   }
   DeliveryOutcome outcome = classify_delivery(response);
   metrics_.attempts(outcome).Increment();
-  if (outcome == DeliveryOutcome::kDelivered) {
+  NextStep step = next_step(outcome, e->attempts, settings_.max_deliveries);
+  if (step == NextStep::kDone) {
     if (!e->redriven()) {  // a redriven entry's ts_ms is its first ingress, long ago
       int64_t age_ms = std::max<int64_t>(wall_clock_ms() - e->event.ts_ms, 0);
       metrics_.delivery_duration(e->event.event_type).Observe(static_cast<double>(age_ms) / 1000.0);
@@ -193,16 +194,13 @@ void DeliveryLifecycle::on_delivered(const std::string& key, UpstreamResponse& r
     finish_in_room(e);
     return;
   }
-  e->last_error = response.error != UpstreamError::kNone
-                      ? std::string(upstream_error_name(response.error)) +
-                            (response.detail.empty() ? "" : ": " + response.detail)
-                      : "HTTP " + std::to_string(response.status);
-  if (outcome == DeliveryOutcome::kPermanent) {
+  e->last_error = failure_text(response);
+  if (step == NextStep::kPermanent) {
     finish_in_room(e);
     dead_letter(e, DeadLetterReason::kPermanentStatus, e->last_error);
     return;
   }
-  if (e->attempts >= settings_.max_deliveries) {
+  if (step == NextStep::kOutOfAttempts) {
     finish_in_room(e);
     dead_letter(e, DeadLetterReason::kMaxDeliveries,
                 e->last_error + " after " + std::to_string(e->attempts) + " attempts");

@@ -39,6 +39,8 @@ class RoomQueues {
   /// The head of a room that is not delivering, when a slot is free; the
   /// room then counts as active until finish(). nullptr when none.
   RelayEntry* next_ready();
+  /// Whether next_ready() would hand out an entry.
+  bool startable() const { return active_ < concurrency_ && !ready_.empty(); }
   /// `entry`, an active room's head, is done (delivered, dead-lettered or
   /// given up): it leaves the queue and its room's next entry becomes ready.
   void finish(RelayEntry* entry);
