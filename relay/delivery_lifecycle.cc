@@ -15,12 +15,14 @@ namespace {
 // A failed ack or dead letter is tried again after 100..200 ms.
 constexpr Backoff kFinalizeBackoff{200, 200};
 
-// Entries the room budget counts: those that can go to a room.
-bool in_budget(const RelayEntry& e) {
-  return !e.deleted && e.malformed.empty();
-}
-
 }  // namespace
+
+// Entries the room budget counts: those that can go to a room, and only
+// with ordering room. With none a room has no cap of its own: its entries
+// take CONCURRENCY slots as they come, within max_held() (HeldEntries).
+bool DeliveryLifecycle::in_budget(const RelayEntry& e) const {
+  return settings_.ordering == RelayOrdering::kRoom && !e.deleted && e.malformed.empty();
+}
 
 DeliveryLifecycle::DeliveryLifecycle(RelayClock& clock, DeliveryTarget& target,
                                      EntryFinalizer& finalizer, const RelaySettings& settings,
@@ -130,7 +132,7 @@ void DeliveryLifecycle::check(const std::vector<RelayEntry*>& entries) {
 }
 
 void DeliveryLifecycle::queue(RelayEntry* e) {
-  if (!budget_.may_queue(e->room_key(), e->stream_id())) {
+  if (in_budget(*e) && !budget_.may_queue(e->room_key(), e->stream_id())) {
     set_aside(e);  // an older entry of its room was set aside meanwhile
     return;
   }
@@ -179,9 +181,12 @@ void DeliveryLifecycle::on_delivered(const std::string& key, UpstreamResponse& r
   }
   DeliveryOutcome outcome = classify_delivery(response);
   metrics_.attempts(outcome).Increment();
-  if (outcome == DeliveryOutcome::kDelivered) {
-    int64_t age_ms = std::max<int64_t>(wall_clock_ms() - e->event.ts_ms, 0);
-    metrics_.delivery_duration(e->event.event_type).Observe(static_cast<double>(age_ms) / 1000.0);
+  NextStep step = next_step(outcome, e->attempts, settings_.max_deliveries);
+  if (step == NextStep::kDone) {
+    if (!e->redriven()) {  // a redriven entry's ts_ms is its first ingress, long ago
+      int64_t age_ms = std::max<int64_t>(wall_clock_ms() - e->event.ts_ms, 0);
+      metrics_.delivery_duration(e->event.event_type).Observe(static_cast<double>(age_ms) / 1000.0);
+    }
     // Remembered here at once, so the room's next entry, if it is a copy,
     // is dropped before the mark reaches Redis.
     dedup_.remember(e->event.event_id);
@@ -189,16 +194,13 @@ void DeliveryLifecycle::on_delivered(const std::string& key, UpstreamResponse& r
     finish_in_room(e);
     return;
   }
-  e->last_error = response.error != UpstreamError::kNone
-                      ? std::string(upstream_error_name(response.error)) +
-                            (response.detail.empty() ? "" : ": " + response.detail)
-                      : "HTTP " + std::to_string(response.status);
-  if (outcome == DeliveryOutcome::kPermanent) {
+  e->last_error = failure_text(response);
+  if (step == NextStep::kPermanent) {
     finish_in_room(e);
     dead_letter(e, DeadLetterReason::kPermanentStatus, e->last_error);
     return;
   }
-  if (e->attempts >= settings_.max_deliveries) {
+  if (step == NextStep::kOutOfAttempts) {
     finish_in_room(e);
     dead_letter(e, DeadLetterReason::kMaxDeliveries,
                 e->last_error + " after " + std::to_string(e->attempts) + " attempts");
@@ -231,7 +233,7 @@ void DeliveryLifecycle::back_off(RelayEntry* e) {
 
 void DeliveryLifecycle::finish_in_room(RelayEntry* e) {
   if (e->in_room) rooms_.finish(e);
-  budget_.set_failing(e->room_key(), false);
+  if (in_budget(*e)) budget_.set_failing(e->room_key(), false);
   pump();
   hooks_.room_moved();
 }

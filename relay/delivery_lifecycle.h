@@ -1,7 +1,7 @@
 // One entry's way through the relay, from read to ack, and the only place
 // its EntryStage changes (enter(): one function per arrow below).
 //
-//   read, scanned or claimed, and held by RoomBudget (else set aside)
+//   read, scanned or claimed, and held (ORDERING=room: by RoomBudget, else set aside)
 //      |
 //    kRead ----------------------------------------+ deleted while pending: ack only, lost
 //      | dedup on       | dedup off                | malformed: dead letter
@@ -83,6 +83,7 @@ class DeliveryLifecycle {
  private:
   static bool allowed(EntryStage from, EntryStage to);
   void enter(RelayEntry* e, EntryStage to);
+  bool in_budget(const RelayEntry& e) const;
 
   void check(const std::vector<RelayEntry*>& entries);
   void queue(RelayEntry* e);

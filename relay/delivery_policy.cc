@@ -19,6 +19,19 @@ DeliveryOutcome classify_delivery(const UpstreamResponse& response) {
   return DeliveryOutcome::kPermanent;
 }
 
+NextStep next_step(DeliveryOutcome outcome, int attempts, int max_deliveries) {
+  if (outcome == DeliveryOutcome::kDelivered) return NextStep::kDone;
+  if (outcome == DeliveryOutcome::kPermanent) return NextStep::kPermanent;
+  return attempts < max_deliveries ? NextStep::kRetry : NextStep::kOutOfAttempts;
+}
+
+std::string failure_text(const UpstreamResponse& response) {
+  if (response.error == UpstreamError::kNone) return "HTTP " + std::to_string(response.status);
+  std::string text(upstream_error_name(response.error));
+  if (!response.detail.empty()) text += ": " + response.detail;
+  return text;
+}
+
 bool block_names_header(std::string_view block, std::string_view name) {
   while (!block.empty()) {
     size_t end = block.find("\r\n");

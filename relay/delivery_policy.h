@@ -3,6 +3,7 @@
 //   2xx                                         delivered: ack
 //   5xx, 408, 429, timeout, connection errors   retryable: back off, try again
 //   anything else (other 4xx, 3xx, 1xx)         permanent: dead-letter
+// (a retryable failure is final after STREAMSHIFT_MAX_DELIVERIES attempts)
 // and the replayed request itself (the app's original call).
 #pragma once
 
@@ -18,6 +19,19 @@
 namespace streamshift {
 
 DeliveryOutcome classify_delivery(const UpstreamResponse& response);
+
+/// What follows an attempt, for the relay and `streamshift replay` alike.
+enum class NextStep {
+  kDone,          // delivered
+  kRetry,         // retryable, attempts left: back off, try again
+  kPermanent,     // a permanent answer: final failure (dead letter)
+  kOutOfAttempts  // retryable, but STREAMSHIFT_MAX_DELIVERIES attempts made
+};
+/// `attempts`: those made so far, this one included.
+NextStep next_step(DeliveryOutcome outcome, int attempts, int max_deliveries);
+/// A failed attempt in words: "HTTP 503", or the transport error's name and
+/// detail ("timeout: ...").
+std::string failure_text(const UpstreamResponse& response);
 
 /// The request line and headers that replay `entry` to `target`: the
 /// entry's method, the target's path prefix + the entry's path, its content

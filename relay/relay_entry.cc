@@ -15,6 +15,12 @@ std::string RelayEntry::room_key() const {
   return key;
 }
 
+bool RelayEntry::redriven() const {
+  for (const auto& [name, value] : fields)
+    if (name == "redriven_from") return true;
+  return false;
+}
+
 StreamId RelayEntry::stream_id() const {
   return StreamId::parse(id).value_or(StreamId{});
 }

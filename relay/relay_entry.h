@@ -64,6 +64,9 @@ struct RelayEntry {
 
   /// Key for per-room ordering: entries of one room in one stream.
   std::string room_key() const;
+  /// Put back by `streamshift dlq redrive` (a `redriven_from` field): its
+  /// ts_ms is still the original ingress, hours old perhaps.
+  bool redriven() const;
   /// The entry's id as a StreamId (0-0 when it does not parse).
   StreamId stream_id() const;
 };

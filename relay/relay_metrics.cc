@@ -76,7 +76,8 @@ RelayMetrics::RelayMetrics(Registry& r, const RedisTlsContext* redis_tls)
       redis_primary(attach_redis_primary_status(r)),
       delivery_duration_(r.AddHistogram(
           "event_delivery_duration_seconds",
-          "End-to-end latency from ingress (the entry's ts_ms) to delivery to SignalR")) {
+          "End-to-end latency from ingress (the entry's ts_ms) to delivery to SignalR; entries "
+          "redriven from the dead letters are not observed")) {
   Family<Counter>& attempts = r.AddCounter("streamshift_relay_deliveries_total",
                                            "Delivery attempts to the target, by outcome");
   attempts_[static_cast<int>(DeliveryOutcome::kDelivered)] =

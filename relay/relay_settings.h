@@ -48,9 +48,10 @@ struct RelaySettings {
   uint64_t block_ms = 2000;
   size_t concurrency = 32;                        // at most kMaxRelayConcurrency
   RelayOrdering ordering = RelayOrdering::kRoom;  // fixed at start
-  /// Entries of one room held in memory at most; the rest wait pending in
-  /// Redis (room_budget.h). A constant: 16 keeps a room's burst in memory
-  /// while one failing room takes a small share of max_held().
+  /// Entries of one room held in memory at most with ordering room (none:
+  /// no per-room cap); the rest wait pending in Redis (room_budget.h). A
+  /// constant: 16 keeps a room's burst in memory while one failing room
+  /// takes a small share of max_held().
   static constexpr size_t kRoomMaxHeld = 16;
   int max_deliveries = 5;
   std::string dlq_stream = "events:dlq";
@@ -80,7 +81,7 @@ struct RelaySettings {
   /// Entries the relay holds at most (queued, in delivery, being acked):
   /// reads ask for no more than what is left of it, so nothing waits long
   /// enough in the relay's own queue to look abandoned to the other relays.
-  /// One room holds kRoomMaxHeld of it at most.
+  /// With ordering room, one room holds kRoomMaxHeld of it at most.
   size_t max_held() const { return static_cast<size_t>(read_count) * 2 + concurrency; }
 
   /// The logical streams and their shards.

@@ -3,10 +3,12 @@
 //   connect (Redis ready, or exit 3 after the connect deadline)
 //     -> per physical stream: read a page (XRANGE, retried with backoff)
 //          -> drop malformed / filtered out -> [--skip-delivered: MGET marks]
-//          -> deliver the page: one entry at a time per room, in stream order,
-//             rooms in parallel up to STREAMSHIFT_RELAY_CONCURRENCY, each start
-//             taking a --rate token; retryable outcomes back off and retry up
-//             to STREAMSHIFT_MAX_DELIVERIES attempts
+//          -> deliver the page in the relay's lanes (replay_turns.h: with
+//             STREAMSHIFT_RELAY_ORDERING=room one entry at a time per room, in
+//             stream order), up to STREAMSHIFT_RELAY_CONCURRENCY lanes at once,
+//             each start taking a --rate token; retryable outcomes back off and
+//             retry up to STREAMSHIFT_MAX_DELIVERIES attempts (next_step(), as
+//             the relay decides)
 //          -> next page once every entry of this one is finished
 //     -> summary; close everything; exit status
 //
@@ -241,7 +243,7 @@ class Replay {
   void start_deliveries() {
     uint64_t now = uv_now(loop_);
     turns_.release_due(now);
-    while (in_flight_ < settings_.concurrency && turns_.startable()) {
+    while (turns_.startable()) {
       if (bucket_ && !bucket_->take(now)) return;
       send(turns_.next());
     }
@@ -252,7 +254,7 @@ class Replay {
     uint64_t now = uv_now(loop_);
     std::optional<uint64_t> wait;
     if (std::optional<uint64_t> due = turns_.next_due()) wait = *due - std::min(now, *due);
-    if (bucket_ && turns_.startable() && in_flight_ < settings_.concurrency) {
+    if (bucket_ && turns_.startable()) {
       uint64_t token = std::max<uint64_t>(1, bucket_->wait_ms(now));
       wait = wait ? std::min(*wait, token) : token;
     }
@@ -263,7 +265,6 @@ class Replay {
   }
 
   void send(RelayEntry* e) {
-    ++in_flight_;
     ++e->attempts;
     auto request = std::make_unique<UpstreamRequest>();
     request->head = replay_request_head(*e, settings_.target, settings_.target_headers);
@@ -273,20 +274,16 @@ class Replay {
   }
 
   void delivered(RelayEntry* e, const UpstreamResponse& response) {
-    --in_flight_;
-    DeliveryOutcome outcome = classify_delivery(response);
-    if (outcome == DeliveryOutcome::kRetryable && e->attempts < settings_.max_deliveries &&
-        !aborting_) {
+    NextStep step = next_step(classify_delivery(response), e->attempts, settings_.max_deliveries);
+    if (step == NextStep::kRetry && !aborting_) {
       uint64_t due = uv_now(loop_) + backoff_.delay_ms(static_cast<uint32_t>(e->attempts), random_);
       turns_.retry_at(e, due);
     } else {
-      if (outcome == DeliveryOutcome::kDelivered) {
+      if (step == NextStep::kDone) {
         ++delivered_;
       } else {
         ++failed_;
-        std::string why = response.error != UpstreamError::kNone
-                              ? response.detail
-                              : "HTTP " + std::to_string(response.status);
+        std::string why = failure_text(response);
         std::fprintf(stderr, "%sfailed %s %s (event_id %.*s): %s after %d attempt%s\n",
                      line_break(), settings_.streams[e->stream_index].c_str(), e->id.c_str(),
                      static_cast<int>(e->event.event_id.size()), e->event.event_id.data(),
@@ -370,10 +367,9 @@ class Replay {
   std::function<void()> redis_retry_;
 
   std::unique_ptr<ReplayRange> range_;
-  std::vector<std::unique_ptr<RelayEntry>> page_;  // the page being delivered
-  ReplayTurns turns_;                              // of page_'s entries
-  size_t unfinished_ = 0;                          // entries of the page not finished
-  size_t in_flight_ = 0;
+  std::vector<std::unique_ptr<RelayEntry>> page_;                 // the page being delivered
+  ReplayTurns turns_{settings_.concurrency, settings_.ordering};  // of page_'s entries
+  size_t unfinished_ = 0;  // entries of the page not finished
   bool aborting_ = false;
   bool pumping_ = false;
   bool pump_again_ = false;

@@ -4,6 +4,10 @@
 // consumer's own pending list when the room can move. One room whose
 // target calls fail or hang then holds a few entries, not the relay's
 // whole budget, and the other rooms keep being read and delivered.
+// Only with STREAMSHIFT_RELAY_ORDERING=room, where the room is RoomQueues'
+// lane: with none the relay consults no RoomBudget, a room's entries take
+// CONCURRENCY slots as they come, and only the relay's total (HeldEntries,
+// max_held()) bounds them; nothing is set aside.
 //
 // Per room (entries of one room in one stream), in stream id order:
 //

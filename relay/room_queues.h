@@ -4,7 +4,8 @@
 //   room  the entry's room in its stream (room_key()): per-room order
 //   none  its event_id: entries start as slots free up, whatever their
 //         room; only copies of one event still go one after the other, so
-//         the later copy meets the delivered mark (dedup.h) and is dropped
+//         the later copy meets the delivered mark (dedup.h) and is dropped.
+//         RoomBudget's per-room cap does not apply then (room_budget.h)
 // Below, "room" means the lane.
 //
 //   push(e) --> room FIFO --(room idle, a slot free)--> next_ready() = e
@@ -38,6 +39,8 @@ class RoomQueues {
   /// The head of a room that is not delivering, when a slot is free; the
   /// room then counts as active until finish(). nullptr when none.
   RelayEntry* next_ready();
+  /// Whether next_ready() would hand out an entry.
+  bool startable() const { return active_ < concurrency_ && !ready_.empty(); }
   /// `entry`, an active room's head, is done (delivered, dead-lettered or
   /// given up): it leaves the queue and its room's next entry becomes ready.
   void finish(RelayEntry* entry);

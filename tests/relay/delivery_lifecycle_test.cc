@@ -92,6 +92,16 @@ TEST_F(DeliveryLifecycleTest, ARoomDeliversInStreamOrderOneAtATimeWhileRoomsRunI
   EXPECT_EQ(metrics_.held.Value(), 2);
 }
 
+// `streamshift dlq redrive` keeps the original ts_ms (2023 here): its age
+// is not an end-to-end latency.
+TEST_F(DeliveryLifecycleTest, ARedrivenEntryIsDeliveredWithoutALatencySample) {
+  read(0, {entry_resp("1-0", "r"), entry_resp("2-0", "s", "", {"redriven_from", "1699-0"})});
+  target_.answer("ev-2-0", 200);
+  target_.answer("ev-1-0", 200);
+  EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "2-0 1-0");
+  EXPECT_EQ(metrics_.delivery_duration("chat").Collect().sample_count, 1u) << "only 1-0's latency";
+}
+
 TEST_F(DeliveryLifecycleTest, NoMoreRoomsThanTheConcurrencyDeliverAtOnce) {
   read(0, {entry_resp("1-0", "a"), entry_resp("2-0", "b"), entry_resp("3-0", "c"),
            entry_resp("4-0", "d"), entry_resp("5-0", "e")});
@@ -258,6 +268,22 @@ TEST_F(UnorderedDeliveryTest, EntriesOfOneRoomAreInFlightAtOnceUpToTheConcurrenc
   target_.answer("ev-3-0", 200);  // any of them finishing frees a slot
   EXPECT_EQ(in_flight("5-0"), 1u);
   EXPECT_EQ(finalized_ids(Finalize::kAckDelivered), "3-0");
+}
+
+// The per-room cap (kRoomMaxHeld, 16) is not a per-room concurrency cap
+// with ordering none: one hot room fills every slot.
+TEST_F(UnorderedDeliveryTest, OneRoomFillsEveryConcurrencySlotWithNothingSetAside) {
+  lifecycle_.set_concurrency(40);
+  std::vector<std::string> resps;
+  for (int i = 1; i <= 50; ++i) resps.push_back(entry_resp(std::to_string(i) + "-0", "r"));
+  read(0, resps);
+  EXPECT_EQ(target_.requests().size(), 40u);
+  EXPECT_EQ(metrics_.released.Value(), 0) << "nothing set aside";
+  EXPECT_FALSE(budget_.spilled("0:r"));
+  EXPECT_EQ(held_.size(), 50u);
+  EXPECT_EQ(held("0/50-0")->stage, EntryStage::kQueued);
+  target_.answer("ev-7-0", 200);
+  EXPECT_EQ(in_flight("41-0"), 1u);
 }
 
 TEST_F(UnorderedDeliveryTest, ARetryOfOneEntryDoesNotHoldItsRoomBack) {

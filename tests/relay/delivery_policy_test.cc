@@ -29,6 +29,21 @@ TEST(DeliveryPolicy, TwoHundredsAckServerErrorsAndThrottlingRetryOtherClientErro
     EXPECT_EQ(classify_delivery(answer(0, e)), DeliveryOutcome::kRetryable);
 }
 
+TEST(DeliveryPolicy, ARetryableFailureIsRetriedUntilMaxDeliveriesAttemptsAreMade) {
+  using O = DeliveryOutcome;
+  EXPECT_EQ(next_step(O::kDelivered, 5, 5), NextStep::kDone);
+  EXPECT_EQ(next_step(O::kPermanent, 1, 5), NextStep::kPermanent);
+  EXPECT_EQ(next_step(O::kRetryable, 1, 5), NextStep::kRetry);
+  EXPECT_EQ(next_step(O::kRetryable, 4, 5), NextStep::kRetry);
+  EXPECT_EQ(next_step(O::kRetryable, 5, 5), NextStep::kOutOfAttempts);
+  EXPECT_EQ(next_step(O::kRetryable, 1, 1), NextStep::kOutOfAttempts);
+  EXPECT_EQ(failure_text(answer(503)), "HTTP 503");
+  UpstreamResponse timeout = answer(0, UpstreamError::kTimeout);
+  timeout.detail = "after 5000 ms";
+  EXPECT_EQ(failure_text(timeout),
+            std::string(upstream_error_name(UpstreamError::kTimeout)) + ": after 5000 ms");
+}
+
 TEST(DeliveryPolicy, TheReplayedHeadIsTheOriginalCallWithEventHeaders) {
   RelayEntry e;
   e.event.method = "POST";

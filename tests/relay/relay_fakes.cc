@@ -254,13 +254,14 @@ void PartsTest::answer_group_creation() {
     redis_.answer("XGROUP CREATE " + stream, resp::status("OK"));
 }
 
-std::string entry_resp(const std::string& id, const std::string& room,
-                       const std::string& event_id) {
-  return resp::array(
-      {resp::bulk(id),
-       resp::bulks({"v", "1", "event_id", event_id.empty() ? "ev-" + id : event_id, "event_type",
-                    "chat", "room_id", room, "ts_ms", "1700000000000", "method", "POST", "path",
-                    "/api/x", "content_type", "application/json", "body", "{}"})});
+std::string entry_resp(const std::string& id, const std::string& room, const std::string& event_id,
+                       const std::vector<std::string>& extra) {
+  std::vector<std::string> fields({"v", "1", "event_id", event_id.empty() ? "ev-" + id : event_id,
+                                   "event_type", "chat", "room_id", room, "ts_ms", "1700000000000",
+                                   "method", "POST", "path", "/api/x", "content_type",
+                                   "application/json", "body", "{}"});
+  fields.insert(fields.end(), extra.begin(), extra.end());
+  return resp::array({resp::bulk(id), resp::bulks(fields)});
 }
 
 std::string read_resp(const std::string& stream, const std::vector<std::string>& entry_resps) {

@@ -139,9 +139,10 @@ class PartsTest : public ::testing::Test {
 };
 
 /// An XREADGROUP / XAUTOCLAIM entry, [id, [field, value, ...]], valid by
-/// contract v1 (`event_id` defaults to "ev-<id>").
+/// contract v1 (`event_id` defaults to "ev-<id>"), then `extra` fields.
 std::string entry_resp(const std::string& id, const std::string& room,
-                       const std::string& event_id = "");
+                       const std::string& event_id = "",
+                       const std::vector<std::string>& extra = {});
 /// XREADGROUP's reply for one stream.
 std::string read_resp(const std::string& stream, const std::vector<std::string>& entries);
 /// Parsed entries, as the reader hands them over.

@@ -120,6 +120,22 @@ TEST_F(RelayOrdering, NoneDeliversOneRoomsEventsInParallel) {
   EXPECT_LT(span, kCall * (kEvents - 1)) << "max concurrent " << target_.max_concurrent();
 }
 
+// The per-room memory cap (16 entries) does not cap a hot room's
+// deliveries with `none`: they fill the CONCURRENCY slots, and nothing is
+// set aside to be read again.
+TEST_F(RelayOrdering, NoneFillsEveryConcurrencySlotFromOneHotRoom) {
+  constexpr int kHot = 100;
+  for (int i = kEvents; i < kHot; ++i) xadd(redis_, "ev-" + std::to_string(i), "room-1");
+  auto relay = start_relay("none", {{"STREAMSHIFT_RELAY_CONCURRENCY", "64"}});
+  ASSERT_TRUE(relay->ready());
+  ASSERT_TRUE(eventually([&] { return target_.delivered_count() == size_t{kHot}; }, seconds(60)))
+      << target_.delivered_count() << "\n"
+      << relay->process().output();
+  ASSERT_TRUE(eventually([&] { return pending(redis_, "events:chat") == 0; }, seconds(10)));
+  EXPECT_GT(target_.max_concurrent(), 16);
+  EXPECT_EQ(relay->metric("streamshift_relay_released_total"), 0) << "nothing set aside";
+}
+
 TEST_F(RelayOrdering, RoomHoldsARoomBehindARetry) {
   auto relay = start_relay_failing_ev0_once("room");
   ASSERT_TRUE(relay->ready());

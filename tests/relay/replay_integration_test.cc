@@ -20,8 +20,8 @@
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/stream_entries.h"
-#include "tests/support/test_upstream.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_upstream.h"
 
 namespace streamshift::testing {
 namespace {
@@ -153,6 +153,23 @@ TEST_F(Replay, RoomsKeepStreamOrderWhenDeliveredInParallel) {
     EXPECT_EQ(seen.size(), 15u);
     EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "room r-" << room;
   }
+  EXPECT_GT(target_.max_concurrent(), 1);
+}
+
+// STREAMSHIFT_RELAY_ORDERING=none: one room's entries are in flight together.
+TEST_F(Replay, OrderingNoneDeliversOneRoomsEntriesInParallel) {
+  for (int i = 0; i < 8; ++i) add_entry(redis_, id_at(kT0 + i), "ev-" + std::to_string(i), "r-0");
+  target_.set_policy([](const ReceivedRequest&) {
+    UpstreamReply reply;
+    reply.delay = milliseconds(100);
+    return reply;
+  });
+  ReplayRun run = replay({"--stream", "events:chat", "--from", std::to_string(kT0)},
+                         {{"STREAMSHIFT_RELAY_CONCURRENCY", "8"},
+                          {"STREAMSHIFT_RELAY_READ_COUNT", "8"},
+                          {"STREAMSHIFT_RELAY_ORDERING", "none"}});
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("delivered 8, failed 0, skipped 0"), std::string::npos) << run.output;
   EXPECT_GT(target_.max_concurrent(), 1);
 }
 

@@ -1,5 +1,6 @@
-// Turns in a replay's page: one entry per room at a time, in stream order,
-// retries first once due.
+// Turns in a replay's page: the relay's lanes (one entry per room at a time,
+// in stream order, or with ordering none entries in parallel), at most the
+// concurrency at once, retries first once due.
 #include "relay/replay_turns.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@ class Page {
   RelayEntry* add(std::string id, std::string_view room) {
     auto e = std::make_unique<RelayEntry>();
     e->id = std::move(id);
+    e->event.event_id = e->id;
     rooms_.push_back(std::make_unique<std::string>(room));
     e->event.room_id = *rooms_.back();
     entries_.push_back(std::move(e));
@@ -32,7 +34,7 @@ std::string id_of(const RelayEntry* e) {
 
 TEST(ReplayTurns, OneEntryPerRoomAtATimeInStreamOrder) {
   Page page;
-  ReplayTurns turns;
+  ReplayTurns turns{8, RelayOrdering::kRoom};
   RelayEntry* a1 = page.add("a1", "a");
   RelayEntry* b1 = page.add("b1", "b");
   RelayEntry* a2 = page.add("a2", "a");
@@ -52,7 +54,7 @@ TEST(ReplayTurns, OneEntryPerRoomAtATimeInStreamOrder) {
 
 TEST(ReplayTurns, ARetryKeepsItsRoomsTurnAndGoesFirstOnceDue) {
   Page page;
-  ReplayTurns turns;
+  ReplayTurns turns{8, RelayOrdering::kRoom};
   RelayEntry* a1 = page.add("a1", "a");
   RelayEntry* a2 = page.add("a2", "a");
   RelayEntry* b1 = page.add("b1", "b");
@@ -71,6 +73,39 @@ TEST(ReplayTurns, ARetryKeepsItsRoomsTurnAndGoesFirstOnceDue) {
   EXPECT_EQ(id_of(turns.next()), "a2");
   turns.clear();
   EXPECT_FALSE(turns.startable());
+}
+
+TEST(ReplayTurns, WithOrderingNoneARoomsEntriesStartTogetherUpToTheConcurrency) {
+  Page page;
+  ReplayTurns turns{2, RelayOrdering::kNone};
+  RelayEntry* a1 = page.add("a1", "a");
+  RelayEntry* a2 = page.add("a2", "a");
+  RelayEntry* a3 = page.add("a3", "a");
+  for (RelayEntry* e : {a1, a2, a3}) turns.add(e);
+  EXPECT_EQ(id_of(turns.next()), "a1");
+  EXPECT_EQ(id_of(turns.next()), "a2");  // the same room, at once
+  EXPECT_FALSE(turns.startable());       // concurrency 2
+  turns.retry_at(a1, 10);                // keeps its slot
+  EXPECT_FALSE(turns.startable());
+  turns.finished(a2);
+  EXPECT_EQ(id_of(turns.next()), "a3");  // ahead of a1, which waits to retry
+  turns.release_due(10);
+  EXPECT_EQ(id_of(turns.next()), "a1");
+  turns.finished(a1);
+  turns.finished(a3);
+  EXPECT_FALSE(turns.startable());
+}
+
+TEST(ReplayTurns, NoMoreLanesThanTheConcurrencyAtOnce) {
+  Page page;
+  ReplayTurns turns{1, RelayOrdering::kRoom};
+  RelayEntry* a1 = page.add("a1", "a");
+  RelayEntry* b1 = page.add("b1", "b");
+  for (RelayEntry* e : {a1, b1}) turns.add(e);
+  EXPECT_EQ(id_of(turns.next()), "a1");
+  EXPECT_FALSE(turns.startable());
+  turns.finished(a1);
+  EXPECT_EQ(id_of(turns.next()), "b1");
 }
 
 }  // namespace
