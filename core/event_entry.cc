@@ -88,8 +88,22 @@ bool valid_header_value(std::string_view s) {
   return true;
 }
 
+HeaderRefusal entry_header_refusal(std::string_view name) {
+  if (!is_http_token(name)) return HeaderRefusal::kNotToken;
+  for (std::string_view c : {"authorization", "proxy-authorization", "cookie", "set-cookie"}) {
+    if (iequals(name, c)) return HeaderRefusal::kCredential;
+  }
+  if (is_relay_set_header(name)) return HeaderRefusal::kRelaySet;
+  if (is_hop_by_hop_header(name)) return HeaderRefusal::kHopByHop;
+  return HeaderRefusal::kNone;
+}
+
+bool replayable_header_name(std::string_view name) {
+  return entry_header_refusal(name) == HeaderRefusal::kNone;
+}
+
 bool replayable_entry_header(std::string_view name, std::string_view value) {
-  return is_http_token(name) && !is_relay_set_header(name) && valid_header_value(value);
+  return replayable_header_name(name) && valid_header_value(value);
 }
 
 std::optional<EntryViolation> check_entry(const EventEntry& e) {

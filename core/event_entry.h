@@ -58,8 +58,26 @@ struct EntryHeader {
 /// X-Event-Transport; any case): never taken from an entry or a headers file.
 bool is_relay_set_header(std::string_view name);
 
-/// An `h:` header the relay replays: the name an HTTP token, not one the relay
-/// sets, and the value without control characters other than tab.
+/// Why a header name is never carried in an entry's `h:` fields. One rule for
+/// both programs: the sidecar refuses to capture such a name at start
+/// (STREAMSHIFT_CAPTURE_HEADERS), the relay and `streamshift replay` skip an
+/// `h:` field naming one (an entry XADDed by hand, a redriven dead letter).
+enum class HeaderRefusal {
+  kNone,        // replayable
+  kNotToken,    // not an HTTP token (empty included)
+  kCredential,  // Authorization, Proxy-Authorization, Cookie, Set-Cookie
+  kRelaySet,    // is_relay_set_header
+  kHopByHop,    // is_hop_by_hop_header (Upgrade, Expect, TE, ...)
+};
+
+/// The refusal for `name` (any case), or kNone; credentials are named first.
+HeaderRefusal entry_header_refusal(std::string_view name);
+
+/// A name the relay may replay from an entry: entry_header_refusal is kNone.
+bool replayable_header_name(std::string_view name);
+
+/// An `h:` header the relay replays: a replayable_header_name, and the value
+/// without control characters other than tab.
 bool replayable_entry_header(std::string_view name, std::string_view value);
 
 /// An HTTP token (RFC 9110 5.6.2): what a method or a header name is made of.

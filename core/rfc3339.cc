@@ -85,6 +85,8 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view t) {
   if (pos != t.size()) return std::nullopt;
   int64_t seconds = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
                     offset_minutes * 60;
+  // A leap second is inserted after 23:59:59 UTC: 60 anywhere else is no time.
+  if (second == 60 && (seconds - 1) % 86400 != 86399) return std::nullopt;
   if (seconds < 0) return std::nullopt;
   return seconds * 1000 + millis;
 }

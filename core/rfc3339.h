@@ -13,7 +13,8 @@ namespace streamshift {
 /// time, seconds required, any number of fractional digits (beyond the
 /// millisecond truncated), then 'Z' (or 'z') or an offset +hh:mm / -hh:mm.
 /// Years 1970-9999 only (stream ids cannot be earlier). A leap second (60)
-/// is read as the next second. nullopt for anything else.
+/// only where one can be: at 23:59:60 UTC once the offset is applied (so
+/// 15:59:60-08:00 too), read as the next second. nullopt for anything else.
 std::optional<int64_t> parse_rfc3339_ms(std::string_view text);
 
 }  // namespace streamshift

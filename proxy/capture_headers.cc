@@ -4,13 +4,6 @@
 namespace streamshift {
 namespace {
 
-bool is_credential(std::string_view name) {
-  for (std::string_view c : {"authorization", "proxy-authorization", "cookie", "set-cookie"}) {
-    if (iequals(name, c)) return true;
-  }
-  return false;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
@@ -25,8 +18,10 @@ std::string parse_capture_headers(const std::vector<std::string>& list, CaptureH
   *out = {};
   for (const std::string& item : list) {
     std::string name = lower(item);
-    if (is_credential(name)) return item + " carries credentials: it is never stored in a stream";
-    if (!replayable_entry_header(name, {}) || is_hop_by_hop_header(name))
+    HeaderRefusal refusal = entry_header_refusal(name);
+    if (refusal == HeaderRefusal::kCredential)
+      return item + " carries credentials: it is never stored in a stream";
+    if (refusal != HeaderRefusal::kNone)
       return item +
              " cannot be captured (an HTTP token naming an end-to-end header the relay does not "
              "set itself)";

@@ -4,9 +4,9 @@
 // SignalR. The list is read once at start; per event, the headers are looked
 // up in the request the ingress already parsed, and the entry views them.
 //
-// Refused at start: credentials (Authorization, Proxy-Authorization, Cookie,
-// Set-Cookie), names the relay sets itself (core/event_entry.h), hop-by-hop
-// headers, names that are not HTTP tokens, repeats, more than
+// Refused at start: names core/event_entry.h entry_header_refusal refuses
+// (credentials, names the relay sets itself, hop-by-hop headers, non-tokens;
+// the relay skips the same names in an entry), repeats, more than
 // kMaxEntryHeaders names.
 #pragma once
 

@@ -6,6 +6,7 @@
 #include "core/config_report.h"
 #include "core/env_config.h"
 #include "core/log.h"
+#include "core/printable.h"
 #include "core/stream_id.h"
 #include "relay/dlq_redrive.h"
 #include "relay/dlq_session.h"
@@ -42,25 +43,6 @@ std::optional<int64_t> parse_count(std::string_view text) {
   }
   if (n < 1 || n > kMaxCount) return std::nullopt;
   return n;
-}
-
-// Control characters and bytes outside printable ASCII as \xNN (tab, line
-// breaks included), so one dead letter stays on one line of a terminal.
-std::string printable(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 void cannot_read(const RelaySettings& settings, const RedisAnswer& a) {

@@ -23,6 +23,13 @@ EventEntry valid_entry() {
   return e;
 }
 
+std::string upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
 std::string field_at_fault(const EventEntry& e) {
   std::optional<EntryViolation> v = check_entry(e);
   return v ? std::string(v->field) : std::string();
@@ -194,6 +201,37 @@ TEST(EventEntry, DecodingSkipsUnreplayableHeaderFieldsAndIgnoresUnknownFields) {
   EXPECT_EQ(d.headers[0].value, "fine\tvalue");
   EXPECT_EQ(d.headers[1].name(), "x-n0");
   EXPECT_EQ(d.headers[kMaxEntryHeaders - 1].name(), "x-n6");
+}
+
+// An entry XADDed by hand, or a redriven dead letter, may carry any `h:`
+// field: the relay replays none the sidecar would refuse to capture.
+TEST(EventEntry, DecodingSkipsCredentialsAndHopByHopHeadersInAnyCase) {
+  auto pairs = pairs_of(EncodedEntry(valid_entry()));
+  for (std::string name :
+       {"authorization", "Cookie", "proxy-authorization", "set-cookie", "upgrade", "expect",
+        "connection", "te", "transfer-encoding", "host", "content-length"}) {
+    for (std::string spelled : {name, upper(name)}) pairs.push_back({"h:" + spelled, "x"});
+  }
+  pairs.push_back({"h:Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"});
+  EventEntry d;
+  ASSERT_EQ(decode_entry(pairs, &d), "");
+  ASSERT_EQ(d.header_count, 1u);
+  EXPECT_EQ(d.headers[0].name(), "Traceparent");
+}
+
+TEST(EventEntry, AHeaderNameIsRefusedForOneReasonCredentialsFirst) {
+  EXPECT_EQ(entry_header_refusal("traceparent"), HeaderRefusal::kNone);
+  EXPECT_EQ(entry_header_refusal("AUTHORIZATION"), HeaderRefusal::kCredential);
+  EXPECT_EQ(entry_header_refusal("Proxy-Authorization"), HeaderRefusal::kCredential);
+  EXPECT_EQ(entry_header_refusal("Set-Cookie"), HeaderRefusal::kCredential);
+  EXPECT_EQ(entry_header_refusal("Host"), HeaderRefusal::kRelaySet);
+  EXPECT_EQ(entry_header_refusal("x-event-id"), HeaderRefusal::kRelaySet);
+  EXPECT_EQ(entry_header_refusal("Expect"), HeaderRefusal::kHopByHop);
+  EXPECT_EQ(entry_header_refusal("keep-alive"), HeaderRefusal::kHopByHop);
+  EXPECT_EQ(entry_header_refusal("bad name"), HeaderRefusal::kNotToken);
+  EXPECT_EQ(entry_header_refusal(""), HeaderRefusal::kNotToken);
+  EXPECT_TRUE(replayable_header_name("X-Request-Id"));
+  EXPECT_FALSE(replayable_header_name("cookie"));
 }
 
 }  // namespace

@@ -21,6 +21,19 @@ TEST(Rfc3339, OffsetsMoveToUtc) {
   EXPECT_EQ(parse_rfc3339_ms("2026-11-30T12:00:00+00:00"), 1796040000000);
 }
 
+TEST(Rfc3339, ALeapSecondOnlyAt235960Utc) {
+  EXPECT_EQ(parse_rfc3339_ms("2016-12-31T23:59:60Z"), parse_rfc3339_ms("2017-01-01T00:00:00Z"));
+  EXPECT_EQ(parse_rfc3339_ms("1990-12-31T15:59:60-08:00"),  // RFC 3339 5.8
+            parse_rfc3339_ms("1991-01-01T00:00:00Z"));
+  EXPECT_EQ(parse_rfc3339_ms("2017-01-01T00:59:60+01:00"),  // 23:59:60 UTC
+            parse_rfc3339_ms("2017-01-01T00:00:00Z"));
+  EXPECT_EQ(parse_rfc3339_ms("2016-12-31T23:59:60.5Z"), 1483228800500);
+  for (const char* bad : {"2026-11-30T12:34:60Z", "2026-11-30T23:58:60Z",
+                          "2016-12-31T23:59:60+01:00", "2016-12-31T23:59:60-00:30"}) {
+    EXPECT_EQ(parse_rfc3339_ms(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(Rfc3339, RefusesWhatIsNotOne) {
   for (const char* bad :
        {"", "2026-11-30", "2026-11-30T12:00Z", "2026-11-30 12:00:00Z", "2026-11-30T12:00:00",

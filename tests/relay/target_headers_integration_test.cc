@@ -18,10 +18,10 @@
 #include "tests/support/delivery_target.h"
 #include "tests/support/eventually.h"
 #include "tests/support/net.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/stream_entries.h"
+#include "tests/support/temp_dir.h"
 
 namespace streamshift::testing {
 namespace {
@@ -215,6 +215,28 @@ TEST_F(TargetHeaders, CapturedRequestHeadersCrossTheStreamToTheTarget) {
   EXPECT_EQ(delivered.header("traceparent").value_or(""), traceparent);
   EXPECT_EQ(delivered.header("X-Request-Id").value_or(""), "req-42");
   EXPECT_FALSE(delivered.header("Authorization"));
+}
+
+// Anyone who can XADD (or redrive a dead letter) writes any `h:` field: the
+// relay replays none the sidecar would refuse to capture.
+TEST_F(TargetHeaders, AnEntryWrittenByHandDeliversNoCredentials) {
+  auto relay = start_relay({});
+  ASSERT_TRUE(relay->ready());
+  const std::string traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  ASSERT_FALSE(xadd_with(redis_, "by-hand-1",
+                         {{"h:authorization", "Bearer stolen"},
+                          {"h:Cookie", "session=stolen"},
+                          {"h:upgrade", "websocket"},
+                          {"h:traceparent", traceparent}})
+                   .empty());
+  ASSERT_TRUE(eventually([&] { return target_.delivered().count("by-hand-1") > 0; }, seconds(15)))
+      << relay->process().output();
+  ReceivedRequest delivered = target_.upstream().requests().back();
+  EXPECT_EQ(delivered.header("X-Event-Id").value_or(""), "by-hand-1");
+  EXPECT_EQ(delivered.header("traceparent").value_or(""), traceparent);
+  EXPECT_FALSE(delivered.header("Authorization"));
+  EXPECT_FALSE(delivered.header("Cookie"));
+  EXPECT_FALSE(delivered.header("Upgrade"));
 }
 
 TEST_F(TargetHeaders, CredentialsCannotBeCaptured) {

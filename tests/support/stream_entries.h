@@ -4,6 +4,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/support/redis_server.h"
 
@@ -22,6 +24,11 @@ std::string xadd_at(const RedisServer& redis, const std::string& stream, const s
 std::string xadd(const RedisServer& redis, const std::string& event_id,
                  const std::string& room = "r-1", const std::string& stream = "events:chat",
                  std::string body = {}, const std::string& ts_ms = "1700000000000");
+
+/// The same in events:chat, followed by `extra_fields` (name, value) as given:
+/// `h:` fields, say, written by hand rather than by the sidecar.
+std::string xadd_with(const RedisServer& redis, const std::string& event_id,
+                      const std::vector<std::pair<std::string, std::string>>& extra_fields);
 
 /// The environment of a sidecar storing every event in the redis-server at
 /// `redis_url` (the whole path's tests: sidecar -> Redis -> relay).
