@@ -30,6 +30,7 @@
 #include "core/config_report.h"
 #include "core/env_config.h"
 #include "core/loop.h"
+#include "core/printable.h"
 #include "core/process_runner.h"
 #include "core/redis_client_factory.h"
 #include "core/redis_url.h"
@@ -153,7 +154,7 @@ class Replay {
         ++skipped_;
         std::fprintf(stderr, "%sskipped %s %s: malformed: %s\n", line_break(),
                      settings_.streams[e->stream_index].c_str(), e->id.c_str(),
-                     e->malformed.c_str());
+                     printable(e->malformed).c_str());
         continue;
       }
       if (!args_.selects(e->event)) {
@@ -209,10 +210,11 @@ class Replay {
     if (args_.dry_run) {
       for (const auto& e : page_) {
         ++listed_;
-        std::fprintf(answer_, "%s %s room=%.*s event_type=%.*s\n",
+        // Stream-controlled text is escaped: a terminal never runs what a
+        // writer of the stream put there.
+        std::fprintf(answer_, "%s %s room=%s event_type=%s\n",
                      settings_.streams[e->stream_index].c_str(), e->id.c_str(),
-                     static_cast<int>(e->event.room_id.size()), e->event.room_id.data(),
-                     static_cast<int>(e->event.event_type.size()), e->event.event_type.data());
+                     printable(e->event.room_id).c_str(), printable(e->event.event_type).c_str());
       }
       page_.clear();
     }
@@ -284,10 +286,10 @@ class Replay {
       } else {
         ++failed_;
         std::string why = failure_text(response);
-        std::fprintf(stderr, "%sfailed %s %s (event_id %.*s): %s after %d attempt%s\n",
-                     line_break(), settings_.streams[e->stream_index].c_str(), e->id.c_str(),
-                     static_cast<int>(e->event.event_id.size()), e->event.event_id.data(),
-                     why.c_str(), e->attempts, e->attempts == 1 ? "" : "s");
+        std::fprintf(stderr, "%sfailed %s %s (event_id %s): %s after %d attempt%s\n", line_break(),
+                     settings_.streams[e->stream_index].c_str(), e->id.c_str(),
+                     printable(e->event.event_id).c_str(), printable(why).c_str(), e->attempts,
+                     e->attempts == 1 ? "" : "s");
       }
       turns_.finished(e);
       --unfinished_;

@@ -206,6 +206,14 @@ TEST_F(Replay, DryRunListsWhatWouldBeDeliveredAndSendsNothing) {
   EXPECT_EQ(target_.upstream().requests().size(), 0u);
 }
 
+TEST_F(Replay, StreamTextReachesTheTerminalEscaped) {
+  // Whoever can write the stream cannot drive the on-call's terminal.
+  add_entry(redis_, id_at(kT0), "ev-1", "r-\x1b[2J", "chat\x1b[31m");
+  ReplayRun run = replay({"--stream", "events:chat", "--from", std::to_string(kT0), "--dry-run"});
+  EXPECT_EQ(run.output.find('\x1b'), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\\x1b"), std::string::npos) << run.output;
+}
+
 TEST_F(Replay, MarksAreIgnoredUnlessSkipDeliveredAndNeverSet) {
   ten_entries();
   redis_.command({"SET", "streamshift:delivered:ev-1", "1"});
