@@ -77,10 +77,11 @@ void check_replay(const RelayEntry& e, const std::string& what) {
     FUZZ_CHECK(url.has_value(), why);
     return *url;
   }();
-  std::string head = replay_request_head(e, target);
+  std::string head = replay_request_head(e, target, {});
   // Only the relay's own line breaks: request line, Host, [Content-Type],
-  // Content-Length, X-Event-Id, X-Event-Transport, and the empty line.
-  size_t lines = e.event.content_type.empty() ? 6 : 7;
+  // Content-Length, X-Event-Id, X-Event-Transport, one per replayable
+  // captured header (h: fields), and the empty line.
+  size_t lines = (e.event.content_type.empty() ? 6 : 7) + e.event.header_count;
   size_t crlf = 0;
   for (size_t p = head.find("\r\n"); p != std::string::npos; p = head.find("\r\n", p + 2)) ++crlf;
   size_t cr = 0, lf = 0;
@@ -119,9 +120,9 @@ void check_replay(const RelayEntry& e, const std::string& what) {
   FUZZ_CHECK(p == HttpRequestReader::Progress::kComplete && used == wire.size(),
              what + "\n  head: " + printable(head));
   HttpRequest& r = reader.request();
-  FUZZ_CHECK(
-      r.method == e.event.method && r.target() == "/base" + std::string(e.event.path) && r.body == e.event.body,
-      what + "\n  head: " + printable(head));
+  FUZZ_CHECK(r.method == e.event.method && r.target() == "/base" + std::string(e.event.path) &&
+                 r.body == e.event.body,
+             what + "\n  head: " + printable(head));
   FUZZ_CHECK(r.headers.size() == lines - 2, what + "\n  head: " + printable(head));
   auto id = r.headers.find("x-event-id");
   FUZZ_CHECK(id && *id == trimmed(e.event.event_id), what + "\n  head: " + printable(head));
@@ -137,8 +138,9 @@ void check_entry(const RelayEntry& e) {
   }
   if (!e.malformed.empty()) return;  // dead-lettered, never replayed
   FUZZ_CHECK(first_value(e, "v") == "1", what);
-  const std::string_view* views[] = {&e.event.event_id, &e.event.event_type,   &e.event.room_id, &e.event.method,
-                                     &e.event.path,     &e.event.content_type, &e.event.body};
+  const std::string_view* views[] = {&e.event.event_id, &e.event.event_type, &e.event.room_id,
+                                     &e.event.method,   &e.event.path,       &e.event.content_type,
+                                     &e.event.body};
   const char* names[] = {"event_id", "event_type",   "room_id", "method",
                          "path",     "content_type", "body"};
   for (size_t i = 0; i < 7; ++i) {
@@ -147,9 +149,9 @@ void check_entry(const RelayEntry& e) {
   }
   FUZZ_CHECK(!e.event.event_id.empty() && !has_control(e.event.event_id), what);
   FUZZ_CHECK(!e.event.room_id.empty(), what);
-  FUZZ_CHECK(
-      !e.event.method.empty() && !has_control(e.event.method) && e.event.method.find(' ') == std::string_view::npos,
-      what);
+  FUZZ_CHECK(!e.event.method.empty() && !has_control(e.event.method) &&
+                 e.event.method.find(' ') == std::string_view::npos,
+             what);
   FUZZ_CHECK(!e.event.path.empty() && e.event.path[0] == '/' && !has_control(e.event.path) &&
                  e.event.path.find(' ') == std::string_view::npos,
              what);

@@ -90,10 +90,12 @@ void write_dead_letter(JsonWriter& json, const RangeEntry& e) {
       {"dlq_source_id", "source_id"}, {"dlq_deliveries", "deliveries"},
       {"dlq_consumer", "consumer"},   {"dlq_ts_ms", "ts_ms"}};
   json.begin_object().key("id").string(e.id);
-  for (const auto& [field, member] : kMembers) {
+  for (const auto& [field_name, member] : kMembers) {
     json.key(member);
+    // A copy of the binding: clang 14 (the fuzz build) cannot capture one.
+    std::string_view field = field_name;
     auto it = std::find_if(e.fields.begin(), e.fields.end(),
-                           [&](const auto& f) { return f.first == field; });
+                           [field](const auto& f) { return f.first == field; });
     if (it == e.fields.end()) {
       json.null();
     } else if (member == "deliveries" || member == "ts_ms") {

@@ -36,7 +36,7 @@ TargetHeadersWatch::TargetHeadersWatch(uv_loop_t* loop, Registry& registry, std:
       watch_(
           loop, watching(std::move(options), file_),
           [this] { read_ = read_target_headers_file(file_); }, [this] { read_done(); },
-          [this](const std::string& error) {
+          [](const std::string& error) {
             log_line(LogLevel::kWarn, "relay headers file watch", {{"error", error}});
           }) {}
 
