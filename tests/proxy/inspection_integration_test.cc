@@ -332,39 +332,15 @@ TEST_F(Inspection, PendingAfterAGroupReadWithoutAck) {
 TEST_F(Inspection, DeadLettersNewestFirstWithTheirOrigin) {
   start();
   auto dead = [&](const std::string& event_id, const std::string& error) {
-    RedisValue id = redis_.command({"XADD",
-                                    "events:dlq",
-                                    "*",
-                                    "v",
-                                    "1",
-                                    "event_id",
-                                    event_id,
-                                    "event_type",
-                                    "chat_message",
-                                    "room_id",
-                                    "r-1",
-                                    "ts_ms",
-                                    "1700000000000",
-                                    "method",
-                                    "POST",
-                                    "path",
-                                    "/internal/broadcast/chat",
-                                    "content_type",
-                                    "application/json",
-                                    "body",
-                                    "{\"event_id\":\"" + event_id + "\"}",
-                                    "dlq_error",
-                                    error,
-                                    "dlq_deliveries",
-                                    "5",
-                                    "dlq_source_stream",
-                                    "events:chat",
-                                    "dlq_source_id",
-                                    "1700000000000-" + event_id,
-                                    "dlq_consumer",
-                                    "relay-0",
-                                    "dlq_ts_ms",
-                                    "1700000001000"});
+    RedisValue id =
+        redis_.command(entry_xadd_command("events:dlq", "*", event_id, "r-1", "chat_message",
+                                          "{\"event_id\":\"" + event_id + "\"}", "1700000000000",
+                                          {{"dlq_error", error},
+                                           {"dlq_deliveries", "5"},
+                                           {"dlq_source_stream", "events:chat"},
+                                           {"dlq_source_id", "1700000000000-" + event_id},
+                                           {"dlq_consumer", "relay-0"},
+                                           {"dlq_ts_ms", "1700000001000"}}));
     return id.str;
   };
   std::string older = dead("1", "target answered 400");

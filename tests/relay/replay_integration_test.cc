@@ -430,27 +430,9 @@ TEST(ReplayCluster, ReplaysEveryShardFromItsPrimaryAndReadsItsTaggedMarks) {
     owners.insert(owner);
     for (int i = 0; i < 3; ++i) {
       std::string event_id = "s" + std::to_string(k) + "-" + std::to_string(i);
-      RedisValue r = cluster.command_on(owner, {"XADD",
-                                                stream,
-                                                id_at(kT0 + i),
-                                                "v",
-                                                "1",
-                                                "event_id",
-                                                event_id,
-                                                "event_type",
-                                                "chat_message",
-                                                "room_id",
-                                                "r-" + std::to_string(k),
-                                                "ts_ms",
-                                                "1796040000000",
-                                                "method",
-                                                "POST",
-                                                "path",
-                                                "/internal/broadcast/chat",
-                                                "content_type",
-                                                "application/json",
-                                                "body",
-                                                "{}"});
+      RedisValue r = cluster.command_on(
+          owner, entry_xadd_command(stream, id_at(kT0 + i), event_id, "r-" + std::to_string(k),
+                                    "chat_message", "{}", "1796040000000"));
       ASSERT_EQ(r.type, REDIS_REPLY_STRING) << r.str;
       if (i != 1) expected.insert(event_id);
     }

@@ -10,12 +10,10 @@ std::string xadd(const RedisServer& redis, const std::string& event_id, const st
   return xadd_at(redis, stream, "*", event_id, room, "chat_message", std::move(body), ts_ms);
 }
 
-namespace {
-
-std::string xadd_entry(const RedisServer& redis, const std::string& stream, const std::string& id,
-                       const std::string& event_id, const std::string& room,
-                       const std::string& event_type, std::string body, const std::string& ts_ms,
-                       const std::vector<std::pair<std::string, std::string>>& extra) {
+std::vector<std::string> entry_xadd_command(
+    const std::string& stream, const std::string& id, const std::string& event_id,
+    const std::string& room, const std::string& event_type, std::string body,
+    const std::string& ts_ms, const std::vector<std::pair<std::string, std::string>>& extra) {
   if (body.empty()) body = "{\"event_id\":\"" + event_id + "\",\"room_id\":\"" + room + "\"}";
   std::vector<std::string> command = {"XADD",
                                       stream,
@@ -37,11 +35,22 @@ std::string xadd_entry(const RedisServer& redis, const std::string& stream, cons
                                       "content_type",
                                       "application/json",
                                       "body",
-                                      body};
+                                      std::move(body)};
   for (const auto& [name, value] : extra) {
     command.push_back(name);
     command.push_back(value);
   }
+  return command;
+}
+
+namespace {
+
+std::string xadd_entry(const RedisServer& redis, const std::string& stream, const std::string& id,
+                       const std::string& event_id, const std::string& room,
+                       const std::string& event_type, std::string body, const std::string& ts_ms,
+                       const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<std::string> command =
+      entry_xadd_command(stream, id, event_id, room, event_type, std::move(body), ts_ms, extra);
   RedisValue r = redis.command(command);
   EXPECT_EQ(r.type, REDIS_REPLY_STRING) << r.str;
   return r.str;

@@ -30,6 +30,14 @@ std::string xadd(const RedisServer& redis, const std::string& event_id,
 std::string xadd_with(const RedisServer& redis, const std::string& event_id,
                       const std::vector<std::pair<std::string, std::string>>& extra_fields);
 
+/// The XADD command of such an entry, followed by `extra_fields`: for a Redis
+/// that is not a RedisServer (a cluster node), or a stream other than events:chat.
+std::vector<std::string> entry_xadd_command(
+    const std::string& stream, const std::string& id, const std::string& event_id,
+    const std::string& room, const std::string& event_type, std::string body = {},
+    const std::string& ts_ms = "1700000000000",
+    const std::vector<std::pair<std::string, std::string>>& extra_fields = {});
+
 /// The environment of a sidecar storing every event in the redis-server at
 /// `redis_url` (the whole path's tests: sidecar -> Redis -> relay).
 std::map<std::string, std::string> sidecar_storing_env(const std::string& redis_url);
