@@ -2,6 +2,7 @@
 #include "core/redis_socket.h"
 
 #include <limits.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -149,7 +150,7 @@ bool RedisSocket::write_buffers(const uv_buf_t* bufs, size_t n) {
     int rc = uv_try_write(stream, bufs + done, static_cast<unsigned>(batch));
     if (rc == UV_EAGAIN) break;
     if (rc < 0) {
-      fail("write: " + uv_error_text(rc));
+      fail(write_error(rc));
       return false;
     }
     auto written = static_cast<size_t>(rc);
@@ -178,7 +179,7 @@ bool RedisSocket::write_owned(std::string bytes) {
   if (rc != 0) {
     queued_bytes_ -= w->bytes.size();
     delete w;
-    fail("write: " + uv_error_text(rc));
+    fail(write_error(rc));
     return false;
   }
   return true;
@@ -189,7 +190,25 @@ void RedisSocket::on_written(uv_write_t* req, int status) {
   RedisSocket* s = w->socket;
   s->queued_bytes_ -= w->bytes.size();
   delete w;
-  if (status < 0 && status != UV_ECANCELED) s->fail("write: " + uv_error_text(status));
+  if (status < 0 && status != UV_ECANCELED && s->owner_ != nullptr) s->fail(s->write_error(status));
+}
+
+// A TLS 1.3 server checks the client's certificate after the client has
+// finished its side of the handshake: it refuses with an alert and resets
+// the connection, and a write of ours can meet the reset before the loop
+// has read the alert. The alert is still in the socket's receive queue:
+// read it, so that the failure says why rather than "ECONNRESET".
+std::string RedisSocket::write_error(int status) {
+  std::string reason = "write: " + uv_error_text(status);
+  uv_os_fd_t fd;
+  if (tls_ == nullptr || uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) != 0) return reason;
+  auto discard = [](void*, const char*, size_t) { return true; };
+  char* buffer = read_buffer();
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, kReadBytes, MSG_DONTWAIT)) > 0 &&
+         tls_->feed(buffer, static_cast<size_t>(n), discard, nullptr)) {
+  }
+  return tls_->error().empty() ? reason : tls_->error();
 }
 
 bool RedisSocket::encrypt(RespWriter& batch) {
@@ -223,7 +242,7 @@ bool RedisSocket::flush_tls_output() {
     uv_buf_t buf = uv_buf_init(const_cast<char*>(out.data()), static_cast<unsigned>(out.size()));
     int rc = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1);
     if (rc < 0 && rc != UV_EAGAIN) {
-      fail("write: " + uv_error_text(rc));
+      fail(write_error(rc));
       return false;
     }
     if (rc > 0) sent = static_cast<size_t>(rc);

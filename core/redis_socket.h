@@ -72,6 +72,7 @@ class RedisSocket {
   bool flush_tls_output();
   bool encrypt(RespWriter& batch);
   void fail(std::string reason);
+  std::string write_error(int status);
 
   static void on_connect(uv_connect_t* req, int status);
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
