@@ -118,14 +118,22 @@ void write_text_or_null(JsonWriter& json, std::string_view name, std::string_vie
   }
 }
 
+// How many entries a page may show: all but an id-only last one.
+size_t showable(const std::vector<RangeEntry>& entries) {
+  return entries.empty() || !entries.back().id_only ? entries.size() : entries.size() - 1;
+}
+size_t showable(const std::vector<PendingEntry>& entries) {
+  return entries.size();
+}
+
 template <typename Entry, typename Write>
 void write_page(JsonWriter& json, std::string_view name, const std::vector<Entry>& entries,
                 int count, Write write) {
-  size_t shown = std::min(entries.size(), static_cast<size_t>(count));
+  size_t shown = std::min(showable(entries), static_cast<size_t>(count));
   json.key(name).begin_array();
   for (size_t i = 0; i < shown; ++i) write(entries[i]);
   json.end_array();
-  // "next": the count + 1th id, when it came.
+  // "next": the count + 1th id, or the id-only one, when it came.
   write_text_or_null(json, "next", entries.size() > shown ? entries[shown].id : std::string_view{});
 }
 
@@ -137,10 +145,16 @@ std::optional<std::vector<RangeEntry>> read_range_reply(const redisReply* reply)
   entries.reserve(reply->elements);
   for (size_t i = 0; i < reply->elements; ++i) {
     const redisReply* e = reply->element[i];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->elements > 3 ||
+    if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || e->elements > 3 ||
         !is_text(e->element[0]))
       return std::nullopt;
     RangeEntry entry{text(e->element[0]), {}, std::nullopt};
+    if (e->elements == 1) {
+      if (i + 1 != reply->elements) return std::nullopt;  // only the last
+      entry.id_only = true;
+      entries.push_back(std::move(entry));
+      break;
+    }
     if (e->elements == 3) {
       std::optional<int64_t> whole = integer(e->element[2]);
       if (!whole || *whole < 0) return std::nullopt;

@@ -13,7 +13,9 @@
 //
 // Each list is read with count + 1 entries: the last one, when it came,
 // is not shown but named as "next", the id to continue from (start=<next>,
-// or end=<next> newest first); "next" is null when nothing follows.
+// or end=<next> newest first); "next" is null when nothing follows. A page
+// that the range script stopped early ends with an id alone (RangeEntry::
+// id_only): it is the "next" of a shorter page.
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -39,11 +41,14 @@ struct RangeEntry {
   /// The body's whole size when Redis sent it cut (stream_inspection.h's
   /// script); else the body's own size counts.
   std::optional<size_t> body_bytes;
+  /// The script's page stopped before this entry: only its id came.
+  bool id_only = false;
 };
 
 /// XRANGE's reply, or the range script's (each entry then has a third
-/// element, its body's whole size); nullopt when it is not an array of
-/// [id, [field, value...]] or [id, [field, value...], size].
+/// element, its body's whole size, and the last may be [id] alone);
+/// nullopt when it is not an array of [id, [field, value...]] or
+/// [id, [field, value...], size], then at most one [id] at the end.
 std::optional<std::vector<RangeEntry>> read_range_reply(const redisReply* reply);
 
 /// Owned: kept while the entries are asked for.

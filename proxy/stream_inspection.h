@@ -11,7 +11,10 @@
 // one entry at a time inside Redis and answers every field name and
 // value cut to kInspectionBodyBytes, with the body's whole size: a page
 // costs the sidecar about n x (4 KiB per field) whatever the bodies' sizes
-// (up to STREAMSHIFT_MAX_BODY_BYTES each), not n whole bodies.
+// (up to STREAMSHIFT_MAX_BODY_BYTES each), not n whole bodies. A page
+// also stops once it has read 4 MiB of fields inside Redis (its "next"
+// then names the entry after it), so that one request holds Redis, which
+// serves the sidecar's XADDs meanwhile, for milliseconds, not seconds.
 //
 // Outcomes: NOGROUP is 404 unknown_group; another error reply 502
 // redis_error; no connection, a timeout or a lost connection 503

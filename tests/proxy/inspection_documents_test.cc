@@ -120,6 +120,24 @@ TEST(InspectionDocuments, TheEntryPastCountIsNamedAsNext) {
   EXPECT_NE(entries(reply, 3).find("\"next\":null"), std::string::npos);
 }
 
+// The range script stopped the page at its byte budget: the id-only entry
+// is "next", whatever the count, and never shown.
+TEST(InspectionDocuments, AnIdOnlyLastEntryIsNextOfAShorterPage) {
+  std::string reply = resp::array(
+      {entry("1-0", {"n", "1"}), entry("2-0", {"n", "2"}), resp::array({resp::bulk("3-0")})});
+  EXPECT_EQ(entries(reply, 20),
+            "{\"stream\":\"events:chat\",\"reverse\":false,\"entries\":["
+            "{\"id\":\"1-0\",\"fields\":{\"n\":\"1\"}},{\"id\":\"2-0\",\"fields\":{\"n\":\"2\"}}],"
+            "\"next\":\"3-0\"}");
+  // A count smaller than the page: the count + 1th is next, as always.
+  EXPECT_NE(entries(reply, 1).find("\"next\":\"2-0\""), std::string::npos);
+  resp::Reply r = resp::parse(resp::array({resp::array({resp::bulk("9-0")})}));
+  auto parsed = read_range_reply(r.get());
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(dlq_document(query(InspectionEndpoint::kDlq, 20, true), *parsed),
+            "{\"stream\":\"events:dlq\",\"dead_letters\":[],\"next\":\"9-0\"}");
+}
+
 TEST(InspectionDocuments, DeadLetterHasItsOwnMembersAndTheOriginalFields) {
   resp::Reply r = resp::parse(resp::array({entry(
       "9-0", {"v", "1", "event_id", "e-1", "body", "{\"room_id\":\"r\"}", "dlq_error",
@@ -181,7 +199,10 @@ TEST(InspectionDocuments, RepliesOfTheWrongShapeAreRefused) {
         resp::array({resp::array({resp::bulk("1-0"), resp::bulks({}), resp::integer(-1)})}),
         resp::array({resp::array({resp::bulk("1-0"), resp::bulks({}), resp::bulk("many")})}),
         resp::array({resp::array(
-            {resp::bulk("1-0"), resp::bulks({}), resp::integer(1), resp::integer(1)})})}) {
+            {resp::bulk("1-0"), resp::bulks({}), resp::integer(1), resp::integer(1)})}),
+        // An id alone only ends a page.
+        resp::array({resp::array({resp::bulk("1-0")}), entry("2-0", {})}),
+        resp::array({resp::array({resp::integer(1)})})}) {
     resp::Reply r = resp::parse(bad);
     EXPECT_FALSE(read_range_reply(r.get())) << bad;
   }

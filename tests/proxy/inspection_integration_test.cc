@@ -205,10 +205,13 @@ TEST_F(Inspection, CountIsCappedAndLargeBodiesTruncated) {
 }
 
 // 1 MiB bodies: Redis cuts every field value to kInspectionBodyBytes before
-// answering, so a page of 60 (and of dead letters with a 1 MiB error and a
-// 1 MiB hand-written field) costs the sidecar little more than 60 x 4 KiB;
-// the answers keep their shapes, sizes and "next".
-TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWhole) {
+// answering, so pages of them (and of dead letters with a 1 MiB error and a
+// 1 MiB hand-written field) cost the sidecar little more than 4 KiB a
+// field; and a page stops once it has read 4 MiB inside Redis (four such
+// entries, two such dead letters), its "next" naming where to go on, so
+// that no request holds Redis for long. Paging through reads every entry
+// once, with its shape and size.
+TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWholeAndPagesStopAtFourMiB) {
   start();
   constexpr int kEntries = 60;
   constexpr size_t kMiB = 1 << 20;
@@ -227,38 +230,72 @@ TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWhole) {
   constexpr int kDead = 20;
   std::string error(kMiB, 'e');
   std::string note(kMiB, 'n');
+  std::vector<std::string> dead;
   for (int i = 0; i < kDead; ++i) {
-    redis_.command({"XADD", "events:dlq", "*", "event_id", "d-" + std::to_string(i), "body",
-                    body(i), "note", note, "dlq_error", error, "dlq_deliveries", "5"});
+    dead.push_back(
+        redis_
+            .command({"XADD", "events:dlq", "*", "event_id", "d-" + std::to_string(i), "body",
+                      body(i), "note", note, "dlq_error", error, "dlq_deliveries", "5"})
+            .str);
   }
   ASSERT_EQ(get(admin(), std::string(kChat) + "/entries?count=1")->status, 200);
   pid_t pid = sidecar_->process().pid();
   long before = peak_rss_mib(pid);
   ASSERT_GT(before, 0);
+  redis_.command({"CONFIG", "SET", "slowlog-log-slower-than", "0"});
+  redis_.command({"SLOWLOG", "RESET"});
 
-  auto a = get(admin(), std::string(kChat) + "/entries?count=" + std::to_string(kEntries));
-  ASSERT_EQ(a->status, 200) << a->body.substr(0, 300);
-  EXPECT_EQ(ids(a->json), all);
-  EXPECT_TRUE(a->json["next"].is_null());
-  for (int i = 0; i < kEntries; ++i) {
-    dom::element e = a->json["entries"].at(i);
-    EXPECT_EQ(text(e["fields"]["event_id"]), "ev-" + std::to_string(i));
-    EXPECT_TRUE(text(e["body"]) == body(i).substr(0, kInspectionBodyBytes)) << i;
-    EXPECT_EQ(int64_t(e["body_bytes"]), static_cast<int64_t>(kMiB));
-    EXPECT_TRUE(bool(e["body_truncated"]));
-    EXPECT_EQ(text(e["body_format"]), "text");
+  std::vector<std::string> seen;
+  std::string query = "count=" + std::to_string(kEntries);
+  int pages = 0;
+  while (pages++ < kEntries) {
+    auto a = get(admin(), std::string(kChat) + "/entries?" + query);
+    ASSERT_EQ(a->status, 200) << a->body.substr(0, 300);
+    std::vector<std::string> page = ids(a->json);
+    EXPECT_EQ(page.size(), std::min<size_t>(4, all.size() - seen.size())) << "page " << pages;
+    for (size_t k = 0; k < page.size(); ++k) {
+      int i = static_cast<int>(seen.size());
+      dom::element e = a->json["entries"].at(k);
+      EXPECT_EQ(text(e["fields"]["event_id"]), "ev-" + std::to_string(i));
+      EXPECT_TRUE(text(e["body"]) == body(i).substr(0, kInspectionBodyBytes)) << i;
+      EXPECT_EQ(int64_t(e["body_bytes"]), static_cast<int64_t>(kMiB));
+      EXPECT_TRUE(bool(e["body_truncated"]));
+      EXPECT_EQ(text(e["body_format"]), "text");
+      seen.push_back(page[k]);
+    }
+    if (a->json["next"].is_null()) break;
+    EXPECT_EQ(text(a->json["next"]), all.at(seen.size()));
+    query = "count=" + std::to_string(kEntries) + "&start=" + text(a->json["next"]);
   }
-  // "next" as before: the entry after the page, either way.
-  a = get(admin(), std::string(kChat) + "/entries?count=" + std::to_string(kEntries - 1));
-  EXPECT_EQ(text(a->json["next"]), all.back());
-  a = get(admin(), std::string(kChat) + "/entries?reverse=1&count=25&end=%28" + all[50]);
-  std::vector<std::string> expected(all.rbegin() + 10, all.rbegin() + 35);
-  EXPECT_EQ(ids(a->json), expected);
-  EXPECT_EQ(text(a->json["next"]), all[24]);
+  EXPECT_EQ(seen, all);
+  EXPECT_EQ(pages, kEntries / 4);
+  // The longest page inside Redis (SLOWLOG: microseconds per command).
+  long long longest_us = 0;
+  RedisValue log = redis_.command({"SLOWLOG", "GET", "1000"});
+  for (const RedisValue& item : log.elements) {
+    if (item.elements.size() > 3 && !item.elements[3].elements.empty() &&
+        item.elements[3].elements[0].str == "EVAL") {
+      longest_us = std::max(longest_us, item.elements[2].integer);
+    }
+  }
+  std::cout << "longest inspection page inside Redis: " << longest_us / 1000.0 << " ms (" << pages
+            << " pages of 4 x 1 MiB)\n";
+  EXPECT_GT(longest_us, 0);
 
+  // Newest first, the same: four, then "next".
+  auto a = get(admin(), std::string(kChat) + "/entries?reverse=1&count=25&end=%28" + all[50]);
+  EXPECT_EQ(ids(a->json), (std::vector<std::string>{all[49], all[48], all[47], all[46]}));
+  EXPECT_EQ(text(a->json["next"]), all[45]);
+  // A count below the budget's page: next is the count + 1th, as always.
+  a = get(admin(), std::string(kChat) + "/entries?count=2");
+  EXPECT_EQ(ids(a->json), (std::vector<std::string>{all[0], all[1]}));
+  EXPECT_EQ(text(a->json["next"]), all[2]);
+
+  // Dead letters of 3 MiB each: two a page.
   a = get(admin(), "/api/v1/events/dlq?count=" + std::to_string(kDead));
   ASSERT_EQ(a->status, 200) << a->body.substr(0, 300);
-  ASSERT_EQ(dom::array(a->json["dead_letters"]).size(), static_cast<size_t>(kDead));
+  ASSERT_EQ(dom::array(a->json["dead_letters"]).size(), 2u);
+  EXPECT_EQ(text(a->json["next"]), dead[kDead - 3]);
   dom::element d = a->json["dead_letters"].at(0);  // newest first
   EXPECT_EQ(text(d["fields"]["event_id"]), "d-" + std::to_string(kDead - 1));
   EXPECT_TRUE(text(d["error"]) == error.substr(0, kInspectionBodyBytes));
@@ -269,8 +306,8 @@ TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWhole) {
   EXPECT_TRUE(bool(d["body_truncated"]));
 
   long after = peak_rss_mib(pid);
-  std::cout << "sidecar peak RSS " << before << " MiB -> " << after << " MiB (pages of " << kEntries
-            << " and " << kDead << " entries of 1 MiB bodies)\n";
+  std::cout << "sidecar peak RSS " << before << " MiB -> " << after << " MiB (" << pages
+            << " pages of 1 MiB entries, one of 3 MiB dead letters)\n";
   EXPECT_LT(after - before, 16) << "the sidecar received the bodies whole";
 }
 
