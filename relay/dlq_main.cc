@@ -1,9 +1,12 @@
 // `streamshift dlq`; see dlq_main.h.
 #include "relay/dlq_main.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "core/config_report.h"
+#include "core/decimal.h"
 #include "core/env_config.h"
 #include "core/log.h"
 #include "core/printable.h"
@@ -28,21 +31,10 @@ const char* const kDlqUsage =
 namespace {
 
 constexpr int64_t kMaxCount = 10000;
-constexpr int64_t kPage = 100;  // redrive --all reads the DLQ this many at a time
+constexpr int64_t kPage = 100;  // list and redrive --all read the DLQ this many at a time
 
 bool valid_id(std::string_view id) {
   return StreamId::parse(std::string(id)).has_value();
-}
-
-std::optional<int64_t> parse_count(std::string_view text) {
-  if (text.empty() || text.size() > 6) return std::nullopt;
-  int64_t n = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + (c - '0');
-  }
-  if (n < 1 || n > kMaxCount) return std::nullopt;
-  return n;
 }
 
 void cannot_read(const RelaySettings& settings, const RedisAnswer& a) {
@@ -50,22 +42,44 @@ void cannot_read(const RelaySettings& settings, const RedisAnswer& a) {
                a.error.c_str());
 }
 
+// Reads the DLQ oldest first, from the start up to `last`, a page of kPage
+// at a time and at most `limit` in all, handing each page to `visit`: no
+// more than a page of dead letters, bodies included, is ever in Redis's
+// reply or in this command at once. False when a read failed (said on
+// stderr).
+template <typename Visit>
+bool walk_dlq(DlqSession& redis, const RelaySettings& settings, const std::string& last,
+              int64_t limit, Visit visit) {
+  std::string from = "-";
+  while (limit > 0) {
+    int64_t n = std::min(limit, kPage);
+    RedisAnswer page =
+        redis.call({"XRANGE", settings.dlq_stream, from, last, "COUNT", std::to_string(n)});
+    if (!page.ok()) {
+      cannot_read(settings, page);
+      return false;
+    }
+    std::vector<DeadLetter> letters = parse_dead_letters(page.value);
+    visit(letters);
+    if (letters.size() < static_cast<size_t>(n)) return true;
+    limit -= n;
+    from = "(" + letters.back().id;
+  }
+  return true;
+}
+
 int list(DlqSession& redis, const RelaySettings& settings, int64_t count) {
-  RedisAnswer a =
-      redis.call({"XRANGE", settings.dlq_stream, "-", "+", "COUNT", std::to_string(count)});
-  if (!a.ok()) {
-    cannot_read(settings, a);
-    return 1;
-  }
   std::printf("id\treason\tsource_stream\tsource_id\tevent_id\troom\tdeliveries\terror\n");
-  for (const DeadLetter& d : parse_dead_letters(a.value)) {
-    std::printf("%s", printable(d.id).c_str());
-    for (const char* name : {"dlq_reason", "dlq_source_stream", "dlq_source_id", "event_id",
-                             "room_id", "dlq_deliveries", "dlq_error"})
-      std::printf("\t%s", printable(d.field(name)).c_str());
-    std::printf("\n");
-  }
-  return 0;
+  bool ok = walk_dlq(redis, settings, "+", count, [](const std::vector<DeadLetter>& letters) {
+    for (const DeadLetter& d : letters) {
+      std::printf("%s", printable(d.id).c_str());
+      for (const char* name : {"dlq_reason", "dlq_source_stream", "dlq_source_id", "event_id",
+                               "room_id", "dlq_deliveries", "dlq_error"})
+        std::printf("\t%s", printable(d.field(name)).c_str());
+      std::printf("\n");
+    }
+  });
+  return ok ? 0 : 1;
 }
 
 int show(DlqSession& redis, const RelaySettings& settings, const std::string& id) {
@@ -120,20 +134,11 @@ bool redrive_all(DlqSession& redis, const RelaySettings& settings, const DlqArgs
   }
   std::vector<DeadLetter> newest = parse_dead_letters(last.value);
   if (newest.empty()) return true;
-  std::string from = "-";
-  for (;;) {
-    RedisAnswer page = redis.call(
-        {"XRANGE", settings.dlq_stream, from, newest[0].id, "COUNT", std::to_string(kPage)});
-    if (!page.ok()) {
-      cannot_read(settings, page);
-      return false;
-    }
-    std::vector<DeadLetter> letters = parse_dead_letters(page.value);
-    for (const DeadLetter& d : letters)
-      tally.add(d.id, redrive_one(redis, settings, d.id, args.reason, tally.sources));
-    if (letters.size() < static_cast<size_t>(kPage)) return true;
-    from = "(" + letters.back().id;
-  }
+  return walk_dlq(
+      redis, settings, newest[0].id, INT64_MAX, [&](const std::vector<DeadLetter>& letters) {
+        for (const DeadLetter& d : letters)
+          tally.add(d.id, redrive_one(redis, settings, d.id, args.reason, tally.sources));
+      });
 }
 
 int redrive(DlqSession& redis, const RelaySettings& settings, const DlqArgs& args) {
@@ -163,7 +168,7 @@ std::variant<DlqArgs, std::string> parse_dlq_args(const std::vector<std::string_
     for (size_t i = 1; i < args.size(); ++i) {
       if (args[i] != "--count") return "unexpected argument '" + std::string(args[i]) + "'";
       auto v = value_of(i);
-      std::optional<int64_t> n = v ? parse_count(*v) : std::nullopt;
+      std::optional<int64_t> n = v ? parse_decimal(*v, 1, kMaxCount) : std::nullopt;
       if (!n) return std::string("--count takes a number from 1 to 10000");
       out.count = *n;
     }

@@ -5,9 +5,11 @@
 // source stream nobody consumes, usage errors, and Redis Cluster.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "relay/dlq_redrive.h"
 #include "tests/support/delivery_target.h"
@@ -247,6 +249,56 @@ TEST_F(Dlq, ADeadLetterTooWideForTheScriptFailsAndIsKept) {
   EXPECT_NE(run.output.find("redriven 0, skipped 0, failed 1"), std::string::npos) << run.output;
   EXPECT_EQ(read_stream(redis_, "events:dlq").size(), 1u);
   EXPECT_EQ(redis_.command({"EXISTS", "events:chat"}).integer, 0);
+}
+
+// list reads a page of 100 at a time (Redis never builds, nor the command
+// holds, more dead letters with their bodies than that): 250 dead letters
+// come out all and in order, and --count stops inside a page.
+TEST_F(Dlq, ListReadsPageByPage) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250; ++i) {
+    ids.push_back(redis_
+                      .command({"XADD", "events:dlq", "*", "event_id", "d-" + std::to_string(i),
+                                "body", "{}", "dlq_reason", "permanent_status"})
+                      .str);
+  }
+  redis_.command({"CONFIG", "SET", "slowlog-log-slower-than", "0"});
+  redis_.command({"CONFIG", "SET", "slowlog-max-len", "1000"});
+  auto listed = [](const std::string& output) {
+    std::vector<std::string> out;
+    size_t at = output.find('\n');  // after the header
+    while (at != std::string::npos && at + 1 < output.size()) {
+      size_t end = output.find('\n', at + 1);
+      std::string line = output.substr(at + 1, end - at - 1);
+      out.push_back(line.substr(0, line.find('\t')));
+      at = end;
+    }
+    return out;
+  };
+  // The largest COUNT of the XRANGEs list sent, and how many it sent.
+  auto xranges = [&] {
+    std::pair<int, int> seen{0, 0};
+    for (const RedisValue& item : redis_.command({"SLOWLOG", "GET", "1000"}).elements) {
+      const std::vector<RedisValue>& args = item.elements.at(3).elements;
+      if (args.size() == 6 && args[0].str == "XRANGE") {
+        seen.first = std::max(seen.first, std::stoi(args[5].str));
+        ++seen.second;
+      }
+    }
+    return seen;
+  };
+
+  redis_.command({"SLOWLOG", "RESET"});
+  DlqRun run = dlq({"list", "--count", "10000"});
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(listed(run.output), ids);
+  EXPECT_EQ(xranges(), std::make_pair(100, 3));
+
+  redis_.command({"SLOWLOG", "RESET"});
+  run = dlq({"list", "--count", "230"});
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(listed(run.output), std::vector<std::string>(ids.begin(), ids.begin() + 230));
+  EXPECT_EQ(xranges(), std::make_pair(100, 3));
 }
 
 TEST_F(Dlq, UsageAndConfigurationErrorsExit2) {
