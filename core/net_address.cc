@@ -1,19 +1,15 @@
 // Address and URL parsing; see net_address.h.
 #include "core/net_address.h"
 
-#include <charconv>
+#include "core/decimal.h"
 
 namespace streamshift {
 namespace {
 
 bool parse_port(std::string_view text, uint16_t* port) {
-  unsigned value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535) {
-    return false;
-  }
-  *port = static_cast<uint16_t>(value);
-  return true;
+  std::optional<int64_t> value = parse_decimal(text, 1, 65535);
+  if (value) *port = static_cast<uint16_t>(*value);
+  return value.has_value();
 }
 
 // Splits "host:port" or "[v6]:port"; port_text is empty when absent.

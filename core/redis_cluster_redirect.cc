@@ -1,8 +1,7 @@
 // Redis Cluster error replies; see redis_cluster_redirect.h.
 #include "core/redis_cluster_redirect.h"
 
-#include <charconv>
-
+#include "core/decimal.h"
 #include "core/redis_cluster_slots.h"
 #include "core/redis_key_slot.h"
 
@@ -34,11 +33,10 @@ const Kind& kind_of(RedisClusterError error) {
   return kKinds[0];
 }
 
-// A decimal number of at most `max` without sign or leading '+'.
 bool parse_number(std::string_view text, unsigned max, unsigned* out) {
-  if (text.empty() || text.size() > 5) return false;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && p == text.data() + text.size() && *out <= max;
+  std::optional<int64_t> n = parse_decimal(text, 0, max);
+  if (n) *out = static_cast<unsigned>(*n);
+  return n.has_value();
 }
 
 // "<slot> <endpoint>:<port>" into `reply`; false with reply->why set.

@@ -2,9 +2,9 @@
 #include "core/redis_sentinel_locator.h"
 
 #include <algorithm>
-#include <charconv>
 #include <utility>
 
+#include "core/decimal.h"
 #include "core/log.h"
 #include "core/loop.h"
 
@@ -17,12 +17,9 @@ std::string_view text_of(const redisReply* r) {
 }
 
 std::optional<uint16_t> port_of(std::string_view text) {
-  unsigned port = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (ec != std::errc() || p != text.data() + text.size() || port == 0 || port > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(port);
+  std::optional<int64_t> port = parse_decimal(text, 1, 65535);
+  if (!port) return std::nullopt;
+  return static_cast<uint16_t>(*port);
 }
 
 constexpr std::string_view kSwitchMaster = "+switch-master";

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/decimal.h"
 #include "core/net_address.h"
 
 namespace streamshift {
@@ -180,11 +181,12 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string* 
       return std::nullopt;
     }
     if (!db.empty()) {
-      auto [p, ec] = std::from_chars(db.data(), db.data() + db.size(), ep.db);
-      if (ec != std::errc() || p != db.data() + db.size() || ep.db < 0 || ep.db > 15) {
+      std::optional<int64_t> number = parse_decimal(db, 0, 15);
+      if (!number) {
         *why = "database must be a number from 0 to 15";
         return std::nullopt;
       }
+      ep.db = static_cast<int>(*number);
     }
   }
   switch (*mode) {

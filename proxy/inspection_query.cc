@@ -2,11 +2,11 @@
 #include "proxy/inspection_query.h"
 
 #include <algorithm>
-#include <charconv>
 #include <initializer_list>
 #include <map>
 #include <utility>
 
+#include "core/decimal.h"
 #include "core/query_string.h"
 #include "core/stream_id.h"
 
@@ -21,14 +21,6 @@ InspectionParse refused(int status, std::string code, std::string detail) {
 
 bool allowed(std::string_view name, std::initializer_list<std::string_view> names) {
   return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-std::optional<int> parse_count(std::string_view text) {
-  int n = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || p != text.data() + text.size() || text.empty()) return std::nullopt;
-  if (n < 1 || n > kMaxInspectionCount) return std::nullopt;
-  return n;
 }
 
 }  // namespace
@@ -109,13 +101,13 @@ InspectionParse parse_inspection(std::string_view endpoint, std::string_view que
       }
       (name == "start" ? q.start : q.end) = value;
     } else if (name == "count") {
-      std::optional<int> count = parse_count(value);
+      std::optional<int64_t> count = parse_decimal(value, 1, kMaxInspectionCount);
       if (!count) {
         return refused(400, "invalid_count",
                        "count must be a whole number from 1 to " +
                            std::to_string(kMaxInspectionCount) + ", not \"" + value + "\"");
       }
-      q.count = *count;
+      q.count = static_cast<int>(*count);
     } else if (name == "reverse") {
       if (value != "0" && value != "1" && value != "true" && value != "false")
         return refused(400, "invalid_reverse", "reverse must be 1, 0, true or false");
