@@ -202,11 +202,14 @@ std::string RedisSocket::write_error(int status) {
   std::string reason = "write: " + uv_error_text(status);
   uv_os_fd_t fd;
   if (tls_ == nullptr || uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &fd) != 0) return reason;
+  // The alert is in the first bytes; replies that came before it are
+  // dropped, as the failing connection would drop them anyway.
   auto discard = [](void*, const char*, size_t) { return true; };
   char* buffer = read_buffer();
   ssize_t n;
-  while ((n = ::recv(fd, buffer, kReadBytes, MSG_DONTWAIT)) > 0 &&
-         tls_->feed(buffer, static_cast<size_t>(n), discard, nullptr)) {
+  for (int reads = 0; reads < 2 && (n = ::recv(fd, buffer, kReadBytes, MSG_DONTWAIT)) > 0 &&
+                      tls_->feed(buffer, static_cast<size_t>(n), discard, nullptr);
+       ++reads) {
   }
   return tls_->error().empty() ? reason : tls_->error();
 }

@@ -11,6 +11,10 @@
 
 namespace streamshift {
 
+/// The largest id Redis accepts: "(" cannot exclude it (there is nothing
+/// after it), so a walk by exclusive starts ends there.
+inline constexpr std::string_view kLargestStreamId = "18446744073709551615-18446744073709551615";
+
 struct StreamId {
   uint64_t ms = 0;
   uint64_t seq = 0;

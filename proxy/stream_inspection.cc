@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/stream_id.h"
 #include "proxy/inspection_documents.h"
 
 namespace streamshift {
@@ -54,15 +55,16 @@ return out
 
 // Whole entries the script holds at once (each up to STREAMSHIFT_MAX_BODY_BYTES).
 // One is also the fastest: 61 entries of 1 MiB took Redis 224 ms one at a
-// time, 294 ms four and 432 ms sixteen at a time (Redis 7.0, measured).
+// time, 294 ms four and 432 ms sixteen at a time (Redis 7.0, measured in
+// one run when this was written, under load).
 constexpr std::string_view kRangeChunk = "1";
 // Bytes of whole fields one page reads inside Redis before it stops early
 // (with "next"): Redis runs nothing else while the script runs, the
-// sidecar's own XADDs included. Measured (Redis 7.0, this test machine): a
-// page of 60 x 1 MiB held Redis 95 ms without the budget, 8 ms with it
-// (and 500 x 1 MiB, 1.6 s). A page always holds at least one entry.
+// sidecar's own XADDs included. Measured by the LargeBodies inspection test
+// in one later run (Redis 7.0, SLOWLOG): a page of 60 x 1 MiB held Redis
+// 95 ms without the budget, 8 ms with it. A page that has entries to show
+// shows at least one.
 constexpr std::string_view kPageReadBytes = "4194304";
-constexpr std::string_view kLargestId = "18446744073709551615-18446744073709551615";
 
 }  // namespace
 
@@ -101,7 +103,7 @@ void StreamInspection::serve(Exchange& exchange, std::string_view endpoint) {
     std::string cap = std::to_string(kInspectionBodyBytes);
     send(lookup, {"EVAL", kRangeScript, "1", iq.stream, iq.reverse ? "XREVRANGE" : "XRANGE",
                   iq.reverse ? iq.end : iq.start, iq.reverse ? iq.start : iq.end, count, cap,
-                  kRangeChunk, kLargestId, kPageReadBytes});
+                  kRangeChunk, kLargestStreamId, kPageReadBytes});
   }
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <utility>
 
 #include "core/config_report.h"
 #include "core/decimal.h"
@@ -42,11 +43,11 @@ void cannot_read(const RelaySettings& settings, const RedisAnswer& a) {
                a.error.c_str());
 }
 
-// Reads the DLQ oldest first, from the start up to `last`, a page of kPage
-// at a time and at most `limit` in all, handing each page to `visit`: no
-// more than a page of dead letters, bodies included, is ever in Redis's
-// reply or in this command at once. False when a read failed (said on
-// stderr).
+// Reads the DLQ oldest first, from the start up to `last` (an id or "+"), a
+// page of kPage at a time and at most `limit` in all, handing each page to
+// `visit`: no more than a page of dead letters, bodies included, is ever in
+// Redis's reply or in this command at once. Pages are separate reads, not
+// one snapshot. False when a read failed (said on stderr).
 template <typename Visit>
 bool walk_dlq(DlqSession& redis, const RelaySettings& settings, const std::string& last,
               int64_t limit, Visit visit) {
@@ -63,14 +64,18 @@ bool walk_dlq(DlqSession& redis, const RelaySettings& settings, const std::strin
     visit(letters);
     if (letters.size() < static_cast<size_t>(n)) return true;
     limit -= n;
+    // Nothing follows `last`, nor the largest id (which has no exclusive form).
+    if (letters.back().id == last || letters.back().id == kLargestStreamId) return true;
     from = "(" + letters.back().id;
   }
   return true;
 }
 
 int list(DlqSession& redis, const RelaySettings& settings, int64_t count) {
-  std::printf("id\treason\tsource_stream\tsource_id\tevent_id\troom\tdeliveries\terror\n");
-  bool ok = walk_dlq(redis, settings, "+", count, [](const std::vector<DeadLetter>& letters) {
+  bool first = true;  // the header comes with the first page: nothing on stdout when it failed
+  bool ok = walk_dlq(redis, settings, "+", count, [&first](const std::vector<DeadLetter>& letters) {
+    if (std::exchange(first, false))
+      std::printf("id\treason\tsource_stream\tsource_id\tevent_id\troom\tdeliveries\terror\n");
     for (const DeadLetter& d : letters) {
       std::printf("%s", printable(d.id).c_str());
       for (const char* name : {"dlq_reason", "dlq_source_stream", "dlq_source_id", "event_id",

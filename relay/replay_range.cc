@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "core/stream_id.h"
+
 namespace streamshift {
 
 std::vector<size_t> replay_streams(const RelaySettings& settings, std::string_view name) {
@@ -37,7 +39,9 @@ void ReplayRange::on_reply(void* data, const RedisResult& result) {
   }
   if (result.status == RedisStatus::kOk) {
     parse_entries(result.reply, self->stream_index_, entries);
-    if (entries.size() < self->page_) self->finished_ = true;
+    if (entries.size() < self->page_ ||
+        (!entries.empty() && entries.back()->id == kLargestStreamId))
+      self->finished_ = true;
     if (!entries.empty()) self->start_ = "(" + entries.back()->id;
   }
   done(result, std::move(entries));

@@ -74,6 +74,8 @@ class RefusingTlsServer {
     int fd = accept4(listener_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (fd < 0) return;
     client_port_ = ntohs(peer.sin_port);
+    timeval limit{10, 0};  // a client that never finishes cannot hang the test
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     SSL* ssl = SSL_new(ctx_);
     SSL_set_fd(ssl, fd);
     accept_failed_ = SSL_accept(ssl) != 1;  // sends the alert

@@ -206,7 +206,8 @@ TEST_F(Inspection, CountIsCappedAndLargeBodiesTruncated) {
 
 // 1 MiB bodies: Redis cuts every field value to kInspectionBodyBytes before
 // answering, so pages of them (and of dead letters with a 1 MiB error and a
-// 1 MiB hand-written field) cost the sidecar little more than 4 KiB a
+// 1 MiB hand-written field, and one entry of 40 fields of 1 MiB, shown
+// alone whatever the budget) cost the sidecar little more than 4 KiB a
 // field; and a page stops once it has read 4 MiB inside Redis (four such
 // entries, two such dead letters), its "next" naming where to go on, so
 // that no request holds Redis for long. Paging through reads every entry
@@ -238,6 +239,13 @@ TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWholeAndPagesStopAtFourMiB) {
                       body(i), "note", note, "dlq_error", error, "dlq_deliveries", "5"})
             .str);
   }
+  constexpr int kWideFields = 40;
+  std::vector<std::string> wide = {"XADD", "events:ticket", "*"};
+  for (int i = 0; i < kWideFields; ++i) {
+    wide.push_back("f" + std::to_string(i));
+    wide.push_back(std::string(kMiB, static_cast<char>('a' + i % 26)));
+  }
+  ASSERT_FALSE(redis_.command(wide).str.empty());
   ASSERT_EQ(get(admin(), std::string(kChat) + "/entries?count=1")->status, 200);
   pid_t pid = sidecar_->process().pid();
   long before = peak_rss_mib(pid);
@@ -291,6 +299,19 @@ TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWholeAndPagesStopAtFourMiB) {
   EXPECT_EQ(ids(a->json), (std::vector<std::string>{all[0], all[1]}));
   EXPECT_EQ(text(a->json["next"]), all[2]);
 
+  // 40 MiB in one entry: shown (a page shows at least one), cut in Redis.
+  a = get(admin(), "/api/v1/events/streams/events%3Aticket/entries?count=5");
+  ASSERT_EQ(a->status, 200) << a->body.substr(0, 300);
+  ASSERT_EQ(dom::array(a->json["entries"]).size(), 1u);
+  EXPECT_TRUE(a->json["next"].is_null());
+  dom::object fields = a->json["entries"].at(0)["fields"];
+  EXPECT_EQ(fields.size(), static_cast<size_t>(kWideFields));
+  for (int i = 0; i < kWideFields; ++i) {
+    EXPECT_TRUE(text(fields["f" + std::to_string(i)]) ==
+                std::string(kInspectionBodyBytes, static_cast<char>('a' + i % 26)))
+        << i;
+  }
+
   // Dead letters of 3 MiB each: two a page.
   a = get(admin(), "/api/v1/events/dlq?count=" + std::to_string(kDead));
   ASSERT_EQ(a->status, 200) << a->body.substr(0, 300);
@@ -307,7 +328,7 @@ TEST_F(Inspection, LargeBodiesNeverReachTheSidecarWholeAndPagesStopAtFourMiB) {
 
   long after = peak_rss_mib(pid);
   std::cout << "sidecar peak RSS " << before << " MiB -> " << after << " MiB (" << pages
-            << " pages of 1 MiB entries, one of 3 MiB dead letters)\n";
+            << " pages of 1 MiB entries, one of 3 MiB dead letters, one 40 MiB entry)\n";
   EXPECT_LT(after - before, 16) << "the sidecar received the bodies whole";
 }
 

@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "core/stream_id.h"
 #include "relay/dlq_redrive.h"
 #include "tests/support/delivery_target.h"
 #include "tests/support/eventually.h"
@@ -299,6 +300,23 @@ TEST_F(Dlq, ListReadsPageByPage) {
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_EQ(listed(run.output), std::vector<std::string>(ids.begin(), ids.begin() + 230));
   EXPECT_EQ(xranges(), std::make_pair(100, 3));
+
+  // A full page ending at the largest id (hand-written) ends the walk: "("
+  // cannot exclude it.
+  for (int i = 250; i < 299; ++i)
+    ids.push_back(redis_.command({"XADD", "events:dlq", "*", "event_id", "d"}).str);
+  ids.push_back(
+      redis_.command({"XADD", "events:dlq", std::string(kLargestStreamId), "event_id", "d"}).str);
+  run = dlq({"list", "--count", "10000"});
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(listed(run.output), ids);
+
+  // A read that fails prints no header: stdout stays empty.
+  redis_.command({"DEL", "events:dlq"});
+  redis_.command({"SET", "events:dlq", "not a stream"});
+  run = dlq({"list"});
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_EQ(run.output.find("id\treason"), std::string::npos) << run.output;
 }
 
 TEST_F(Dlq, UsageAndConfigurationErrorsExit2) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/stream_id.h"
 #include "tests/support/delivery_target.h"
 #include "tests/support/net.h"
 #include "tests/support/process.h"
@@ -187,6 +188,18 @@ TEST_F(Replay, FiltersOnRoomAndEventType) {
                {{"STREAMSHIFT_RELAY_CONCURRENCY", "1"}});
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_EQ(received(seen), (std::vector<std::string>{"ev-1", "ev-7"}));
+}
+
+// Pages of two (STREAMSHIFT_RELAY_READ_COUNT) move on by exclusive starts,
+// which the largest id cannot have: a full page ending there ends the range.
+TEST_F(Replay, AStreamEndingAtTheLargestIdReplaysToItsEnd) {
+  add_entry(redis_, "5-0", "ev-a", "r-0");
+  add_entry(redis_, std::string(kLargestStreamId), "ev-z", "r-0");
+  ReplayRun run =
+      replay({"--stream", "events:chat", "--from", "1-0", "--to", std::string(kLargestStreamId)});
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("delivered 2, failed 0, skipped 0"), std::string::npos) << run.output;
+  EXPECT_EQ(received(), (std::vector<std::string>{"ev-a", "ev-z"}));
 }
 
 TEST_F(Replay, DryRunListsWhatWouldBeDeliveredAndSendsNothing) {
