@@ -280,7 +280,8 @@ TEST_F(RuntimeControlTest, AnInvalidValueKeepsTheOldSetAndSaysWhy) {
   write_file(dir_.path() / "NOT_A_RUNTIME_VARIABLE", "x");
   ASSERT_TRUE(eventually(
       [&] { return metric("streamshift_runtime_reloads_total{result=\"rejected\"}") >= 1; },
-      seconds(10), "the rejected counter moved"));
+      seconds(10), "the rejected counter moved"))
+      << sidecar_->process().output();
   std::string doc = runtime_document();
   EXPECT_NE(doc.find("\"EVENT_TRANSPORT_REDIS_STREAMS_PERCENTAGE\":{\"value\":\"100\","
                      "\"layer\":\"file\"}"),
@@ -374,7 +375,8 @@ TEST_F(RuntimeControlTest, CoalescingTurnedOffSendsWhatIsHeld) {
       [&] {
         return redis_.command({"XLEN", "events:chat"}).integer == 2;
       },
-      seconds(6), "the held typing_stop sent"));
+      seconds(6), "the held typing_stop sent"))
+      << sidecar_->process().output();
   auto entries = read_stream(redis_, "events:chat");
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[1].field("event_id"), "t-1");
